@@ -1,0 +1,120 @@
+/**
+ * Domain errors. Every failure the product can explain extends {@link AppError}; `retryable` tells the queue
+ * consumer whether SQS should deliver the message again, and `shared/http/errors.ts` maps each `code` to an
+ * HTTP status and a public message.
+ */
+
+export const ERROR_CODES = {
+  ValidationFailed: 'ValidationFailed',
+  NotFound: 'NotFound',
+  UpstreamRateLimited: 'UpstreamRateLimited',
+  UpstreamAuthFailed: 'UpstreamAuthFailed',
+  UpstreamRejected: 'UpstreamRejected',
+  UpstreamUnavailable: 'UpstreamUnavailable',
+  UpstreamTimeout: 'UpstreamTimeout',
+  UpstreamBadResponse: 'UpstreamBadResponse',
+  StoreThrottled: 'StoreThrottled',
+  Internal: 'Internal',
+} as const;
+export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+
+export interface AppErrorOptions {
+  cause?: unknown;
+}
+
+export abstract class AppError extends Error {
+  abstract readonly code: ErrorCode;
+  /** Whether trying the same operation again later can succeed. */
+  abstract readonly retryable: boolean;
+
+  constructor(message: string, options?: AppErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input that can never succeed as given: names the offending field and how to fix it. */
+export class ValidationError extends AppError {
+  readonly code = ERROR_CODES.ValidationFailed;
+  readonly retryable = false;
+
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: AppErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export class NotFoundError extends AppError {
+  readonly code = ERROR_CODES.NotFound;
+  readonly retryable = false;
+}
+
+/** Fingerprint answered 429 and retries within the deadline did not get through. */
+export class UpstreamRateLimitedError extends AppError {
+  readonly code = ERROR_CODES.UpstreamRateLimited;
+  readonly retryable = true;
+
+  constructor(
+    message: string,
+    /** Seconds the caller should wait before trying again. */
+    readonly retryAfterSeconds: number,
+    options?: AppErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Fingerprint refused the key: missing, wrong, for another region, or the subscription is inactive. The
+ * message names the setting to fix, never the key.
+ */
+export class UpstreamAuthError extends AppError {
+  readonly code = ERROR_CODES.UpstreamAuthFailed;
+  readonly retryable = false;
+
+  constructor(
+    message: string,
+    /** The configuration setting an operator should look at, e.g. `FINGERPRINT_REGION`. */
+    readonly setting: string,
+    options?: AppErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** Fingerprint answered 400 to a request we built: the input cannot succeed as given. */
+export class UpstreamRejectedError extends AppError {
+  readonly code = ERROR_CODES.UpstreamRejected;
+  readonly retryable = false;
+}
+
+/** Fingerprint answered 5xx, StateNotReady, or the network failed, and retries did not get through. */
+export class UpstreamUnavailableError extends AppError {
+  readonly code = ERROR_CODES.UpstreamUnavailable;
+  readonly retryable = true;
+}
+
+/** No answer from Fingerprint within the per-attempt timeout or the overall deadline. */
+export class UpstreamTimeoutError extends AppError {
+  readonly code = ERROR_CODES.UpstreamTimeout;
+  readonly retryable = true;
+}
+
+/** Fingerprint answered 200 with a body that is not the documented shape. */
+export class UpstreamBadResponseError extends AppError {
+  readonly code = ERROR_CODES.UpstreamBadResponse;
+  readonly retryable = true;
+}
+
+/** DynamoDB throttled us, or left items unprocessed after every retry. */
+export class StoreThrottledError extends AppError {
+  readonly code = ERROR_CODES.StoreThrottled;
+  readonly retryable = true;
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`Unexpected value: ${JSON.stringify(value)}`);
+}

@@ -1,0 +1,833 @@
+/**
+ * Normalization of Fingerprint Server API payloads (v3 visits, v3 events, v4 events, v3 and v4 webhooks) into
+ * the one {@link NormalizedEvent} shape, and rendering of that shape back into the v3 visit of
+ * `GET /visitors/{visitorId}`.
+ *
+ * Every payload is parsed leniently: unknown fields are ignored, a wrong-typed optional field is dropped
+ * rather than failing the event, and only the fields of {@link NormalizedEvent} are kept, so a stored item
+ * stays small and never holds raw device attributes. Only a missing or malformed requestId (v4 `event_id`),
+ * visitorId or timestamp rejects the event, with a {@link ValidationError} naming its path in the payload.
+ */
+import { BlockList, isIP } from 'node:net';
+import { z } from 'zod';
+import { ValidationError } from './errors.js';
+import {
+  type BrowserInfo,
+  type Confidence,
+  EVENT_SOURCES,
+  type EventSource,
+  type Location,
+  type NamedCode,
+  type NormalizedEvent,
+  SCHEMA_VERSION,
+  type SeenAt,
+  type Signals,
+  type Subdivision,
+} from './event.js';
+import { isLinkedId, isRequestId, isVisitorId } from './ids.js';
+
+// ---------------------------------------------------------------------------------------------------------
+// Lenient schemas
+// ---------------------------------------------------------------------------------------------------------
+
+/** An optional field whose wrong-typed value becomes `undefined` instead of failing the whole event. */
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+
+const optionalString = lenient(z.string());
+const optionalBoolean = lenient(z.boolean());
+const optionalNumber = lenient(z.number());
+const optionalInteger = lenient(z.number().int());
+/** v3 `tag` and v4 `tags`: any JSON object; arrays and scalars are dropped. */
+const optionalTag = lenient(z.record(z.string(), z.unknown()));
+
+// v3 ---------------------------------------------------------------------------------------------------------
+
+const V3NamedCode = z.object({ code: z.string(), name: z.string() });
+
+/** v3 `DeprecatedGeolocation` (`ipLocation`) and `Geolocation` (`ipInfo.*.geolocation`) share this shape. */
+const V3Geolocation = z.object({
+  accuracyRadius: optionalInteger,
+  latitude: optionalNumber,
+  longitude: optionalNumber,
+  postalCode: optionalString,
+  timezone: optionalString,
+  city: lenient(z.object({ name: z.string() })),
+  country: lenient(V3NamedCode),
+  continent: lenient(V3NamedCode),
+  subdivisions: lenient(z.array(z.object({ isoCode: z.string(), name: z.string() }))),
+});
+type V3Geolocation = z.infer<typeof V3Geolocation>;
+
+const V3BrowserDetails = z.object({
+  browserName: optionalString,
+  browserMajorVersion: optionalString,
+  browserFullVersion: optionalString,
+  os: optionalString,
+  osVersion: optionalString,
+  device: optionalString,
+  userAgent: optionalString,
+});
+
+/** v3 `IdentificationSeenAt`: an unreadable side is unknown, i.e. `null`, as v3 itself reports it. */
+const V3SeenAt = z.object({
+  global: z.string().nullable().catch(null),
+  subscription: z.string().nullable().catch(null),
+});
+
+const V3Confidence = z.object({ score: z.number(), revision: optionalString, comment: optionalString });
+
+/**
+ * The identification fields of a v3 visit, of `products.identification.data` and of the flat v3 webhook.
+ * The three required ones are read raw so that a rejection can say what exactly is wrong with them.
+ */
+const V3Identification = z.object({
+  requestId: z.unknown().optional(),
+  visitorId: z.unknown().optional(),
+  timestamp: z.unknown().optional(),
+  time: optionalString,
+  linkedId: optionalString,
+  url: optionalString,
+  ip: optionalString,
+  incognito: optionalBoolean,
+  tag: optionalTag,
+  confidence: lenient(V3Confidence),
+  visitorFound: optionalBoolean,
+  firstSeenAt: lenient(V3SeenAt),
+  lastSeenAt: lenient(V3SeenAt),
+  browserDetails: lenient(V3BrowserDetails),
+  ipLocation: lenient(V3Geolocation),
+});
+type V3Identification = z.infer<typeof V3Identification>;
+
+const V3IpInfoEntry = z.object({ address: z.string(), geolocation: lenient(V3Geolocation) });
+const V3IpInfo = z.object({ v4: lenient(V3IpInfoEntry), v6: lenient(V3IpInfoEntry) });
+type V3IpInfo = z.infer<typeof V3IpInfo>;
+
+const V3BooleanResult = z.object({ result: z.boolean() });
+const v3BooleanSignal = lenient(V3BooleanResult);
+
+/** The Smart Signals of v3, as the flat webhook carries them; v3 events wrap each in `{data}` or `{error}`. */
+const V3_SIGNAL_SHAPE = {
+  bot: lenient(z.object({ result: z.string(), type: optionalString })),
+  vpn: v3BooleanSignal,
+  proxy: v3BooleanSignal,
+  tor: v3BooleanSignal,
+  tampering: v3BooleanSignal,
+  emulator: v3BooleanSignal,
+  rootApps: v3BooleanSignal,
+  jailbroken: v3BooleanSignal,
+  frida: v3BooleanSignal,
+  clonedApp: v3BooleanSignal,
+  virtualMachine: v3BooleanSignal,
+  privacySettings: v3BooleanSignal,
+  developerTools: v3BooleanSignal,
+  locationSpoofing: v3BooleanSignal,
+  highActivity: v3BooleanSignal,
+  ipBlocklist: v3BooleanSignal,
+  suspectScore: lenient(z.object({ result: z.number().int() })),
+};
+const V3SignalValues = z.object(V3_SIGNAL_SHAPE);
+type V3SignalValues = z.infer<typeof V3SignalValues>;
+
+const V3ProductError = z.object({ code: z.string(), message: z.string() });
+/** An error Fingerprint returned in place of a v3 product's data (in an HTTP 200 answer). */
+export type V3ProductError = z.infer<typeof V3ProductError>;
+
+/** A v3 product: `{data}` when it worked, `{error}` when it did not. */
+const v3Product = <T extends z.ZodType>(data: T) =>
+  lenient(z.object({ data: lenient(data), error: lenient(V3ProductError) }));
+const v3BooleanProduct = v3Product(V3BooleanResult);
+
+const V3Products = z.object({
+  identification: v3Product(V3Identification),
+  botd: v3Product(z.object({ bot: V3_SIGNAL_SHAPE.bot })),
+  ipInfo: v3Product(V3IpInfo),
+  incognito: v3BooleanProduct,
+  vpn: v3BooleanProduct,
+  proxy: v3BooleanProduct,
+  tor: v3BooleanProduct,
+  tampering: v3BooleanProduct,
+  emulator: v3BooleanProduct,
+  rootApps: v3BooleanProduct,
+  jailbroken: v3BooleanProduct,
+  frida: v3BooleanProduct,
+  clonedApp: v3BooleanProduct,
+  virtualMachine: v3BooleanProduct,
+  privacySettings: v3BooleanProduct,
+  developerTools: v3BooleanProduct,
+  locationSpoofing: v3BooleanProduct,
+  highActivity: v3BooleanProduct,
+  ipBlocklist: v3BooleanProduct,
+  suspectScore: v3Product(z.object({ result: z.number().int() })),
+});
+type V3Products = z.infer<typeof V3Products>;
+
+const V3EventBody = z.object({ products: lenient(V3Products) });
+
+const V3Webhook = V3Identification.extend(V3_SIGNAL_SHAPE).extend({ ipInfo: lenient(V3IpInfo) });
+
+// v4 ---------------------------------------------------------------------------------------------------------
+
+const V4Geolocation = z.object({
+  accuracy_radius: optionalInteger,
+  latitude: optionalNumber,
+  longitude: optionalNumber,
+  postal_code: optionalString,
+  timezone: optionalString,
+  city_name: optionalString,
+  country_code: optionalString,
+  country_name: optionalString,
+  continent_code: optionalString,
+  continent_name: optionalString,
+  subdivisions: lenient(z.array(z.object({ iso_code: z.string(), name: z.string() }))),
+});
+type V4Geolocation = z.infer<typeof V4Geolocation>;
+
+const V4IpInfoEntry = z.object({ address: z.string(), geolocation: lenient(V4Geolocation) });
+
+const V4Event = z.object({
+  event_id: z.unknown().optional(),
+  timestamp: z.unknown().optional(),
+  identification: lenient(
+    z.object({
+      visitor_id: z.unknown().optional(),
+      confidence: lenient(z.object({ score: z.number(), version: optionalString, comment: optionalString })),
+      visitor_found: optionalBoolean,
+      first_seen_at: optionalInteger,
+      last_seen_at: optionalInteger,
+    }),
+  ),
+  linked_id: optionalString,
+  tags: optionalTag,
+  url: optionalString,
+  ip_address: optionalString,
+  user_agent: optionalString,
+  device: optionalString,
+  os: optionalString,
+  os_version: optionalString,
+  browser_details: lenient(
+    z.object({
+      browser_name: optionalString,
+      browser_major_version: optionalString,
+      browser_full_version: optionalString,
+      os: optionalString,
+      os_version: optionalString,
+      device: optionalString,
+    }),
+  ),
+  ip_info: lenient(z.object({ v4: lenient(V4IpInfoEntry), v6: lenient(V4IpInfoEntry) })),
+  bot: optionalString,
+  bot_type: optionalString,
+  vpn: optionalBoolean,
+  proxy: optionalBoolean,
+  incognito: optionalBoolean,
+  tampering: optionalBoolean,
+  emulator: optionalBoolean,
+  root_apps: optionalBoolean,
+  jailbroken: optionalBoolean,
+  frida: optionalBoolean,
+  cloned_app: optionalBoolean,
+  virtual_machine: optionalBoolean,
+  privacy_settings: optionalBoolean,
+  developer_tools: optionalBoolean,
+  location_spoofing: optionalBoolean,
+  high_activity_device: optionalBoolean,
+  ip_blocklist: lenient(
+    z.object({ email_spam: optionalBoolean, attack_source: optionalBoolean, tor_node: optionalBoolean }),
+  ),
+  suspect_score: optionalInteger,
+});
+type V4Event = z.infer<typeof V4Event>;
+
+// ---------------------------------------------------------------------------------------------------------
+// Public API
+// ---------------------------------------------------------------------------------------------------------
+
+/**
+ * Normalizes one item of `visits` from v3 `GET /visitors/{visitor_id}`.
+ *
+ * @param visit - the visit as Fingerprint returned it.
+ * @param visitorId - the `visitorId` of the response: a visit does not carry its own.
+ * @throws {ValidationError} when the visit has no valid `requestId` or `timestamp`, or `visitorId` is invalid.
+ */
+export function normalizeV3Visit(visit: unknown, visitorId: string): NormalizedEvent {
+  const data = parseObject(V3Identification, visit, 'visit');
+  return fromV3Identification(data, {
+    prefix: '',
+    visitorId,
+    visitorIdField: 'visitorId',
+    source: EVENT_SOURCES.v3,
+  });
+}
+
+/**
+ * Normalizes a v3 `GET /events/{request_id}` body, or one item of `events` from v3 `GET /events/search` (same
+ * shape): `{products: {identification: {data}, botd, ipInfo, vpn, …}}`. Smart Signals that came back as
+ * `{error}` are left out.
+ *
+ * @throws {ValidationError} when `products.identification.data` is absent (Fingerprint returned an error in
+ * its place: see {@link readV3IdentificationError}) or lacks a valid requestId, visitorId or timestamp.
+ */
+export function normalizeV3Event(body: unknown): NormalizedEvent {
+  const { products } = parseObject(V3EventBody, body, 'body');
+  if (products === undefined) {
+    throw new ValidationError(
+      'products',
+      'products is missing or not an object: a v3 event is {"products": {…}}',
+    );
+  }
+  const prefix = 'products.identification.data.';
+  const data = products.identification?.data;
+  if (data === undefined) throw missingV3Identification(products.identification?.error);
+  return fromV3Identification(data, {
+    prefix,
+    visitorId: data.visitorId,
+    visitorIdField: `${prefix}visitorId`,
+    signals: signalsFromV3(unwrapV3Products(products), products.incognito?.data?.result),
+    ipInfo: products.ipInfo?.data,
+    source: EVENT_SOURCES.v3,
+  });
+}
+
+/**
+ * The error Fingerprint returned in place of the identification of a v3 event, if any. v3 answers HTTP 200
+ * with `products.identification.error` when identification failed upstream, including `429 Too Many Requests`
+ * and `TooManyRequests`, which a caller should retry rather than treat as a bad payload.
+ */
+export function readV3IdentificationError(body: unknown): V3ProductError | undefined {
+  const parsed = V3EventBody.safeParse(body);
+  return parsed.success ? parsed.data.products?.identification?.error : undefined;
+}
+
+/**
+ * Normalizes a v4 Event: the body of `GET /v4/events/{event_id}`, or one item of `events` from
+ * `GET /v4/events`.
+ *
+ * @throws {ValidationError} when `event_id`, `identification.visitor_id` or `timestamp` is missing or invalid.
+ * Edge events (`source: "edge"`) have no identification, hence no visitor, and are rejected.
+ */
+export function normalizeV4Event(body: unknown): NormalizedEvent {
+  return fromV4Event(parseObject(V4Event, body, 'body'), EVENT_SOURCES.v4);
+}
+
+/**
+ * Normalizes a webhook payload, either the v4 Event object (v4 webhooks) or the flat legacy v3 webhook. A
+ * payload with `event_id` or `identification` is v4; anything else is read as v3.
+ *
+ * @throws {ValidationError} when the payload lacks a valid request id (`event_id` / `requestId`), visitor id
+ * (`identification.visitor_id` / `visitorId`) or `timestamp`.
+ */
+export function normalizeWebhook(body: unknown): NormalizedEvent {
+  if (isObject(body) && ('event_id' in body || 'identification' in body)) {
+    return fromV4Event(parseObject(V4Event, body, 'body'), EVENT_SOURCES.webhook);
+  }
+  const webhook = parseObject(V3Webhook, body, 'body');
+  return fromV3Identification(webhook, {
+    prefix: '',
+    visitorId: webhook.visitorId,
+    visitorIdField: 'visitorId',
+    signals: signalsFromV3(webhook),
+    ipInfo: webhook.ipInfo,
+    source: EVENT_SOURCES.webhook,
+    requestIdHint: 'a v3 webhook carries requestId, a v4 webhook event_id',
+  });
+}
+
+/** v3 `BrowserDetails`. */
+export interface V3BrowserDetails {
+  browserName: string;
+  browserMajorVersion: string;
+  browserFullVersion: string;
+  os: string;
+  osVersion: string;
+  device: string;
+  userAgent: string;
+}
+
+/** v3 `DeprecatedGeolocation`, the `ipLocation` of a visit. */
+export interface V3IpLocation {
+  accuracyRadius?: number;
+  latitude?: number;
+  longitude?: number;
+  postalCode?: string;
+  timezone?: string;
+  city?: { name: string };
+  country?: NamedCode;
+  continent?: NamedCode;
+  subdivisions?: Subdivision[];
+}
+
+/**
+ * A visit of v3 `GET /visitors/{visitor_id}`, as the v3 `Visit` schema documents it, minus `components` (raw
+ * device attributes, which the product deliberately does not store).
+ */
+export interface V3Visit {
+  requestId: string;
+  browserDetails: V3BrowserDetails;
+  incognito: boolean;
+  ip: string;
+  ipLocation?: V3IpLocation;
+  linkedId?: string;
+  timestamp: number;
+  time: string;
+  url: string;
+  tag: Record<string, unknown>;
+  confidence?: Confidence;
+  visitorFound: boolean;
+  firstSeenAt: SeenAt;
+  lastSeenAt: SeenAt;
+}
+
+/**
+ * Renders a normalized event as a v3 visit. A v3 visit normalized and rendered back is unchanged except for
+ * `components`. Fields the v3 schema requires but the event lacks (typically from v4 or mobile events) get
+ * the schema-valid empty value: `incognito: false`, `ip: ""`, `url: ""`, `tag: {}`, `visitorFound: false`,
+ * `firstSeenAt`/`lastSeenAt: {global: null, subscription: null}` and `""` for each missing browser detail.
+ */
+export function toV3Visit(event: NormalizedEvent): V3Visit {
+  return compact({
+    requestId: event.requestId,
+    browserDetails: toV3BrowserDetails(event.browser),
+    incognito: event.incognito ?? false,
+    ip: event.ip ?? '',
+    ipLocation: event.location === undefined ? undefined : toV3IpLocation(event.location),
+    linkedId: event.linkedId,
+    timestamp: event.timestamp,
+    time: event.time,
+    url: event.url ?? '',
+    tag: { ...event.tag },
+    confidence: event.confidence === undefined ? undefined : compact({ ...event.confidence }),
+    visitorFound: event.visitorFound ?? false,
+    firstSeenAt: { ...(event.firstSeenAt ?? UNKNOWN_SEEN_AT) },
+    lastSeenAt: { ...(event.lastSeenAt ?? UNKNOWN_SEEN_AT) },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// v3 mapping
+// ---------------------------------------------------------------------------------------------------------
+
+interface V3Context {
+  /** Path of the identification fields in the payload, for error messages. */
+  prefix: string;
+  visitorId: unknown;
+  visitorIdField: string;
+  signals?: Signals;
+  ipInfo?: V3IpInfo;
+  source: EventSource;
+  requestIdHint?: string;
+}
+
+function fromV3Identification(data: V3Identification, context: V3Context): NormalizedEvent {
+  const { prefix } = context;
+  const requestId = requireId(data.requestId, `${prefix}requestId`, 'request', context.requestIdHint);
+  const visitorId = requireId(context.visitorId, context.visitorIdField, 'visitor');
+  const timestamp = requireTimestamp(data.timestamp, `${prefix}timestamp`);
+  return compact({
+    requestId,
+    visitorId,
+    linkedId: validLinkedId(data.linkedId),
+    timestamp,
+    time: utcTime(data.time, timestamp),
+    url: data.url,
+    ip: data.ip,
+    incognito: data.incognito,
+    tag: data.tag,
+    confidence: data.confidence === undefined ? undefined : compact({ ...data.confidence }),
+    visitorFound: data.visitorFound,
+    firstSeenAt: data.firstSeenAt,
+    lastSeenAt: data.lastSeenAt,
+    browser: browserFromV3(data.browserDetails),
+    location: locationFromV3(data.ipLocation, data.ip, context.ipInfo),
+    signals: context.signals,
+    source: context.source,
+    schemaVersion: SCHEMA_VERSION,
+  });
+}
+
+function missingV3Identification(error: V3ProductError | undefined): ValidationError {
+  const field = 'products.identification.data';
+  const reason =
+    error === undefined
+      ? 'the event has no identification'
+      : `Fingerprint returned identification error "${error.code}" (${error.message}) instead`;
+  return new ValidationError(
+    field,
+    `${field} is missing: ${reason}, so there is no visitor to store it under`,
+    {
+      cause: error,
+    },
+  );
+}
+
+function browserFromV3(details: z.infer<typeof V3BrowserDetails> | undefined): BrowserInfo {
+  return {
+    name: details?.browserName ?? '',
+    majorVersion: details?.browserMajorVersion ?? '',
+    fullVersion: details?.browserFullVersion ?? '',
+    os: details?.os ?? '',
+    osVersion: details?.osVersion ?? '',
+    device: details?.device ?? '',
+    userAgent: details?.userAgent ?? '',
+  };
+}
+
+/**
+ * The deprecated `ipLocation` wins when present: it describes the event's IP by definition, and keeping it
+ * is what makes a v3 visit render back unchanged. Otherwise the `ipInfo` entry of the event's IP is used.
+ */
+function locationFromV3(
+  ipLocation: V3Geolocation | undefined,
+  ip: string | undefined,
+  ipInfo: V3IpInfo | undefined,
+): Location | undefined {
+  const geolocation = ipLocation ?? geolocationOfIp(ip, [ipInfo?.v4, ipInfo?.v6]);
+  if (geolocation === undefined) return undefined;
+  return nonEmpty(
+    compact({
+      city: geolocation.city?.name,
+      country: geolocation.country,
+      continent: geolocation.continent,
+      subdivisions: geolocation.subdivisions,
+      latitude: geolocation.latitude,
+      longitude: geolocation.longitude,
+      postalCode: geolocation.postalCode,
+      timezone: geolocation.timezone,
+      accuracyRadius: geolocation.accuracyRadius,
+    }),
+  );
+}
+
+function unwrapV3Products(products: V3Products): V3SignalValues {
+  return {
+    bot: products.botd?.data?.bot,
+    vpn: products.vpn?.data,
+    proxy: products.proxy?.data,
+    tor: products.tor?.data,
+    tampering: products.tampering?.data,
+    emulator: products.emulator?.data,
+    rootApps: products.rootApps?.data,
+    jailbroken: products.jailbroken?.data,
+    frida: products.frida?.data,
+    clonedApp: products.clonedApp?.data,
+    virtualMachine: products.virtualMachine?.data,
+    privacySettings: products.privacySettings?.data,
+    developerTools: products.developerTools?.data,
+    locationSpoofing: products.locationSpoofing?.data,
+    highActivity: products.highActivity?.data,
+    ipBlocklist: products.ipBlocklist?.data,
+    suspectScore: products.suspectScore?.data,
+  };
+}
+
+/**
+ * @param incognito - the Incognito Smart Signal (`products.incognito`). The flat v3 webhook has no such
+ * signal: its `incognito` is the identification flag, kept as the event's `incognito`.
+ */
+function signalsFromV3(values: V3SignalValues, incognito?: boolean): Signals | undefined {
+  return nonEmpty(
+    compact({
+      bot: values.bot?.result,
+      botType: values.bot?.type,
+      vpn: values.vpn?.result,
+      proxy: values.proxy?.result,
+      tor: values.tor?.result,
+      tampering: values.tampering?.result,
+      incognito,
+      emulator: values.emulator?.result,
+      rootApps: values.rootApps?.result,
+      jailbroken: values.jailbroken?.result,
+      frida: values.frida?.result,
+      clonedApp: values.clonedApp?.result,
+      virtualMachine: values.virtualMachine?.result,
+      privacySettings: values.privacySettings?.result,
+      developerTools: values.developerTools?.result,
+      locationSpoofing: values.locationSpoofing?.result,
+      highActivity: values.highActivity?.result,
+      ipBlocklisted: values.ipBlocklist?.result,
+      suspectScore: values.suspectScore?.result,
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// v4 mapping
+// ---------------------------------------------------------------------------------------------------------
+
+function fromV4Event(event: V4Event, source: EventSource): NormalizedEvent {
+  const { identification } = event;
+  const requestId = requireId(event.event_id, 'event_id', 'request');
+  const visitorId = requireId(
+    identification?.visitor_id,
+    'identification.visitor_id',
+    'visitor',
+    identification === undefined ? 'the event has no identification (edge events never have one)' : undefined,
+  );
+  const timestamp = requireTimestamp(event.timestamp, 'timestamp');
+  return compact({
+    requestId,
+    visitorId,
+    linkedId: validLinkedId(event.linked_id),
+    timestamp,
+    // v4 has no `time`: it is derived from the timestamp.
+    time: utcTime(undefined, timestamp),
+    url: event.url,
+    ip: event.ip_address,
+    incognito: event.incognito,
+    tag: event.tags,
+    confidence: confidenceFromV4(identification?.confidence),
+    visitorFound: identification?.visitor_found,
+    firstSeenAt: seenAtFromV4(identification?.first_seen_at),
+    lastSeenAt: seenAtFromV4(identification?.last_seen_at),
+    browser: browserFromV4(event),
+    location: locationFromV4(geolocationOfIp(event.ip_address, [event.ip_info?.v4, event.ip_info?.v6])),
+    signals: signalsFromV4(event),
+    source,
+    schemaVersion: SCHEMA_VERSION,
+  });
+}
+
+function confidenceFromV4(
+  confidence: { score: number; version?: string | undefined; comment?: string | undefined } | undefined,
+): Confidence | undefined {
+  if (confidence === undefined) return undefined;
+  return compact({ score: confidence.score, revision: confidence.version, comment: confidence.comment });
+}
+
+/**
+ * v4 `first_seen_at`/`last_seen_at` are the v3 `subscription` timestamps: v4 describes them as when "this
+ * visitor ID" was seen in the workspace's data, and has no cross-application (`global`) counterpart, so
+ * `global` is `null` (unknown).
+ */
+function seenAtFromV4(milliseconds: number | undefined): SeenAt | undefined {
+  if (milliseconds === undefined || !isValidEpochMs(milliseconds)) return undefined;
+  return { global: null, subscription: new Date(milliseconds).toISOString() };
+}
+
+/** Mobile events have no `browser_details`: their os, version and device are top-level fields. */
+function browserFromV4(event: V4Event): BrowserInfo {
+  const details = event.browser_details;
+  return {
+    name: details?.browser_name ?? '',
+    majorVersion: details?.browser_major_version ?? '',
+    fullVersion: details?.browser_full_version ?? '',
+    os: details?.os ?? event.os ?? '',
+    osVersion: details?.os_version ?? event.os_version ?? '',
+    device: details?.device ?? event.device ?? '',
+    userAgent: event.user_agent ?? '',
+  };
+}
+
+function locationFromV4(geolocation: V4Geolocation | undefined): Location | undefined {
+  if (geolocation === undefined) return undefined;
+  return nonEmpty(
+    compact({
+      city: geolocation.city_name,
+      country: namedCode(geolocation.country_code, geolocation.country_name),
+      continent: namedCode(geolocation.continent_code, geolocation.continent_name),
+      subdivisions: geolocation.subdivisions?.map(({ iso_code, name }) => ({ isoCode: iso_code, name })),
+      latitude: geolocation.latitude,
+      longitude: geolocation.longitude,
+      postalCode: geolocation.postal_code,
+      timezone: geolocation.timezone,
+      accuracyRadius: geolocation.accuracy_radius,
+    }),
+  );
+}
+
+/** v4 splits code and name; a code without its name is still worth keeping. */
+function namedCode(code: string | undefined, name: string | undefined): NamedCode | undefined {
+  return code === undefined ? undefined : { code, name: name ?? '' };
+}
+
+/**
+ * v4 flattened the v3 products: Tor moved into `ip_blocklist.tor_node`, the blocklist lost its `result`
+ * (its v3 meaning, "any of the lists", is email spam or attack source), and `bot` is snake_case.
+ */
+function signalsFromV4(event: V4Event): Signals | undefined {
+  const blocklist = event.ip_blocklist;
+  const ipBlocklisted =
+    blocklist?.email_spam === undefined && blocklist?.attack_source === undefined
+      ? undefined
+      : blocklist.email_spam === true || blocklist.attack_source === true;
+  return nonEmpty(
+    compact({
+      bot: event.bot === 'not_detected' ? 'notDetected' : event.bot,
+      botType: event.bot_type,
+      vpn: event.vpn,
+      proxy: event.proxy,
+      tor: blocklist?.tor_node,
+      tampering: event.tampering,
+      incognito: event.incognito,
+      emulator: event.emulator,
+      rootApps: event.root_apps,
+      jailbroken: event.jailbroken,
+      frida: event.frida,
+      clonedApp: event.cloned_app,
+      virtualMachine: event.virtual_machine,
+      privacySettings: event.privacy_settings,
+      developerTools: event.developer_tools,
+      locationSpoofing: event.location_spoofing,
+      highActivity: event.high_activity_device,
+      ipBlocklisted,
+      suspectScore: event.suspect_score,
+    }),
+  );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// v3 rendering
+// ---------------------------------------------------------------------------------------------------------
+
+const UNKNOWN_SEEN_AT: SeenAt = { global: null, subscription: null };
+
+function toV3BrowserDetails(browser: BrowserInfo): V3BrowserDetails {
+  return {
+    browserName: browser.name,
+    browserMajorVersion: browser.majorVersion,
+    browserFullVersion: browser.fullVersion,
+    os: browser.os,
+    osVersion: browser.osVersion,
+    device: browser.device,
+    userAgent: browser.userAgent,
+  };
+}
+
+function toV3IpLocation(location: Location): V3IpLocation {
+  return compact({
+    accuracyRadius: location.accuracyRadius,
+    latitude: location.latitude,
+    longitude: location.longitude,
+    postalCode: location.postalCode,
+    timezone: location.timezone,
+    city: location.city === undefined ? undefined : { name: location.city },
+    country: location.country === undefined ? undefined : { ...location.country },
+    continent: location.continent === undefined ? undefined : { ...location.continent },
+    subdivisions: location.subdivisions?.map((subdivision) => ({ ...subdivision })),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Shared helpers
+// ---------------------------------------------------------------------------------------------------------
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function parseObject<T extends z.ZodType>(schema: T, value: unknown, field: string): z.infer<T> {
+  // The schemas never fail on a field, so a failure here means the payload is not an object at all.
+  const parsed = isObject(value) ? schema.safeParse(value) : undefined;
+  if (parsed?.success !== true) {
+    throw new ValidationError(field, `${field} must be a JSON object, got ${describeType(value)}`, {
+      cause: parsed?.error,
+    });
+  }
+  return parsed.data;
+}
+
+const ID_RULES = {
+  request: {
+    noun: 'request id',
+    test: isRequestId,
+    format: '<13-digit ms>.<6 alphanumerics> or 20 alphanumerics',
+  },
+  visitor: { noun: 'visitor id', test: isVisitorId, format: '1 to 64 letters and digits' },
+} as const;
+
+/** Ids become table keys: anything but the documented formats is refused, not stored. */
+function requireId(value: unknown, field: string, kind: keyof typeof ID_RULES, hint?: string): string {
+  const rule = ID_RULES[kind];
+  if (value === undefined || value === null || value === '') {
+    const reason = hint ?? `every event needs its ${rule.noun}`;
+    throw new ValidationError(field, `${field} is missing: ${reason}`);
+  }
+  if (typeof value !== 'string') {
+    throw new ValidationError(
+      field,
+      `${field} must be a string (the ${rule.noun}), got ${describeType(value)}`,
+    );
+  }
+  if (!rule.test(value)) {
+    throw new ValidationError(field, `${field} is not a valid ${rule.noun}: expected ${rule.format}`);
+  }
+  return value;
+}
+
+/** The largest epoch ms a JavaScript Date can hold; beyond it `toISOString()` throws. */
+const MAX_EPOCH_MS = 8.64e15;
+
+function isValidEpochMs(value: number): boolean {
+  return Number.isSafeInteger(value) && value >= 0 && value <= MAX_EPOCH_MS;
+}
+
+function requireTimestamp(value: unknown, field: string): number {
+  if (value === undefined || value === null) {
+    throw new ValidationError(
+      field,
+      `${field} is missing: every event needs its time in ms since the Unix epoch`,
+    );
+  }
+  if (typeof value !== 'number' || !isValidEpochMs(value)) {
+    const got = typeof value === 'number' ? String(value) : describeType(value);
+    throw new ValidationError(
+      field,
+      `${field} must be a non-negative integer of milliseconds since the Unix epoch, got ${got}`,
+    );
+  }
+  return value;
+}
+
+/** A linkedId becomes a table key too; one that breaks the id rules is dropped like any malformed field. */
+function validLinkedId(value: string | undefined): string | undefined {
+  return value !== undefined && isLinkedId(value) ? value : undefined;
+}
+
+const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * The payload's own `time` is kept verbatim when it is already UTC, so a v3 visit renders back exactly as
+ * Fingerprint sent it; another offset is converted to UTC; a missing or unreadable one is derived from the
+ * timestamp.
+ */
+function utcTime(time: string | undefined, timestamp: number): string {
+  if (time !== undefined && ISO_DATE_TIME.test(time) && !Number.isNaN(Date.parse(time))) {
+    return time.endsWith('Z') ? time : new Date(time).toISOString();
+  }
+  return new Date(timestamp).toISOString();
+}
+
+/**
+ * The geolocation of the `ipInfo` entry whose address is the event's IP. The entries are separate v4 and v6
+ * lookups; only the one for the event's own address describes where the event came from.
+ */
+function geolocationOfIp<G>(
+  ip: string | undefined,
+  entries: ReadonlyArray<{ address: string; geolocation?: G | undefined } | undefined>,
+): G | undefined {
+  if (ip === undefined) return undefined;
+  return entries.find((entry) => entry !== undefined && sameIp(entry.address, ip))?.geolocation;
+}
+
+/** IPv6 has several spellings of one address (`::` compression, case), so those are compared by value. */
+function sameIp(a: string, b: string): boolean {
+  if (a === b) return true;
+  if (isIP(a) !== 6 || isIP(b) !== 6) return false;
+  const list = new BlockList();
+  list.addAddress(a, 'ipv6');
+  return list.check(b, 'ipv6');
+}
+
+function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  return Array.isArray(value) ? 'array' : typeof value;
+}
+
+/** Drops keys whose value is `undefined`: DynamoDB refuses undefined attributes, and absent is what we mean. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}
+
+function nonEmpty<T extends object>(value: T): T | undefined {
+  return Object.keys(value).length > 0 ? value : undefined;
+}

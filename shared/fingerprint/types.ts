@@ -1,0 +1,36 @@
+import type { NormalizedEvent } from '../domain/event.js';
+
+export const API_VERSIONS = { v3: 'v3', v4: 'v4' } as const;
+export type ApiVersion = (typeof API_VERSIONS)[keyof typeof API_VERSIONS];
+
+export const REGIONS = { us: 'us', eu: 'eu', ap: 'ap' } as const;
+export type Region = (typeof REGIONS)[keyof typeof REGIONS];
+
+/** Per-call limits, taken from the Lambda's remaining time by the handler. */
+export interface CallOptions {
+  /** Epoch ms by which the whole call, retries included, must have finished. */
+  deadline: number;
+}
+
+export interface SearchQuery {
+  visitorId?: string;
+  linkedId?: string;
+  /** How many events to collect at most, following upstream pagination. */
+  maxEvents: number;
+}
+
+/**
+ * The Fingerprint Server API as the use cases see it: version-neutral, returning normalized events. Failures
+ * are the typed errors of `shared/domain/errors.ts` (`NotFoundError`, `UpstreamRateLimitedError`, …).
+ */
+export interface FingerprintClient {
+  getEvent(requestId: string, options: CallOptions): Promise<NormalizedEvent>;
+  /** Events matching the query, newest first, at most `maxEvents`. */
+  searchEvents(query: SearchQuery, options: CallOptions): Promise<NormalizedEvent[]>;
+}
+
+/** Where the client gets the secret API key; `invalidate` drops a cached key after a 403 (rotation). */
+export interface ApiKeyProvider {
+  getKey(): Promise<string>;
+  invalidate(): void;
+}

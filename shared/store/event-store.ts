@@ -1,0 +1,45 @@
+import type { NormalizedEvent } from '../domain/event.js';
+
+export interface VisitorQuery {
+  visitorId: string;
+  limit: number;
+  /** Only events carrying this linkedId. */
+  linkedId?: string;
+  /** Only events strictly older than this timestamp (ms): the v3 `before` parameter. */
+  before?: number;
+  /** Continue after this requestId of the same visitor: the v3 `paginationKey`. */
+  afterRequestId?: string;
+  /** Continue from an opaque cursor returned by an earlier page of the same query. */
+  cursor?: string;
+}
+
+export interface LinkedIdQuery {
+  linkedId: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface EventPage {
+  /** Newest first, none expired. */
+  events: NormalizedEvent[];
+  /** Present only when more matching events exist after this page. */
+  next?: {
+    /** Opaque; pass back as `cursor` to get the next page of the same query. */
+    cursor: string;
+    lastRequestId: string;
+    lastTimestamp: number;
+  };
+}
+
+/**
+ * The cache of normalized events. Reads never return an expired event, even before DynamoDB's lazy TTL
+ * deletion removes it. Failures: `ValidationError` for a malformed cursor or paginationKey, and
+ * `StoreThrottledError` when DynamoDB keeps throttling.
+ */
+export interface EventStore {
+  /** Idempotent: an event stored twice is one item. Returns how many events were written. */
+  putEvents(events: readonly NormalizedEvent[]): Promise<number>;
+  getEvent(requestId: string): Promise<NormalizedEvent | undefined>;
+  listByVisitor(query: VisitorQuery): Promise<EventPage>;
+  listByLinkedId(query: LinkedIdQuery): Promise<EventPage>;
+}

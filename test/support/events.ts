@@ -1,0 +1,32 @@
+import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
+
+let sequence = 0;
+
+/** A distinct, valid requestId: `<13-digit ms>.<6 alphanumerics>`. */
+export function newRequestId(timestamp = 1_708_102_555_327): string {
+  sequence += 1;
+  return `${timestamp}.${sequence.toString(36).padStart(6, '0')}`;
+}
+
+/** A minimal valid normalized event; override what the test is about. */
+export function buildEvent(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
+  const timestamp = overrides.timestamp ?? 1_708_102_555_327;
+  return {
+    requestId: newRequestId(timestamp),
+    visitorId: 'Ibk1527CUFmcnjLwIs4A9',
+    timestamp,
+    time: new Date(timestamp).toISOString(),
+    browser: {
+      name: 'Chrome',
+      majorVersion: '74',
+      fullVersion: '74.0.3729',
+      os: 'Windows',
+      osVersion: '7',
+      device: 'Other',
+      userAgent: 'Mozilla/5.0 (Windows NT 6.1; Win64; x64)',
+    },
+    source: 'v4',
+    schemaVersion: SCHEMA_VERSION,
+    ...overrides,
+  };
+}

@@ -1,0 +1,136 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { z } from 'zod';
+import { ValidationError } from '../domain/errors.js';
+import { isLinkedId, isRequestId, isVisitorId } from '../domain/ids.js';
+
+/**
+ * Opaque page cursors. A cursor is `base64url(checksum ‖ JSON payload)`; the payload names the query it
+ * belongs to (index, partition value, filters) and the position after the last returned event (its
+ * requestId and timestamp, which with the partition value make up the index's ExclusiveStartKey).
+ *
+ * The checksum detects a cursor that was edited or truncated; it is not a signature (no secret is
+ * involved). It does not need to be one: a decoded cursor must match the query it is used with, and the
+ * query's key condition confines the read to that partition, so a forged cursor can only choose where to
+ * start inside results the caller can already read.
+ */
+
+/** The query a cursor belongs to. Every field takes part: a cursor only continues the same query. */
+export type CursorScope =
+  | { index: 'byVisitor'; visitorId: string; linkedId?: string; before?: number }
+  | { index: 'byLinkedId'; linkedId: string };
+
+/** The last event of a page: the next page starts right after it. */
+export interface CursorPosition {
+  requestId: string;
+  timestamp: number;
+}
+
+const CURSOR_VERSION = 1;
+const CHECKSUM_BYTES = 12;
+// A payload holds at most a 256-character linkedId twice plus short fields; anything longer is not ours.
+const MAX_CURSOR_LENGTH = 4096;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+const timestampSchema = z.int().min(0);
+const requestIdSchema = z.string().refine(isRequestId);
+const linkedIdSchema = z.string().refine(isLinkedId);
+
+const payloadSchema = z.discriminatedUnion('index', [
+  z.strictObject({
+    v: z.literal(CURSOR_VERSION),
+    index: z.literal('byVisitor'),
+    visitorId: z.string().refine(isVisitorId),
+    linkedId: linkedIdSchema.optional(),
+    before: timestampSchema.optional(),
+    requestId: requestIdSchema,
+    timestamp: timestampSchema,
+  }),
+  z.strictObject({
+    v: z.literal(CURSOR_VERSION),
+    index: z.literal('byLinkedId'),
+    linkedId: linkedIdSchema,
+    requestId: requestIdSchema,
+    timestamp: timestampSchema,
+  }),
+]);
+
+type CursorPayload = z.infer<typeof payloadSchema>;
+
+function checksum(body: Buffer): Buffer {
+  return createHash('sha256').update('event-cursor\n').update(body).digest().subarray(0, CHECKSUM_BYTES);
+}
+
+function payloadFor(scope: CursorScope, position: CursorPosition): CursorPayload {
+  const { requestId, timestamp } = position;
+  if (scope.index === 'byLinkedId') {
+    return { v: CURSOR_VERSION, index: scope.index, linkedId: scope.linkedId, requestId, timestamp };
+  }
+  return {
+    v: CURSOR_VERSION,
+    index: scope.index,
+    visitorId: scope.visitorId,
+    ...(scope.linkedId !== undefined && { linkedId: scope.linkedId }),
+    ...(scope.before !== undefined && { before: scope.before }),
+    requestId,
+    timestamp,
+  };
+}
+
+function sameScope(payload: CursorPayload, scope: CursorScope): boolean {
+  if (payload.index === 'byLinkedId' || scope.index === 'byLinkedId') {
+    return payload.index === scope.index && payload.linkedId === scope.linkedId;
+  }
+  return (
+    payload.visitorId === scope.visitorId &&
+    payload.linkedId === scope.linkedId &&
+    payload.before === scope.before
+  );
+}
+
+/** Encodes the position after `position` in the query `scope` as an opaque base64url string. */
+export function encodeCursor(scope: CursorScope, position: CursorPosition): string {
+  const body = Buffer.from(JSON.stringify(payloadFor(scope, position)), 'utf8');
+  return Buffer.concat([checksum(body), body]).toString('base64url');
+}
+
+/**
+ * Decodes a cursor made by {@link encodeCursor} for the same `scope`.
+ *
+ * @param field - The caller-facing name of the parameter, named in the error.
+ * @throws ValidationError when the cursor is malformed, was altered, or belongs to another query.
+ */
+export function decodeCursor(cursor: string, scope: CursorScope, field = 'cursor'): CursorPosition {
+  const invalid = (reason: string): ValidationError =>
+    new ValidationError(
+      field,
+      `The ${field} ${reason}: pass back the value of an earlier response unchanged, with the same query parameters.`,
+    );
+
+  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) {
+    throw invalid('is not a valid cursor');
+  }
+  const bytes = Buffer.from(cursor, 'base64url');
+  // Buffer decoding is lenient about trailing bits; only the exact encoding we produce is accepted.
+  if (bytes.toString('base64url') !== cursor || bytes.length <= CHECKSUM_BYTES) {
+    throw invalid('is not a valid cursor');
+  }
+  const body = bytes.subarray(CHECKSUM_BYTES);
+  if (!timingSafeEqual(bytes.subarray(0, CHECKSUM_BYTES), checksum(body))) {
+    throw invalid('was altered or truncated');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw invalid('is not a valid cursor');
+  }
+  const parsed = payloadSchema.safeParse(json);
+  if (!parsed.success) throw invalid('is not a valid cursor');
+  const payload = parsed.data;
+  if (!sameScope(payload, scope)) throw invalid('belongs to a different query');
+  // A genuine cursor of a `before` query always lies before it; DynamoDB rejects a start key that does not.
+  if (payload.index === 'byVisitor' && payload.before !== undefined && payload.timestamp >= payload.before) {
+    throw invalid('is not a valid cursor');
+  }
+  return { requestId: payload.requestId, timestamp: payload.timestamp };
+}

@@ -1,0 +1,230 @@
+import {
+  DynamoDBClient,
+  ProvisionedThroughputExceededException,
+  RequestLimitExceeded,
+  ResourceNotFoundException,
+  ThrottlingException,
+} from '@aws-sdk/client-dynamodb';
+import type { BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { StoreThrottledError } from '../../shared/domain/errors.js';
+import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { SCHEMA_VERSION } from '../../shared/domain/event.js';
+import type { DynamoDbEventStoreOptions } from '../../shared/store/dynamodb-event-store.js';
+import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+
+const NOW = Date.UTC(2024, 1, 16, 12, 0, 0);
+const TABLE = 'events-unit';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const client = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
+);
+
+afterEach(() => {
+  ddb.reset();
+});
+
+afterAll(() => {
+  ddb.restore();
+});
+
+let sequence = 0;
+
+function buildEvent(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
+  sequence += 1;
+  const timestamp = overrides.timestamp ?? NOW - sequence * 1000;
+  return {
+    requestId: `${timestamp}.Un${sequence.toString(36).padStart(4, '0')}`,
+    visitorId: 'Ibk1527CUFmcnjLwIs4A',
+    timestamp,
+    time: new Date(timestamp).toISOString(),
+    browser: {
+      name: 'Firefox',
+      majorVersion: '122',
+      fullVersion: '122.0',
+      os: 'Windows',
+      osVersion: '10',
+      device: 'Other',
+      userAgent: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:122.0) Gecko/20100101 Firefox/122.0',
+    },
+    source: 'v4',
+    schemaVersion: SCHEMA_VERSION,
+    ...overrides,
+  };
+}
+
+function buildStore(overrides: Partial<DynamoDbEventStoreOptions> = {}) {
+  const sleep = vi.fn(async (_ms: number) => {});
+  const store = new DynamoDbEventStore({
+    client,
+    tableName: TABLE,
+    ttlDays: 90,
+    now: () => NOW,
+    maxWriteAttempts: 4,
+    sleep,
+    ...overrides,
+  });
+  return { store, sleep };
+}
+
+type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
+
+/** The write requests DynamoDB would hand back unprocessed: puts of these events' items. */
+function unprocessed(events: readonly NormalizedEvent[]): {
+  UnprocessedItems: Record<string, WriteRequests>;
+} {
+  return {
+    UnprocessedItems: {
+      [TABLE]: events.map((event) => ({ PutRequest: { Item: { ...event, expiresAt: 0 } } })),
+    },
+  };
+}
+
+function writtenRequestIds(call: number): unknown[] {
+  const input = ddb.commandCalls(BatchWriteCommand)[call]?.args[0].input;
+  return (input?.RequestItems?.[TABLE] ?? []).map((request) => request.PutRequest?.Item?.requestId);
+}
+
+const metadata = { $metadata: {} };
+
+describe('DynamoDbEventStore writes', () => {
+  it('splits a call into batches of 25', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
+    const { store } = buildStore();
+
+    await expect(store.putEvents(Array.from({ length: 60 }, () => buildEvent()))).resolves.toBe(60);
+
+    expect(ddb.commandCalls(BatchWriteCommand).map((_, i) => writtenRequestIds(i).length)).toEqual([
+      25, 25, 10,
+    ]);
+  });
+
+  it('retries UnprocessedItems, with backoff, until every item is written', async () => {
+    const events = Array.from({ length: 3 }, () => buildEvent());
+    const [first, second, third] = events;
+    ddb
+      .on(BatchWriteCommand)
+      .resolvesOnce(unprocessed(events.slice(1)))
+      .resolvesOnce(unprocessed(events.slice(2)))
+      .resolves({});
+    const { store, sleep } = buildStore();
+
+    await expect(store.putEvents(events)).resolves.toBe(3);
+
+    expect(writtenRequestIds(0)).toEqual([first?.requestId, second?.requestId, third?.requestId]);
+    expect(writtenRequestIds(1)).toEqual([second?.requestId, third?.requestId]);
+    expect(writtenRequestIds(2)).toEqual([third?.requestId]);
+    expect(sleep).toHaveBeenCalledTimes(2);
+    for (const [ms] of sleep.mock.calls) {
+      expect(ms).toBeGreaterThanOrEqual(0);
+      expect(ms).toBeLessThanOrEqual(2_000);
+    }
+  });
+
+  it.each([
+    [
+      'ProvisionedThroughputExceededException',
+      new ProvisionedThroughputExceededException({ message: 'slow down', ...metadata }),
+    ],
+    ['ThrottlingException', new ThrottlingException({ message: 'slow down', ...metadata })],
+    ['RequestLimitExceeded', new RequestLimitExceeded({ message: 'slow down', ...metadata })],
+  ])('retries the batch after %s', async (_, error) => {
+    ddb.on(BatchWriteCommand).rejectsOnce(error).resolves({});
+    const { store, sleep } = buildStore();
+
+    await expect(store.putEvents([buildEvent(), buildEvent()])).resolves.toBe(2);
+
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(2);
+    expect(writtenRequestIds(1)).toHaveLength(2);
+    expect(sleep).toHaveBeenCalledTimes(1);
+  });
+
+  it('throws StoreThrottledError counting every event not written when unprocessed items persist', async () => {
+    const events = Array.from({ length: 30 }, () => buildEvent());
+    ddb.on(BatchWriteCommand).resolves(unprocessed(events.slice(0, 3)));
+    const { store } = buildStore({ maxWriteAttempts: 4 });
+
+    const error = await store.putEvents(events).catch((reason: unknown) => reason);
+
+    expect(error).toBeInstanceOf(StoreThrottledError);
+    // 3 of the first batch never got through, and the second batch of 5 was not attempted.
+    expect((error as StoreThrottledError).message).toContain('8 of 30 events were not written');
+    expect((error as StoreThrottledError).retryable).toBe(true);
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(4);
+  });
+
+  it('throws StoreThrottledError with the throttling error as cause when throttling persists', async () => {
+    const throttled = new ThrottlingException({ message: 'Rate exceeded', ...metadata });
+    ddb.on(BatchWriteCommand).rejects(throttled);
+    const { store } = buildStore({ maxWriteAttempts: 3 });
+
+    const error = await store.putEvents([buildEvent(), buildEvent()]).catch((reason: unknown) => reason);
+
+    expect(error).toBeInstanceOf(StoreThrottledError);
+    expect((error as StoreThrottledError).message).toContain('2 of 2 events were not written');
+    expect((error as StoreThrottledError).cause).toBe(throttled);
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(3);
+  });
+
+  it('does not retry an error that retrying cannot fix', async () => {
+    const missing = new ResourceNotFoundException({ message: 'Requested resource not found', ...metadata });
+    ddb.on(BatchWriteCommand).rejects(missing);
+    const { store, sleep } = buildStore();
+
+    await expect(store.putEvents([buildEvent()])).rejects.toBe(missing);
+
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    expect(sleep).not.toHaveBeenCalled();
+  });
+
+  it('makes no call for events that are all past their TTL', async () => {
+    const { store } = buildStore();
+
+    await expect(store.putEvents([buildEvent({ timestamp: NOW - 91 * 86_400_000 })])).resolves.toBe(0);
+
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
+});
+
+describe('DynamoDbEventStore reads', () => {
+  it('turns throttling that outlasted the SDK retries into StoreThrottledError', async () => {
+    const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', ...metadata });
+    ddb.on(GetCommand).rejects(throttled);
+    ddb.on(QueryCommand).rejects(throttled);
+    const { store } = buildStore();
+
+    await expect(store.getEvent('1708102555327.AbC123')).rejects.toBeInstanceOf(StoreThrottledError);
+    await expect(store.listByLinkedId({ linkedId: 'order-1', limit: 5 })).rejects.toBeInstanceOf(
+      StoreThrottledError,
+    );
+  });
+
+  it('keeps reading pages while the filter leaves fewer events than the limit', async () => {
+    const events = Array.from({ length: 3 }, () => buildEvent({ linkedId: 'order-1' }));
+    const items = events.map((event) => ({ ...event, expiresAt: NOW / 1000 + 86_400 }));
+    const lastKey = (index: number) => ({
+      requestId: events[index]?.requestId,
+      linkedId: 'order-1',
+      timestamp: events[index]?.timestamp,
+    });
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({ Items: [], LastEvaluatedKey: lastKey(0) })
+      .resolvesOnce({ Items: items.slice(0, 2), LastEvaluatedKey: lastKey(1) })
+      .resolvesOnce({ Items: items.slice(2), LastEvaluatedKey: lastKey(2) });
+    const { store } = buildStore();
+
+    const page = await store.listByLinkedId({ linkedId: 'order-1', limit: 2 });
+
+    expect(page.events).toStrictEqual(events.slice(0, 2));
+    expect(page.next?.lastRequestId).toBe(events[1]?.requestId);
+    const calls = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(calls).toHaveLength(3);
+    expect(calls[1]?.ExclusiveStartKey).toStrictEqual(lastKey(0));
+    // Reads grow when the filter is selective, so a sparse match does not cost one round trip per item.
+    expect(calls.map((input) => input.Limit)).toEqual([3, 6, 12]);
+  });
+});

@@ -1,0 +1,56 @@
+import type { NormalizedEvent } from '../domain/event.js';
+import type { ApiVersion } from './types.js';
+import type { UpstreamErrorBody } from './upstream-errors.js';
+
+/**
+ * Thrown by a `parse` function when a 200 body carries an upstream failure instead of data: v3 answers
+ * `products.identification.error` (e.g. `429 Too Many Requests`) with HTTP 200. Retried like the HTTP status
+ * it stands for.
+ */
+export class EmbeddedUpstreamError extends Error {
+  constructor(
+    readonly kind: 'rateLimited' | 'unavailable',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'EmbeddedUpstreamError';
+  }
+}
+
+/** One GET to the Server API, and how to read its answer. */
+export interface UpstreamRequest<T> {
+  /** Path with every id already URL-encoded, e.g. `/v4/events/1708102555327.NLOjmg`. */
+  path: string;
+  query?: URLSearchParams;
+  /** The route template (`GET /v4/events/{event_id}`): error messages name it, so ids stay out of them. */
+  route: string;
+  /** Turns a 2xx JSON body into the result; throwing marks the body as malformed, which is retried. */
+  parse: (body: unknown) => T;
+  /** The result of a 404 that means "nothing matches" rather than "no such thing"; `undefined` to throw. */
+  onNotFound?: (body: UpstreamErrorBody) => T | undefined;
+}
+
+/** A search filter whose ids have been validated. At least one of them is set. */
+export interface SearchFilter {
+  visitorId?: string;
+  linkedId?: string;
+}
+
+export interface SearchPage {
+  events: NormalizedEvent[];
+  /** Present when the upstream has more results; passed back as is to get them. */
+  nextPageKey?: string;
+}
+
+/** How one Server API version names its routes, parameters, header and response fields. */
+export interface Dialect {
+  readonly version: ApiVersion;
+  authHeaders(key: string): Record<string, string>;
+  getEvent(requestId: string): UpstreamRequest<NormalizedEvent>;
+  /** The request for the next page; `remaining` is how many more events the caller wants (at least 1). */
+  searchPage(
+    filter: SearchFilter,
+    remaining: number,
+    pageKey: string | undefined,
+  ): UpstreamRequest<SearchPage>;
+}

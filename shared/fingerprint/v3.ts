@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import type { NormalizedEvent } from '../domain/event.js';
+import { normalizeV3Event, normalizeV3Visit, readV3IdentificationError } from '../domain/normalize.js';
+import {
+  type Dialect,
+  EmbeddedUpstreamError,
+  type SearchFilter,
+  type SearchPage,
+  type UpstreamRequest,
+} from './dialect.js';
+import { API_VERSIONS } from './types.js';
+
+/** `limit` of `GET /visitors/{visitor_id}`: "the maximum is 500" (visits scanned per page). */
+export const V3_VISITS_MAX_PAGE_SIZE = 500;
+/**
+ * `limit` of `GET /events/search` has no documented maximum; 100 matches v4's documented one, so a page costs
+ * about the same in either version.
+ */
+export const V3_SEARCH_MAX_PAGE_SIZE = 100;
+
+/** Documented as a string; a number (the key of `/events/search` is a timestamp) is accepted too. */
+const pageKeySchema = z.union([z.string(), z.number().transform(String)]).optional();
+
+const visitsBodySchema = z.object({
+  visitorId: z.string().optional(),
+  visits: z.array(z.unknown()),
+  paginationKey: pageKeySchema,
+});
+
+const searchBodySchema = z.object({
+  events: z.array(z.unknown()),
+  paginationKey: pageKeySchema,
+});
+
+/**
+ * Server API v3 (deprecated): `Auth-API-Key` header; a visitor's history from `/visitors/{visitor_id}` (also
+ * when filtered by linkedId), a linkedId alone from `/events/search`.
+ */
+export const v3Dialect: Dialect = {
+  version: API_VERSIONS.v3,
+
+  authHeaders: (key) => ({ 'Auth-API-Key': key }),
+
+  getEvent: (requestId) => ({
+    route: 'GET /events/{request_id}',
+    path: `/events/${encodeURIComponent(requestId)}`,
+    parse: parseV3Event,
+  }),
+
+  searchPage: (filter, remaining, pageKey) =>
+    filter.visitorId !== undefined
+      ? visitsRequest(filter.visitorId, filter.linkedId, remaining, pageKey)
+      : searchRequest(filter, remaining, pageKey),
+};
+
+function visitsRequest(
+  visitorId: string,
+  linkedId: string | undefined,
+  remaining: number,
+  pageKey: string | undefined,
+): UpstreamRequest<SearchPage> {
+  const query = new URLSearchParams();
+  if (linkedId !== undefined) query.set('linked_id', linkedId);
+  // v3 scans `limit` visits and then filters them by linked_id: with a filter, scan as much as a page allows
+  // or a sparse linkedId costs one call per few visits.
+  const limit =
+    linkedId === undefined ? Math.min(remaining, V3_VISITS_MAX_PAGE_SIZE) : V3_VISITS_MAX_PAGE_SIZE;
+  query.set('limit', String(limit));
+  if (pageKey !== undefined) query.set('paginationKey', pageKey);
+  return {
+    route: 'GET /visitors/{visitor_id}',
+    path: `/visitors/${encodeURIComponent(visitorId)}`,
+    query,
+    parse: (body) => {
+      const page = visitsBodySchema.parse(body);
+      return {
+        events: page.visits.map((visit) => normalizeV3Visit(visit, page.visitorId ?? visitorId)),
+        ...(page.paginationKey && { nextPageKey: page.paginationKey }),
+      };
+    },
+  };
+}
+
+function searchRequest(
+  filter: SearchFilter,
+  remaining: number,
+  pageKey: string | undefined,
+): UpstreamRequest<SearchPage> {
+  const query = new URLSearchParams();
+  if (filter.linkedId !== undefined) query.set('linked_id', filter.linkedId);
+  query.set('limit', String(Math.min(remaining, V3_SEARCH_MAX_PAGE_SIZE)));
+  if (pageKey !== undefined) query.set('pagination_key', pageKey);
+  return {
+    route: 'GET /events/search',
+    path: '/events/search',
+    query,
+    parse: (body) => {
+      const page = searchBodySchema.parse(body);
+      return {
+        events: page.events.map(parseV3Event),
+        ...(page.paginationKey && { nextPageKey: page.paginationKey }),
+      };
+    },
+  };
+}
+
+/**
+ * A v3 event, unless Fingerprint put an error where its identification should be (HTTP 200 all the same):
+ * then the call is retried like the status the error stands for.
+ */
+function parseV3Event(body: unknown): NormalizedEvent {
+  const error = readV3IdentificationError(body);
+  if (error !== undefined) {
+    const rateLimited = /too ?many ?requests|429/i.test(error.code);
+    throw new EmbeddedUpstreamError(
+      rateLimited ? 'rateLimited' : 'unavailable',
+      `${error.code}: ${error.message}`,
+    );
+  }
+  return normalizeV3Event(body);
+}

@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { normalizeV4Event } from '../domain/normalize.js';
+import type { Dialect, SearchFilter, SearchPage, UpstreamRequest } from './dialect.js';
+import { API_VERSIONS } from './types.js';
+
+/** `limit` of `GET /v4/events` is documented as 1–100. */
+export const V4_MAX_PAGE_SIZE = 100;
+
+const searchBodySchema = z.object({
+  events: z.array(z.unknown()),
+  pagination_key: z.string().optional(),
+});
+
+/** Server API v4: `/v4` routes, snake_case parameters, `Authorization: Bearer`. */
+export const v4Dialect: Dialect = {
+  version: API_VERSIONS.v4,
+
+  authHeaders: (key) => ({ Authorization: `Bearer ${key}` }),
+
+  getEvent: (requestId) => ({
+    route: 'GET /v4/events/{event_id}',
+    path: `/v4/events/${encodeURIComponent(requestId)}`,
+    parse: (body) => normalizeV4Event(body),
+  }),
+
+  searchPage: (filter, remaining, pageKey) => searchRequest(filter, remaining, pageKey),
+};
+
+function searchRequest(
+  filter: SearchFilter,
+  remaining: number,
+  pageKey: string | undefined,
+): UpstreamRequest<SearchPage> {
+  const query = new URLSearchParams();
+  if (filter.visitorId !== undefined) query.set('visitor_id', filter.visitorId);
+  if (filter.linkedId !== undefined) query.set('linked_id', filter.linkedId);
+  query.set('limit', String(Math.min(remaining, V4_MAX_PAGE_SIZE)));
+  if (pageKey !== undefined) query.set('pagination_key', pageKey);
+  return {
+    route: 'GET /v4/events',
+    path: '/v4/events',
+    query,
+    parse: (body) => {
+      const page = searchBodySchema.parse(body);
+      return {
+        events: page.events.map((event) => normalizeV4Event(event)),
+        ...(page.pagination_key && { nextPageKey: page.pagination_key }),
+      };
+    },
+    // v4 answers 404 for a visitor it has never seen, where v3 answers an empty history: both become [].
+    onNotFound: (body) => (body.code === 'visitor_not_found' ? { events: [] } : undefined),
+  };
+}

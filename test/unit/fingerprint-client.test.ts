@@ -1,0 +1,803 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  NotFoundError,
+  UpstreamAuthError,
+  UpstreamBadResponseError,
+  UpstreamRateLimitedError,
+  UpstreamRejectedError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
+import { createFingerprintClient, type FingerprintClientOptions } from '../../shared/fingerprint/client.js';
+import { SpacingRateLimiter } from '../../shared/fingerprint/rate-limiter.js';
+import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
+import type { ApiKeyProvider, ApiVersion } from '../../shared/fingerprint/types.js';
+import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
+
+/** Looks like a real secret key, so a leak is easy to spot. */
+const API_KEY = 'fpsk_ClientTestCanary_5hQ8zR2mW7';
+const VISITOR_ID = 'Ibk1527CUFmcnjLwIs4A9';
+const VERSIONS: ApiVersion[] = ['v4', 'v3'];
+
+const fixture = (path: string): string =>
+  readFileSync(new URL(`../fixtures/fingerprint/${path}`, import.meta.url), 'utf8');
+
+let fake: FakeFingerprint;
+
+beforeEach(async () => {
+  fake = await startFakeFingerprint({ apiKey: API_KEY });
+});
+
+afterEach(async () => {
+  await fake.close();
+});
+
+/**
+ * A client of the fake upstream that never really sleeps: waits are recorded in `sleeps` instead, and the
+ * limiter is off unless a test sets `maxRps`.
+ */
+function buildClient(apiVersion: ApiVersion, overrides: Partial<FingerprintClientOptions> = {}) {
+  const sleeps: number[] = [];
+  const client = createFingerprintClient({
+    apiVersion,
+    region: 'us',
+    baseUrl: fake.baseUrl,
+    keys: new StaticKeyProvider(API_KEY),
+    maxRps: Number.POSITIVE_INFINITY,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      sleeps.push(ms);
+    },
+    ...overrides,
+  });
+  return { client, sleeps };
+}
+
+/** A provider that hands out `keys` in turn, moving to the next one on `invalidate()`. */
+function rotatingKeys(keys: string[]) {
+  const state = { index: 0, invalidations: 0 };
+  const provider: ApiKeyProvider = {
+    getKey: async () => keys[Math.min(state.index, keys.length - 1)] ?? '',
+    invalidate: () => {
+      state.invalidations += 1;
+      state.index += 1;
+    },
+  };
+  return { provider, state };
+}
+
+const withinSeconds = (seconds: number) => ({ deadline: Date.now() + seconds * 1000 });
+
+function seedOne(overrides: { linkedId?: string } = {}) {
+  const [seed] = fake.seedMany(1, { visitorId: VISITOR_ID, linkedId: 'order-123', ...overrides });
+  if (seed === undefined) throw new Error('seedMany returned nothing');
+  return seed;
+}
+
+/** Every text an error carries: its message and its cause chain's messages. */
+function errorText(error: unknown): string {
+  const parts: string[] = [];
+  let current = error;
+  while (current instanceof Error) {
+    parts.push(current.message, String(current.stack));
+    current = current.cause;
+  }
+  return parts.join('\n');
+}
+
+async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
+  describe('getEvent', () => {
+    it('returns the normalized event of a requestId', async () => {
+      const seed = seedOne();
+      const { client } = buildClient(version);
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event).toMatchObject({
+        requestId: seed.requestId,
+        visitorId: VISITOR_ID,
+        linkedId: 'order-123',
+        timestamp: seed.timestamp,
+        source: version,
+      });
+    });
+
+    it("authenticates with the version's header and never with a query-string key", async () => {
+      const seed = seedOne();
+      const headers: Headers[] = [];
+      const { client } = buildClient(version, {
+        fetch: (input, init) => {
+          headers.push(new Headers(init?.headers));
+          return fetch(input, init);
+        },
+      });
+
+      await client.getEvent(seed.requestId, withinSeconds(5));
+      await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 5 }, withinSeconds(5));
+
+      expect(fake.requests.map((request) => request.authorized)).toEqual([true, true]);
+      for (const request of fake.requests) {
+        expect(request.query).not.toHaveProperty('api_key');
+        expect(request.query).not.toHaveProperty('auth_token');
+      }
+      for (const sent of headers) {
+        if (version === 'v4') {
+          expect(sent.get('authorization')).toBe(`Bearer ${API_KEY}`);
+          expect(sent.get('auth-api-key')).toBeNull();
+        } else {
+          expect(sent.get('auth-api-key')).toBe(API_KEY);
+          expect(sent.get('authorization')).toBeNull();
+        }
+      }
+    });
+
+    it('throws NotFoundError for an unknown requestId, without retrying', async () => {
+      const { client } = buildClient(version);
+
+      const error = await rejectionOf(client.getEvent('1708102555327.NoSuch', withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('throws UpstreamRejectedError for a 400, without retrying', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 400 });
+      const { client } = buildClient(version);
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamRejectedError);
+      expect(fake.requests).toHaveLength(1);
+    });
+  });
+
+  describe('retries', () => {
+    it('waits for the Retry-After of a 429, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 429, retryAfter: '2' });
+      const { client, sleeps } = buildClient(version);
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(10));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(sleeps).toEqual([2000]);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('honors a Retry-After given as an HTTP date', async () => {
+      const seed = seedOne();
+      const now = Date.parse('2030-01-01T00:00:00Z');
+      fake.failNext({ kind: 'status', status: 429, retryAfter: 'Tue, 01 Jan 2030 00:00:03 GMT' });
+      const { client, sleeps } = buildClient(version, { now: () => now });
+
+      await client.getEvent(seed.requestId, { deadline: now + 10_000 });
+
+      expect(sleeps).toEqual([3000]);
+    });
+
+    it('backs off with jitter after a 429 without Retry-After, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 429 }, 2);
+      const { client, sleeps } = buildClient(version, { random: () => 0.5, backoffBaseMs: 100 });
+
+      await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(sleeps).toEqual([50, 100]);
+      expect(fake.requests).toHaveLength(3);
+    });
+
+    it('gives up with UpstreamRateLimitedError and the upstream delay once attempts run out', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 429, retryAfter: '1' }, 10);
+      const { client } = buildClient(version, { maxAttempts: 3 });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(10)));
+
+      expect(error).toBeInstanceOf(UpstreamRateLimitedError);
+      expect(error).toMatchObject({ retryAfterSeconds: 1 });
+      expect(fake.requests).toHaveLength(3);
+    });
+
+    it('gives up with a retryAfterSeconds of at least 1 when 429s carry no Retry-After', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 429 }, 10);
+      const { client } = buildClient(version, { maxAttempts: 2 });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(10)));
+
+      expect(error).toBeInstanceOf(UpstreamRateLimitedError);
+      expect((error as UpstreamRateLimitedError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    });
+
+    it('does not wait for a Retry-After that would cross the deadline', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 429, retryAfter: '30' });
+      const { client, sleeps } = buildClient(version);
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamRateLimitedError);
+      expect(error).toMatchObject({ retryAfterSeconds: 30 });
+      expect(sleeps).toEqual([]);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('retries 5xx answers, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 503 });
+      fake.failNext({ kind: 'status', status: 500 });
+      const { client } = buildClient(version);
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(fake.requests).toHaveLength(3);
+    });
+
+    it('gives up with UpstreamUnavailableError after repeated 5xx answers', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 502 }, 10);
+      const { client } = buildClient(version, { maxAttempts: 4 });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamUnavailableError);
+      expect(fake.requests).toHaveLength(4);
+    });
+
+    it('retries StateNotReady (409), then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 409 });
+      const { client } = buildClient(version);
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('retries a connection reset, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'reset' });
+      const { client } = buildClient(version);
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('gives up with UpstreamUnavailableError when every connection is reset', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'reset' }, 10);
+      const { client } = buildClient(version, { maxAttempts: 2 });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamUnavailableError);
+      expect((error as Error).cause).toBeInstanceOf(Error);
+    });
+
+    it('retries a malformed and a truncated JSON body, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'body', body: '<html>Bad gateway</html>' });
+      fake.failNext({ kind: 'body', body: '{"event_id": "17081025' });
+      const { client } = buildClient(version);
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(fake.requests).toHaveLength(3);
+    });
+
+    it('gives up with UpstreamBadResponseError when the body is never the documented shape', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'body', body: '{"unexpected": true}' }, 10);
+      const { client } = buildClient(version, { maxAttempts: 2 });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamBadResponseError);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('abandons an attempt after attemptTimeoutMs and retries', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'delay', ms: 5_000 });
+      const { client } = buildClient(version, { attemptTimeoutMs: 500 });
+      const started = Date.now();
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(10));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(fake.requests).toHaveLength(2);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    });
+
+    it('gives up with UpstreamTimeoutError when every attempt times out', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'delay', ms: 5_000 }, 10);
+      const { client } = buildClient(version, { attemptTimeoutMs: 100, maxAttempts: 2 });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(10)));
+
+      expect(error).toBeInstanceOf(UpstreamTimeoutError);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('returns by the deadline when the upstream hangs, whatever attemptTimeoutMs says', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'delay', ms: 10_000 }, 10);
+      const { client } = buildClient(version, {
+        attemptTimeoutMs: 10_000,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      });
+      const started = Date.now();
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, { deadline: started + 300 }));
+
+      expect(error).toBeInstanceOf(UpstreamTimeoutError);
+      // Generous margin for a busy machine; without the clipping the call would take 10 s or more.
+      expect(Date.now() - started).toBeLessThan(300 + 1_500);
+    });
+
+    it('starts no attempt whose backoff would end past the deadline', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 503 }, 10);
+      let clock = 1_000_000;
+      const { client } = buildClient(version, {
+        now: () => clock,
+        sleep: async (ms) => {
+          clock += ms;
+        },
+        random: () => 0.999,
+        backoffBaseMs: 1_000,
+        maxAttempts: 10,
+      });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, { deadline: clock + 2_500 }));
+
+      // Attempt 1 at 0 ms, attempt 2 after ~1 s; the next backoff (~2 s) would end past 2.5 s.
+      expect(error).toBeInstanceOf(UpstreamUnavailableError);
+      expect(fake.requests).toHaveLength(2);
+      expect(clock).toBeLessThan(1_000_000 + 2_500);
+    });
+
+    it('caps the exponential backoff at backoffCapMs', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 503 }, 4);
+      const { client, sleeps } = buildClient(version, {
+        random: () => 0.999,
+        backoffBaseMs: 200,
+        backoffCapMs: 500,
+        maxAttempts: 5,
+      });
+
+      await client.getEvent(seed.requestId, withinSeconds(10));
+
+      expect(sleeps).toEqual([199, 399, 499, 499]);
+    });
+  });
+
+  describe('403 and the secret API key', () => {
+    it('fetches the key again after a 403 and retries once with it (key rotation)', async () => {
+      const seed = seedOne();
+      const keys = rotatingKeys(['fpsk_RotatedAwayOldKey', API_KEY]);
+      const { client } = buildClient(version, { keys: keys.provider });
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(keys.state.invalidations).toBe(1);
+      expect(fake.requests.map((request) => request.authorized)).toEqual([false, true]);
+    });
+
+    it('names FINGERPRINT_SECRET_ID when the key is still refused after a refetch', async () => {
+      const seed = seedOne();
+      const keys = rotatingKeys(['fpsk_WrongKeyOne', 'fpsk_WrongKeyTwo']);
+      const { client } = buildClient(version, { keys: keys.provider });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamAuthError);
+      expect(error).toMatchObject({ setting: 'FINGERPRINT_SECRET_ID' });
+      expect((error as Error).message).toContain('FINGERPRINT_SECRET_ID');
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('names FINGERPRINT_REGION when the key belongs to another region', async () => {
+      const seed = seedOne();
+      const body = fixture(
+        version === 'v4' ? 'v4/errors/403_wrong_region.json' : 'v3/errors/403_wrong_region.json',
+      );
+      fake.failNext({ kind: 'status', status: 403, body }, 2);
+      const { client } = buildClient(version);
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamAuthError);
+      expect(error).toMatchObject({ setting: 'FINGERPRINT_REGION' });
+      expect((error as Error).message).toContain('FINGERPRINT_REGION');
+    });
+
+    it('names the Fingerprint subscription when it is not active', async () => {
+      const seed = seedOne();
+      const body = fixture(
+        version === 'v4'
+          ? 'v4/errors/403_subscription_not_active.json'
+          : 'v3/errors/403_subscription_not_active.json',
+      );
+      fake.failNext({ kind: 'status', status: 403, body }, 2);
+      const { client } = buildClient(version);
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamAuthError);
+      expect((error as Error).message).toContain('Fingerprint subscription');
+    });
+
+    it('never puts the key in an error message, stack or cause', async () => {
+      const seed = seedOne();
+      const { client } = buildClient(version, { maxAttempts: 1 });
+      const { client: impatient } = buildClient(version, { maxAttempts: 1, attemptTimeoutMs: 100 });
+      const echo = JSON.stringify({ error: { code: 'Failed', message: `rejected key ${API_KEY}` } });
+      const errors: unknown[] = [];
+      const faults = [
+        { fault: { kind: 'status', status: 500, body: echo }, times: 1 },
+        { fault: { kind: 'status', status: 400, body: echo }, times: 1 },
+        { fault: { kind: 'status', status: 403, body: echo }, times: 2 },
+        { fault: { kind: 'reset' }, times: 1 },
+      ] as const;
+
+      for (const { fault, times } of faults) {
+        fake.failNext(fault, times);
+        errors.push(await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5))));
+      }
+      fake.failNext({ kind: 'delay', ms: 2_000 });
+      errors.push(await rejectionOf(impatient.getEvent(seed.requestId, withinSeconds(5))));
+
+      expect(errors).toHaveLength(5);
+      for (const error of errors) {
+        expect(error).toBeInstanceOf(Error);
+        expect(errorText(error)).not.toContain(API_KEY);
+      }
+      expect(errorText(errors[0])).toContain('[redacted]');
+    });
+
+    it('refuses a key that cannot be sent in a header, naming FINGERPRINT_SECRET_ID and not the key', async () => {
+      const seed = seedOne();
+      const badKey = `${API_KEY}\nInjected: header`;
+      const { client } = buildClient(version, { keys: rotatingKeys([badKey]).provider });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toMatchObject({ setting: 'FINGERPRINT_SECRET_ID' });
+      expect(errorText(error)).not.toContain(API_KEY);
+      expect(fake.requests).toHaveLength(0);
+    });
+  });
+
+  describe('input validation', () => {
+    it.each([
+      ['requestId', () => buildClient(version).client.getEvent('../../admin', withinSeconds(5))],
+      ['requestId', () => buildClient(version).client.getEvent('1708102555327.NLOjmg?x=1', withinSeconds(5))],
+      [
+        'visitorId',
+        () =>
+          buildClient(version).client.searchEvents(
+            { visitorId: 'abc/../def', maxEvents: 5 },
+            withinSeconds(5),
+          ),
+      ],
+      [
+        'linkedId',
+        () => buildClient(version).client.searchEvents({ linkedId: '', maxEvents: 5 }, withinSeconds(5)),
+      ],
+      [
+        'linkedId',
+        () =>
+          buildClient(version).client.searchEvents(
+            { linkedId: 'x'.repeat(257), maxEvents: 5 },
+            withinSeconds(5),
+          ),
+      ],
+      [
+        'linkedId',
+        () =>
+          buildClient(version).client.searchEvents({ linkedId: 'a\r\nb', maxEvents: 5 }, withinSeconds(5)),
+      ],
+      ['visitorId', () => buildClient(version).client.searchEvents({ maxEvents: 5 }, withinSeconds(5))],
+    ])('rejects an invalid %s before making any request', async (field, call) => {
+      const error = await rejectionOf(call());
+
+      expect(error).toBeInstanceOf(ValidationError);
+      expect(error).toMatchObject({ field });
+      expect(fake.requests).toHaveLength(0);
+    });
+
+    it('URL-encodes a linkedId so it reaches the upstream unchanged', async () => {
+      const linkedId = 'order 1/2?&limit=1#frag+%20';
+      fake.seedMany(3, { visitorId: VISITOR_ID, linkedId });
+      const { client } = buildClient(version);
+
+      const events = await client.searchEvents({ linkedId, maxEvents: 10 }, withinSeconds(5));
+
+      expect(events).toHaveLength(3);
+      expect(fake.requests[0]?.query.linked_id).toBe(linkedId);
+      expect(fake.requests[0]?.query.limit).not.toBe('1');
+    });
+  });
+
+  describe('searchEvents', () => {
+    it('returns an empty list for a visitor the upstream does not know', async () => {
+      const { client } = buildClient(version);
+
+      const events = await client.searchEvents(
+        { visitorId: 'UnknownVisitor000001', maxEvents: 10 },
+        withinSeconds(5),
+      );
+
+      expect(events).toEqual([]);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('filters by visitorId and linkedId together', async () => {
+      fake.seedMany(5, { visitorId: VISITOR_ID, linkedId: 'order-1', timestamp: 1_708_000_000_000 });
+      fake.seedMany(5, { visitorId: VISITOR_ID, linkedId: 'order-2', timestamp: 1_708_000_000_500 });
+      fake.seedMany(5, {
+        visitorId: 'AnotherVisitor000001',
+        linkedId: 'order-1',
+        timestamp: 1_708_000_000_700,
+      });
+      const { client } = buildClient(version);
+
+      const events = await client.searchEvents(
+        { visitorId: VISITOR_ID, linkedId: 'order-1', maxEvents: 100 },
+        withinSeconds(5),
+      );
+
+      expect(events).toHaveLength(5);
+      expect(events.every((event) => event.visitorId === VISITOR_ID && event.linkedId === 'order-1')).toBe(
+        true,
+      );
+    });
+
+    it('stops with UpstreamBadResponseError when the upstream repeats a pagination key', async () => {
+      const seed = seedOne();
+      let firstPage: string | undefined;
+      let calls = 0;
+      const { client } = buildClient(version, {
+        fetch: async (input, init) => {
+          calls += 1;
+          firstPage ??= await (await fetch(input, init)).text();
+          const body = JSON.parse(firstPage) as Record<string, unknown>;
+          const looping = { ...body, pagination_key: 'same', paginationKey: 'same' };
+          return new Response(JSON.stringify(looping), { status: 200 });
+        },
+      });
+
+      const error = await rejectionOf(
+        client.searchEvents({ visitorId: seed.visitorId, maxEvents: 500 }, withinSeconds(5)),
+      );
+
+      expect(error).toBeInstanceOf(UpstreamBadResponseError);
+      expect(calls).toBe(2);
+    });
+  });
+});
+
+describe('Fingerprint client pagination', () => {
+  const newestFirst = (timestamps: number[]) => [...timestamps].sort((a, b) => b - a);
+
+  describe('v4 GET /v4/events', () => {
+    it('follows pagination_key to the end: 250 events with maxEvents 500 take 3 calls', async () => {
+      fake.seedMany(250, { visitorId: VISITOR_ID });
+      const { client } = buildClient('v4');
+
+      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 500 }, withinSeconds(5));
+
+      expect(events).toHaveLength(250);
+      expect(new Set(events.map((event) => event.requestId)).size).toBe(250);
+      expect(events.map((event) => event.timestamp)).toEqual(
+        newestFirst(events.map((event) => event.timestamp)),
+      );
+      expect(fake.requests.map((request) => request.query.limit)).toEqual(['100', '100', '100']);
+      expect(fake.requests[0]?.query).not.toHaveProperty('pagination_key');
+      expect(fake.requests[1]?.query.pagination_key).toBeTruthy();
+    });
+
+    it('stops at maxEvents: 120 of 250 events take 2 calls and return exactly 120', async () => {
+      const seeds = fake.seedMany(250, { visitorId: VISITOR_ID });
+      const { client } = buildClient('v4');
+
+      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 120 }, withinSeconds(5));
+
+      expect(events).toHaveLength(120);
+      expect(events.map((event) => event.requestId)).toEqual(
+        seeds.slice(0, 120).map((seed) => seed.requestId),
+      );
+      expect(fake.requests.map((request) => request.query.limit)).toEqual(['100', '20']);
+    });
+
+    it('searches by linkedId alone with linked_id', async () => {
+      fake.seedMany(30, { visitorId: VISITOR_ID, linkedId: 'order-7' });
+      const { client } = buildClient('v4');
+
+      const events = await client.searchEvents({ linkedId: 'order-7', maxEvents: 500 }, withinSeconds(5));
+
+      expect(events).toHaveLength(30);
+      expect(fake.requests.map((request) => request.path)).toEqual(['/v4/events']);
+      expect(fake.requests[0]?.query).toEqual({ linked_id: 'order-7', limit: '100' });
+    });
+  });
+
+  describe('v3', () => {
+    it('reads a visitor history from /visitors, following paginationKey', async () => {
+      const seeds = fake.seedMany(620, { visitorId: VISITOR_ID });
+      const { client } = buildClient('v3');
+
+      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 550 }, withinSeconds(5));
+
+      expect(events).toHaveLength(550);
+      expect(events.map((event) => event.requestId)).toEqual(
+        seeds.slice(0, 550).map((seed) => seed.requestId),
+      );
+      expect(fake.requests.map((request) => request.path)).toEqual([
+        `/visitors/${VISITOR_ID}`,
+        `/visitors/${VISITOR_ID}`,
+      ]);
+      expect(fake.requests.map((request) => request.query.limit)).toEqual(['500', '50']);
+      expect(fake.requests[1]?.query.paginationKey).toBe(seeds[499]?.requestId);
+    });
+
+    it('asks /visitors for no more than maxEvents', async () => {
+      fake.seedMany(250, { visitorId: VISITOR_ID });
+      const { client } = buildClient('v3');
+
+      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 120 }, withinSeconds(5));
+
+      expect(events).toHaveLength(120);
+      expect(fake.requests.map((request) => request.query.limit)).toEqual(['120']);
+    });
+
+    it('keeps paging a visitor filtered by linkedId when a scanned page holds no match', async () => {
+      fake.seedMany(10, { visitorId: VISITOR_ID, linkedId: 'old-order', timestamp: 1_700_000_000_000 });
+      fake.seedMany(600, { visitorId: VISITOR_ID, linkedId: 'other', timestamp: 1_708_000_000_000 });
+      const { client } = buildClient('v3');
+
+      const events = await client.searchEvents(
+        { visitorId: VISITOR_ID, linkedId: 'old-order', maxEvents: 100 },
+        withinSeconds(5),
+      );
+
+      expect(events).toHaveLength(10);
+      expect(fake.requests).toHaveLength(2);
+      expect(fake.requests.every((request) => request.query.linked_id === 'old-order')).toBe(true);
+    });
+
+    it('searches a linkedId alone with /events/search, following pagination_key', async () => {
+      fake.seedMany(250, { visitorId: VISITOR_ID, linkedId: 'order-9' });
+      const { client } = buildClient('v3');
+
+      const all = await client.searchEvents({ linkedId: 'order-9', maxEvents: 500 }, withinSeconds(5));
+      const firstCalls = fake.requests.splice(0);
+      const some = await client.searchEvents({ linkedId: 'order-9', maxEvents: 120 }, withinSeconds(5));
+
+      expect(all).toHaveLength(250);
+      expect(new Set(all.map((event) => event.requestId)).size).toBe(250);
+      expect(firstCalls.map((request) => request.path)).toEqual([
+        '/events/search',
+        '/events/search',
+        '/events/search',
+      ]);
+      expect(firstCalls.map((request) => request.query.limit)).toEqual(['100', '100', '100']);
+      expect(some).toHaveLength(120);
+      expect(fake.requests.map((request) => request.query.limit)).toEqual(['100', '20']);
+    });
+
+    it('retries a 200 whose identification is a TooManyRequests error, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'body', body: fixture('v3/get_event_200_too_many_requests_error.json') });
+      const { client } = buildClient('v3');
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('reads the plain {"error": "…"} body of /visitors errors', async () => {
+      fake.failNext({ kind: 'status', status: 400 });
+      const { client } = buildClient('v3');
+
+      const error = await rejectionOf(
+        client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 5 }, withinSeconds(5)),
+      );
+
+      expect(error).toBeInstanceOf(UpstreamRejectedError);
+      expect((error as Error).message).toContain('bad request');
+    });
+  });
+});
+
+describe('Fingerprint client rate limiting', () => {
+  it('spaces every attempt, retries included, 1/maxRps seconds apart', async () => {
+    const seed = seedOne();
+    fake.failNext({ kind: 'status', status: 503 });
+    const { client, sleeps } = buildClient('v4', { maxRps: 10, now: () => 0, backoffBaseMs: 0 });
+
+    await Promise.all([1, 2, 3].map(() => client.getEvent(seed.requestId, { deadline: 10_000 })));
+
+    // The clock stands still, so each wait is the distance to the attempt's slot: 0, 100, 200, 300 ms.
+    expect(fake.requests).toHaveLength(4);
+    expect(sleeps.filter((ms) => ms > 0).sort((a, b) => a - b)).toEqual([100, 200, 300]);
+  });
+
+  it('takes at least (n - 1) / maxRps seconds to start n attempts in real time', async () => {
+    const seed = seedOne();
+    const starts: number[] = [];
+    const { client } = buildClient('v4', {
+      maxRps: 20,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      fetch: (input, init) => {
+        starts.push(performance.now());
+        return fetch(input, init);
+      },
+    });
+
+    await Promise.all([1, 2, 3, 4, 5].map(() => client.getEvent(seed.requestId, withinSeconds(10))));
+
+    // Slots are 50 ms apart; a busy machine can only start attempts later than their slot, never earlier.
+    expect(starts).toHaveLength(5);
+    expect(Math.max(...starts) - Math.min(...starts)).toBeGreaterThanOrEqual(4 * 50 - 10);
+  });
+
+  it('refuses a slot that would start past the deadline, naming FINGERPRINT_MAX_RPS', async () => {
+    const seed = seedOne();
+    let clock = 0;
+    const { client } = buildClient('v4', {
+      maxRps: 1,
+      now: () => clock,
+      sleep: async (ms) => {
+        clock += ms;
+      },
+    });
+    await client.getEvent(seed.requestId, { deadline: clock + 5_000 });
+
+    const error = await rejectionOf(client.getEvent(seed.requestId, { deadline: clock + 500 }));
+
+    expect(error).toBeInstanceOf(UpstreamRateLimitedError);
+    expect((error as Error).message).toContain('FINGERPRINT_MAX_RPS');
+    expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('SpacingRateLimiter', () => {
+  it('spaces concurrent starts evenly and refuses slots at or past the deadline', async () => {
+    const waits: number[] = [];
+    const limiter = new SpacingRateLimiter({
+      maxRps: 5,
+      now: () => 0,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+
+    const granted = await Promise.all([1, 2, 3, 4, 5].map(() => limiter.acquire(700)));
+
+    expect(granted).toEqual([true, true, true, true, false]);
+    expect(waits).toEqual([200, 400, 600]);
+  });
+});

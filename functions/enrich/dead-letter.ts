@@ -1,0 +1,44 @@
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
+
+export interface FailureReason {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+/** Where a record that can never succeed goes at once, with its reason, instead of waiting for redrive. */
+export interface DeadLetterQueue {
+  send(record: SQSRecord, reason: FailureReason): Promise<void>;
+}
+
+/**
+ * Sends the original body unchanged (so a redrive replays it as it was) with the reason and provenance as
+ * message attributes, which the console and `aws sqs receive-message` show next to the body.
+ */
+export class SqsDeadLetterQueue implements DeadLetterQueue {
+  constructor(private readonly options: { client: SQSClient; queueUrl: string }) {}
+
+  async send(record: SQSRecord, reason: FailureReason): Promise<void> {
+    const attributes: Record<string, string> = {
+      failureCode: reason.code,
+      failureReason: reason.message,
+      sourceMessageId: record.messageId,
+      sourceQueueArn: record.eventSourceARN,
+      receiveCount: record.attributes.ApproximateReceiveCount,
+    };
+    if (reason.field !== undefined) attributes.failureField = reason.field;
+    await this.options.client.send(
+      new SendMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MessageBody: record.body,
+        MessageAttributes: Object.fromEntries(
+          Object.entries(attributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
+      }),
+    );
+  }
+}

@@ -1,0 +1,37 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { EnrichHttpEnv } from '../../shared/config/env.js';
+import { createFingerprintClient } from '../../shared/fingerprint/client.js';
+import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
+import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import type { EnrichDeps } from './enrich.js';
+
+/**
+ * Builds the enrich use case's ports from the environment. Called once at module scope by each trigger, so
+ * SDK clients, the cached key and the rate limiter live as long as the Lambda instance.
+ */
+export function createEnrichDeps(env: EnrichHttpEnv, options: { maxRps?: number } = {}): EnrichDeps {
+  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  const keys = new SecretsManagerKeyProvider({
+    client: new SecretsManagerClient({}),
+    secretId: env.FINGERPRINT_SECRET_ID,
+    cacheSeconds: env.SECRET_CACHE_SECONDS,
+  });
+  return {
+    store: new DynamoDbEventStore({
+      client: documentClient,
+      tableName: env.TABLE_NAME,
+      ttlDays: env.EVENT_TTL_DAYS,
+    }),
+    fingerprint: createFingerprintClient({
+      apiVersion: env.FINGERPRINT_API_VERSION,
+      region: env.FINGERPRINT_REGION,
+      ...(env.FINGERPRINT_BASE_URL !== undefined && { baseUrl: env.FINGERPRINT_BASE_URL }),
+      keys,
+      ...(options.maxRps !== undefined && { maxRps: options.maxRps }),
+    }),
+  };
+}

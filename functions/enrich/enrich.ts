@@ -1,0 +1,41 @@
+import type { NormalizedEvent } from '../../shared/domain/event.js';
+import type { CallOptions, FingerprintClient } from '../../shared/fingerprint/types.js';
+import type { EventStore } from '../../shared/store/event-store.js';
+import type { EnrichInput } from './input.js';
+
+export interface EnrichDeps {
+  store: EventStore;
+  fingerprint: FingerprintClient;
+}
+
+export interface EnrichResult {
+  events: NormalizedEvent[];
+  source: 'cache' | 'fingerprint';
+  /** How many events this call wrote to the store. */
+  stored: number;
+}
+
+/**
+ * Resolves events through the Fingerprint Server API and stores them. A requestId already in the cache (and
+ * not expired) is answered from it with no upstream call, unless `refresh` asks for a fresh copy. Histories
+ * are always fetched: the upstream is the only place that knows whether new events arrived.
+ */
+export async function enrich(
+  input: EnrichInput,
+  deps: EnrichDeps,
+  options: CallOptions,
+): Promise<EnrichResult> {
+  if (input.kind === 'request') {
+    if (!input.refresh) {
+      const cached = await deps.store.getEvent(input.requestId);
+      if (cached !== undefined) return { events: [cached], source: 'cache', stored: 0 };
+    }
+    const event = await deps.fingerprint.getEvent(input.requestId, options);
+    const stored = await deps.store.putEvents([event]);
+    return { events: [event], source: 'fingerprint', stored };
+  }
+  const { kind: _, ...query } = input;
+  const events = await deps.fingerprint.searchEvents(query, options);
+  const stored = await deps.store.putEvents(events);
+  return { events, source: 'fingerprint', stored };
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { ValidationError } from '../../shared/domain/errors.js';
+import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../../shared/domain/ids.js';
+import { parseInput } from '../../shared/http/validation.js';
+
+/** The largest body `POST /enrich` and a queue message may have. */
+export const MAX_BODY_BYTES = 16 * 1024;
+export const DEFAULT_MAX_EVENTS = 100;
+export const MAX_MAX_EVENTS = 500;
+
+const bodySchema = z.strictObject({
+  requestId: z
+    .string()
+    .refine(
+      isRequestId,
+      'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
+    )
+    .optional(),
+  visitorId: z
+    .string()
+    .refine(isVisitorId, 'expected 1 to 64 letters or digits, e.g. "Ibk1527CUFmcnjLwIs4A9"')
+    .optional(),
+  linkedId: z
+    .string()
+    .refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`)
+    .optional(),
+  maxEvents: z.int().min(1).max(MAX_MAX_EVENTS).optional(),
+  refresh: z.boolean().optional(),
+});
+
+/** What to enrich: one event by requestId, or a history by visitorId and/or linkedId. */
+export type EnrichInput =
+  | { kind: 'request'; requestId: string; refresh: boolean }
+  | { kind: 'search'; visitorId?: string; linkedId?: string; maxEvents: number };
+
+/**
+ * Parses a raw `POST /enrich` body or queue message body. Every refusal is a {@link ValidationError} naming
+ * the field, so neither a bad id nor an unknown field ever reaches the upstream.
+ */
+export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
+  if (raw === null || raw === undefined || raw.trim() === '') {
+    throw new ValidationError('body', 'The body is empty: send a JSON object such as {"requestId": "…"}.');
+  }
+  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
+    throw new ValidationError('body', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ValidationError('body', 'The body is not valid JSON.');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new ValidationError('body', 'The body must be a JSON object such as {"requestId": "…"}.');
+  }
+  const body = parseInput(bodySchema, json);
+  if (body.requestId !== undefined) {
+    for (const field of ['visitorId', 'linkedId', 'maxEvents'] as const) {
+      if (body[field] !== undefined) {
+        throw new ValidationError(field, `"${field}" cannot be combined with "requestId": send one form.`);
+      }
+    }
+    return { kind: 'request', requestId: body.requestId, refresh: body.refresh ?? false };
+  }
+  if (body.visitorId === undefined && body.linkedId === undefined) {
+    throw new ValidationError('requestId', 'Send one of "requestId", "linkedId" or "visitorId".');
+  }
+  if (body.refresh !== undefined) {
+    throw new ValidationError('refresh', '"refresh" applies to a "requestId" only.');
+  }
+  return {
+    kind: 'search',
+    ...(body.visitorId !== undefined && { visitorId: body.visitorId }),
+    ...(body.linkedId !== undefined && { linkedId: body.linkedId }),
+    maxEvents: body.maxEvents ?? DEFAULT_MAX_EVENTS,
+  };
+}

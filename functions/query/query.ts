@@ -1,0 +1,105 @@
+import { NotFoundError } from '../../shared/domain/errors.js';
+import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { toV3Visit, type V3Visit } from '../../shared/domain/normalize.js';
+import type { EventPage, EventStore } from '../../shared/store/event-store.js';
+
+export interface QueryDeps {
+  store: EventStore;
+}
+
+export interface VisitorHistoryQuery {
+  visitorId: string;
+  requestId?: string;
+  linkedId?: string;
+  limit: number;
+  before?: number;
+  paginationKey?: string;
+}
+
+/** The Server API v3 `GET /visitors/{visitorId}` answer. */
+export interface VisitorHistory {
+  visitorId: string;
+  visits: V3Visit[];
+  lastTimestamp?: number;
+  paginationKey?: string;
+}
+
+/**
+ * A visitor's cached history in the v3 `/visitors` contract, newest first. Unlike v3, filters apply before
+ * the page is cut, so a page holds up to `limit` matching visits; `lastTimestamp` and `paginationKey`
+ * appear only when more exist.
+ */
+export async function getVisitorHistory(
+  query: VisitorHistoryQuery,
+  deps: QueryDeps,
+): Promise<VisitorHistory> {
+  if (query.requestId !== undefined) {
+    const event = await deps.store.getEvent(query.requestId);
+    const matches =
+      event !== undefined &&
+      event.visitorId === query.visitorId &&
+      (query.linkedId === undefined || event.linkedId === query.linkedId) &&
+      (query.before === undefined || event.timestamp < query.before);
+    return { visitorId: query.visitorId, visits: matches ? [toV3Visit(event)] : [] };
+  }
+  const page = await deps.store.listByVisitor({
+    visitorId: query.visitorId,
+    limit: query.limit,
+    ...(query.linkedId !== undefined && { linkedId: query.linkedId }),
+    ...(query.before !== undefined && { before: query.before }),
+    ...(query.paginationKey !== undefined && { afterRequestId: query.paginationKey }),
+  });
+  return {
+    visitorId: query.visitorId,
+    visits: page.events.map(toV3Visit),
+    ...(page.next !== undefined && {
+      lastTimestamp: page.next.lastTimestamp,
+      paginationKey: page.next.lastRequestId,
+    }),
+  };
+}
+
+/** One cached event; expired or absent → {@link NotFoundError}. */
+export async function getCachedEvent(requestId: string, deps: QueryDeps): Promise<NormalizedEvent> {
+  const event = await deps.store.getEvent(requestId);
+  if (event === undefined) {
+    throw new NotFoundError(
+      `No cached event has requestId "${requestId}": enrich it with POST /enrich first.`,
+    );
+  }
+  return event;
+}
+
+export interface EventListQuery {
+  visitorId?: string;
+  linkedId?: string;
+  limit: number;
+  cursor?: string;
+}
+
+export interface EventList {
+  events: NormalizedEvent[];
+  nextCursor?: string;
+}
+
+/**
+ * A page of cached events newest first, by visitorId (optionally filtered by linkedId) or by linkedId.
+ * The caller guarantees at least one of the two.
+ */
+export async function listCachedEvents(query: EventListQuery, deps: QueryDeps): Promise<EventList> {
+  const { visitorId, linkedId, limit, cursor } = query;
+  const common = { limit, ...(cursor !== undefined && { cursor }) };
+  let page: EventPage;
+  if (visitorId !== undefined) {
+    page = await deps.store.listByVisitor({
+      visitorId,
+      ...common,
+      ...(linkedId !== undefined && { linkedId }),
+    });
+  } else if (linkedId !== undefined) {
+    page = await deps.store.listByLinkedId({ linkedId, ...common });
+  } else {
+    throw new TypeError('listCachedEvents needs a visitorId or a linkedId');
+  }
+  return { events: page.events, ...(page.next !== undefined && { nextCursor: page.next.cursor }) };
+}

@@ -1,0 +1,60 @@
+import type { NormalizedEvent } from '../../shared/domain/event.js';
+import type { CallOptions, FingerprintClient, SearchQuery } from '../../shared/fingerprint/types.js';
+import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from '../../shared/store/event-store.js';
+
+/**
+ * An event store port for use-case tests: a map by requestId, with the queries it was asked recorded and
+ * the pages it answers set by the test. Paging itself is tested on the DynamoDB store against dynalite.
+ */
+export class FakeEventStore implements EventStore {
+  readonly items = new Map<string, NormalizedEvent>();
+  readonly visitorQueries: VisitorQuery[] = [];
+  readonly linkedIdQueries: LinkedIdQuery[] = [];
+  nextPage: EventPage = { events: [] };
+  failWith: Error | undefined;
+
+  async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
+    if (this.failWith !== undefined) throw this.failWith;
+    for (const event of events) this.items.set(event.requestId, event);
+    return events.length;
+  }
+
+  async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
+    return this.items.get(requestId);
+  }
+
+  async listByVisitor(query: VisitorQuery): Promise<EventPage> {
+    this.visitorQueries.push(query);
+    return this.nextPage;
+  }
+
+  async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
+    this.linkedIdQueries.push(query);
+    return this.nextPage;
+  }
+}
+
+/** A Fingerprint client port that answers from a list of events, or fails with a given error. */
+export class FakeFingerprintClient implements FingerprintClient {
+  readonly calls: Array<{ operation: 'getEvent' | 'searchEvents'; argument: string | SearchQuery }> = [];
+  failWith: Error | undefined;
+
+  constructor(readonly events: NormalizedEvent[] = []) {}
+
+  async getEvent(requestId: string, _options: CallOptions): Promise<NormalizedEvent> {
+    this.calls.push({ operation: 'getEvent', argument: requestId });
+    if (this.failWith !== undefined) throw this.failWith;
+    const event = this.events.find((candidate) => candidate.requestId === requestId);
+    if (event === undefined) throw new Error(`FakeFingerprintClient has no event ${requestId}`);
+    return event;
+  }
+
+  async searchEvents(query: SearchQuery, _options: CallOptions): Promise<NormalizedEvent[]> {
+    this.calls.push({ operation: 'searchEvents', argument: query });
+    if (this.failWith !== undefined) throw this.failWith;
+    return this.events
+      .filter((event) => query.visitorId === undefined || event.visitorId === query.visitorId)
+      .filter((event) => query.linkedId === undefined || event.linkedId === query.linkedId)
+      .slice(0, query.maxEvents);
+  }
+}

@@ -1,0 +1,25 @@
+import type { APIGatewayProxyResult } from 'aws-lambda';
+import { expect } from 'vitest';
+
+/** The JSON body of a handler's answer, after checking it is JSON. */
+export function jsonBody<T = Record<string, unknown>>(response: APIGatewayProxyResult): T {
+  expect(response.headers?.['Content-Type']).toBe('application/json');
+  return JSON.parse(response.body) as T;
+}
+
+/** Checks an answer is the product's JSON error with this status, code and (optionally) field. */
+export function expectError(
+  response: APIGatewayProxyResult,
+  statusCode: number,
+  code: string,
+  field?: string,
+) {
+  const body = jsonBody<{ error: { code: string; message: string; field?: string } }>(response);
+  expect({ statusCode: response.statusCode, code: body.error.code, field: body.error.field }).toEqual({
+    statusCode,
+    code,
+    field,
+  });
+  expect(body.error.message.length).toBeGreaterThan(0);
+  return body.error;
+}

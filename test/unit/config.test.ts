@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, enrichQueueEnvSchema, loadEnv, queryEnvSchema } from '../../shared/config/env.js';
+
+const queueEnv = () => ({
+  TABLE_NAME: 'events',
+  FINGERPRINT_SECRET_ID: 'fingerprint/secret-api-key',
+  DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/enrich-dlq',
+});
+
+describe('environment', () => {
+  it('applies the documented defaults', () => {
+    expect(loadEnv(enrichQueueEnvSchema, queueEnv())).toEqual({
+      ...queueEnv(),
+      FINGERPRINT_REGION: 'us',
+      FINGERPRINT_API_VERSION: 'v4',
+      FINGERPRINT_MAX_RPS: 5,
+      EVENT_TTL_DAYS: 90,
+      SECRET_CACHE_SECONDS: 300,
+      LOG_LEVEL: 'INFO',
+      QUEUE_MAX_CONCURRENCY: 2,
+    });
+  });
+
+  it('reads numbers and a lower-case log level', () => {
+    const env = loadEnv(enrichQueueEnvSchema, {
+      ...queueEnv(),
+      FINGERPRINT_MAX_RPS: '20',
+      EVENT_TTL_DAYS: '400',
+      LOG_LEVEL: 'debug',
+      FINGERPRINT_REGION: 'eu',
+    });
+    expect(env).toMatchObject({ FINGERPRINT_MAX_RPS: 20, EVENT_TTL_DAYS: 400, LOG_LEVEL: 'DEBUG' });
+  });
+
+  it('names a missing variable', () => {
+    expect(() => loadEnv(queryEnvSchema, {})).toThrow(/TABLE_NAME/);
+  });
+
+  it.each([
+    ['FINGERPRINT_REGION', 'asia'],
+    ['FINGERPRINT_API_VERSION', 'v5'],
+    ['EVENT_TTL_DAYS', '0'],
+    ['FINGERPRINT_MAX_RPS', 'fast'],
+    ['FINGERPRINT_BASE_URL', 'ftp://example.com'],
+    ['LOG_LEVEL', 'LOUD'],
+  ])('names %s when it is %j', (name, value) => {
+    const load = () => loadEnv(enrichQueueEnvSchema, { ...queueEnv(), [name]: value });
+    expect(load).toThrow(ConfigError);
+    expect(load).toThrow(name);
+  });
+
+  it('treats an empty variable as unset', () => {
+    expect(loadEnv(queryEnvSchema, { TABLE_NAME: 't', EVENT_TTL_DAYS: '' }).EVENT_TTL_DAYS).toBe(90);
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_BODY_BYTES, parseEnrichBody } from '../../functions/enrich/input.js';
+import { ValidationError } from '../../shared/domain/errors.js';
+
+function refusal(body: string | null): ValidationError {
+  try {
+    parseEnrichBody(body);
+  } catch (error) {
+    if (error instanceof ValidationError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${body} to be refused`);
+}
+
+describe('enrich body', () => {
+  it('accepts a requestId, with refresh off by default', () => {
+    expect(parseEnrichBody('{"requestId":"1708102555327.NLOjmg"}')).toEqual({
+      kind: 'request',
+      requestId: '1708102555327.NLOjmg',
+      refresh: false,
+    });
+  });
+
+  it('accepts the 20-character requestIds of older examples and refresh: true', () => {
+    expect(parseEnrichBody('{"requestId":"Ibk1527CUFmcnjLwIs4A","refresh":true}')).toMatchObject({
+      refresh: true,
+    });
+  });
+
+  it('accepts a linkedId, a visitorId or both, with maxEvents defaulting to 100', () => {
+    expect(parseEnrichBody('{"linkedId":"order-123"}')).toEqual({
+      kind: 'search',
+      linkedId: 'order-123',
+      maxEvents: 100,
+    });
+    expect(parseEnrichBody('{"visitorId":"Ibk1527CUFmcnjLwIs4A9","linkedId":"o","maxEvents":500}')).toEqual({
+      kind: 'search',
+      visitorId: 'Ibk1527CUFmcnjLwIs4A9',
+      linkedId: 'o',
+      maxEvents: 500,
+    });
+  });
+
+  it.each([
+    ['empty body', '', 'body'],
+    ['missing body', null, 'body'],
+    ['malformed JSON', '{"requestId":', 'body'],
+    ['a JSON array', '["1708102555327.NLOjmg"]', 'body'],
+    ['a JSON string', '"1708102555327.NLOjmg"', 'body'],
+    ['no id at all', '{}', 'requestId'],
+    ['an unknown field', '{"requestId":"1708102555327.NLOjmg","api_key":"x"}', 'api_key'],
+    ['a requestId of the wrong type', '{"requestId":1708102555327}', 'requestId'],
+    ['a requestId with a path in it', '{"requestId":"../visitors/x"}', 'requestId'],
+    ['an empty visitorId', '{"visitorId":""}', 'visitorId'],
+    ['a visitorId with a slash', '{"visitorId":"abc/def"}', 'visitorId'],
+    ['a linkedId over 256 characters', JSON.stringify({ linkedId: 'x'.repeat(257) }), 'linkedId'],
+    ['a linkedId with a newline', JSON.stringify({ linkedId: 'a\nb' }), 'linkedId'],
+    ['maxEvents 0', '{"linkedId":"o","maxEvents":0}', 'maxEvents'],
+    ['maxEvents 501', '{"linkedId":"o","maxEvents":501}', 'maxEvents'],
+    ['maxEvents 1.5', '{"linkedId":"o","maxEvents":1.5}', 'maxEvents'],
+    ['maxEvents with a requestId', '{"requestId":"1708102555327.NLOjmg","maxEvents":5}', 'maxEvents'],
+    ['a requestId and a visitorId', '{"requestId":"1708102555327.NLOjmg","visitorId":"abc"}', 'visitorId'],
+    ['refresh on a history', '{"visitorId":"abc","refresh":true}', 'refresh'],
+  ])('refuses %s, naming the field', (_, body, field) => {
+    const error = refusal(body);
+    expect(error.field).toBe(field);
+    expect(error.message.length).toBeGreaterThan(10);
+  });
+
+  it(`refuses a body over ${MAX_BODY_BYTES} bytes before parsing it`, () => {
+    const body = JSON.stringify({ linkedId: 'o', padding: 'é'.repeat(MAX_BODY_BYTES / 2) });
+    expect(refusal(body).message).toContain(String(MAX_BODY_BYTES));
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import {
+  NotFoundError,
+  StoreThrottledError,
+  UpstreamAuthError,
+  UpstreamBadResponseError,
+  UpstreamRateLimitedError,
+  UpstreamRejectedError,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
+import { toHttpError } from '../../shared/http/errors.js';
+
+describe('error mapping', () => {
+  it('answers 400 with the field for a validation error', () => {
+    const answer = toHttpError(new ValidationError('visitorId', 'Invalid "visitorId": expected letters.'));
+    expect(answer.statusCode).toBe(400);
+    expect(answer.body).toEqual({
+      error: {
+        code: 'ValidationFailed',
+        message: 'Invalid "visitorId": expected letters.',
+        field: 'visitorId',
+      },
+    });
+  });
+
+  it('answers 429 with a whole-second Retry-After when Fingerprint rate limits', () => {
+    const answer = toHttpError(new UpstreamRateLimitedError('Fingerprint rate limited the request.', 2.2));
+    expect(answer.statusCode).toBe(429);
+    expect(answer.headers).toEqual({ 'Retry-After': '3' });
+    expect(answer.body.error.code).toBe('UpstreamRateLimited');
+  });
+
+  it('shows the setting to fix when Fingerprint refuses the key', () => {
+    const answer = toHttpError(
+      new UpstreamAuthError(
+        'The key belongs to another region: check FINGERPRINT_REGION.',
+        'FINGERPRINT_REGION',
+      ),
+    );
+    expect(answer.statusCode).toBe(502);
+    expect(answer.body.error.message).toContain('FINGERPRINT_REGION');
+  });
+
+  it.each([
+    [new NotFoundError('No event.'), 404, 'NotFound'],
+    [new UpstreamRejectedError('Fingerprint said 400.'), 400, 'UpstreamRejected'],
+    [new UpstreamUnavailableError('503 from upstream host 10.0.0.1'), 502, 'UpstreamUnavailable'],
+    [new UpstreamBadResponseError('truncated JSON at 812'), 502, 'UpstreamBadResponse'],
+    [new UpstreamTimeoutError('attempt 3 timed out'), 504, 'UpstreamTimeout'],
+    [new StoreThrottledError('3 items unwritten'), 503, 'StoreThrottled'],
+  ])('maps %s to %i %s', (error, status, code) => {
+    const answer = toHttpError(error);
+    expect(answer.statusCode).toBe(status);
+    expect(answer.body.error.code).toBe(code);
+  });
+
+  it('hides the details of 5xx errors behind a generic message', () => {
+    const answer = toHttpError(new UpstreamUnavailableError('503 from upstream host 10.0.0.1'));
+    expect(answer.body.error.message).not.toContain('10.0.0.1');
+  });
+
+  it('answers a generic 500 for an unknown error, without its message', () => {
+    const answer = toHttpError(new Error('secret internals'));
+    expect(answer.statusCode).toBe(500);
+    expect(answer.body).toEqual({ error: { code: 'Internal', message: 'Internal error.' } });
+  });
+});

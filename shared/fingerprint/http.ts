@@ -271,6 +271,8 @@ function parseSuccess<T>(request: UpstreamRequest<T>, text: string, key: string)
   try {
     return { type: 'ok', value: request.parse(json) };
   } catch (error) {
+    // A parser that recognizes an answer that can never become an event (an Edge analysis) says so.
+    if (error instanceof UpstreamRejectedError) return fatal(error);
     if (error instanceof EmbeddedUpstreamError) {
       return retry({
         kind: error.kind,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { UpstreamRejectedError } from '../domain/errors.js';
 import { normalizeV4Event } from '../domain/normalize.js';
 import type { Dialect, SearchFilter, SearchPage, UpstreamRequest } from './dialect.js';
 import { API_VERSIONS } from './types.js';
@@ -20,11 +21,27 @@ export const v4Dialect: Dialect = {
   getEvent: (requestId) => ({
     route: 'GET /v4/events/{event_id}',
     path: `/v4/events/${encodeURIComponent(requestId)}`,
-    parse: (body) => normalizeV4Event(body),
+    parse: (body) => {
+      if (isEdgeAnalysis(body)) {
+        throw new UpstreamRejectedError(
+          `Event ${requestId} has no identification (an Edge analysis, not a device event): there is no visitor to store.`,
+        );
+      }
+      return normalizeV4Event(body);
+    },
   }),
 
   searchPage: (filter, remaining, pageKey) => searchRequest(filter, remaining, pageKey),
 };
+
+/**
+ * Edge analyses (`source: "edge"`) are events with an `event_id` but no `identification`, hence no visitorId:
+ * they cannot be stored as visitor history, so search pages skip them instead of failing the whole page. A
+ * body with neither is malformed, which the normalizer reports.
+ */
+function isEdgeAnalysis(event: unknown): boolean {
+  return typeof event === 'object' && event !== null && 'event_id' in event && !('identification' in event);
+}
 
 function searchRequest(
   filter: SearchFilter,
@@ -43,7 +60,7 @@ function searchRequest(
     parse: (body) => {
       const page = searchBodySchema.parse(body);
       return {
-        events: page.events.map((event) => normalizeV4Event(event)),
+        events: page.events.filter((event) => !isEdgeAnalysis(event)).map((event) => normalizeV4Event(event)),
         ...(page.pagination_key && { nextPageKey: page.pagination_key }),
       };
     },

@@ -631,6 +631,33 @@ describe('Fingerprint client pagination', () => {
       expect(fake.requests.map((request) => request.query.limit)).toEqual(['100', '20']);
     });
 
+    it('skips Edge analyses, which have no visitor, instead of failing the page', async () => {
+      const device = JSON.parse(fixture('v4/events/get_event_200.json'));
+      const edge = JSON.parse(fixture('v4/events/get_event_with_edge_200.json'));
+      const { client } = buildClient('v4', {
+        fetch: async () => Response.json({ events: [edge, device] }),
+      });
+
+      const events = await client.searchEvents({ linkedId: 'somelinkedId', maxEvents: 10 }, withinSeconds(5));
+
+      expect(events.map((event) => event.requestId)).toEqual([device.event_id]);
+    });
+
+    it('refuses an Edge analysis asked for by id at once, as an event with no visitor to store', async () => {
+      let calls = 0;
+      const { client } = buildClient('v4', {
+        fetch: async () => {
+          calls += 1;
+          return new Response(fixture('v4/events/get_event_with_edge_200.json'), { status: 200 });
+        },
+      });
+
+      await expect(client.getEvent('1758130560902.8tRtrH', withinSeconds(5))).rejects.toThrow(
+        UpstreamRejectedError,
+      );
+      expect(calls).toBe(1);
+    });
+
     it('searches by linkedId alone with linked_id', async () => {
       fake.seedMany(30, { visitorId: VISITOR_ID, linkedId: 'order-7' });
       const { client } = buildClient('v4');

@@ -1,0 +1,84 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  type CfnTable,
+  ProjectionType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
+
+const ATTRIBUTE_TYPES = { S: AttributeType.STRING, N: AttributeType.NUMBER } as const;
+const PROJECTIONS = { ALL: ProjectionType.ALL } as const;
+
+export interface EventTableProps {
+  /** What happens to the table (and its data) when it leaves the stack. */
+  readonly removalPolicy: RemovalPolicy;
+  /** Whether CloudFormation and the API refuse to delete the table. */
+  readonly deletionProtection: boolean;
+}
+
+/**
+ * The events table, built from the shared key schema (`shared/store/schema.ts`): on-demand, encrypted with
+ * the AWS managed key, point-in-time recovery, TTL on the schema's attribute, and the history indexes.
+ *
+ * Its grants are the store's exact operations, so each function gets only what it calls.
+ */
+export class EventTable extends Construct {
+  public readonly table: Table;
+  /** ARNs of the history indexes, the only ones the store queries. */
+  public readonly indexArns: string[];
+
+  constructor(scope: Construct, id: string, props: EventTableProps) {
+    super(scope, id);
+    const { partitionKey, ttlAttribute, indexes } = EVENT_TABLE_SCHEMA;
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: partitionKey.name, type: ATTRIBUTE_TYPES[partitionKey.type] },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.AWS_MANAGED,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: ttlAttribute,
+      deletionProtection: props.deletionProtection,
+      removalPolicy: props.removalPolicy,
+    });
+    for (const index of Object.values(indexes)) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey.name, type: ATTRIBUTE_TYPES[index.partitionKey.type] },
+        sortKey: { name: index.sortKey.name, type: ATTRIBUTE_TYPES[index.sortKey.type] },
+        projectionType: PROJECTIONS[index.projection],
+      });
+    }
+    // Stateful: the logical id is pinned so that moving this construct never replaces the table.
+    (this.table.node.defaultChild as CfnTable).overrideLogicalId('EventTable');
+
+    this.indexArns = Object.values(indexes).map((index) => `${this.table.tableArn}/index/${index.indexName}`);
+  }
+
+  /** Reading one event by requestId (`GetItem`): the cache lookup and pagination keys. */
+  grantGetEvent(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:GetItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /** Reading histories (`Query`) on the history indexes, never on the table itself. */
+  grantQueryHistories(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: this.indexArns });
+  }
+
+  /** Storing events (`BatchWriteItem` of puts). */
+  grantStoreEvents(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:BatchWriteItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+}

@@ -1,0 +1,46 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnSecret, type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { acknowledge } from '../nag.js';
+
+export interface FingerprintSecretProps {
+  /**
+   * Use this existing secret (its complete ARN) instead of creating one.
+   * @default a new, empty secret
+   */
+  readonly existingSecretArn?: string;
+  /** What happens to a created secret when it leaves the stack; an imported one is never touched. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * Where the Fingerprint secret API key lives. A created secret is empty: the key is put into it after
+ * deployment (docs/deploy.md), so it never passes through the template, the cloud assembly or CloudFormation.
+ */
+export class FingerprintSecret extends Construct {
+  public readonly secret: ISecret;
+
+  constructor(scope: Construct, id: string, props: FingerprintSecretProps) {
+    super(scope, id);
+    if (props.existingSecretArn !== undefined) {
+      this.secret = Secret.fromSecretCompleteArn(this, 'Imported', props.existingSecretArn);
+      return;
+    }
+    const secret = new Secret(this, 'Secret', {
+      description:
+        'Fingerprint secret API key (Server API): put it as a plain string or as {"apiKey": "..."}. See docs/deploy.md.',
+      removalPolicy: props.removalPolicy,
+    });
+    const cfnSecret = secret.node.defaultChild as CfnSecret;
+    // The L2 construct generates a random value by default; without GenerateSecretString (and SecretString)
+    // CloudFormation creates the secret empty.
+    cfnSecret.addPropertyDeletionOverride('GenerateSecretString');
+    cfnSecret.overrideLogicalId('FingerprintSecret');
+    acknowledge(secret, {
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'A Fingerprint secret API key is issued in the Fingerprint dashboard, which has no API a rotation function could call. Rotate it there and put the new value; the functions refetch the key on a 403.',
+    });
+    this.secret = secret;
+  }
+}

@@ -1,0 +1,179 @@
+import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import type { enrichHttpEnvSchema, enrichQueueEnvSchema, queryEnvSchema } from '../../shared/config/env.js';
+import { isDevStage, type ServiceConfig } from '../config.js';
+import { EnrichQueue, maxConcurrencyFor } from '../constructs/enrich-queue.js';
+import { EventTable } from '../constructs/event-table.js';
+import { FingerprintSecret } from '../constructs/fingerprint-secret.js';
+import { Monitoring } from '../constructs/monitoring.js';
+import { apiCallersFrom, callerPrincipals, ServiceApi } from '../constructs/service-api.js';
+import { ServiceFunction } from '../constructs/service-function.js';
+
+export interface EnrichmentStackProps extends StackProps {
+  readonly config: ServiceConfig;
+}
+
+/**
+ * API Gateway's integration timeout is 29 s; the enrich handler takes its upstream deadline from the time it
+ * has left, so with 25 s it answers (504 at worst) before the gateway gives up on it.
+ */
+const ENRICH_HTTP_TIMEOUT = Duration.seconds(25);
+/** A batch of 10 at one consumer's share of the rate, with pagination and retries, usually fits in this. */
+const ENRICH_QUEUE_TIMEOUT = Duration.seconds(60);
+/** Reads from DynamoDB only. */
+const QUERY_TIMEOUT = Duration.seconds(10);
+
+/**
+ * The whole service: table, secret, functions, enrich queue, API, alarms and dashboard. Stateful resources
+ * (table, queues, secret, logs) are destroyed with a dev stage and retained by any other.
+ */
+export class EnrichmentStack extends Stack {
+  public readonly eventTable: EventTable;
+  public readonly fingerprintSecret: FingerprintSecret;
+  public readonly enrichQueue: EnrichQueue;
+  public readonly api: ServiceApi;
+  public readonly monitoring: Monitoring;
+  public readonly functions: {
+    readonly enrichHttp: ServiceFunction<typeof enrichHttpEnvSchema>;
+    readonly enrichQueue: ServiceFunction<typeof enrichQueueEnvSchema>;
+    readonly query: ServiceFunction<typeof queryEnvSchema>;
+  };
+
+  constructor(scope: Construct, id: string, props: EnrichmentStackProps) {
+    const { config, ...stackProps } = props;
+    super(scope, id, {
+      description: 'Fingerprint event enrichment: resolves identification events, stores and serves them.',
+      terminationProtection: !isDevStage(config.stage),
+      ...stackProps,
+    });
+    const dev = isDevStage(config.stage);
+    const statefulRemoval = dev ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    this.eventTable = new EventTable(this, 'EventTable', {
+      removalPolicy: statefulRemoval,
+      deletionProtection: !dev,
+    });
+    this.fingerprintSecret = new FingerprintSecret(this, 'FingerprintSecret', {
+      removalPolicy: statefulRemoval,
+      ...(config.fingerprintSecretArn !== undefined && { existingSecretArn: config.fingerprintSecretArn }),
+    });
+    this.enrichQueue = new EnrichQueue(this, 'EnrichQueue', {
+      consumerTimeout: ENRICH_QUEUE_TIMEOUT,
+      // The fleet-wide upstream limit holds because the event source never runs more than maxConcurrency
+      // consumers and each consumer paces itself to FINGERPRINT_MAX_RPS / QUEUE_MAX_CONCURRENCY: both are set
+      // below from this one value.
+      maxConcurrency: maxConcurrencyFor(config.fingerprintMaxRps),
+      removalPolicy: statefulRemoval,
+    });
+
+    const common = {
+      TABLE_NAME: this.eventTable.table.tableName,
+      EVENT_TTL_DAYS: String(config.eventTtlDays),
+      LOG_LEVEL: config.logLevel,
+    };
+    const fingerprint = {
+      FINGERPRINT_SECRET_ID: this.fingerprintSecret.secret.secretArn,
+      FINGERPRINT_REGION: config.fingerprintRegion,
+      FINGERPRINT_API_VERSION: config.fingerprintApiVersion,
+      FINGERPRINT_MAX_RPS: String(config.fingerprintMaxRps),
+      SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
+      ...(config.fingerprintBaseUrl !== undefined && { FINGERPRINT_BASE_URL: config.fingerprintBaseUrl }),
+    };
+    const functionDefaults = {
+      logRetention,
+      logRemovalPolicy: statefulRemoval,
+    };
+
+    const enrichHttp = new ServiceFunction<typeof enrichHttpEnvSchema>(this, 'EnrichHttp', {
+      ...functionDefaults,
+      entry: 'functions/enrich/http.ts',
+      description: 'POST /enrich: resolves events through the Fingerprint Server API and stores them',
+      memorySize: 512,
+      timeout: ENRICH_HTTP_TIMEOUT,
+      environment: { ...common, ...fingerprint },
+    });
+    const enrichQueueConsumer = new ServiceFunction<typeof enrichQueueEnvSchema>(
+      this,
+      'EnrichQueueConsumer',
+      {
+        ...functionDefaults,
+        entry: 'functions/enrich/queue.ts',
+        description: 'Enrich queue consumer: resolves and stores events under the upstream rate limit',
+        memorySize: 512,
+        timeout: ENRICH_QUEUE_TIMEOUT,
+        environment: {
+          ...common,
+          ...fingerprint,
+          DEAD_LETTER_QUEUE_URL: this.enrichQueue.deadLetterQueue.queueUrl,
+          QUEUE_MAX_CONCURRENCY: String(this.enrichQueue.maxConcurrency),
+        },
+      },
+    );
+    const query = new ServiceFunction<typeof queryEnvSchema>(this, 'Query', {
+      ...functionDefaults,
+      entry: 'functions/query/http.ts',
+      description: 'GET /visitors/{visitorId}, GET /events/{requestId}, GET /events: serves cached events',
+      memorySize: 512,
+      timeout: QUERY_TIMEOUT,
+      environment: common,
+    });
+    this.functions = { enrichHttp, enrichQueue: enrichQueueConsumer, query };
+
+    for (const enrich of [enrichHttp, enrichQueueConsumer]) {
+      this.fingerprintSecret.secret.grantRead(enrich.function);
+      this.eventTable.grantGetEvent(enrich.function);
+      this.eventTable.grantStoreEvents(enrich.function);
+    }
+    this.eventTable.grantGetEvent(query.function);
+    this.eventTable.grantQueryHistories(query.function);
+    this.enrichQueue.attachConsumer(enrichQueueConsumer);
+
+    const callers = apiCallersFrom(config.allowedPrincipals, Aws.ACCOUNT_ID);
+    if (config.allowedPrincipals.length > 0) {
+      for (const principal of callerPrincipals(callers)) this.enrichQueue.grantSend(principal);
+    }
+
+    this.api = new ServiceApi(this, 'Api', {
+      stageName: config.stage,
+      enrichFunction: enrichHttp.function,
+      queryFunction: query.function,
+      callers,
+      throttlingRateLimit: config.apiThrottleRateLimit,
+      throttlingBurstLimit: config.apiThrottleBurstLimit,
+      accessLogRetention: logRetention,
+      logRemovalPolicy: statefulRemoval,
+      corsAllowOrigins: config.corsAllowOrigins,
+      ...(config.wafWebAclArn !== undefined && { webAclArn: config.wafWebAclArn }),
+    });
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api.api,
+      functions: [
+        { label: 'EnrichHttp', function: enrichHttp.function },
+        { label: 'EnrichQueueConsumer', function: enrichQueueConsumer.function },
+        { label: 'Query', function: query.function },
+      ],
+      queue: this.enrichQueue.queue,
+      deadLetterQueue: this.enrichQueue.deadLetterQueue,
+      table: this.eventTable.table,
+      ...(config.alarmEmail !== undefined && { alarmEmail: config.alarmEmail }),
+    });
+
+    new CfnOutput(this, 'ApiUrl', { description: 'Invoke URL of the API stage', value: this.api.url });
+    new CfnOutput(this, 'EnrichQueueUrl', { value: this.enrichQueue.queue.queueUrl });
+    new CfnOutput(this, 'EnrichQueueArn', { value: this.enrichQueue.queue.queueArn });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.enrichQueue.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueArn', { value: this.enrichQueue.deadLetterQueue.queueArn });
+    new CfnOutput(this, 'EventTableName', { value: this.eventTable.table.tableName });
+    new CfnOutput(this, 'FingerprintSecretArn', {
+      description: 'Put the Fingerprint secret API key here (docs/deploy.md)',
+      value: this.fingerprintSecret.secret.secretArn,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${Aws.REGION}.console.aws.amazon.com/cloudwatch/home?region=${Aws.REGION}#dashboards:name=${this.monitoring.dashboard.dashboardName}`,
+    });
+  }
+}

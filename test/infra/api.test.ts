@@ -1,0 +1,230 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  FULL_CONTEXT,
+  logicalIdOf,
+  onlyResourceOf,
+  resourcesOf,
+  type SynthesizedApp,
+  synthesize,
+} from './support.js';
+
+let dev: SynthesizedApp;
+let full: SynthesizedApp;
+
+beforeAll(() => {
+  dev = synthesize();
+  full = synthesize(FULL_CONTEXT);
+});
+
+/** `METHOD /path` for every method of the API, with the resource it is on. */
+function routes(app: SynthesizedApp): Map<string, Record<string, unknown>> {
+  const paths = new Map<string, string>();
+  const resources = resourcesOf(app.template, 'AWS::ApiGateway::Resource');
+  const pathOf = (id: string): string => {
+    const known = paths.get(id);
+    if (known !== undefined) return known;
+    const resource = resources[id];
+    if (resource === undefined) return '';
+    const parent = resource.Properties.ParentId as { Ref?: string };
+    const path = `${parent.Ref === undefined ? '' : pathOf(parent.Ref)}/${resource.Properties.PathPart as string}`;
+    paths.set(id, path);
+    return path;
+  };
+  const result = new Map<string, Record<string, unknown>>();
+  for (const method of Object.values(resourcesOf(app.template, 'AWS::ApiGateway::Method'))) {
+    const resourceId = method.Properties.ResourceId as { Ref?: string };
+    const path = resourceId.Ref === undefined ? '/' : pathOf(resourceId.Ref);
+    result.set(`${method.Properties.HttpMethod as string} ${path}`, method.Properties);
+  }
+  return result;
+}
+
+function integratedFunction(method: Record<string, unknown>): unknown {
+  const uri = (method.Integration as { Uri: { 'Fn::Join': [string, unknown[]] } }).Uri['Fn::Join'][1];
+  return uri.find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part);
+}
+
+describe('API routes', () => {
+  it('serves exactly the four service routes, as the query handler routes them', () => {
+    expect([...routes(dev).keys()].sort()).toEqual([
+      'GET /events',
+      'GET /events/{requestId}',
+      'GET /visitors/{visitorId}',
+      'POST /enrich',
+    ]);
+  });
+
+  it('requires IAM auth on every method', () => {
+    for (const [route, method] of routes(dev)) {
+      expect({ route, auth: method.AuthorizationType }).toEqual({ route, auth: 'AWS_IAM' });
+    }
+  });
+
+  it('sends POST /enrich to the enrich function and the reads to the query function, as Lambda proxies', () => {
+    const enrich = { 'Fn::GetAtt': [logicalIdOf(dev, dev.stack.functions.enrichHttp.function), 'Arn'] };
+    const query = { 'Fn::GetAtt': [logicalIdOf(dev, dev.stack.functions.query.function), 'Arn'] };
+    const all = routes(dev);
+    for (const [route, method] of all) {
+      expect((method.Integration as { Type: string }).Type).toBe('AWS_PROXY');
+      expect(integratedFunction(method)).toEqual(route === 'POST /enrich' ? enrich : query);
+    }
+  });
+
+  it('validates request bodies and parameters', () => {
+    dev.template.hasResourceProperties('AWS::ApiGateway::RequestValidator', {
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
+    const enrich = routes(dev).get('POST /enrich');
+    expect(enrich?.RequestValidatorId).toBeDefined();
+    expect(enrich?.RequestModels).toEqual({ $default: { Ref: expect.any(String) } });
+    const [, model] = onlyResourceOf(dev.template, 'AWS::ApiGateway::Model');
+    expect(model.Properties.Schema).toMatchObject({ type: 'object' });
+    expect(routes(dev).get('GET /visitors/{visitorId}')?.RequestParameters).toEqual({
+      'method.request.path.visitorId': true,
+    });
+  });
+});
+
+describe('API resource policy', () => {
+  function statements(app: SynthesizedApp): Record<string, unknown>[] {
+    const [, api] = onlyResourceOf(app.template, 'AWS::ApiGateway::RestApi');
+    return (api.Properties.Policy as { Statement: Record<string, unknown>[] }).Statement;
+  }
+
+  it('admits only the deploying account when no principals are configured', () => {
+    expect(statements(dev)).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Principal: {
+          AWS: {
+            'Fn::Join': [
+              '',
+              ['arn:', { Ref: 'AWS::Partition' }, ':iam::', { Ref: 'AWS::AccountId' }, ':root'],
+            ],
+          },
+        },
+      }),
+      expect.objectContaining({
+        Effect: 'Deny',
+        Action: 'execute-api:Invoke',
+        Principal: { AWS: '*' },
+        Condition: { StringNotEquals: { 'aws:PrincipalAccount': [{ Ref: 'AWS::AccountId' }] } },
+      }),
+    ]);
+  });
+
+  it('admits exactly the configured accounts and roles and denies everyone else', () => {
+    const [allow, deny] = statements(full);
+    expect(allow?.Principal).toEqual({
+      AWS: [
+        'arn:aws:iam::444455556666:role/orders-service',
+        { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] },
+      ],
+    });
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Condition: {
+        StringNotEquals: { 'aws:PrincipalAccount': ['111122223333'] },
+        ArnNotLike: { 'aws:PrincipalArn': ['arn:aws:iam::444455556666:role/orders-service'] },
+      },
+    });
+  });
+});
+
+describe('API stage', () => {
+  it('throttles the whole stage with the configured rate and burst', () => {
+    dev.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'dev',
+      MethodSettings: Match.arrayWith([
+        Match.objectLike({
+          HttpMethod: '*',
+          ResourcePath: '/*',
+          ThrottlingRateLimit: 50,
+          ThrottlingBurstLimit: 100,
+        }),
+      ]),
+    });
+  });
+
+  it('writes one JSON access log line per request, with the caller, to a log group with retention', () => {
+    const [, stage] = onlyResourceOf(dev.template, 'AWS::ApiGateway::Stage');
+    const setting = stage.Properties.AccessLogSetting as { Format: string; DestinationArn: unknown };
+    const fields = JSON.parse(setting.Format);
+    expect(fields).toMatchObject({
+      requestId: '$context.requestId',
+      status: '$context.status',
+      userArn: '$context.identity.userArn',
+      responseLatency: '$context.responseLatency',
+    });
+    const logGroupId = dev.stack.getLogicalId(
+      dev.stack.api.accessLogGroup.node.defaultChild as Parameters<typeof dev.stack.getLogicalId>[0],
+    );
+    expect(JSON.stringify(setting.DestinationArn)).toContain(logGroupId);
+    dev.template.hasResource('AWS::Logs::LogGroup', {
+      Properties: { RetentionInDays: 30 },
+    });
+  });
+
+  it('traces with X-Ray and never logs request bodies', () => {
+    const [, stage] = onlyResourceOf(dev.template, 'AWS::ApiGateway::Stage');
+    expect(stage.Properties.TracingEnabled).toBe(true);
+    expect(stage.Properties.MethodSettings).toEqual([expect.objectContaining({ DataTraceEnabled: false })]);
+  });
+
+  it("answers errors of its own in the handlers' JSON shape", () => {
+    const responses = Object.values(resourcesOf(dev.template, 'AWS::ApiGateway::GatewayResponse'));
+    const byType = new Map(
+      responses.map((response) => [response.Properties.ResponseType, response.Properties]),
+    );
+    expect([...byType.keys()].sort()).toEqual(
+      [
+        'ACCESS_DENIED',
+        'BAD_REQUEST_BODY',
+        'DEFAULT_4XX',
+        'DEFAULT_5XX',
+        'MISSING_AUTHENTICATION_TOKEN',
+        'THROTTLED',
+      ].sort(),
+    );
+    const badBody = byType.get('BAD_REQUEST_BODY')?.ResponseTemplates as Record<string, string> | undefined;
+    const body = JSON.parse(badBody?.['application/json'] ?? '');
+    expect(body).toEqual({ error: { code: 'ValidationFailed', message: expect.any(String), field: 'body' } });
+    for (const response of responses) {
+      expect(response.Properties.ResponseParameters).toMatchObject({
+        'gatewayresponse.header.Content-Type': "'application/json'",
+      });
+      // With the one dynamic value replaced by a JSON string, every template is a JSON error body.
+      const template =
+        (response.Properties.ResponseTemplates as Record<string, string>)['application/json'] ?? '';
+      const rendered = JSON.parse(template.replace('$context.error.messageString', '"Forbidden"'));
+      expect(rendered.error.code).toMatch(/^[A-Z][A-Za-z0-9]+$/);
+    }
+  });
+
+  it('keeps CORS off unless origins are configured', () => {
+    expect([...routes(dev).keys()].filter((route) => route.startsWith('OPTIONS'))).toEqual([]);
+    const preflights = [...routes(full)].filter(([route]) => route.startsWith('OPTIONS'));
+    expect(preflights.length).toBeGreaterThan(0);
+    for (const [, method] of preflights) {
+      expect(method.AuthorizationType).toBe('NONE');
+      expect(JSON.stringify(method.Integration)).toContain("'https://console.example.com'");
+    }
+  });
+
+  it('associates the configured WAF web ACL with the stage', () => {
+    dev.template.resourceCountIs('AWS::WAFv2::WebACLAssociation', 0);
+    full.template.hasResourceProperties('AWS::WAFv2::WebACLAssociation', {
+      WebACLArn: FULL_CONTEXT.wafWebAclArn,
+      ResourceArn: Match.anyValue(),
+    });
+  });
+
+  it('names the API after its stack, so two stages in one account keep their metrics apart', () => {
+    dev.template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'FingerprintEnrichment-dev' });
+    full.template.hasResourceProperties('AWS::ApiGateway::RestApi', { Name: 'FingerprintEnrichment-prod' });
+  });
+});

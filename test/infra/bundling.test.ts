@@ -1,0 +1,118 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { ESM_REQUIRE_BANNER } from '../../infra/constructs/service-function.js';
+import { buildApiEvent } from '../support/lambda.js';
+import { logicalIdOf, resourcesOf, type SynthesizedApp, synthesize } from './support.js';
+
+type FunctionKey = 'enrichHttp' | 'enrichQueue' | 'query';
+
+let outdir: string;
+let app: SynthesizedApp;
+
+beforeAll(() => {
+  outdir = mkdtempSync(path.join(tmpdir(), 'cdk-bundling-'));
+  // Any attempt to bundle in Docker would run this and fail the synthesis.
+  vi.stubEnv('CDK_DOCKER', path.join(outdir, 'no-docker-here'));
+  app = synthesize({}, { bundling: true, outdir });
+}, 120_000);
+
+afterAll(() => {
+  vi.unstubAllEnvs();
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+/** The directory esbuild wrote a function's code to, found from the template's S3 key. */
+function bundleDir(key: FunctionKey): string {
+  const functionId = logicalIdOf(app, app.stack.functions[key].function);
+  const resource = resourcesOf(app.template, 'AWS::Lambda::Function')[functionId];
+  if (resource === undefined) throw new Error(`No function ${key} in the template`);
+  const s3Key = (resource.Properties.Code as { S3Key: string }).S3Key;
+  return path.join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+}
+
+/** Imports a bundle in a fresh Node process, as Lambda would, and invokes its handler with `event`. */
+function invoke(key: FunctionKey, event: unknown): { statusCode: number; body: string } {
+  const script = `
+    const { handler } = await import(process.env.BUNDLE_URL);
+    if (process.env.EVENT === undefined) { console.log('RESULT ' + JSON.stringify({ loaded: typeof handler })); process.exit(0); }
+    const context = {
+      functionName: 'bundle-test', functionVersion: '$LATEST', memoryLimitInMB: '512', awsRequestId: 'bundle-test',
+      invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bundle-test',
+      getRemainingTimeInMillis: () => 20000,
+    };
+    console.log('RESULT ' + JSON.stringify(await handler(JSON.parse(process.env.EVENT), context)));
+  `;
+  const output = execFileSync(
+    process.execPath,
+    ['--input-type=module', '--enable-source-maps', '-e', script],
+    {
+      encoding: 'utf8',
+      timeout: 30_000,
+      // Captured rather than inherited: the SDK warns about the test runner's Node version on stderr.
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'us-east-1',
+        TABLE_NAME: 'events',
+        FINGERPRINT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fingerprint-AbC123',
+        DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
+        BUNDLE_URL: pathToFileURL(path.join(bundleDir(key), 'index.mjs')).href,
+        ...(event !== undefined && { EVENT: JSON.stringify(event) }),
+      },
+    },
+  );
+  const line = output.split('\n').find((text) => text.startsWith('RESULT '));
+  if (line === undefined) throw new Error(`No result from the ${key} bundle:\n${output}`);
+  return JSON.parse(line.slice('RESULT '.length));
+}
+
+describe('function bundles (real esbuild)', () => {
+  it.each(['enrichHttp', 'enrichQueue', 'query'] as const)(
+    'builds %s locally into one minified ES module with a source map and the AWS SDK inside',
+    (key) => {
+      const dir = bundleDir(key);
+      const code = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
+      expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(existsSync(path.join(dir, 'index.mjs.map'))).toBe(true);
+      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
+      // Bundled means nothing is imported at run time but Node's own modules.
+      const imported = [...code.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\)/g)].map(
+        (m) => m[1] ?? m[2],
+      );
+      expect(imported.filter((specifier) => !specifier?.startsWith('node:'))).toEqual([]);
+      expect(code).toContain('DynamoDBClient');
+      // Minified: few, very long lines.
+      expect(code.split('\n').length).toBeLessThan(200);
+    },
+  );
+
+  it('loads the queue consumer as an ES module on Node', () => {
+    expect(invoke('enrichQueue', undefined)).toEqual({ loaded: 'function' });
+  });
+
+  it('answers POST /enrich with a bad body from the bundle, without reaching AWS', () => {
+    const response = invoke(
+      'enrichHttp',
+      buildApiEvent({ method: 'POST', resource: '/enrich', body: 'not json' }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'ValidationFailed', field: 'body' } });
+  });
+
+  it('routes GET /visitors/{visitorId} in the bundle and refuses a malformed visitorId', () => {
+    const response = invoke(
+      'query',
+      buildApiEvent({
+        method: 'GET',
+        resource: '/visitors/{visitorId}',
+        pathParameters: { visitorId: 'not/valid' },
+      }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'ValidationFailed' } });
+  });
+});

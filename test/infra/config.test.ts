@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_KEYS, InfraConfigError, isDevStage, loadConfig } from '../../infra/config.js';
+import { CDK_JSON_CONTEXT } from './support.js';
+
+const fromContext = (context: Record<string, unknown>) => loadConfig((key) => context[key]);
+
+const DEFAULTS = {
+  stage: 'dev',
+  fingerprintRegion: 'us',
+  fingerprintApiVersion: 'v4',
+  fingerprintMaxRps: 5,
+  eventTtlDays: 90,
+  logRetentionDays: 30,
+  logLevel: 'INFO',
+  secretCacheSeconds: 300,
+  allowedPrincipals: [],
+  corsAllowOrigins: [],
+  apiThrottleRateLimit: 50,
+  apiThrottleBurstLimit: 100,
+};
+
+describe('deployment config', () => {
+  it('applies the documented defaults when nothing is set', () => {
+    expect(fromContext({})).toEqual(DEFAULTS);
+  });
+
+  it('lists every setting in cdk.json, with the same defaults', () => {
+    for (const key of CONFIG_KEYS) expect(CDK_JSON_CONTEXT).toHaveProperty(key);
+    expect(fromContext(CDK_JSON_CONTEXT)).toEqual(DEFAULTS);
+  });
+
+  it('reads -c overrides, which arrive as text', () => {
+    const config = fromContext({
+      stage: 'prod',
+      fingerprintRegion: 'eu',
+      fingerprintApiVersion: 'v3',
+      fingerprintMaxRps: '20',
+      logRetentionDays: '365',
+      logLevel: 'debug',
+      allowedPrincipals: '111122223333, arn:aws:iam::444455556666:role/orders',
+      corsAllowOrigins: '["https://a.example.com","https://b.example.com"]',
+      alarmEmail: 'ops@example.com',
+    });
+    expect(config).toMatchObject({
+      stage: 'prod',
+      fingerprintRegion: 'eu',
+      fingerprintApiVersion: 'v3',
+      fingerprintMaxRps: 20,
+      logRetentionDays: 365,
+      logLevel: 'DEBUG',
+      allowedPrincipals: ['111122223333', 'arn:aws:iam::444455556666:role/orders'],
+      corsAllowOrigins: ['https://a.example.com', 'https://b.example.com'],
+      alarmEmail: 'ops@example.com',
+    });
+  });
+
+  it('treats an empty value as not set', () => {
+    expect(fromContext({ alarmEmail: '', fingerprintSecretArn: '', allowedPrincipals: '' })).toEqual(
+      DEFAULTS,
+    );
+  });
+
+  it.each([
+    ['fingerprintRegion', 'asia'],
+    ['fingerprintApiVersion', 'v5'],
+    ['fingerprintMaxRps', '0'],
+    ['logRetentionDays', '31'],
+    ['logRetentionDays', '9999'],
+    ['eventTtlDays', '0'],
+    ['stage', 'Prod!'],
+    ['allowedPrincipals', 'everyone'],
+    ['alarmEmail', 'not-an-address'],
+    ['fingerprintSecretArn', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint'],
+    ['corsAllowOrigins', '*'],
+    ['wafWebAclArn', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1'],
+  ])('rejects %s=%j, naming the key', (key, value) => {
+    expect(() => fromContext({ [key]: value })).toThrow(InfraConfigError);
+    expect(() => fromContext({ [key]: value })).toThrow(new RegExp(`${key}(\\.\\d+)?:`));
+  });
+
+  it('rejects a throttling burst below the steady rate', () => {
+    expect(() => fromContext({ apiThrottleRateLimit: 100, apiThrottleBurstLimit: 10 })).toThrow(
+      /apiThrottleBurstLimit/,
+    );
+  });
+
+  it('treats dev and dev-<name> as disposable stages, and nothing else', () => {
+    expect(['dev', 'dev-alice', 'prod', 'staging', 'devops'].map(isDevStage)).toEqual([
+      true,
+      true,
+      false,
+      false,
+      false,
+    ]);
+  });
+});

@@ -1,0 +1,489 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { z } from 'zod';
+import { maxConcurrencyFor } from '../../infra/constructs/enrich-queue.js';
+import type { FunctionEnvironment } from '../../infra/constructs/service-function.js';
+import { enrichHttpEnvSchema, enrichQueueEnvSchema, queryEnvSchema } from '../../shared/config/env.js';
+import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
+import {
+  FULL_CONTEXT,
+  logicalIdOf,
+  onlyResourceOf,
+  resourcesOf,
+  type SynthesizedApp,
+  synthesize,
+  type TemplateResource,
+} from './support.js';
+
+const IMPORTED_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint/api-key-AbC123';
+
+let dev: SynthesizedApp;
+let full: SynthesizedApp;
+let imported: SynthesizedApp;
+
+beforeAll(() => {
+  dev = synthesize();
+  full = synthesize(FULL_CONTEXT);
+  imported = synthesize({ fingerprintSecretArn: IMPORTED_SECRET_ARN });
+});
+
+type FunctionKey = 'enrichHttp' | 'enrichQueue' | 'query';
+const FUNCTION_KEYS: FunctionKey[] = ['enrichHttp', 'enrichQueue', 'query'];
+
+function functionResource(app: SynthesizedApp, key: FunctionKey): TemplateResource {
+  const resource = resourcesOf(app.template, 'AWS::Lambda::Function')[
+    logicalIdOf(app, app.stack.functions[key].function)
+  ];
+  if (resource === undefined) throw new Error(`No function ${key}`);
+  return resource;
+}
+
+function environmentOf(app: SynthesizedApp, key: FunctionKey): Record<string, unknown> {
+  return (functionResource(app, key).Properties.Environment as { Variables: Record<string, unknown> })
+    .Variables;
+}
+
+/** The statements of a function's role policies. */
+function statementsOf(
+  app: SynthesizedApp,
+  key: FunctionKey,
+): { Action: string | string[]; Resource: unknown }[] {
+  const roleId = logicalIdOf(app, app.stack.functions[key].role);
+  return Object.values(resourcesOf(app.template, 'AWS::IAM::Policy'))
+    .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
+    .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement);
+}
+
+/** `action on resource` for every permission a function has, with tokens shown as logical ids. */
+function permissionsOf(app: SynthesizedApp, key: FunctionKey): string[] {
+  const describe = (resource: unknown): string => {
+    if (typeof resource === 'string') return resource;
+    const text = JSON.stringify(resource);
+    const ids = [...text.matchAll(/"(?:Ref|Fn::GetAtt)":\s*(?:\["([^"]+)"|"([^"]+)")/g)].map(
+      (m) => m[1] ?? m[2],
+    );
+    const suffix = text.match(/"(\/index\/[^"]+)"/)?.[1] ?? '';
+    return `${ids.join(',')}${suffix}`;
+  };
+  return statementsOf(app, key)
+    .flatMap((statement) => {
+      const actions = [statement.Action].flat();
+      const resources = [statement.Resource].flat();
+      return actions.flatMap((action) => resources.map((resource) => `${action} on ${describe(resource)}`));
+    })
+    .sort();
+}
+
+describe('functions', () => {
+  it('run Node.js 24 on arm64, traced, with source maps turned on', () => {
+    for (const key of FUNCTION_KEYS) {
+      const { Properties } = functionResource(dev, key);
+      expect(Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        Handler: 'index.handler',
+      });
+      expect(environmentOf(dev, key).NODE_OPTIONS).toBe('--enable-source-maps');
+    }
+  });
+
+  it("have explicit memory and timeouts, the HTTP one below API Gateway's 29 s integration timeout", () => {
+    const settings = Object.fromEntries(
+      FUNCTION_KEYS.map((key) => {
+        const { MemorySize, Timeout } = functionResource(dev, key).Properties;
+        return [key, { MemorySize, Timeout }];
+      }),
+    );
+    expect(settings).toEqual({
+      enrichHttp: { MemorySize: 512, Timeout: 25 },
+      enrichQueue: { MemorySize: 512, Timeout: 60 },
+      query: { MemorySize: 512, Timeout: 10 },
+    });
+  });
+
+  it('log JSON to their own log group, kept for the configured retention', () => {
+    for (const app of [dev, full]) {
+      const retention = app === dev ? 30 : FULL_CONTEXT.logRetentionDays;
+      for (const key of FUNCTION_KEYS) {
+        const logging = functionResource(app, key).Properties.LoggingConfig as { LogGroup: { Ref: string } };
+        expect(logging).toMatchObject({ LogFormat: 'JSON' });
+        const logGroup = resourcesOf(app.template, 'AWS::Logs::LogGroup')[logging.LogGroup.Ref];
+        expect(logGroup?.Properties.RetentionInDays).toBe(retention);
+      }
+    }
+  });
+
+  it('type each environment from its env schema, so a missing variable does not compile', () => {
+    // Checked by tsc (npm run typecheck): required variables are required, defaulted ones optional.
+    expectTypeOf<FunctionEnvironment<typeof enrichQueueEnvSchema>>().toEqualTypeOf<{
+      TABLE_NAME: string;
+      EVENT_TTL_DAYS?: string;
+      LOG_LEVEL?: string;
+      FINGERPRINT_SECRET_ID: string;
+      FINGERPRINT_REGION?: string;
+      FINGERPRINT_API_VERSION?: string;
+      FINGERPRINT_BASE_URL?: string;
+      FINGERPRINT_MAX_RPS?: string;
+      SECRET_CACHE_SECONDS?: string;
+      DEAD_LETTER_QUEUE_URL: string;
+      QUEUE_MAX_CONCURRENCY?: string;
+    }>();
+    // @ts-expect-error TABLE_NAME is required by the query function's schema
+    const missing: FunctionEnvironment<typeof queryEnvSchema> = { LOG_LEVEL: 'INFO' };
+    expect(missing).not.toHaveProperty('TABLE_NAME');
+  });
+
+  it('get an environment their own env schema accepts, with the configured settings', () => {
+    const schemas = {
+      enrichHttp: enrichHttpEnvSchema,
+      enrichQueue: enrichQueueEnvSchema,
+      query: queryEnvSchema,
+    };
+    for (const key of FUNCTION_KEYS) {
+      // References (table name, secret ARN, DLQ URL) resolve at deploy time; stand in plausible values.
+      const environment = Object.fromEntries(
+        Object.entries(environmentOf(full, key)).map(([name, value]) => [
+          name,
+          typeof value === 'string'
+            ? value
+            : name.endsWith('_URL')
+              ? 'https://sqs.eu-west-1.amazonaws.com/1/q'
+              : 'ref',
+        ]),
+      );
+      expect(() =>
+        z.strictObject({ ...schemas[key].shape, NODE_OPTIONS: z.string() }).parse(environment),
+      ).not.toThrow();
+    }
+    expect(environmentOf(full, 'enrichQueue')).toMatchObject({
+      FINGERPRINT_MAX_RPS: '20',
+      FINGERPRINT_REGION: 'us',
+      FINGERPRINT_API_VERSION: 'v4',
+      EVENT_TTL_DAYS: '90',
+      LOG_LEVEL: 'INFO',
+      SECRET_CACHE_SECONDS: '300',
+      TABLE_NAME: { Ref: 'EventTable' },
+      FINGERPRINT_SECRET_ID: { Ref: 'FingerprintSecret' },
+      DEAD_LETTER_QUEUE_URL: { Ref: 'EnrichDeadLetterQueue' },
+    });
+  });
+});
+
+describe('event table', () => {
+  it('is built from the shared key schema', () => {
+    const [, table] = onlyResourceOf(dev.template, 'AWS::DynamoDB::Table');
+    const { partitionKey, indexes } = EVENT_TABLE_SCHEMA;
+    expect(table.Properties.KeySchema).toEqual([{ AttributeName: partitionKey.name, KeyType: 'HASH' }]);
+    expect(table.Properties.GlobalSecondaryIndexes).toEqual(
+      Object.values(indexes).map((index) => ({
+        IndexName: index.indexName,
+        KeySchema: [
+          { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
+          { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: index.projection },
+      })),
+    );
+  });
+
+  it("is on-demand and encrypted, with point-in-time recovery and TTL on the schema's attribute", () => {
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      SSESpecification: { SSEEnabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: EVENT_TABLE_SCHEMA.ttlAttribute, Enabled: true },
+    });
+  });
+});
+
+describe('retention by stage', () => {
+  const stateful = ['EventTable', 'EnrichQueue', 'EnrichDeadLetterQueue', 'FingerprintSecret'];
+
+  it('keeps stable logical ids for the table, the queues and the secret', () => {
+    for (const id of stateful) expect(dev.template.toJSON().Resources).toHaveProperty(id);
+  });
+
+  it('destroys stateful resources with a dev stage and leaves the table unprotected', () => {
+    for (const id of stateful) {
+      expect(dev.template.toJSON().Resources[id]).toMatchObject({ DeletionPolicy: 'Delete' });
+    }
+    dev.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: false });
+    expect(dev.stack.terminationProtection).toBe(false);
+  });
+
+  it('retains the table, queues, secret and logs outside dev, and protects the table and the stack', () => {
+    const resources = full.template.toJSON().Resources as Record<string, TemplateResource>;
+    for (const id of ['EventTable', 'EnrichQueue', 'EnrichDeadLetterQueue']) {
+      expect(resources[id]).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    }
+    for (const logGroup of Object.values(resourcesOf(full.template, 'AWS::Logs::LogGroup'))) {
+      expect(logGroup.DeletionPolicy).toBe('Retain');
+    }
+    full.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
+    expect(full.stack.terminationProtection).toBe(true);
+    expect(synthesize({ stage: 'staging' }).template.toJSON().Resources.FingerprintSecret).toMatchObject({
+      DeletionPolicy: 'Retain',
+    });
+  });
+});
+
+describe('enrich queue', () => {
+  function queue(app: SynthesizedApp, id: 'EnrichQueue' | 'EnrichDeadLetterQueue'): TemplateResource {
+    return app.template.toJSON().Resources[id];
+  }
+
+  it('encrypts both queues with SSE-SQS and refuses requests without TLS', () => {
+    for (const id of ['EnrichQueue', 'EnrichDeadLetterQueue'] as const) {
+      expect(queue(dev, id).Properties.SqsManagedSseEnabled).toBe(true);
+      dev.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Action: 'sqs:*',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('moves a record to the dead-letter queue after a bounded number of receives', () => {
+    expect(queue(dev, 'EnrichQueue').Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': ['EnrichDeadLetterQueue', 'Arn'] },
+      maxReceiveCount: 5,
+    });
+    expect(queue(dev, 'EnrichDeadLetterQueue').Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+  });
+
+  it('hides a received batch for at least 6 times the consumer timeout', () => {
+    const timeout = functionResource(dev, 'enrichQueue').Properties.Timeout as number;
+    expect(queue(dev, 'EnrichQueue').Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout);
+  });
+
+  it('feeds the consumer in bounded batches and lets it report failures record by record', () => {
+    const [, mapping] = onlyResourceOf(dev.template, 'AWS::Lambda::EventSourceMapping');
+    expect(mapping.Properties).toMatchObject({
+      EventSourceArn: { 'Fn::GetAtt': ['EnrichQueue', 'Arn'] },
+      FunctionName: { Ref: logicalIdOf(dev, dev.stack.functions.enrichQueue.function) },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 5,
+    });
+  });
+
+  it('gives the event source and the consumer the same concurrency, derived from FINGERPRINT_MAX_RPS', () => {
+    for (const [app, maxRps] of [
+      [dev, 5],
+      [full, FULL_CONTEXT.fingerprintMaxRps],
+    ] as const) {
+      const [, mapping] = onlyResourceOf(app.template, 'AWS::Lambda::EventSourceMapping');
+      const concurrency = (mapping.Properties.ScalingConfig as { MaximumConcurrency: number })
+        .MaximumConcurrency;
+      const environment = environmentOf(app, 'enrichQueue');
+      expect(concurrency).toBe(maxConcurrencyFor(maxRps));
+      expect(environment.QUEUE_MAX_CONCURRENCY).toBe(String(concurrency));
+      // What each consumer instance allows itself, times how many can run: the fleet's ceiling.
+      expect(
+        (Number(environment.FINGERPRINT_MAX_RPS) / Number(environment.QUEUE_MAX_CONCURRENCY)) * concurrency,
+      ).toBe(maxRps);
+    }
+  });
+
+  it('derives a concurrency within what SQS event sources accept, one consumer per 2.5 requests/s', () => {
+    expect([0.5, 1, 5, 7.5, 20, 100, 1000].map(maxConcurrencyFor)).toEqual([2, 2, 2, 3, 8, 40, 400]);
+    expect(maxConcurrencyFor(1_000_000)).toBe(1000);
+  });
+
+  it('lets only the configured principals from elsewhere send to the queue', () => {
+    const sendGrants = (app: SynthesizedApp) =>
+      Object.values(resourcesOf(app.template, 'AWS::SQS::QueuePolicy')).flatMap((policy) =>
+        (
+          policy.Properties.PolicyDocument as {
+            Statement: { Effect: string; Action: unknown; Principal: unknown }[];
+          }
+        ).Statement.filter((statement) => statement.Effect === 'Allow'),
+      );
+    expect(sendGrants(dev)).toEqual([]);
+    expect(sendGrants(full)).toEqual([
+      expect.objectContaining({
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Principal: {
+          AWS: [
+            'arn:aws:iam::444455556666:role/orders-service',
+            { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::111122223333:root']] },
+          ],
+        },
+      }),
+    ]);
+  });
+});
+
+describe('Fingerprint secret', () => {
+  it('is created empty: no value or generated value in the template', () => {
+    const [id, secret] = onlyResourceOf(dev.template, 'AWS::SecretsManager::Secret');
+    expect(id).toBe('FingerprintSecret');
+    expect(secret.Properties).not.toHaveProperty('SecretString');
+    expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+  });
+
+  it('can be an existing secret, imported by ARN, which the stack neither creates nor owns', () => {
+    imported.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    expect(environmentOf(imported, 'enrichHttp').FINGERPRINT_SECRET_ID).toBe(IMPORTED_SECRET_ARN);
+    expect(permissionsOf(imported, 'enrichHttp')).toContain(
+      `secretsmanager:GetSecretValue on ${IMPORTED_SECRET_ARN}`,
+    );
+  });
+});
+
+describe('IAM', () => {
+  const logsAndTraces = (logGroup: string) => [
+    `logs:CreateLogStream on ${logGroup}`,
+    `logs:PutLogEvents on ${logGroup}`,
+    'xray:PutTelemetryRecords on *',
+    'xray:PutTraceSegments on *',
+  ];
+  const logGroupOf = (key: FunctionKey) => logicalIdOf(dev, dev.stack.functions[key].logGroup);
+
+  it('lets the enrich function read the one secret, read the cache and store events, nothing more', () => {
+    expect(permissionsOf(dev, 'enrichHttp')).toEqual(
+      [
+        ...logsAndTraces(logGroupOf('enrichHttp')),
+        'secretsmanager:DescribeSecret on FingerprintSecret',
+        'secretsmanager:GetSecretValue on FingerprintSecret',
+        'dynamodb:GetItem on EventTable',
+        'dynamodb:BatchWriteItem on EventTable',
+      ].sort(),
+    );
+  });
+
+  it('lets the queue consumer do the same, consume its queue and send to the DLQ only', () => {
+    expect(permissionsOf(dev, 'enrichQueue')).toEqual(
+      [
+        ...logsAndTraces(logGroupOf('enrichQueue')),
+        'secretsmanager:DescribeSecret on FingerprintSecret',
+        'secretsmanager:GetSecretValue on FingerprintSecret',
+        'dynamodb:GetItem on EventTable',
+        'dynamodb:BatchWriteItem on EventTable',
+        'sqs:ChangeMessageVisibility on EnrichQueue',
+        'sqs:DeleteMessage on EnrichQueue',
+        'sqs:GetQueueAttributes on EnrichQueue',
+        'sqs:GetQueueUrl on EnrichQueue',
+        'sqs:ReceiveMessage on EnrichQueue',
+        'sqs:GetQueueAttributes on EnrichDeadLetterQueue',
+        'sqs:GetQueueUrl on EnrichDeadLetterQueue',
+        'sqs:SendMessage on EnrichDeadLetterQueue',
+      ].sort(),
+    );
+  });
+
+  it('lets the query function read events and query the history indexes only', () => {
+    expect(permissionsOf(dev, 'query')).toEqual(
+      [
+        ...logsAndTraces(logGroupOf('query')),
+        'dynamodb:GetItem on EventTable',
+        ...Object.values(EVENT_TABLE_SCHEMA.indexes).map(
+          (index) => `dynamodb:Query on EventTable/index/${index.indexName}`,
+        ),
+      ].sort(),
+    );
+  });
+
+  it('gives each function a role of its own with no managed policy', () => {
+    const roles = Object.values(resourcesOf(dev.template, 'AWS::IAM::Role'));
+    expect(roles).toHaveLength(3);
+    for (const role of roles) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
+        Statement: [{ Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+      });
+    }
+  });
+});
+
+describe('alarms and dashboard', () => {
+  function alarms(app: SynthesizedApp): TemplateResource[] {
+    return Object.values(resourcesOf(app.template, 'AWS::CloudWatch::Alarm'));
+  }
+
+  it('alarms on the DLQ, the oldest message, function errors and throttles, API 5xx and p99 latency', () => {
+    const watched = alarms(dev).map(
+      (alarm) => `${alarm.Properties.Namespace}/${alarm.Properties.MetricName}`,
+    );
+    expect(watched.sort()).toEqual(
+      [
+        'AWS/SQS/ApproximateNumberOfMessagesVisible',
+        'AWS/SQS/ApproximateAgeOfOldestMessage',
+        ...FUNCTION_KEYS.flatMap(() => ['AWS/Lambda/Errors', 'AWS/Lambda/Throttles']),
+        'AWS/ApiGateway/5XXError',
+        'AWS/ApiGateway/Latency',
+      ].sort(),
+    );
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['EnrichDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Latency',
+      ExtendedStatistic: 'p99',
+      Dimensions: [{ Name: 'ApiName', Value: 'FingerprintEnrichment-dev' }],
+    });
+  });
+
+  it('notifies the alarm topic on alarm and on recovery', () => {
+    const [topicId] = onlyResourceOf(dev.template, 'AWS::SNS::Topic');
+    for (const alarm of alarms(dev)) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it('e-mails the alarms only when an address is configured', () => {
+    dev.template.resourceCountIs('AWS::SNS::Subscription', 0);
+    full.template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: FULL_CONTEXT.alarmEmail,
+    });
+  });
+
+  it('publishes a dashboard showing every alarm', () => {
+    const [, dashboard] = onlyResourceOf(dev.template, 'AWS::CloudWatch::Dashboard');
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    expect(body).toContain('"alarms\\":[');
+    for (const metric of [
+      'ApproximateAgeOfOldestMessage',
+      'ConsumedReadCapacityUnits',
+      'Duration',
+      '5XXError',
+    ]) {
+      expect(body).toContain(metric);
+    }
+  });
+});
+
+describe('outputs', () => {
+  it('export the API URL, the queue URLs and ARNs, the table name and the secret ARN', () => {
+    const outputs = dev.template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs)).toEqual(
+      expect.arrayContaining([
+        'ApiUrl',
+        'EnrichQueueUrl',
+        'EnrichQueueArn',
+        'DeadLetterQueueUrl',
+        'EventTableName',
+        'FingerprintSecretArn',
+        'AlarmTopicArn',
+      ]),
+    );
+    expect(outputs.EnrichQueueUrl?.Value).toEqual({ Ref: 'EnrichQueue' });
+    expect(outputs.EnrichQueueArn?.Value).toEqual({ 'Fn::GetAtt': ['EnrichQueue', 'Arn'] });
+    expect(outputs.EventTableName?.Value).toEqual({ Ref: 'EventTable' });
+    expect(outputs.FingerprintSecretArn?.Value).toEqual({ Ref: 'FingerprintSecret' });
+    expect(JSON.stringify(outputs.ApiUrl?.Value)).toContain('.execute-api.');
+  });
+});

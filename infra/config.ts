@@ -56,8 +56,11 @@ const configSchema = z.object({
     .string()
     .regex(SECRET_COMPLETE_ARN, 'expected a complete secret ARN, ending in "-" and 6 characters')
     .optional(),
-  /** Upstream requests per second the queue consumers may send together (Fingerprint's default is 5). */
-  fingerprintMaxRps: z.coerce.number().positive().max(1000).default(5),
+  /**
+   * Upstream requests per second the queue consumers may send together (Fingerprint's default is 5). A whole
+   * number of at least 2, so that the event source's two or more consumers can share it evenly.
+   */
+  fingerprintMaxRps: z.coerce.number().int().min(2).max(1000).default(5),
   /** Days a stored event is served and kept, counted from the event's timestamp. */
   eventTtlDays: z.coerce.number().int().min(1).max(3650).default(90),
   /** Retention of the functions' and the API's logs. */

@@ -5,28 +5,6 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from '../nag.js';
 
-/** SQS event sources accept a maximum concurrency from 2 to 1000. */
-const MIN_MAX_CONCURRENCY = 2;
-const MAX_MAX_CONCURRENCY = 1000;
-/**
- * Upstream requests per second one consumer instance should get at least: a batch of 10 one-call records then
- * takes about 4 s. Fewer, busier instances waste less of the shared rate on idle time.
- */
-const MIN_RPS_PER_CONSUMER = 2.5;
-
-/**
- * The event source's maximum concurrency for a fleet-wide upstream limit of `maxRps`.
- *
- * The rate limit holds for any value: at most this many consumer invocations run at once, and each instance
- * spaces its upstream requests `1000 * maxConcurrency / maxRps` ms apart (it takes `maxRps / maxConcurrency`,
- * see `functions/enrich/queue.ts`), so together they start at most `maxRps` per second. The value only decides
- * how the rate is shared: one instance per {@link MIN_RPS_PER_CONSUMER} requests/s, within SQS's bounds.
- */
-export function maxConcurrencyFor(maxRps: number): number {
-  const instances = Math.floor(maxRps / MIN_RPS_PER_CONSUMER);
-  return Math.min(MAX_MAX_CONCURRENCY, Math.max(MIN_MAX_CONCURRENCY, instances));
-}
-
 export interface EnrichQueueProps {
   /** The consumer's timeout; the visibility timeout is derived from it. */
   readonly consumerTimeout: Duration;

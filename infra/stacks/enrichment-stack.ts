@@ -1,9 +1,10 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
 import type { enrichHttpEnvSchema, enrichQueueEnvSchema, queryEnvSchema } from '../../shared/config/env.js';
 import { isDevStage, type ServiceConfig } from '../config.js';
-import { EnrichQueue, maxConcurrencyFor } from '../constructs/enrich-queue.js';
+import { EnrichQueue } from '../constructs/enrich-queue.js';
 import { EventTable } from '../constructs/event-table.js';
 import { FingerprintSecret } from '../constructs/fingerprint-secret.js';
 import { Monitoring } from '../constructs/monitoring.js';
@@ -64,7 +65,7 @@ export class EnrichmentStack extends Stack {
       // The fleet-wide upstream limit holds because the event source never runs more than maxConcurrency
       // consumers and each consumer paces itself to FINGERPRINT_MAX_RPS / QUEUE_MAX_CONCURRENCY: both are set
       // below from this one value.
-      maxConcurrency: maxConcurrencyFor(config.fingerprintMaxRps),
+      maxConcurrency: consumerConcurrencyFor(config.fingerprintMaxRps),
       removalPolicy: statefulRemoval,
     });
 

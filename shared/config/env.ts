@@ -31,7 +31,7 @@ const fingerprint = {
   /** Overrides the region's host (local runs, tests, a proxy). */
   FINGERPRINT_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** Fingerprint's default limit is 5 requests/s; raise it only with a plan that allows more. */
-  FINGERPRINT_MAX_RPS: z.coerce.number().positive().max(1000).default(5),
+  FINGERPRINT_MAX_RPS: z.coerce.number().int().min(1).max(1000).default(5),
   SECRET_CACHE_SECONDS: z.coerce.number().int().min(0).max(86_400).default(300),
 };
 
@@ -45,10 +45,11 @@ export const enrichQueueEnvSchema = z.object({
   /** Where permanent failures are sent at once, with their reason. */
   DEAD_LETTER_QUEUE_URL: z.url(),
   /**
-   * The event source's maximum concurrency. Each consumer instance takes `FINGERPRINT_MAX_RPS / this` of the
-   * upstream rate, so all of them together stay within `FINGERPRINT_MAX_RPS` however deep the queue.
+   * The event source's maximum concurrency, set by the stack (`consumerConcurrencyFor`). Each consumer
+   * instance takes `FINGERPRINT_MAX_RPS / this` of the upstream rate, so all of them together stay within
+   * `FINGERPRINT_MAX_RPS` however deep the queue. 1 for a single process, such as a local run.
    */
-  QUEUE_MAX_CONCURRENCY: z.coerce.number().int().min(2).max(1000).default(2),
+  QUEUE_MAX_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(1),
 });
 
 export type QueryEnv = z.output<typeof queryEnvSchema>;

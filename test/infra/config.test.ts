@@ -64,6 +64,8 @@ describe('deployment config', () => {
     ['fingerprintRegion', 'asia'],
     ['fingerprintApiVersion', 'v5'],
     ['fingerprintMaxRps', '0'],
+    ['fingerprintMaxRps', '1'],
+    ['fingerprintMaxRps', '2.5'],
     ['logRetentionDays', '31'],
     ['logRetentionDays', '9999'],
     ['eventTtlDays', '0'],

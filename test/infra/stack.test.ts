@@ -1,8 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { maxConcurrencyFor } from '../../infra/constructs/enrich-queue.js';
 import type { FunctionEnvironment } from '../../infra/constructs/service-function.js';
+import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
 import { enrichHttpEnvSchema, enrichQueueEnvSchema, queryEnvSchema } from '../../shared/config/env.js';
 import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
 import {
@@ -284,7 +284,7 @@ describe('enrich queue', () => {
       const concurrency = (mapping.Properties.ScalingConfig as { MaximumConcurrency: number })
         .MaximumConcurrency;
       const environment = environmentOf(app, 'enrichQueue');
-      expect(concurrency).toBe(maxConcurrencyFor(maxRps));
+      expect(concurrency).toBe(consumerConcurrencyFor(maxRps));
       expect(environment.QUEUE_MAX_CONCURRENCY).toBe(String(concurrency));
       // What each consumer instance allows itself, times how many can run: the fleet's ceiling.
       expect(
@@ -293,9 +293,16 @@ describe('enrich queue', () => {
     }
   });
 
-  it('derives a concurrency within what SQS event sources accept, one consumer per 2.5 requests/s', () => {
-    expect([0.5, 1, 5, 7.5, 20, 100, 1000].map(maxConcurrencyFor)).toEqual([2, 2, 2, 3, 8, 40, 400]);
-    expect(maxConcurrencyFor(1_000_000)).toBe(1000);
+  it('derives a concurrency that divides the limit, so every consumer gets a whole share', () => {
+    expect([2, 5, 7, 20, 100, 1000].map(consumerConcurrencyFor)).toEqual([2, 5, 7, 10, 50, 500]);
+    for (const maxRps of [2, 3, 5, 6, 12, 97, 250, 999]) {
+      const consumers = consumerConcurrencyFor(maxRps);
+      expect(maxRps % consumers).toBe(0);
+      expect(consumers).toBeGreaterThanOrEqual(2);
+      expect(consumers).toBeLessThanOrEqual(1000);
+    }
+    expect(() => consumerConcurrencyFor(1)).toThrow(RangeError);
+    expect(() => consumerConcurrencyFor(2.5)).toThrow(RangeError);
   });
 
   it('lets only the configured principals from elsewhere send to the queue', () => {

@@ -17,7 +17,7 @@ describe('environment', () => {
       EVENT_TTL_DAYS: 90,
       SECRET_CACHE_SECONDS: 300,
       LOG_LEVEL: 'INFO',
-      QUEUE_MAX_CONCURRENCY: 2,
+      QUEUE_MAX_CONCURRENCY: 1,
     });
   });
 

@@ -58,6 +58,12 @@ export async function processRecord(
     };
     // If this send fails the record fails too, so SQS redelivers it: never acknowledged without a trace.
     await deps.deadLetters.send(record, reason);
-    deps.logger.error('Record dead-lettered', { ...log, ...reason });
+    // `message` is a reserved key of the log line, so the reason travels under its own names.
+    deps.logger.error('Record dead-lettered', {
+      ...log,
+      failureCode: reason.code,
+      failureReason: reason.message,
+      ...(reason.field !== undefined && { failureField: reason.field }),
+    });
   }
 }

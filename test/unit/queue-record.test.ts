@@ -1,5 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { DeadLetterQueue, FailureReason } from '../../functions/enrich/dead-letter.js';
 import { processRecord } from '../../functions/enrich/queue-record.js';
 import {
@@ -62,6 +62,32 @@ describe('enrich queue record', () => {
       },
     ]);
     expect(deps.fingerprint.calls).toEqual([]);
+  });
+
+  it('logs a dead-lettered record with its messageId and reason', async () => {
+    const { deps, run } = setup();
+    deps.logger = createLogger('INFO');
+    const lines: string[] = [];
+    for (const stream of [process.stdout, process.stderr]) {
+      vi.spyOn(stream, 'write').mockImplementation((chunk) => {
+        lines.push(String(chunk));
+        return true;
+      });
+    }
+    const record = buildRecord('{"visitorId": "a/b"}');
+
+    await run(record);
+
+    const logged = lines
+      .map((line) => JSON.parse(line))
+      .find((line) => line.message === 'Record dead-lettered');
+    expect(logged).toMatchObject({
+      level: 'ERROR',
+      messageId: record.messageId,
+      failureCode: 'ValidationFailed',
+      failureField: 'visitorId',
+      failureReason: expect.stringContaining('visitorId'),
+    });
   });
 
   it.each([

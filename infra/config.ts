@@ -19,6 +19,9 @@ const IAM_PRINCIPAL_ARN = /^arn:aws[a-z-]*:iam::\d{12}:(root|role\/.+|user\/.+)$
 const SECRET_COMPLETE_ARN = /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+-[A-Za-z0-9]{6}$/;
 const WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/.+$/;
 
+/** A switch from `cdk.json` (a boolean) or `-c key=true|false` (text). */
+const flag = z.union([z.boolean(), z.enum(['true', 'false']).transform((value) => value === 'true')]);
+
 /** `-c key=` on the command line means "not set". */
 const blankAsUnset = (value: unknown) => (value === '' || value === null ? undefined : value);
 
@@ -95,6 +98,26 @@ const configSchema = z.object({
   apiThrottleBurstLimit: z.coerce.number().int().positive().max(5_000).default(100),
   /** A regional AWS WAF web ACL to associate with the API stage. */
   wafWebAclArn: z.string().regex(WEB_ACL_ARN, 'expected a regional WAFv2 web ACL ARN').optional(),
+  /** `GET /events/{requestId}` resolves a cache miss through the Server API and stores it. */
+  readThroughEnabled: flag.default(true),
+  /**
+   * `DELETE /visitors/{visitorId}?upstream=true` may also ask Fingerprint to delete the visitor's data (its
+   * Delete API, enabled by Fingerprint on request). Off by default: it deletes data outside this stack.
+   */
+  upstreamErasureEnabled: flag.default(false),
+  /** An existing secret to use as the webhook secret instead of creating one: its complete ARN. */
+  webhookSecretArn: z
+    .string()
+    .regex(SECRET_COMPLETE_ARN, 'expected a complete secret ARN, ending in "-" and 6 characters')
+    .optional(),
+  /** `POST /webhooks/fingerprint` also requires the basic auth credentials kept in the webhook secret. */
+  webhookBasicAuthEnabled: flag.default(false),
+  /**
+   * Steady requests per second and burst of `POST /webhooks/fingerprint`, apart from the stage's: Fingerprint
+   * delivers one request per identification, so set them above your peak identification rate.
+   */
+  webhookThrottleRateLimit: z.coerce.number().positive().max(10_000).default(50),
+  webhookThrottleBurstLimit: z.coerce.number().int().positive().max(5_000).default(100),
 });
 
 /** The validated settings of one deployment. */
@@ -119,10 +142,12 @@ export function loadConfig(readContext: (key: string) => unknown): ServiceConfig
   const raw = Object.fromEntries(CONFIG_KEYS.map((key) => [key, blankAsUnset(readContext(key))]));
   const result = configSchema.safeParse(raw);
   if (result.success) {
-    if (result.data.apiThrottleBurstLimit < result.data.apiThrottleRateLimit) {
-      throw new InfraConfigError(
-        'Invalid context: apiThrottleBurstLimit must be at least apiThrottleRateLimit (set it with -c apiThrottleBurstLimit=<n>).',
-      );
+    for (const prefix of ['api', 'webhook'] as const) {
+      if (result.data[`${prefix}ThrottleBurstLimit`] < result.data[`${prefix}ThrottleRateLimit`]) {
+        throw new InfraConfigError(
+          `Invalid context: ${prefix}ThrottleBurstLimit must be at least ${prefix}ThrottleRateLimit (set it with -c ${prefix}ThrottleBurstLimit=<n>).`,
+        );
+      }
     }
     return result.data;
   }

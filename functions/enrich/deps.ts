@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { EnrichHttpEnv } from '../../shared/config/env.js';
+import type { FingerprintCallerEnv } from '../../shared/config/env.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
@@ -11,7 +11,7 @@ import type { EnrichDeps } from './enrich.js';
  * Builds the enrich use case's ports from the environment. Called once at module scope by each trigger, so
  * SDK clients, the cached key and the rate limiter live as long as the Lambda instance.
  */
-export function createEnrichDeps(env: EnrichHttpEnv, options: { maxRps?: number } = {}): EnrichDeps {
+export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxRps?: number } = {}): EnrichDeps {
   const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
     marshallOptions: { removeUndefinedValues: true },
   });

@@ -1,7 +1,7 @@
-import { z } from 'zod';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../../shared/domain/ids.js';
 import { parseInput } from '../../shared/http/validation.js';
+import * as z from '../../shared/validation/zod.js';
 
 /** The largest body `POST /enrich` and a queue message may have. */
 export const MAX_BODY_BYTES = 16 * 1024;
@@ -9,23 +9,30 @@ export const DEFAULT_MAX_EVENTS = 100;
 export const MAX_MAX_EVENTS = 500;
 
 const bodySchema = z.strictObject({
-  requestId: z
-    .string()
-    .refine(
-      isRequestId,
-      'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
-    )
-    .optional(),
-  visitorId: z
-    .string()
-    .refine(isVisitorId, 'expected 1 to 64 letters or digits, e.g. "Ibk1527CUFmcnjLwIs4A9"')
-    .optional(),
-  linkedId: z
-    .string()
-    .refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`)
-    .optional(),
-  maxEvents: z.int().min(1).max(MAX_MAX_EVENTS).optional(),
-  refresh: z.boolean().optional(),
+  requestId: z.optional(
+    z
+      .string()
+      .check(
+        z.refine(
+          isRequestId,
+          'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
+        ),
+      ),
+  ),
+  visitorId: z.optional(
+    z
+      .string()
+      .check(z.refine(isVisitorId, 'expected 1 to 64 letters or digits, e.g. "Ibk1527CUFmcnjLwIs4A9"')),
+  ),
+  linkedId: z.optional(
+    z
+      .string()
+      .check(
+        z.refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`),
+      ),
+  ),
+  maxEvents: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_MAX_EVENTS))),
+  refresh: z.optional(z.boolean()),
 });
 
 /** What to enrich: one event by requestId, or a history by visitorId and/or linkedId. */
@@ -74,4 +81,13 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
     ...(body.linkedId !== undefined && { linkedId: body.linkedId }),
     maxEvents: body.maxEvents ?? DEFAULT_MAX_EVENTS,
   };
+}
+
+const eraseQuerySchema = z.strictObject({
+  upstream: z.optional(z.enum(['true', 'false'], 'expected "true" or "false"')),
+});
+
+/** The query string of `DELETE /visitors/{visitorId}`: `upstream=true` also erases at Fingerprint. */
+export function parseEraseQuery(query: Record<string, string>): { upstream: boolean } {
+  return { upstream: parseInput(eraseQuerySchema, query).upstream === 'true' };
 }

@@ -1,41 +1,42 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { z } from 'zod';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../../shared/domain/ids.js';
 import { parseInput } from '../../shared/http/validation.js';
+import * as z from '../../shared/validation/zod.js';
 
 /** A whole number in a query string, written as plain digits (no sign, exponent or spaces). */
 const wholeNumber = (min: number, max: number) =>
-  z
-    .string()
-    .regex(/^\d{1,16}$/, 'expected a whole number')
-    .transform(Number)
-    .pipe(z.int().min(min).max(max));
+  z.pipe(
+    z.pipe(z.string().check(z.regex(/^\d{1,16}$/, 'expected a whole number')), z.transform(Number)),
+    z.int().check(z.minimum(min), z.maximum(max)),
+  );
 
-const visitorIdParam = z.string().refine(isVisitorId, 'expected 1 to 64 letters or digits');
+const visitorIdParam = z.string().check(z.refine(isVisitorId, 'expected 1 to 64 letters or digits'));
 const requestIdParam = z
   .string()
-  .refine(
-    isRequestId,
-    'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
+  .check(
+    z.refine(
+      isRequestId,
+      'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
+    ),
   );
 const linkedIdParam = z
   .string()
-  .refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`);
+  .check(z.refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`));
 
 export const visitorsQuerySchema = z.strictObject({
-  request_id: requestIdParam.optional(),
-  linked_id: linkedIdParam.optional(),
-  limit: wholeNumber(1, 500).default(100),
-  before: wholeNumber(1, Number.MAX_SAFE_INTEGER).optional(),
-  paginationKey: requestIdParam.optional(),
+  request_id: z.optional(requestIdParam),
+  linked_id: z.optional(linkedIdParam),
+  limit: z._default(wholeNumber(1, 500), 100),
+  before: z.optional(wholeNumber(1, Number.MAX_SAFE_INTEGER)),
+  paginationKey: z.optional(requestIdParam),
 });
 
 export const eventsQuerySchema = z.strictObject({
-  visitorId: visitorIdParam.optional(),
-  linkedId: linkedIdParam.optional(),
-  limit: wholeNumber(1, 100).default(20),
-  cursor: z.string().min(1).max(2048).optional(),
+  visitorId: z.optional(visitorIdParam),
+  linkedId: z.optional(linkedIdParam),
+  limit: z._default(wholeNumber(1, 100), 20),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 
 /** The query string as one object; an absent query string is an empty one. */

@@ -1,6 +1,5 @@
-import { NotFoundError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { toV3Visit, type V3Visit } from '../../shared/domain/normalize.js';
+import { toV3Visit, type V3Visit } from '../../shared/domain/v3-visit.js';
 import type { EventPage, EventStore } from '../../shared/store/event-store.js';
 
 export interface QueryDeps {
@@ -57,17 +56,6 @@ export async function getVisitorHistory(
       paginationKey: page.next.lastRequestId,
     }),
   };
-}
-
-/** One cached event; expired or absent → {@link NotFoundError}. */
-export async function getCachedEvent(requestId: string, deps: QueryDeps): Promise<NormalizedEvent> {
-  const event = await deps.store.getEvent(requestId);
-  if (event === undefined) {
-    throw new NotFoundError(
-      `No cached event has requestId "${requestId}": enrich it with POST /enrich first.`,
-    );
-  }
-  return event;
 }
 
 export interface EventListQuery {

@@ -73,7 +73,22 @@ export class EventTable extends Construct {
     return Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: this.indexArns });
   }
 
-  /** Storing events (`BatchWriteItem` of puts). */
+  /**
+   * Erasing a visitor: `Query` on the `byVisitor` index only, for the keys of its events (the deletes
+   * themselves are `BatchWriteItem`, see {@link grantStoreEvents}).
+   */
+  grantFindVisitorEvents(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:Query'],
+      resourceArns: [`${this.table.tableArn}/index/${EVENT_TABLE_SCHEMA.indexes.byVisitor.indexName}`],
+    });
+  }
+
+  /**
+   * Storing and erasing events (`BatchWriteItem` of puts and deletes: IAM authorizes both under that one
+   * action, so no `PutItem` or `DeleteItem`).
+   */
   grantStoreEvents(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({
       grantee,

@@ -11,11 +11,25 @@ export interface FingerprintSecretProps {
   readonly existingSecretArn?: string;
   /** What happens to a created secret when it leaves the stack; an imported one is never touched. */
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * What the secret holds and in which form, for whoever puts its value.
+   * @default the Fingerprint secret API key's description
+   */
+  readonly description?: string;
+  /**
+   * The created secret's pinned logical id (stateful: a refactor must never replace it).
+   * @default 'FingerprintSecret'
+   */
+  readonly logicalId?: string;
 }
 
+const API_KEY_DESCRIPTION =
+  'Fingerprint secret API key (Server API): put it as a plain string or as {"apiKey": "..."}. See docs/deploy.md.';
+
 /**
- * Where the Fingerprint secret API key lives. A created secret is empty: the key is put into it after
- * deployment (docs/deploy.md), so it never passes through the template, the cloud assembly or CloudFormation.
+ * Where a secret issued by Fingerprint lives: the secret API key, or the webhook signing secret. A created
+ * secret is empty: its value is put into it after deployment (docs/deploy.md), so it never passes through the
+ * template, the cloud assembly or CloudFormation.
  */
 export class FingerprintSecret extends Construct {
   public readonly secret: ISecret;
@@ -27,19 +41,18 @@ export class FingerprintSecret extends Construct {
       return;
     }
     const secret = new Secret(this, 'Secret', {
-      description:
-        'Fingerprint secret API key (Server API): put it as a plain string or as {"apiKey": "..."}. See docs/deploy.md.',
+      description: props.description ?? API_KEY_DESCRIPTION,
       removalPolicy: props.removalPolicy,
     });
     const cfnSecret = secret.node.defaultChild as CfnSecret;
     // The L2 construct generates a random value by default; without GenerateSecretString (and SecretString)
     // CloudFormation creates the secret empty.
     cfnSecret.addPropertyDeletionOverride('GenerateSecretString');
-    cfnSecret.overrideLogicalId('FingerprintSecret');
+    cfnSecret.overrideLogicalId(props.logicalId ?? 'FingerprintSecret');
     acknowledge(secret, {
       id: 'AwsSolutions-SMG4',
       reason:
-        'A Fingerprint secret API key is issued in the Fingerprint dashboard, which has no API a rotation function could call. Rotate it there and put the new value; the functions refetch the key on a 403.',
+        'Fingerprint secret API keys and webhook signing secrets are issued in the Fingerprint dashboard, which has no API a rotation function could call. Rotate them there and put the new value (docs/deploy.md).',
     });
     this.secret = secret;
   }

@@ -32,6 +32,9 @@ import { acknowledge } from '../nag.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
 
+/** Where Fingerprint delivers webhooks. */
+export const WEBHOOK_PATH = '/webhooks/fingerprint';
+
 /** Who may call the API: account ids and IAM principal ARNs, as in the `allowedPrincipals` setting. */
 export interface ApiCallers {
   readonly accountIds: readonly string[];
@@ -55,13 +58,56 @@ export function callerPrincipals(callers: ApiCallers): IPrincipal[] {
   ];
 }
 
+/** Which function serves a route. */
+type RouteTarget = 'enrich' | 'query' | 'webhook';
+
+/** One method of the API. IAM routes require SigV4; a public route proves its origin to its handler. */
+interface RouteSpec {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** The resource path; `{name}` segments are required path parameters. */
+  readonly path: string;
+  readonly target: RouteTarget;
+  readonly auth: 'iam' | 'public';
+}
+
+/**
+ * Every route, once: the methods, their integrations and the resource policy are all built from this table,
+ * so a route cannot be added without its policy. The handlers route on `${method} ${path}`.
+ */
+export const API_ROUTE_SPECS: readonly RouteSpec[] = [
+  { method: 'POST', path: '/enrich', target: 'enrich', auth: 'iam' },
+  { method: 'GET', path: '/events', target: 'query', auth: 'iam' },
+  // Read-through to Fingerprint: served by the function that holds the Fingerprint client.
+  { method: 'GET', path: '/events/{requestId}', target: 'enrich', auth: 'iam' },
+  { method: 'GET', path: '/visitors/{visitorId}', target: 'query', auth: 'iam' },
+  { method: 'DELETE', path: '/visitors/{visitorId}', target: 'enrich', auth: 'iam' },
+  // Fingerprint cannot sign with SigV4: the handler checks the HMAC signature (and optional basic auth).
+  { method: 'POST', path: WEBHOOK_PATH, target: 'webhook', auth: 'public' },
+];
+
+/** The `execute-api:/<stage>/<METHOD>/<path>` resource of a route, in any stage, path parameters as `*`. */
+function executeApiResource(route: Pick<RouteSpec, 'method' | 'path'>): string {
+  return `execute-api:/*/${route.method}${route.path.replace(/\{\w+\}/g, '*')}`;
+}
+
+export interface WebhookThrottling {
+  /** Steady requests per second of `POST /webhooks/fingerprint`. */
+  readonly rateLimit: number;
+  /** Burst above the steady rate. */
+  readonly burstLimit: number;
+}
+
 export interface ServiceApiProps {
   /** The API Gateway stage, also the last segment of the URL's path. */
   readonly stageName: string;
-  /** Serves `POST /enrich`. */
+  /** Serves `POST /enrich`, `GET /events/{requestId}` and `DELETE /visitors/{visitorId}`. */
   readonly enrichFunction: IFunction;
-  /** Serves `GET /visitors/{visitorId}`, `GET /events/{requestId}` and `GET /events`. */
+  /** Serves `GET /visitors/{visitorId}` and `GET /events`. */
   readonly queryFunction: IFunction;
+  /** Serves `POST /webhooks/fingerprint`, the one route without IAM authorization. */
+  readonly webhookFunction: IFunction;
+  /** The webhook route's own throttling, apart from the stage's. */
+  readonly webhookThrottling: WebhookThrottling;
   /** The only callers the resource policy lets through. */
   readonly callers: ApiCallers;
   /** Steady requests per second for the whole stage. */
@@ -89,7 +135,8 @@ export interface ServiceApiProps {
 /**
  * The REST API: Lambda proxy routes behind IAM (SigV4) authorization, a resource policy limited to the
  * configured callers, stage throttling, JSON access logs, X-Ray, and errors shaped like the handlers' own
- * (`{"error": {"code", "message"}}`) even when API Gateway answers by itself.
+ * (`{"error": {"code", "message"}}`) even when API Gateway answers by itself. The one exception to IAM is
+ * Fingerprint's webhook route, authenticated by its handler and throttled on its own.
  */
 export class ServiceApi extends Construct {
   public readonly api: RestApi;
@@ -109,14 +156,14 @@ export class ServiceApi extends Construct {
       restApiName: Stack.of(this).stackName,
       description: 'Fingerprint event enrichment: resolve, store and serve identification events.',
       endpointTypes: [EndpointType.REGIONAL],
-      policy: resourcePolicy(props.callers),
+      policy: resourcePolicy(props.callers, corsOrigins.length > 0),
       // The account-wide API Gateway logging role is not this stack's to own; access logs need no role.
       cloudWatchRole: false,
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
       ...(corsOrigins.length > 0 && {
         defaultCorsPreflightOptions: {
           allowOrigins: [...corsOrigins],
-          allowMethods: ['GET', 'POST'],
+          allowMethods: ['GET', 'POST', 'DELETE'],
           allowHeaders: [...Cors.DEFAULT_HEADERS, 'X-Amz-Content-Sha256'],
         },
       }),
@@ -130,6 +177,16 @@ export class ServiceApi extends Construct {
         // Execution logs would need the account-wide logging role, and data traces would log request bodies.
         loggingLevel: MethodLoggingLevel.OFF,
         dataTraceEnabled: false,
+        methodOptions: {
+          // Anyone can reach the webhook route, so it gets a bucket of its own: a flood of forged deliveries
+          // is throttled there and cannot use up the stage's limit for the IAM routes.
+          [`${WEBHOOK_PATH}/POST`]: {
+            throttlingRateLimit: props.webhookThrottling.rateLimit,
+            throttlingBurstLimit: props.webhookThrottling.burstLimit,
+            loggingLevel: MethodLoggingLevel.OFF,
+            dataTraceEnabled: false,
+          },
+        },
       },
     });
 
@@ -147,25 +204,42 @@ export class ServiceApi extends Construct {
       schema: { type: JsonSchemaType.OBJECT },
     });
 
-    // Proxy integrations: the query handler routes on `${httpMethod} ${resource}`, so these resource paths
-    // are its routes.
-    const enrich = new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false });
-    const query = new LambdaIntegration(props.queryFunction, { proxy: true, allowTestInvoke: false });
-
-    this.api.root.addResource('enrich').addMethod('POST', enrich, {
-      requestValidator: validator,
-      // `$default` validates whatever the Content-Type, so a body cannot skip the check by its header.
-      requestModels: { $default: enrichBody },
-    });
-    const events = this.api.root.addResource('events');
-    events.addMethod('GET', query, { requestValidator: validator });
-    addPathMethod(events.addResource('{requestId}'), 'requestId', query, validator);
-    addPathMethod(
-      this.api.root.addResource('visitors').addResource('{visitorId}'),
-      'visitorId',
-      query,
-      validator,
-    );
+    // Proxy integrations: the handlers route on `${httpMethod} ${resource}`, so these resource paths are
+    // their routes.
+    const integrations: Record<RouteTarget, LambdaIntegration> = {
+      enrich: new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false }),
+      query: new LambdaIntegration(props.queryFunction, { proxy: true, allowTestInvoke: false }),
+      webhook: new LambdaIntegration(props.webhookFunction, { proxy: true, allowTestInvoke: false }),
+    };
+    for (const route of API_ROUTE_SPECS) {
+      const resource = route.path
+        .split('/')
+        .slice(1)
+        .reduce<IResource>(
+          (parent, part) => parent.getResource(part) ?? parent.addResource(part),
+          this.api.root,
+        );
+      const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
+      const method = resource.addMethod(route.method, integrations[route.target], {
+        ...(route.auth === 'public' && { authorizationType: AuthorizationType.NONE }),
+        // The webhook body is checked by its handler, after the signature over its exact bytes.
+        ...(route.target !== 'webhook' && { requestValidator: validator }),
+        ...(parameters.length > 0 && {
+          requestParameters: Object.fromEntries(
+            parameters.map((name) => [`method.request.path.${name}`, true]),
+          ),
+        }),
+        // `$default` validates whatever the Content-Type, so a body cannot skip the check by its header.
+        ...(route.path === '/enrich' && { requestModels: { $default: enrichBody } }),
+      });
+      if (route.auth === 'public') {
+        acknowledge(method, {
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'Fingerprint delivers webhooks unsigned by AWS, so IAM cannot apply: the handler refuses any delivery without a valid HMAC-SHA256 FPJS-Event-Signature (and, when enabled, basic auth), before reading it. The route has its own throttling.',
+        });
+      }
+    }
 
     if (props.webAclArn !== undefined) {
       new CfnWebACLAssociation(this, 'WebAcl', {
@@ -200,6 +274,12 @@ export class ServiceApi extends Construct {
               'A CORS preflight cannot be signed; it is answered by API Gateway and reaches no function.',
           },
         );
+      } else if (method.resource.path === WEBHOOK_PATH) {
+        acknowledge(method, {
+          id: 'AwsSolutions-COG4',
+          reason:
+            'The caller is Fingerprint, which authenticates each delivery with an HMAC signature (and optional basic auth) checked by the handler; there are no Cognito users.',
+        });
       } else {
         acknowledge(method, {
           id: 'AwsSolutions-COG4',
@@ -216,23 +296,13 @@ export class ServiceApi extends Construct {
   }
 }
 
-function addPathMethod(
-  resource: IResource,
-  parameter: string,
-  integration: LambdaIntegration,
-  validator: RequestValidator,
-): void {
-  resource.addMethod('GET', integration, {
-    requestValidator: validator,
-    requestParameters: { [`method.request.path.${parameter}`]: true },
-  });
-}
-
 /**
- * Allows `execute-api:Invoke` to the configured callers and denies it to everyone else. For callers in this
- * account the Allow only delegates to their IAM policies; a caller in another account needs both.
+ * Allows `execute-api:Invoke` to the configured callers and denies the IAM routes to everyone else. For
+ * callers in this account the Allow only delegates to their IAM policies; a caller in another account needs
+ * both. The public routes (the webhook, and CORS preflights when CORS is on) are allowed to anyone: without
+ * IAM the caller is anonymous, and an anonymous call needs an explicit Allow and no Deny.
  */
-function resourcePolicy(callers: ApiCallers): PolicyDocument {
+function resourcePolicy(callers: ApiCallers, cors: boolean): PolicyDocument {
   const notACaller: Record<string, Record<string, string[]>> = {};
   if (callers.accountIds.length > 0) {
     notACaller.StringNotEquals = { 'aws:PrincipalAccount': [...callers.accountIds] };
@@ -254,8 +324,18 @@ function resourcePolicy(callers: ApiCallers): PolicyDocument {
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
+        resources: API_ROUTE_SPECS.filter((route) => route.auth === 'iam').map(executeApiResource),
         conditions: notACaller,
+      }),
+      new PolicyStatement({
+        sid: 'AllowPublicRoutes',
+        effect: Effect.ALLOW,
+        principals: [new AnyPrincipal()],
+        actions: ['execute-api:Invoke'],
+        resources: [
+          ...API_ROUTE_SPECS.filter((route) => route.auth === 'public').map(executeApiResource),
+          ...(cors ? ['execute-api:/*/OPTIONS/*'] : []),
+        ],
       }),
     ],
   });

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -7,29 +6,27 @@ import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { z } from 'zod';
+import { FUNCTION_BUNDLING, REPOSITORY_ROOT } from '../bundling.js';
 import { acknowledge } from '../nag.js';
 
-/** The repository root: entries, `package-lock.json` and `tsconfig.json` are resolved from it, whatever the cwd. */
-const REPOSITORY_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** The house runtime: the newest Node.js Lambda offers (cdk-nag's AwsSolutions-L1 asks for the latest). */
-export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
-const ESBUILD_TARGET = 'node24';
+export { ESM_REQUIRE_BANNER } from '../bundling.js';
 
 /**
- * Bundled CommonJS dependencies (parts of the AWS SDK and Powertools) call `require`, which an ES module does
- * not have; this banner gives the bundle one.
+ * The house runtime: the newest Node.js Lambda offers (cdk-nag's AwsSolutions-L1 asks for the latest). The
+ * bundles target it too (`FUNCTION_BUNDLING.target`).
  */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
+
+/** `NodejsFunction` takes the output format as its own enum, whose values are esbuild's names. */
+const OUTPUT_FORMATS = { esm: OutputFormat.ESM, cjs: OutputFormat.CJS } as const;
 
 /**
  * A function's environment typed from its Zod env schema: every variable the schema requires is required
  * here, so a missing one is a compile error in `infra/`; variables with a default stay optional.
  */
-export type FunctionEnvironment<S extends z.ZodType> = { [K in keyof z.input<S>]: string };
+export type FunctionEnvironment<S extends z.core.$ZodType> = { [K in keyof z.input<S>]: string };
 
-export interface ServiceFunctionProps<S extends z.ZodType> {
+export interface ServiceFunctionProps<S extends z.core.$ZodType> {
   /** The handler's file, relative to the repository root, e.g. `functions/query/http.ts`. */
   readonly entry: string;
   readonly description: string;
@@ -52,7 +49,7 @@ export interface ServiceFunctionProps<S extends z.ZodType> {
  * with retention, X-Ray tracing, and a role of its own that can write only to that log group until a grant
  * adds exactly what the function uses.
  */
-export class ServiceFunction<S extends z.ZodType> extends Construct {
+export class ServiceFunction<S extends z.core.$ZodType> extends Construct {
   public readonly function: NodejsFunction;
   public readonly role: Role;
   public readonly logGroup: LogGroup;
@@ -93,17 +90,16 @@ export class ServiceFunction<S extends z.ZodType> extends Construct {
       },
       projectRoot: REPOSITORY_ROOT,
       depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
+      // The options the benchmark and the bundle-size test measure (`infra/bundling.ts`).
       bundling: {
-        format: OutputFormat.ESM,
-        target: ESBUILD_TARGET,
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        // Stack traces need the mappings only; embedding the sources would only make the asset bigger.
-        sourcesContent: false,
-        // Bundle the AWS SDK rather than use the runtime's copy: the version tested is the version run.
-        externalModules: [],
-        banner: ESM_REQUIRE_BANNER,
+        format: OUTPUT_FORMATS[FUNCTION_BUNDLING.format],
+        target: FUNCTION_BUNDLING.target,
+        mainFields: [...FUNCTION_BUNDLING.mainFields],
+        minify: FUNCTION_BUNDLING.minify,
+        sourceMap: FUNCTION_BUNDLING.sourcemap,
+        sourcesContent: FUNCTION_BUNDLING.sourcesContent,
+        externalModules: [...FUNCTION_BUNDLING.external],
+        banner: FUNCTION_BUNDLING.banner,
         forceDockerBundling: false,
       },
     });

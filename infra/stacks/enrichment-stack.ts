@@ -2,13 +2,19 @@ import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import type { enrichHttpEnvSchema, enrichQueueEnvSchema, queryEnvSchema } from '../../shared/config/env.js';
+import type {
+  enrichHttpEnvSchema,
+  enrichQueueEnvSchema,
+  queryEnvSchema,
+  webhookEnvSchema,
+} from '../../shared/config/env.js';
+import { FUNCTION_ENTRIES } from '../bundling.js';
 import { isDevStage, type ServiceConfig } from '../config.js';
 import { EnrichQueue } from '../constructs/enrich-queue.js';
 import { EventTable } from '../constructs/event-table.js';
 import { FingerprintSecret } from '../constructs/fingerprint-secret.js';
 import { Monitoring } from '../constructs/monitoring.js';
-import { apiCallersFrom, callerPrincipals, ServiceApi } from '../constructs/service-api.js';
+import { apiCallersFrom, callerPrincipals, ServiceApi, WEBHOOK_PATH } from '../constructs/service-api.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 
 export interface EnrichmentStackProps extends StackProps {
@@ -24,6 +30,12 @@ const ENRICH_HTTP_TIMEOUT = Duration.seconds(25);
 const ENRICH_QUEUE_TIMEOUT = Duration.seconds(60);
 /** Reads from DynamoDB only. */
 const QUERY_TIMEOUT = Duration.seconds(10);
+/**
+ * Fingerprint waits 3 s for an answer and retries a failed delivery once, 5 minutes later. The function only
+ * checks a signature and writes one item, so it answers well within that; the margin covers a cold start and
+ * the store's write retries, after which Fingerprint's own retry takes over.
+ */
+const WEBHOOK_TIMEOUT = Duration.seconds(6);
 
 /**
  * The whole service: table, secret, functions, enrich queue, API, alarms and dashboard. Stateful resources
@@ -32,6 +44,7 @@ const QUERY_TIMEOUT = Duration.seconds(10);
 export class EnrichmentStack extends Stack {
   public readonly eventTable: EventTable;
   public readonly fingerprintSecret: FingerprintSecret;
+  public readonly webhookSecret: FingerprintSecret;
   public readonly enrichQueue: EnrichQueue;
   public readonly api: ServiceApi;
   public readonly monitoring: Monitoring;
@@ -39,6 +52,7 @@ export class EnrichmentStack extends Stack {
     readonly enrichHttp: ServiceFunction<typeof enrichHttpEnvSchema>;
     readonly enrichQueue: ServiceFunction<typeof enrichQueueEnvSchema>;
     readonly query: ServiceFunction<typeof queryEnvSchema>;
+    readonly webhook: ServiceFunction<typeof webhookEnvSchema>;
   };
 
   constructor(scope: Construct, id: string, props: EnrichmentStackProps) {
@@ -59,6 +73,13 @@ export class EnrichmentStack extends Stack {
     this.fingerprintSecret = new FingerprintSecret(this, 'FingerprintSecret', {
       removalPolicy: statefulRemoval,
       ...(config.fingerprintSecretArn !== undefined && { existingSecretArn: config.fingerprintSecretArn }),
+    });
+    this.webhookSecret = new FingerprintSecret(this, 'WebhookSecret', {
+      removalPolicy: statefulRemoval,
+      logicalId: 'WebhookSecret',
+      description:
+        'Fingerprint webhook signing secret: put it as a plain string, or as {"secrets": ["<current>", "<next or previous>"], "basicAuth": {"username": "...", "password": "..."}}. See docs/deploy.md.',
+      ...(config.webhookSecretArn !== undefined && { existingSecretArn: config.webhookSecretArn }),
     });
     this.enrichQueue = new EnrichQueue(this, 'EnrichQueue', {
       consumerTimeout: ENRICH_QUEUE_TIMEOUT,
@@ -89,18 +110,24 @@ export class EnrichmentStack extends Stack {
 
     const enrichHttp = new ServiceFunction<typeof enrichHttpEnvSchema>(this, 'EnrichHttp', {
       ...functionDefaults,
-      entry: 'functions/enrich/http.ts',
-      description: 'POST /enrich: resolves events through the Fingerprint Server API and stores them',
+      entry: FUNCTION_ENTRIES.enrichHttp,
+      description:
+        'POST /enrich, GET /events/{requestId}, DELETE /visitors/{visitorId}: resolves, reads through and erases events',
       memorySize: 512,
       timeout: ENRICH_HTTP_TIMEOUT,
-      environment: { ...common, ...fingerprint },
+      environment: {
+        ...common,
+        ...fingerprint,
+        READ_THROUGH_ENABLED: String(config.readThroughEnabled),
+        UPSTREAM_ERASURE_ENABLED: String(config.upstreamErasureEnabled),
+      },
     });
     const enrichQueueConsumer = new ServiceFunction<typeof enrichQueueEnvSchema>(
       this,
       'EnrichQueueConsumer',
       {
         ...functionDefaults,
-        entry: 'functions/enrich/queue.ts',
+        entry: FUNCTION_ENTRIES.enrichQueue,
         description: 'Enrich queue consumer: resolves and stores events under the upstream rate limit',
         memorySize: 512,
         timeout: ENRICH_QUEUE_TIMEOUT,
@@ -114,21 +141,40 @@ export class EnrichmentStack extends Stack {
     );
     const query = new ServiceFunction<typeof queryEnvSchema>(this, 'Query', {
       ...functionDefaults,
-      entry: 'functions/query/http.ts',
-      description: 'GET /visitors/{visitorId}, GET /events/{requestId}, GET /events: serves cached events',
+      entry: FUNCTION_ENTRIES.query,
+      description: 'GET /visitors/{visitorId}, GET /events: serves cached events',
       memorySize: 512,
       timeout: QUERY_TIMEOUT,
       environment: common,
     });
-    this.functions = { enrichHttp, enrichQueue: enrichQueueConsumer, query };
+    const webhook = new ServiceFunction<typeof webhookEnvSchema>(this, 'Webhook', {
+      ...functionDefaults,
+      entry: FUNCTION_ENTRIES.webhook,
+      description:
+        'POST /webhooks/fingerprint: verifies Fingerprint webhook deliveries and stores their events',
+      memorySize: 512,
+      timeout: WEBHOOK_TIMEOUT,
+      environment: {
+        ...common,
+        FINGERPRINT_WEBHOOK_SECRET_ID: this.webhookSecret.secret.secretArn,
+        WEBHOOK_BASIC_AUTH_ENABLED: String(config.webhookBasicAuthEnabled),
+        SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
+      },
+    });
+    this.functions = { enrichHttp, enrichQueue: enrichQueueConsumer, query, webhook };
 
     for (const enrich of [enrichHttp, enrichQueueConsumer]) {
       this.fingerprintSecret.secret.grantRead(enrich.function);
       this.eventTable.grantGetEvent(enrich.function);
       this.eventTable.grantStoreEvents(enrich.function);
     }
+    // Erasure: the keys of a visitor's events from its index, then deletes (BatchWriteItem, granted above).
+    this.eventTable.grantFindVisitorEvents(enrichHttp.function);
     this.eventTable.grantGetEvent(query.function);
     this.eventTable.grantQueryHistories(query.function);
+    // The webhook only writes: no reads of the table, and no access to the Fingerprint API key.
+    this.eventTable.grantStoreEvents(webhook.function);
+    this.webhookSecret.secret.grantRead(webhook.function);
     this.enrichQueue.attachConsumer(enrichQueueConsumer);
 
     const callers = apiCallersFrom(config.allowedPrincipals, Aws.ACCOUNT_ID);
@@ -140,6 +186,11 @@ export class EnrichmentStack extends Stack {
       stageName: config.stage,
       enrichFunction: enrichHttp.function,
       queryFunction: query.function,
+      webhookFunction: webhook.function,
+      webhookThrottling: {
+        rateLimit: config.webhookThrottleRateLimit,
+        burstLimit: config.webhookThrottleBurstLimit,
+      },
       callers,
       throttlingRateLimit: config.apiThrottleRateLimit,
       throttlingBurstLimit: config.apiThrottleBurstLimit,
@@ -155,6 +206,7 @@ export class EnrichmentStack extends Stack {
         { label: 'EnrichHttp', function: enrichHttp.function },
         { label: 'EnrichQueueConsumer', function: enrichQueueConsumer.function },
         { label: 'Query', function: query.function },
+        { label: 'Webhook', function: webhook.function },
       ],
       queue: this.enrichQueue.queue,
       deadLetterQueue: this.enrichQueue.deadLetterQueue,
@@ -171,6 +223,14 @@ export class EnrichmentStack extends Stack {
     new CfnOutput(this, 'FingerprintSecretArn', {
       description: 'Put the Fingerprint secret API key here (docs/deploy.md)',
       value: this.fingerprintSecret.secret.secretArn,
+    });
+    new CfnOutput(this, 'WebhookUrl', {
+      description: 'Set this as the webhook URL in the Fingerprint dashboard (docs/deploy.md)',
+      value: `${this.api.url}${WEBHOOK_PATH.slice(1)}`,
+    });
+    new CfnOutput(this, 'WebhookSecretArn', {
+      description: 'Put the webhook signing secret here (docs/deploy.md)',
+      value: this.webhookSecret.secret.secretArn,
     });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'DashboardUrl', {

@@ -6,7 +6,9 @@
 
 export const ERROR_CODES = {
   ValidationFailed: 'ValidationFailed',
+  Unauthorized: 'Unauthorized',
   NotFound: 'NotFound',
+  PayloadTooLarge: 'PayloadTooLarge',
   UpstreamRateLimited: 'UpstreamRateLimited',
   UpstreamAuthFailed: 'UpstreamAuthFailed',
   UpstreamRejected: 'UpstreamRejected',
@@ -45,6 +47,30 @@ export class ValidationError extends AppError {
   ) {
     super(message, options);
   }
+}
+
+/**
+ * A request that does not prove where it comes from: a webhook without a valid signature or basic auth
+ * credentials. The message says what is missing, never what was expected.
+ */
+export class UnauthorizedError extends AppError {
+  readonly code = ERROR_CODES.Unauthorized;
+  readonly retryable = false;
+
+  constructor(
+    message: string,
+    /** The `WWW-Authenticate` challenge to answer with, e.g. `Basic realm="…"`, when credentials can help. */
+    readonly challenge?: string,
+    options?: AppErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/** A body larger than the route accepts; refused before it is read any further. */
+export class PayloadTooLargeError extends AppError {
+  readonly code = ERROR_CODES.PayloadTooLarge;
+  readonly retryable = false;
 }
 
 export class NotFoundError extends AppError {

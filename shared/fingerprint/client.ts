@@ -96,9 +96,18 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
           'requestId must be <13-digit ms>.<6 letters or digits>, or 20 letters or digits, as the JS agent returns it.',
         );
       }
-      return core.get(dialect.getEvent(requestId), callOptions);
+      return core.send(dialect.getEvent(requestId), callOptions);
     },
     searchEvents: (query, callOptions) => searchEvents(core, dialect, query, callOptions),
+    deleteVisitor: async (visitorId, callOptions) => {
+      if (!isVisitorId(visitorId)) {
+        throw new ValidationError(
+          'visitorId',
+          'visitorId must be letters and digits only (20 characters in practice).',
+        );
+      }
+      return core.send(dialect.deleteVisitor(visitorId), callOptions);
+    },
   };
 }
 
@@ -114,7 +123,7 @@ async function searchEvents(
   const seenKeys = new Set<string>();
   let pageKey: string | undefined;
   do {
-    const page = await core.get(
+    const page = await core.send(
       dialect.searchPage(filter, query.maxEvents - events.length, pageKey),
       options,
     );

@@ -17,15 +17,32 @@ export class EmbeddedUpstreamError extends Error {
   }
 }
 
-/** One GET to the Server API, and how to read its answer. */
+/** The HTTP methods the client sends: reads, and the deletion of a visitor's data. */
+export const UPSTREAM_METHODS = { get: 'GET', delete: 'DELETE' } as const;
+export type UpstreamMethod = (typeof UPSTREAM_METHODS)[keyof typeof UPSTREAM_METHODS];
+
+/** One request to the Server API, and how to read its answer. */
 export interface UpstreamRequest<T> {
+  /**
+   * Every method the client sends is idempotent, so a failed attempt is retried whatever the method.
+   * @default 'GET'
+   */
+  method?: UpstreamMethod;
   /** Path with every id already URL-encoded, e.g. `/v4/events/1708102555327.NLOjmg`. */
   path: string;
   query?: URLSearchParams;
   /** The route template (`GET /v4/events/{event_id}`): error messages name it, so ids stay out of them. */
   route: string;
-  /** Turns a 2xx JSON body into the result; throwing marks the body as malformed, which is retried. */
+  /**
+   * Turns a 2xx JSON body into the result; throwing marks the body as malformed, which is retried. With
+   * `discardBody` it is called with `undefined`.
+   */
   parse: (body: unknown) => T;
+  /**
+   * The answer carries no data (a deletion answers 200 with no content): any 2xx succeeds, whatever its body.
+   * @default false
+   */
+  discardBody?: boolean;
   /** The result of a 404 that means "nothing matches" rather than "no such thing"; `undefined` to throw. */
   onNotFound?: (body: UpstreamErrorBody) => T | undefined;
 }
@@ -47,6 +64,8 @@ export interface Dialect {
   readonly version: ApiVersion;
   authHeaders(key: string): Record<string, string>;
   getEvent(requestId: string): UpstreamRequest<NormalizedEvent>;
+  /** Asks Fingerprint to delete everything it holds about a visitor; `visitorId` is already validated. */
+  deleteVisitor(visitorId: string): UpstreamRequest<void>;
   /** The request for the next page; `remaining` is how many more events the caller wants (at least 1). */
   searchPage(
     filter: SearchFilter,

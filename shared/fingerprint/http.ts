@@ -9,7 +9,7 @@ import {
   UpstreamTimeoutError,
   UpstreamUnavailableError,
 } from '../domain/errors.js';
-import { EmbeddedUpstreamError, type UpstreamRequest } from './dialect.js';
+import { EmbeddedUpstreamError, UPSTREAM_METHODS, type UpstreamRequest } from './dialect.js';
 import type { SpacingRateLimiter } from './rate-limiter.js';
 import type { ApiKeyProvider, CallOptions } from './types.js';
 import { AUTH_SETTINGS, authErrorFor, describeAnswer, parseErrorBody, redact } from './upstream-errors.js';
@@ -86,7 +86,7 @@ export class HttpCore {
   }
 
   /** Sends `request` until it succeeds, fails for good, runs out of attempts or reaches `deadline`. */
-  async get<T>(request: UpstreamRequest<T>, { deadline }: CallOptions): Promise<T> {
+  async send<T>(request: UpstreamRequest<T>, { deadline }: CallOptions): Promise<T> {
     const { policy, keys, limiter, now, sleep } = this.#options;
     let allowed: number = policy.maxAttempts;
     let attempts = 0;
@@ -96,12 +96,22 @@ export class HttpCore {
     for (;;) {
       const key = await keys.getKey();
       if (!HEADER_SAFE_KEY.test(key)) throw unusableKeyError();
-      if (!(await limiter.acquire(deadline))) throw this.#noSlot(request, last, attempts, deadline);
+      const slot = await limiter.take(deadline);
+      if (slot === undefined) throw this.#noSlot(request, last, attempts, deadline);
       const timeLeft = deadline - now();
-      if (timeLeft <= 0) throw this.#giveUp(request, last, attempts, 'the deadline passed');
+      if (timeLeft <= 0) {
+        slot.release();
+        throw this.#giveUp(request, last, attempts, 'the deadline passed');
+      }
 
       attempts += 1;
-      const outcome = await this.#attempt(request, key, Math.min(policy.attemptTimeoutMs, timeLeft));
+      let outcome: Outcome<T>;
+      try {
+        outcome = await this.#attempt(request, key, Math.min(policy.attemptTimeoutMs, timeLeft));
+      } finally {
+        // The request may count at Fingerprint until it is answered: the limiter holds its place till then.
+        slot.release();
+      }
       switch (outcome.type) {
         case 'ok':
           return outcome.value;
@@ -187,7 +197,7 @@ export class HttpCore {
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
       const response = await this.#options.fetch(this.#url(request), {
-        method: 'GET',
+        method: request.method ?? UPSTREAM_METHODS.get,
         headers: { Accept: 'application/json', ...this.#options.authHeaders(key) },
         signal: controller.signal,
         // A redirect would carry the key to another host; the Server API never redirects.
@@ -208,7 +218,11 @@ export class HttpCore {
 
   #classify<T>(request: UpstreamRequest<T>, response: Response, text: string, key: string): Outcome<T> {
     const { status } = response;
-    if (status >= 200 && status < 300) return parseSuccess(request, text, key);
+    if (status >= 200 && status < 300) {
+      return request.discardBody === true
+        ? { type: 'ok', value: request.parse(undefined) }
+        : parseSuccess(request, text, key);
+    }
 
     const body = parseErrorBody(redact(text, key));
     const answer = describeAnswer(status, body);

@@ -27,6 +27,12 @@ export interface FingerprintClient {
   getEvent(requestId: string, options: CallOptions): Promise<NormalizedEvent>;
   /** Events matching the query, newest first, at most `maxEvents`. */
   searchEvents(query: SearchQuery, options: CallOptions): Promise<NormalizedEvent[]>;
+  /**
+   * Asks Fingerprint to delete the visitor's data (its Delete API, available on request). Resolves once
+   * Fingerprint has scheduled the deletion, which it carries out asynchronously; `NotFoundError` when it holds
+   * nothing about the visitor.
+   */
+  deleteVisitor(visitorId: string, options: CallOptions): Promise<void>;
 }
 
 /** Where the client gets the secret API key; `invalidate` drops a cached key after a 403 (rotation). */

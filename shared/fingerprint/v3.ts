@@ -1,11 +1,12 @@
-import { z } from 'zod';
 import type { NormalizedEvent } from '../domain/event.js';
 import { normalizeV3Event, normalizeV3Visit, readV3IdentificationError } from '../domain/normalize.js';
+import * as z from '../validation/zod.js';
 import {
   type Dialect,
   EmbeddedUpstreamError,
   type SearchFilter,
   type SearchPage,
+  UPSTREAM_METHODS,
   type UpstreamRequest,
 } from './dialect.js';
 import { API_VERSIONS } from './types.js';
@@ -19,10 +20,10 @@ export const V3_VISITS_MAX_PAGE_SIZE = 500;
 export const V3_SEARCH_MAX_PAGE_SIZE = 100;
 
 /** Documented as a string; a number (the key of `/events/search` is a timestamp) is accepted too. */
-const pageKeySchema = z.union([z.string(), z.number().transform(String)]).optional();
+const pageKeySchema = z.optional(z.union([z.string(), z.pipe(z.number(), z.transform(String))]));
 
 const visitsBodySchema = z.object({
-  visitorId: z.string().optional(),
+  visitorId: z.optional(z.string()),
   visits: z.array(z.unknown()),
   paginationKey: pageKeySchema,
 });
@@ -51,6 +52,15 @@ export const v3Dialect: Dialect = {
     filter.visitorId !== undefined
       ? visitsRequest(filter.visitorId, filter.linkedId, remaining, pageKey)
       : searchRequest(filter, remaining, pageKey),
+
+  // 200 "The visitor ID is scheduled for deletion", with no content; 404 `VisitorNotFound`.
+  deleteVisitor: (visitorId) => ({
+    method: UPSTREAM_METHODS.delete,
+    route: 'DELETE /visitors/{visitor_id}',
+    path: `/visitors/${encodeURIComponent(visitorId)}`,
+    discardBody: true,
+    parse: () => undefined,
+  }),
 };
 
 function visitsRequest(

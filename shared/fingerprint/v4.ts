@@ -1,7 +1,13 @@
-import { z } from 'zod';
 import { UpstreamRejectedError } from '../domain/errors.js';
 import { normalizeV4Event } from '../domain/normalize.js';
-import type { Dialect, SearchFilter, SearchPage, UpstreamRequest } from './dialect.js';
+import * as z from '../validation/zod.js';
+import {
+  type Dialect,
+  type SearchFilter,
+  type SearchPage,
+  UPSTREAM_METHODS,
+  type UpstreamRequest,
+} from './dialect.js';
 import { API_VERSIONS } from './types.js';
 
 /** `limit` of `GET /v4/events` is documented as 1–100. */
@@ -9,7 +15,7 @@ export const V4_MAX_PAGE_SIZE = 100;
 
 const searchBodySchema = z.object({
   events: z.array(z.unknown()),
-  pagination_key: z.string().optional(),
+  pagination_key: z.optional(z.string()),
 });
 
 /** Server API v4: `/v4` routes, snake_case parameters, `Authorization: Bearer`. */
@@ -32,6 +38,15 @@ export const v4Dialect: Dialect = {
   }),
 
   searchPage: (filter, remaining, pageKey) => searchRequest(filter, remaining, pageKey),
+
+  // 200 "The visitor ID is scheduled for deletion", with no content; 404 `visitor_not_found`.
+  deleteVisitor: (visitorId) => ({
+    method: UPSTREAM_METHODS.delete,
+    route: 'DELETE /v4/visitors/{visitor_id}',
+    path: `/v4/visitors/${encodeURIComponent(visitorId)}`,
+    discardBody: true,
+    parse: () => undefined,
+  }),
 };
 
 /**

@@ -3,6 +3,7 @@ import {
   ERROR_CODES,
   type ErrorCode,
   StoreThrottledError,
+  UnauthorizedError,
   UpstreamRateLimitedError,
   ValidationError,
 } from '../domain/errors.js';
@@ -14,7 +15,13 @@ import {
  */
 const HTTP_ERRORS: Record<ErrorCode, { status: number; public: boolean; message: string }> = {
   [ERROR_CODES.ValidationFailed]: { status: 400, public: true, message: 'The request is invalid.' },
+  [ERROR_CODES.Unauthorized]: {
+    status: 401,
+    public: true,
+    message: 'The request does not carry valid credentials.',
+  },
   [ERROR_CODES.NotFound]: { status: 404, public: true, message: 'Not found.' },
+  [ERROR_CODES.PayloadTooLarge]: { status: 413, public: true, message: 'The body is too large.' },
   [ERROR_CODES.UpstreamRejected]: {
     status: 400,
     public: true,
@@ -73,10 +80,13 @@ export function toHttpError(error: unknown): HttpErrorAnswer {
   const message = entry.public && error instanceof AppError ? error.message : entry.message;
   const body: ErrorBody = { error: { code, message } };
   if (error instanceof ValidationError) body.error.field = error.field;
-  return { statusCode: entry.status, headers: retryHeaders(error), body };
+  return { statusCode: entry.status, headers: answerHeaders(error), body };
 }
 
-function retryHeaders(error: unknown): Record<string, string> {
+function answerHeaders(error: unknown): Record<string, string> {
+  if (error instanceof UnauthorizedError && error.challenge !== undefined) {
+    return { 'WWW-Authenticate': error.challenge };
+  }
   if (error instanceof UpstreamRateLimitedError) {
     return { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) };
   }

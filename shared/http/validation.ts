@@ -1,16 +1,16 @@
-import type { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
+import * as z from '../validation/zod.js';
 
 /**
  * Parses `input` with `schema`, turning the first Zod issue into a {@link ValidationError} that names the
  * field (`fieldPrefix` first, e.g. `body` or `query`) and says how to fix it.
  */
-export function parseInput<S extends z.ZodType>(
+export function parseInput<S extends z.core.$ZodType>(
   schema: S,
   input: unknown,
   fieldPrefix?: string,
 ): z.output<S> {
-  const result = schema.safeParse(input);
+  const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   if (issue === undefined) throw new ValidationError(fieldPrefix ?? 'input', 'The input is invalid.');

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
 import { ValidationError } from '../domain/errors.js';
 import { isLinkedId, isRequestId, isVisitorId } from '../domain/ids.js';
+import * as z from '../validation/zod.js';
 
 /**
  * Opaque page cursors. A cursor is `base64url(checksum ‖ JSON payload)`; the payload names the query it
@@ -31,17 +31,17 @@ const CHECKSUM_BYTES = 12;
 const MAX_CURSOR_LENGTH = 4096;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
-const timestampSchema = z.int().min(0);
-const requestIdSchema = z.string().refine(isRequestId);
-const linkedIdSchema = z.string().refine(isLinkedId);
+const timestampSchema = z.int().check(z.minimum(0));
+const requestIdSchema = z.string().check(z.refine(isRequestId));
+const linkedIdSchema = z.string().check(z.refine(isLinkedId));
 
 const payloadSchema = z.discriminatedUnion('index', [
   z.strictObject({
     v: z.literal(CURSOR_VERSION),
     index: z.literal('byVisitor'),
-    visitorId: z.string().refine(isVisitorId),
-    linkedId: linkedIdSchema.optional(),
-    before: timestampSchema.optional(),
+    visitorId: z.string().check(z.refine(isVisitorId)),
+    linkedId: z.optional(linkedIdSchema),
+    before: z.optional(timestampSchema),
     requestId: requestIdSchema,
     timestamp: timestampSchema,
   }),

@@ -46,6 +46,9 @@ const BASE_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 2_000;
 // Filters run after Limit, so a selective filter needs larger reads; this caps one Query's Limit.
 const MAX_QUERY_LIMIT = 1_000;
+// Keys read per Query while erasing a visitor: four batches of deletes, so memory stays bounded however long
+// the history, and a function that runs out of time has deleted whole pages (erasure is idempotent anyway).
+const ERASE_PAGE_SIZE = 100;
 
 const THROTTLING_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
@@ -182,22 +185,65 @@ export class DynamoDbEventStore implements EventStore {
       const expiresAt = expiresAtFor(event.timestamp, this.ttlDays);
       if (expiresAt > nowSeconds) items.set(event.requestId, toItem(event, expiresAt));
     }
-    const all = [...items.values()];
-    let written = 0;
-    for (let start = 0; start < all.length; start += BATCH_SIZE) {
-      const batch = all.slice(start, start + BATCH_SIZE);
-      const failure = await this.writeBatch(batch);
-      if (failure !== undefined) {
-        const notWritten = all.length - written - (batch.length - failure.left);
-        throw new StoreThrottledError(
-          `DynamoDB kept throttling writes: ${notWritten} of ${all.length} events were not written ` +
-            `after ${this.maxWriteAttempts} attempts (${all.length - notWritten} were). Retry later.`,
-          { cause: failure.cause },
-        );
-      }
-      written += batch.length;
+    const requests = [...items.values()].map((Item): WriteRequest => ({ PutRequest: { Item } }));
+    return this.writeAll(
+      requests,
+      (notWritten, written) =>
+        `DynamoDB kept throttling writes: ${notWritten} of ${requests.length} events were not written ` +
+        `after ${this.maxWriteAttempts} attempts (${written} were). Retry later.`,
+    );
+  }
+
+  /**
+   * Deletes the visitor's events page by page: a Query of the `byVisitor` index for their keys (no expiry
+   * filter: an expired item is still data until DynamoDB's TTL removes it), then `BatchWriteItem` deletes with
+   * the same retries as writes. The index is eventually consistent, so an event stored a moment before may
+   * be missed; calling again deletes it.
+   *
+   * @returns How many events were deleted.
+   * @throws ValidationError when `visitorId` is malformed.
+   * @throws StoreThrottledError when DynamoDB keeps throttling; what was deleted by then stays deleted.
+   */
+  async deleteVisitor(visitorId: string): Promise<number> {
+    if (!isVisitorId(visitorId)) {
+      throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
     }
-    return written;
+    const index = INDEXES.byVisitor;
+    let startKey: Item | undefined;
+    let deleted = 0;
+    do {
+      const output = await this.read(() =>
+        this.client.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            IndexName: index.indexName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': index.partitionKey.name, '#key': TABLE_KEY.name },
+            ExpressionAttributeValues: { ':pk': visitorId },
+            ProjectionExpression: '#key',
+            Limit: ERASE_PAGE_SIZE,
+            ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
+          }),
+        ),
+      );
+      const keys = new Set<string>();
+      for (const item of output.Items ?? []) {
+        const key = item[TABLE_KEY.name];
+        if (typeof key === 'string') keys.add(key);
+      }
+      const requests = [...keys].map(
+        (key): WriteRequest => ({ DeleteRequest: { Key: { [TABLE_KEY.name]: key } } }),
+      );
+      const done = deleted;
+      deleted += await this.writeAll(
+        requests,
+        (notDeleted, pageDeleted) =>
+          `DynamoDB kept throttling deletes: ${notDeleted} events of visitor ${visitorId} were not deleted ` +
+          `after ${this.maxWriteAttempts} attempts (${done + pageDeleted} were). Retry later: erasure is idempotent.`,
+      );
+      startKey = output.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    return deleted;
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
@@ -287,9 +333,33 @@ export class DynamoDbEventStore implements EventStore {
     return typeof expiresAt !== 'number' || expiresAt <= this.nowSeconds();
   }
 
+  /**
+   * Sends write requests (puts or deletes) in batches of 25, retrying unprocessed items and throttling.
+   * Returns how many were written; throws a {@link StoreThrottledError} with `describe(notWritten, written)`
+   * when a batch is still not fully written after `maxWriteAttempts`.
+   */
+  private async writeAll(
+    requests: readonly WriteRequest[],
+    describe: (notWritten: number, written: number) => string,
+  ): Promise<number> {
+    let written = 0;
+    for (let start = 0; start < requests.length; start += BATCH_SIZE) {
+      const batch = requests.slice(start, start + BATCH_SIZE);
+      const failure = await this.writeBatch(batch);
+      if (failure !== undefined) {
+        const notWritten = requests.length - written - (batch.length - failure.left);
+        throw new StoreThrottledError(describe(notWritten, requests.length - notWritten), {
+          cause: failure.cause,
+        });
+      }
+      written += batch.length;
+    }
+    return written;
+  }
+
   /** Writes one batch; answers what is still unwritten when the attempts run out. */
-  private async writeBatch(items: Item[]): Promise<{ left: number; cause: unknown } | undefined> {
-    let pending: WriteRequest[] = items.map((Item) => ({ PutRequest: { Item } }));
+  private async writeBatch(requests: WriteRequest[]): Promise<{ left: number; cause: unknown } | undefined> {
+    let pending: WriteRequest[] = requests;
     let cause: unknown;
     for (let attempt = 1; ; attempt++) {
       try {

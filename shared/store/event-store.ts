@@ -42,4 +42,10 @@ export interface EventStore {
   getEvent(requestId: string): Promise<NormalizedEvent | undefined>;
   listByVisitor(query: VisitorQuery): Promise<EventPage>;
   listByLinkedId(query: LinkedIdQuery): Promise<EventPage>;
+  /**
+   * Deletes every stored event of the visitor, expired ones included (they are data until DynamoDB's TTL
+   * removes them). Idempotent: erasing a visitor with nothing stored deletes nothing. Returns how many events
+   * were deleted.
+   */
+  deleteVisitor(visitorId: string): Promise<number>;
 }

@@ -1,5 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { API_ROUTE_SPECS } from '../../infra/constructs/service-api.js';
+import { API_ROUTES } from '../../local/api-gateway.js';
 import {
   FULL_CONTEXT,
   logicalIdOf,
@@ -45,30 +47,53 @@ function integratedFunction(method: Record<string, unknown>): unknown {
   return uri.find((part) => typeof part === 'object' && part !== null && 'Fn::GetAtt' in part);
 }
 
+const WEBHOOK_ROUTE = 'POST /webhooks/fingerprint';
+
 describe('API routes', () => {
-  it('serves exactly the four service routes, as the query handler routes them', () => {
+  it('serves exactly the service routes, as the handlers and the local server route them', () => {
     expect([...routes(dev).keys()].sort()).toEqual([
+      'DELETE /visitors/{visitorId}',
       'GET /events',
       'GET /events/{requestId}',
       'GET /visitors/{visitorId}',
       'POST /enrich',
+      WEBHOOK_ROUTE,
     ]);
+    const local = { enrichHttp: 'enrich', query: 'query', webhook: 'webhook' } as const;
+    expect(
+      API_ROUTES.map((route) => `${route.method} ${route.resource} → ${local[route.function]}`).sort(),
+    ).toEqual(API_ROUTE_SPECS.map((route) => `${route.method} ${route.path} → ${route.target}`).sort());
   });
 
-  it('requires IAM auth on every method', () => {
+  it('requires IAM auth on every method but the webhook, which Fingerprint cannot sign with SigV4', () => {
     for (const [route, method] of routes(dev)) {
-      expect({ route, auth: method.AuthorizationType }).toEqual({ route, auth: 'AWS_IAM' });
+      const expected = route === WEBHOOK_ROUTE ? 'NONE' : 'AWS_IAM';
+      expect({ route, auth: method.AuthorizationType }).toEqual({ route, auth: expected });
     }
   });
 
-  it('sends POST /enrich to the enrich function and the reads to the query function, as Lambda proxies', () => {
-    const enrich = { 'Fn::GetAtt': [logicalIdOf(dev, dev.stack.functions.enrichHttp.function), 'Arn'] };
-    const query = { 'Fn::GetAtt': [logicalIdOf(dev, dev.stack.functions.query.function), 'Arn'] };
-    const all = routes(dev);
-    for (const [route, method] of all) {
+  it('sends the routes that need the Fingerprint client to the enrich function, the webhook to its own, and the reads to the query function', () => {
+    const arnOf = (key: 'enrichHttp' | 'query' | 'webhook') => ({
+      'Fn::GetAtt': [logicalIdOf(dev, dev.stack.functions[key].function), 'Arn'],
+    });
+    const expected: Record<string, unknown> = {
+      'POST /enrich': arnOf('enrichHttp'),
+      'GET /events/{requestId}': arnOf('enrichHttp'),
+      'DELETE /visitors/{visitorId}': arnOf('enrichHttp'),
+      'GET /events': arnOf('query'),
+      'GET /visitors/{visitorId}': arnOf('query'),
+      [WEBHOOK_ROUTE]: arnOf('webhook'),
+    };
+    for (const [route, method] of routes(dev)) {
       expect((method.Integration as { Type: string }).Type).toBe('AWS_PROXY');
-      expect(integratedFunction(method)).toEqual(route === 'POST /enrich' ? enrich : query);
+      expect({ route, target: integratedFunction(method) }).toEqual({ route, target: expected[route] });
     }
+  });
+
+  it('leaves the webhook body to its handler, which checks the signature over its exact bytes first', () => {
+    const webhook = routes(dev).get(WEBHOOK_ROUTE);
+    expect(webhook?.RequestValidatorId).toBeUndefined();
+    expect(webhook?.RequestModels).toBeUndefined();
   });
 
   it('validates request bodies and parameters', () => {
@@ -81,8 +106,11 @@ describe('API routes', () => {
     expect(enrich?.RequestModels).toEqual({ $default: { Ref: expect.any(String) } });
     const [, model] = onlyResourceOf(dev.template, 'AWS::ApiGateway::Model');
     expect(model.Properties.Schema).toMatchObject({ type: 'object' });
-    expect(routes(dev).get('GET /visitors/{visitorId}')?.RequestParameters).toEqual({
-      'method.request.path.visitorId': true,
+    for (const route of ['GET /visitors/{visitorId}', 'DELETE /visitors/{visitorId}']) {
+      expect(routes(dev).get(route)?.RequestParameters).toEqual({ 'method.request.path.visitorId': true });
+    }
+    expect(routes(dev).get('GET /events/{requestId}')?.RequestParameters).toEqual({
+      'method.request.path.requestId': true,
     });
   });
 });
@@ -113,7 +141,35 @@ describe('API resource policy', () => {
         Principal: { AWS: '*' },
         Condition: { StringNotEquals: { 'aws:PrincipalAccount': [{ Ref: 'AWS::AccountId' }] } },
       }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: 'execute-api:Invoke',
+        Principal: { AWS: '*' },
+        Resource: 'execute-api:/*/POST/webhooks/fingerprint',
+      }),
     ]);
+    expect(statements(dev)[2]).not.toHaveProperty('Condition');
+  });
+
+  it('denies every IAM route to everyone else, and leaves only the webhook (and CORS preflights) to anonymous callers', () => {
+    for (const app of [dev, full]) {
+      const [, deny, publicRoutes] = statements(app);
+      expect([deny?.Resource].flat().sort()).toEqual(
+        [
+          'execute-api:/*/POST/enrich',
+          'execute-api:/*/GET/events',
+          'execute-api:/*/GET/events/*',
+          'execute-api:/*/GET/visitors/*',
+          'execute-api:/*/DELETE/visitors/*',
+        ].sort(),
+      );
+      // An anonymous call (no SigV4) needs an explicit Allow; the Deny above never covers these.
+      expect([publicRoutes?.Resource].flat().sort()).toEqual(
+        app === full
+          ? ['execute-api:/*/OPTIONS/*', 'execute-api:/*/POST/webhooks/fingerprint']
+          : ['execute-api:/*/POST/webhooks/fingerprint'],
+      );
+    }
   });
 
   it('admits exactly the configured accounts and roles and denies everyone else', () => {
@@ -150,6 +206,24 @@ describe('API stage', () => {
     });
   });
 
+  it('throttles the public webhook route with a bucket of its own', () => {
+    for (const [app, rate, burst] of [
+      [dev, 50, 100],
+      [synthesize({ webhookThrottleRateLimit: 200, webhookThrottleBurstLimit: 300 }), 200, 300],
+    ] as const) {
+      app.template.hasResourceProperties('AWS::ApiGateway::Stage', {
+        MethodSettings: Match.arrayWith([
+          Match.objectLike({
+            HttpMethod: 'POST',
+            ResourcePath: '/~1webhooks~1fingerprint',
+            ThrottlingRateLimit: rate,
+            ThrottlingBurstLimit: burst,
+          }),
+        ]),
+      });
+    }
+  });
+
   it('writes one JSON access log line per request, with the caller, to a log group with retention', () => {
     const [, stage] = onlyResourceOf(dev.template, 'AWS::ApiGateway::Stage');
     const setting = stage.Properties.AccessLogSetting as { Format: string; DestinationArn: unknown };
@@ -172,7 +246,10 @@ describe('API stage', () => {
   it('traces with X-Ray and never logs request bodies', () => {
     const [, stage] = onlyResourceOf(dev.template, 'AWS::ApiGateway::Stage');
     expect(stage.Properties.TracingEnabled).toBe(true);
-    expect(stage.Properties.MethodSettings).toEqual([expect.objectContaining({ DataTraceEnabled: false })]);
+    const settings = stage.Properties.MethodSettings as Record<string, unknown>[];
+    expect(settings).toHaveLength(2);
+    for (const setting of settings)
+      expect(setting).toMatchObject({ DataTraceEnabled: false, LoggingLevel: 'OFF' });
   });
 
   it("answers errors of its own in the handlers' JSON shape", () => {

@@ -8,7 +8,7 @@ import { ESM_REQUIRE_BANNER } from '../../infra/constructs/service-function.js';
 import { buildApiEvent } from '../support/lambda.js';
 import { logicalIdOf, resourcesOf, type SynthesizedApp, synthesize } from './support.js';
 
-type FunctionKey = 'enrichHttp' | 'enrichQueue' | 'query';
+type FunctionKey = 'enrichHttp' | 'enrichQueue' | 'query' | 'webhook';
 
 let outdir: string;
 let app: SynthesizedApp;
@@ -59,6 +59,7 @@ function invoke(key: FunctionKey, event: unknown): { statusCode: number; body: s
         AWS_REGION: 'us-east-1',
         TABLE_NAME: 'events',
         FINGERPRINT_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fingerprint-AbC123',
+        FINGERPRINT_WEBHOOK_SECRET_ID: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:webhook-AbC123',
         DEAD_LETTER_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/dlq',
         BUNDLE_URL: pathToFileURL(path.join(bundleDir(key), 'index.mjs')).href,
         ...(event !== undefined && { EVENT: JSON.stringify(event) }),
@@ -71,7 +72,7 @@ function invoke(key: FunctionKey, event: unknown): { statusCode: number; body: s
 }
 
 describe('function bundles (real esbuild)', () => {
-  it.each(['enrichHttp', 'enrichQueue', 'query'] as const)(
+  it.each(['enrichHttp', 'enrichQueue', 'query', 'webhook'] as const)(
     'builds %s locally into one minified ES module with a source map and the AWS SDK inside',
     (key) => {
       const dir = bundleDir(key);
@@ -101,6 +102,15 @@ describe('function bundles (real esbuild)', () => {
     );
     expect(response.statusCode).toBe(400);
     expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'ValidationFailed', field: 'body' } });
+  });
+
+  it('refuses an unsigned webhook delivery from the bundle with 401, before any secret is read', () => {
+    const response = invoke(
+      'webhook',
+      buildApiEvent({ method: 'POST', resource: '/webhooks/fingerprint', body: '{"event_id": "x"}' }),
+    );
+    expect(response.statusCode).toBe(401);
+    expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'Unauthorized' } });
   });
 
   it('routes GET /visitors/{visitorId} in the bundle and refuses a malformed visitorId', () => {

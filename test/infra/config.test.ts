@@ -17,6 +17,11 @@ const DEFAULTS = {
   corsAllowOrigins: [],
   apiThrottleRateLimit: 50,
   apiThrottleBurstLimit: 100,
+  readThroughEnabled: true,
+  upstreamErasureEnabled: false,
+  webhookBasicAuthEnabled: false,
+  webhookThrottleRateLimit: 50,
+  webhookThrottleBurstLimit: 100,
 };
 
 describe('deployment config', () => {
@@ -55,9 +60,32 @@ describe('deployment config', () => {
   });
 
   it('treats an empty value as not set', () => {
-    expect(fromContext({ alarmEmail: '', fingerprintSecretArn: '', allowedPrincipals: '' })).toEqual(
-      DEFAULTS,
-    );
+    expect(
+      fromContext({ alarmEmail: '', fingerprintSecretArn: '', webhookSecretArn: '', allowedPrincipals: '' }),
+    ).toEqual(DEFAULTS);
+  });
+
+  it('reads the webhook, read-through and erasure switches from cdk.json booleans and -c text', () => {
+    const fromText = fromContext({
+      readThroughEnabled: 'false',
+      upstreamErasureEnabled: 'true',
+      webhookBasicAuthEnabled: 'true',
+      webhookThrottleRateLimit: '200',
+      webhookThrottleBurstLimit: '400',
+      webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fp-webhook-AbC123',
+    });
+    expect(fromText).toMatchObject({
+      readThroughEnabled: false,
+      upstreamErasureEnabled: true,
+      webhookBasicAuthEnabled: true,
+      webhookThrottleRateLimit: 200,
+      webhookThrottleBurstLimit: 400,
+      webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fp-webhook-AbC123',
+    });
+    expect(fromContext({ readThroughEnabled: false, upstreamErasureEnabled: true })).toMatchObject({
+      readThroughEnabled: false,
+      upstreamErasureEnabled: true,
+    });
   });
 
   it.each([
@@ -75,6 +103,10 @@ describe('deployment config', () => {
     ['fingerprintSecretArn', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint'],
     ['corsAllowOrigins', '*'],
     ['wafWebAclArn', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1'],
+    ['readThroughEnabled', 'yes'],
+    ['upstreamErasureEnabled', 1],
+    ['webhookSecretArn', 'fp-webhook'],
+    ['webhookThrottleRateLimit', '0'],
   ])('rejects %s=%j, naming the key', (key, value) => {
     expect(() => fromContext({ [key]: value })).toThrow(InfraConfigError);
     expect(() => fromContext({ [key]: value })).toThrow(new RegExp(`${key}(\\.\\d+)?:`));
@@ -83,6 +115,9 @@ describe('deployment config', () => {
   it('rejects a throttling burst below the steady rate', () => {
     expect(() => fromContext({ apiThrottleRateLimit: 100, apiThrottleBurstLimit: 10 })).toThrow(
       /apiThrottleBurstLimit/,
+    );
+    expect(() => fromContext({ webhookThrottleRateLimit: 100, webhookThrottleBurstLimit: 10 })).toThrow(
+      /webhookThrottleBurstLimit/,
     );
   });
 

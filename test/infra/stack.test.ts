@@ -3,7 +3,12 @@ import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import type { FunctionEnvironment } from '../../infra/constructs/service-function.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import { enrichHttpEnvSchema, enrichQueueEnvSchema, queryEnvSchema } from '../../shared/config/env.js';
+import {
+  enrichHttpEnvSchema,
+  enrichQueueEnvSchema,
+  queryEnvSchema,
+  webhookEnvSchema,
+} from '../../shared/config/env.js';
 import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
 import {
   FULL_CONTEXT,
@@ -16,6 +21,8 @@ import {
 } from './support.js';
 
 const IMPORTED_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint/api-key-AbC123';
+const IMPORTED_WEBHOOK_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint/webhook-XyZ789';
 
 let dev: SynthesizedApp;
 let full: SynthesizedApp;
@@ -24,11 +31,14 @@ let imported: SynthesizedApp;
 beforeAll(() => {
   dev = synthesize();
   full = synthesize(FULL_CONTEXT);
-  imported = synthesize({ fingerprintSecretArn: IMPORTED_SECRET_ARN });
+  imported = synthesize({
+    fingerprintSecretArn: IMPORTED_SECRET_ARN,
+    webhookSecretArn: IMPORTED_WEBHOOK_SECRET_ARN,
+  });
 });
 
-type FunctionKey = 'enrichHttp' | 'enrichQueue' | 'query';
-const FUNCTION_KEYS: FunctionKey[] = ['enrichHttp', 'enrichQueue', 'query'];
+type FunctionKey = 'enrichHttp' | 'enrichQueue' | 'query' | 'webhook';
+const FUNCTION_KEYS: FunctionKey[] = ['enrichHttp', 'enrichQueue', 'query', 'webhook'];
 
 function functionResource(app: SynthesizedApp, key: FunctionKey): TemplateResource {
   const resource = resourcesOf(app.template, 'AWS::Lambda::Function')[
@@ -99,6 +109,8 @@ describe('functions', () => {
       enrichHttp: { MemorySize: 512, Timeout: 25 },
       enrichQueue: { MemorySize: 512, Timeout: 60 },
       query: { MemorySize: 512, Timeout: 10 },
+      // Fingerprint gives a delivery 3 s; this bounds a stuck invocation, not a normal one.
+      webhook: { MemorySize: 512, Timeout: 6 },
     });
   });
 
@@ -139,6 +151,7 @@ describe('functions', () => {
       enrichHttp: enrichHttpEnvSchema,
       enrichQueue: enrichQueueEnvSchema,
       query: queryEnvSchema,
+      webhook: webhookEnvSchema,
     };
     for (const key of FUNCTION_KEYS) {
       // References (table name, secret ARN, DLQ URL) resolve at deploy time; stand in plausible values.
@@ -167,6 +180,29 @@ describe('functions', () => {
       FINGERPRINT_SECRET_ID: { Ref: 'FingerprintSecret' },
       DEAD_LETTER_QUEUE_URL: { Ref: 'EnrichDeadLetterQueue' },
     });
+    expect(environmentOf(dev, 'enrichHttp')).toMatchObject({
+      READ_THROUGH_ENABLED: 'true',
+      UPSTREAM_ERASURE_ENABLED: 'false',
+    });
+    expect(environmentOf(dev, 'webhook')).toEqual({
+      TABLE_NAME: { Ref: 'EventTable' },
+      EVENT_TTL_DAYS: '90',
+      LOG_LEVEL: 'INFO',
+      FINGERPRINT_WEBHOOK_SECRET_ID: { Ref: 'WebhookSecret' },
+      WEBHOOK_BASIC_AUTH_ENABLED: 'false',
+      SECRET_CACHE_SECONDS: '300',
+      NODE_OPTIONS: '--enable-source-maps',
+    });
+    const switched = synthesize({
+      readThroughEnabled: false,
+      upstreamErasureEnabled: true,
+      webhookBasicAuthEnabled: true,
+    });
+    expect(environmentOf(switched, 'enrichHttp')).toMatchObject({
+      READ_THROUGH_ENABLED: 'false',
+      UPSTREAM_ERASURE_ENABLED: 'true',
+    });
+    expect(environmentOf(switched, 'webhook').WEBHOOK_BASIC_AUTH_ENABLED).toBe('true');
   });
 });
 
@@ -198,7 +234,13 @@ describe('event table', () => {
 });
 
 describe('retention by stage', () => {
-  const stateful = ['EventTable', 'EnrichQueue', 'EnrichDeadLetterQueue', 'FingerprintSecret'];
+  const stateful = [
+    'EventTable',
+    'EnrichQueue',
+    'EnrichDeadLetterQueue',
+    'FingerprintSecret',
+    'WebhookSecret',
+  ];
 
   it('keeps stable logical ids for the table, the queues and the secret', () => {
     for (const id of stateful) expect(dev.template.toJSON().Resources).toHaveProperty(id);
@@ -222,9 +264,10 @@ describe('retention by stage', () => {
     }
     full.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
     expect(full.stack.terminationProtection).toBe(true);
-    expect(synthesize({ stage: 'staging' }).template.toJSON().Resources.FingerprintSecret).toMatchObject({
-      DeletionPolicy: 'Retain',
-    });
+    const staging = synthesize({ stage: 'staging' }).template.toJSON().Resources;
+    for (const id of ['FingerprintSecret', 'WebhookSecret']) {
+      expect(staging[id]).toMatchObject({ DeletionPolicy: 'Retain' });
+    }
   });
 });
 
@@ -329,19 +372,27 @@ describe('enrich queue', () => {
   });
 });
 
-describe('Fingerprint secret', () => {
-  it('is created empty: no value or generated value in the template', () => {
-    const [id, secret] = onlyResourceOf(dev.template, 'AWS::SecretsManager::Secret');
-    expect(id).toBe('FingerprintSecret');
-    expect(secret.Properties).not.toHaveProperty('SecretString');
-    expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+describe('Fingerprint secrets', () => {
+  it('creates the API key secret and the webhook secret empty: no value or generated value in the template', () => {
+    const secrets = resourcesOf(dev.template, 'AWS::SecretsManager::Secret');
+    expect(Object.keys(secrets).sort()).toEqual(['FingerprintSecret', 'WebhookSecret']);
+    for (const secret of Object.values(secrets)) {
+      expect(secret.Properties).not.toHaveProperty('SecretString');
+      expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
+    }
   });
 
-  it('can be an existing secret, imported by ARN, which the stack neither creates nor owns', () => {
+  it('can use existing secrets, imported by ARN, which the stack neither creates nor owns', () => {
     imported.template.resourceCountIs('AWS::SecretsManager::Secret', 0);
     expect(environmentOf(imported, 'enrichHttp').FINGERPRINT_SECRET_ID).toBe(IMPORTED_SECRET_ARN);
     expect(permissionsOf(imported, 'enrichHttp')).toContain(
       `secretsmanager:GetSecretValue on ${IMPORTED_SECRET_ARN}`,
+    );
+    expect(environmentOf(imported, 'webhook').FINGERPRINT_WEBHOOK_SECRET_ID).toBe(
+      IMPORTED_WEBHOOK_SECRET_ARN,
+    );
+    expect(permissionsOf(imported, 'webhook')).toContain(
+      `secretsmanager:GetSecretValue on ${IMPORTED_WEBHOOK_SECRET_ARN}`,
     );
   });
 });
@@ -355,13 +406,27 @@ describe('IAM', () => {
   ];
   const logGroupOf = (key: FunctionKey) => logicalIdOf(dev, dev.stack.functions[key].logGroup);
 
-  it('lets the enrich function read the one secret, read the cache and store events, nothing more', () => {
+  it('lets the enrich function read the one secret, read the cache, store and erase events, nothing more', () => {
     expect(permissionsOf(dev, 'enrichHttp')).toEqual(
       [
         ...logsAndTraces(logGroupOf('enrichHttp')),
         'secretsmanager:DescribeSecret on FingerprintSecret',
         'secretsmanager:GetSecretValue on FingerprintSecret',
         'dynamodb:GetItem on EventTable',
+        // Puts, and the deletes of an erasure: IAM authorizes both as BatchWriteItem.
+        'dynamodb:BatchWriteItem on EventTable',
+        // An erasure finds a visitor's events on this one index.
+        `dynamodb:Query on EventTable/index/${EVENT_TABLE_SCHEMA.indexes.byVisitor.indexName}`,
+      ].sort(),
+    );
+  });
+
+  it('lets the webhook function read its own secret and store events only: no reads, no API key', () => {
+    expect(permissionsOf(dev, 'webhook')).toEqual(
+      [
+        ...logsAndTraces(logGroupOf('webhook')),
+        'secretsmanager:DescribeSecret on WebhookSecret',
+        'secretsmanager:GetSecretValue on WebhookSecret',
         'dynamodb:BatchWriteItem on EventTable',
       ].sort(),
     );
@@ -401,7 +466,7 @@ describe('IAM', () => {
 
   it('gives each function a role of its own with no managed policy', () => {
     const roles = Object.values(resourcesOf(dev.template, 'AWS::IAM::Role'));
-    expect(roles).toHaveLength(3);
+    expect(roles).toHaveLength(4);
     for (const role of roles) {
       expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       expect(role.Properties.AssumeRolePolicyDocument).toMatchObject({
@@ -474,7 +539,7 @@ describe('alarms and dashboard', () => {
 });
 
 describe('outputs', () => {
-  it('export the API URL, the queue URLs and ARNs, the table name and the secret ARN', () => {
+  it('export the API and webhook URLs, the queue URLs and ARNs, the table name and the secret ARNs', () => {
     const outputs = dev.template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs)).toEqual(
       expect.arrayContaining([
@@ -484,9 +549,13 @@ describe('outputs', () => {
         'DeadLetterQueueUrl',
         'EventTableName',
         'FingerprintSecretArn',
+        'WebhookUrl',
+        'WebhookSecretArn',
         'AlarmTopicArn',
       ]),
     );
+    expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: 'WebhookSecret' });
+    expect(JSON.stringify(outputs.WebhookUrl?.Value)).toMatch(/execute-api.*webhooks\/fingerprint/);
     expect(outputs.EnrichQueueUrl?.Value).toEqual({ Ref: 'EnrichQueue' });
     expect(outputs.EnrichQueueArn?.Value).toEqual({ 'Fn::GetAtt': ['EnrichQueue', 'Arn'] });
     expect(outputs.EventTableName?.Value).toEqual({ Ref: 'EventTable' });

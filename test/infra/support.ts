@@ -33,7 +33,7 @@ export interface SynthesizeOptions {
 /**
  * Builds and synthesizes the app as `cdk synth` would (cdk.json context, cdk-nag packs registered) with
  * `context` on top. Bundling and CDK's built-in schema validation are skipped unless asked for: they are the
- * slow parts (esbuild on three functions; loading the CloudFormation schemas), and the nag and bundling tests
+ * slow parts (esbuild on every function; loading the CloudFormation schemas), and the nag and bundling tests
  * cover them.
  */
 export function synthesize(

@@ -174,20 +174,8 @@ describe('query routes', () => {
     });
   });
 
-  describe('GET /events/{requestId}', () => {
-    it('answers one cached normalized event', async () => {
-      const [requestId] = seededIds;
-      if (requestId === undefined) throw new Error('no seeds');
-      const event = jsonBody<NormalizedEvent>(await get('/events/{requestId}', { requestId }));
-      expect(event).toMatchObject({ requestId, visitorId: VISITOR_ID, source: 'v4', schemaVersion: 1 });
-      expect(event).not.toHaveProperty('expiresAt');
-    });
-
-    it('answers 404 for an event that is not cached', async () => {
-      expectError(await get('/events/{requestId}', { requestId: '1708102555327.Absent' }), 404, 'NotFound');
-    });
-
-    it('never serves an expired item that DynamoDB has not deleted yet', async () => {
+  describe('GET /events', () => {
+    it('never lists an expired item that DynamoDB has not deleted yet', async () => {
       const requestId = `${Date.now()}.Expird`;
       await service.dynamo.documentClient.send(
         new PutCommand({
@@ -214,15 +202,11 @@ describe('query routes', () => {
         }),
       );
 
-      expectError(await get('/events/{requestId}', { requestId }), 404, 'NotFound');
       const newest = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { limit: '5' }));
       expect(newest.visits.map((visit) => visit.requestId)).not.toContain(requestId);
       const byLinked = jsonBody<EventsAnswer>(await get('/events', {}, { linkedId: 'cart-1', limit: '5' }));
       expect(byLinked.events.map((event) => event.requestId)).not.toContain(requestId);
     });
-  });
-
-  describe('GET /events', () => {
     it('pages a linkedId across visitors newest first with an opaque cursor', async () => {
       const ids: string[] = [];
       let cursor: string | undefined;

@@ -66,7 +66,7 @@ describe('enrich queue consumer', () => {
     });
     expect(reasons[missing.messageId]).toMatchObject({ body: missing.body, code: 'NotFound' });
     for (const seed of [good1, good2]) {
-      const stored = await service.handlers.query(
+      const stored = await service.handlers.enrich(
         buildApiEvent({
           method: 'GET',
           resource: '/events/{requestId}',
@@ -75,6 +75,8 @@ describe('enrich queue consumer', () => {
         buildContext(),
       );
       expect(stored.statusCode).toBe(200);
+      // From the store the consumer wrote, not read through to Fingerprint.
+      expect(stored.headers?.['X-Event-Source']).toBe('cache');
     }
     expect(service.upstream.requests.some((request) => request.path.includes('DROP'))).toBe(false);
   });

@@ -21,7 +21,12 @@ export type Fault =
   | { kind: 'status'; status: number; retryAfter?: string; body?: string }
   | { kind: 'delay'; ms: number }
   | { kind: 'reset' }
-  | { kind: 'body'; body: string };
+  | { kind: 'body'; body: string }
+  /** The answer the request would get, with its body cut to `keep` of its length (default half). */
+  | { kind: 'truncate'; keep?: number };
+
+/** Chooses a fault (or none) for each request; consulted before the faults queued by `failNext`. */
+export type FaultInjector = (request: RecordedRequest) => Fault | undefined;
 
 export interface RecordedRequest {
   method: string;
@@ -31,6 +36,8 @@ export interface RecordedRequest {
   query: Record<string, string>;
   authorized: boolean;
   version: 'v3' | 'v4';
+  /** When the request arrived, in `performance.now()` milliseconds. */
+  receivedAt: number;
 }
 
 export interface FakeFingerprint {
@@ -51,6 +58,8 @@ export interface FakeFingerprint {
    * retries a 403 once after refetching its key, so a 403 meant to stick needs `times: 2`.
    */
   failNext(fault: Fault, times?: number, match?: (request: RecordedRequest) => boolean): void;
+  /** Installs (or, with `undefined`, removes) a fault injector consulted for every request. */
+  setFaultInjector(injector: FaultInjector | undefined): void;
   /** Every request received, in order. Query-string keys are redacted; headers are not recorded. */
   requests: RecordedRequest[];
   close(): Promise<void>;
@@ -130,6 +139,7 @@ export async function startFakeFingerprint(options: { apiKey?: string } = {}): P
   const faults: { fault: Fault; remaining: number; match?: (request: RecordedRequest) => boolean }[] = [];
   const requests: RecordedRequest[] = [];
   const closing = new AbortController();
+  let injector: FaultInjector | undefined;
   let generated = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -148,10 +158,11 @@ export async function startFakeFingerprint(options: { apiKey?: string } = {}): P
       query: recordedQuery(url.searchParams),
       authorized: presented === apiKey,
       version,
+      receivedAt: performance.now(),
     };
     requests.push(record);
 
-    const fault = takeFault(faults, record);
+    const fault = injector?.(record) ?? takeFault(faults, record);
     if (fault?.kind === 'reset') {
       req.socket.destroy();
       return;
@@ -163,12 +174,18 @@ export async function startFakeFingerprint(options: { apiKey?: string } = {}): P
         return;
       }
     }
-    const answer =
+    let answer =
       fault?.kind === 'status'
         ? faultAnswer(fault, record)
         : fault?.kind === 'body'
           ? { status: 200, body: fault.body }
           : route(record, url, presented, events);
+    if (fault?.kind === 'truncate') {
+      answer = {
+        ...answer,
+        body: answer.body.slice(0, Math.floor(answer.body.length * (fault.keep ?? 0.5))),
+      };
+    }
     if (res.destroyed) return;
     res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
     res.end(answer.body);
@@ -216,6 +233,9 @@ export async function startFakeFingerprint(options: { apiKey?: string } = {}): P
     failNext(fault, times = 1, match) {
       faults.push({ fault, remaining: times, ...(match && { match }) });
     },
+    setFaultInjector(next) {
+      injector = next;
+    },
     requests,
     async close() {
       closing.abort();
@@ -230,6 +250,7 @@ export async function startFakeFingerprint(options: { apiKey?: string } = {}): P
 function route(record: RecordedRequest, url: URL, presented: string | undefined, events: EventStore): Answer {
   const { path, version } = record;
   const params = url.searchParams;
+  if (record.method === 'DELETE') return deleteVisitor(record, presented, events);
   if (record.method !== 'GET') return fail(405, JSON.stringify({ error: { code: 'MethodNotAllowed' } }));
 
   const v4Event = /^\/v4\/events\/([^/]+)$/.exec(path);
@@ -254,6 +275,31 @@ function route(record: RecordedRequest, url: URL, presented: string | undefined,
   if (v3Visitor?.[1]) return v3Visits(decodeURIComponent(v3Visitor[1]), params, events);
   // Hand-made: a route the Server API does not have.
   return fail(404, JSON.stringify({ error: { code: 'NotFound', message: `no route ${path}` } }));
+}
+
+/**
+ * `DELETE /v4/visitors/{visitor_id}` and v3 `DELETE /visitors/{visitor_id}`: 200 with no content for a
+ * visitor with events, 404 for an unknown one. Unlike Fingerprint, which deletes asynchronously, the fake
+ * forgets the visitor's events at once.
+ */
+function deleteVisitor(record: RecordedRequest, presented: string | undefined, events: EventStore): Answer {
+  const { version } = record;
+  const match = (version === 'v4' ? /^\/v4\/visitors\/([^/]+)$/ : /^\/visitors\/([^/]+)$/).exec(record.path);
+  if (match?.[1] === undefined) {
+    return fail(405, JSON.stringify({ error: { code: 'MethodNotAllowed' } }));
+  }
+  if (!record.authorized) {
+    return fail(403, presented ? ERRORS[version].keyNotFound : ERRORS[version].keyRequired);
+  }
+  const visitorId = decodeURIComponent(match[1]);
+  if (!/^[A-Za-z0-9]+$/.test(visitorId)) return fail(400, ERRORS[version].visitorIdInvalid);
+  if (events.deleteVisitor(visitorId) === 0) {
+    return version === 'v4'
+      ? fail(404, ERRORS.v4.visitorNotFound)
+      : // Hand-made, from the v3 schema's example: there is no fixture of it.
+        fail(404, JSON.stringify({ error: { code: 'VisitorNotFound', message: 'visitor not found' } }));
+  }
+  return { status: 200, body: '' };
 }
 
 /** `GET /v4/events`: newest first, `limit` 1–100 (default 10), opaque `pagination_key`. */
@@ -394,6 +440,18 @@ class EventStore {
 
   get(requestId: string): FakeEventSeed | undefined {
     return this.#byId.get(requestId);
+  }
+
+  /** Forgets every event of the visitor; answers how many there were. */
+  deleteVisitor(visitorId: string): number {
+    let deleted = 0;
+    for (const [requestId, seed] of this.#byId) {
+      if (seed.visitorId !== visitorId) continue;
+      this.#byId.delete(requestId);
+      deleted += 1;
+    }
+    this.#sorted = [...this.#byId.values()].sort(compareNewestFirst);
+    return deleted;
   }
 
   hasVisitor(visitorId: string): boolean {

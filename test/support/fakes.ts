@@ -32,11 +32,25 @@ export class FakeEventStore implements EventStore {
     this.linkedIdQueries.push(query);
     return this.nextPage;
   }
+
+  async deleteVisitor(visitorId: string): Promise<number> {
+    if (this.failWith !== undefined) throw this.failWith;
+    let deleted = 0;
+    for (const [requestId, event] of this.items) {
+      if (event.visitorId !== visitorId) continue;
+      this.items.delete(requestId);
+      deleted += 1;
+    }
+    return deleted;
+  }
 }
 
 /** A Fingerprint client port that answers from a list of events, or fails with a given error. */
 export class FakeFingerprintClient implements FingerprintClient {
-  readonly calls: Array<{ operation: 'getEvent' | 'searchEvents'; argument: string | SearchQuery }> = [];
+  readonly calls: Array<{
+    operation: 'getEvent' | 'searchEvents' | 'deleteVisitor';
+    argument: string | SearchQuery;
+  }> = [];
   failWith: Error | undefined;
 
   constructor(readonly events: NormalizedEvent[] = []) {}
@@ -56,5 +70,11 @@ export class FakeFingerprintClient implements FingerprintClient {
       .filter((event) => query.visitorId === undefined || event.visitorId === query.visitorId)
       .filter((event) => query.linkedId === undefined || event.linkedId === query.linkedId)
       .slice(0, query.maxEvents);
+  }
+
+  /** Succeeds (Fingerprint scheduled the deletion) unless `failWith` is set. */
+  async deleteVisitor(visitorId: string, _options: CallOptions): Promise<void> {
+    this.calls.push({ operation: 'deleteVisitor', argument: visitorId });
+    if (this.failWith !== undefined) throw this.failWith;
   }
 }

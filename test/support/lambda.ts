@@ -27,6 +27,10 @@ export interface ApiRequest {
   pathParameters?: Record<string, string>;
   query?: Record<string, string>;
   body?: string;
+  /** Headers besides the defaults (`Content-Type`, `Host`), e.g. a webhook's signature. */
+  headers?: Record<string, string>;
+  /** The body is base64, as API Gateway passes a binary media type. @default false */
+  isBase64Encoded?: boolean;
 }
 
 /** An API Gateway REST proxy event as an IAM-authorized call produces it. */
@@ -44,10 +48,14 @@ export function buildApiEvent(request: ApiRequest): APIGatewayProxyEvent {
     multiValueQueryStringParameters: request.query
       ? Object.fromEntries(Object.entries(request.query).map(([name, value]) => [name, [value]]))
       : null,
-    headers: { 'Content-Type': 'application/json', Host: 'abc123.execute-api.us-east-1.amazonaws.com' },
+    headers: {
+      'Content-Type': 'application/json',
+      Host: 'abc123.execute-api.us-east-1.amazonaws.com',
+      ...request.headers,
+    },
     multiValueHeaders: {},
     body: request.body ?? null,
-    isBase64Encoded: false,
+    isBase64Encoded: request.isBase64Encoded ?? false,
     stageVariables: null,
     requestContext: {
       accountId: '123456789012',

@@ -10,13 +10,22 @@ export const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/enrich-
 /** Looks like a real Fingerprint secret key, so a leak of it is easy to spot in captured output. */
 export const API_KEY = 'fpsk_LeakCanary_7mQ2xV9rT4kP8wZ3';
 
+export const WEBHOOK_SECRET_ID = 'fingerprint/webhook-secret';
+/**
+ * The webhook signing secret the service starts with. Shaped like a Fingerprint key so that the leak guard
+ * fails any test whose output or answers carry it.
+ */
+export const WEBHOOK_SECRET = 'fpsk_WebhookCanary_5hT8mQ2vX7';
+
 export interface ServiceOptions {
   apiVersion?: 'v3' | 'v4';
   env?: Record<string, string>;
+  /** The webhook secret's value (plain or JSON). @default {@link WEBHOOK_SECRET} */
+  webhookSecret?: string;
 }
 
 /**
- * The three real handlers, loaded fresh as at a cold start, wired to dynalite and the fake Server API on
+ * The four real handlers, loaded fresh as at a cold start, wired to dynalite and the fake Server API on
  * loopback. Secrets Manager and SQS cannot run here, so they are mocked: the secret answers the fake
  * upstream's key, and dead-lettered messages are recorded.
  */
@@ -29,6 +38,10 @@ export async function startService(options: ServiceOptions = {}) {
   secrets
     .on(GetSecretValueCommand, { SecretId: SECRET_ID })
     .callsFake(() => ({ SecretString: upstream.apiKey }));
+  let webhookSecret = options.webhookSecret ?? WEBHOOK_SECRET;
+  secrets
+    .on(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET_ID })
+    .callsFake(() => ({ SecretString: webhookSecret }));
   const sqs = mockClient(SQSClient);
   const deadLettered: SendMessageCommandInput[] = [];
   sqs.on(SendMessageCommand).callsFake((input: SendMessageCommandInput) => {
@@ -43,6 +56,7 @@ export async function startService(options: ServiceOptions = {}) {
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     TABLE_NAME: tableName,
     FINGERPRINT_SECRET_ID: SECRET_ID,
+    FINGERPRINT_WEBHOOK_SECRET_ID: WEBHOOK_SECRET_ID,
     FINGERPRINT_BASE_URL: upstream.baseUrl,
     FINGERPRINT_API_VERSION: options.apiVersion ?? 'v4',
     DEAD_LETTER_QUEUE_URL: DLQ_URL,
@@ -56,6 +70,7 @@ export async function startService(options: ServiceOptions = {}) {
   const enrichHttp = await import('../../functions/enrich/http.js');
   const enrichQueue = await import('../../functions/enrich/queue.js');
   const query = await import('../../functions/query/http.js');
+  const webhook = await import('../../functions/webhook/http.js');
 
   return {
     dynamo,
@@ -63,7 +78,16 @@ export async function startService(options: ServiceOptions = {}) {
     upstream,
     secrets,
     deadLettered,
-    handlers: { enrich: enrichHttp.handler, queue: enrichQueue.handler, query: query.handler },
+    handlers: {
+      enrich: enrichHttp.handler,
+      queue: enrichQueue.handler,
+      query: query.handler,
+      webhook: webhook.handler,
+    },
+    /** Replaces the webhook secret's value; the function sees it once its cache expires. */
+    setWebhookSecret(value: string) {
+      webhookSecret = value;
+    },
     async stop() {
       restoreEnv();
       secrets.restore();

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   NotFoundError,
+  PayloadTooLargeError,
   StoreThrottledError,
+  UnauthorizedError,
   UpstreamAuthError,
   UpstreamBadResponseError,
   UpstreamRateLimitedError,
@@ -59,6 +61,22 @@ describe('error mapping', () => {
   it('hides the details of 5xx errors behind a generic message', () => {
     const answer = toHttpError(new UpstreamUnavailableError('503 from upstream host 10.0.0.1'));
     expect(answer.body.error.message).not.toContain('10.0.0.1');
+  });
+
+  it('answers 401 for an unauthenticated webhook, with a challenge only when credentials can help', () => {
+    expect(toHttpError(new UnauthorizedError('No FPJS-Event-Signature header.'))).toEqual({
+      statusCode: 401,
+      headers: {},
+      body: { error: { code: 'Unauthorized', message: 'No FPJS-Event-Signature header.' } },
+    });
+    expect(toHttpError(new UnauthorizedError('Wrong credentials.', 'Basic realm="x"')).headers).toEqual({
+      'WWW-Authenticate': 'Basic realm="x"',
+    });
+  });
+
+  it('answers 413 for a body over the limit', () => {
+    const answer = toHttpError(new PayloadTooLargeError('The body is larger than 262144 bytes.'));
+    expect([answer.statusCode, answer.body.error.code]).toEqual([413, 'PayloadTooLarge']);
   });
 
   it('answers a generic 500 for an unknown error, without its message', () => {

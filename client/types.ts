@@ -1,0 +1,248 @@
+/**
+ * The API's wire types, as `openapi/openapi.json` documents them. They are declared here rather than imported
+ * from the service's code so that the client builds on its own; a test keeps them identical to the types the
+ * handlers answer with.
+ */
+
+/** `POST /enrich`: one event by requestId. */
+export interface EnrichByRequestId {
+  requestId: string;
+  /** Ask Fingerprint even if the event is cached. @default false */
+  refresh?: boolean;
+}
+
+/** `POST /enrich`: a history by visitorId, linkedId or both. */
+export type EnrichHistory = (
+  | { visitorId: string; linkedId?: string }
+  | { visitorId?: string; linkedId: string }
+) & {
+  /** Events to pull at most, 1–500. @default 100 */
+  maxEvents?: number;
+};
+
+export type EnrichRequest = EnrichByRequestId | EnrichHistory;
+
+export interface BrowserInfo {
+  name: string;
+  majorVersion: string;
+  fullVersion: string;
+  os: string;
+  osVersion: string;
+  device: string;
+  userAgent: string;
+}
+
+export interface NamedCode {
+  code: string;
+  name: string;
+}
+
+export interface Subdivision {
+  isoCode: string;
+  name: string;
+}
+
+export interface Location {
+  city?: string;
+  country?: NamedCode;
+  continent?: NamedCode;
+  subdivisions?: Subdivision[];
+  latitude?: number;
+  longitude?: number;
+  postalCode?: string;
+  timezone?: string;
+  accuracyRadius?: number;
+}
+
+/** ISO 8601 times; `null` when unknown. */
+export interface SeenAt {
+  global: string | null;
+  subscription: string | null;
+}
+
+export interface Confidence {
+  score: number;
+  revision?: string;
+  comment?: string;
+}
+
+export interface Signals {
+  bot?: string;
+  botType?: string;
+  vpn?: boolean;
+  proxy?: boolean;
+  tor?: boolean;
+  tampering?: boolean;
+  incognito?: boolean;
+  emulator?: boolean;
+  rootApps?: boolean;
+  jailbroken?: boolean;
+  frida?: boolean;
+  clonedApp?: boolean;
+  virtualMachine?: boolean;
+  privacySettings?: boolean;
+  developerTools?: boolean;
+  locationSpoofing?: boolean;
+  highActivity?: boolean;
+  ipBlocklisted?: boolean;
+  suspectScore?: number;
+}
+
+/** One identification event, whatever Server API version or webhook it came from. */
+export interface NormalizedEvent {
+  requestId: string;
+  visitorId: string;
+  linkedId?: string;
+  /** Milliseconds since the Unix epoch. */
+  timestamp: number;
+  /** ISO 8601, UTC. */
+  time: string;
+  url?: string;
+  ip?: string;
+  incognito?: boolean;
+  tag?: Record<string, unknown>;
+  confidence?: Confidence;
+  visitorFound?: boolean;
+  firstSeenAt?: SeenAt;
+  lastSeenAt?: SeenAt;
+  browser: BrowserInfo;
+  location?: Location;
+  signals?: Signals;
+  source: 'v3' | 'v4' | 'webhook';
+  schemaVersion: 1;
+}
+
+export interface EnrichResponse {
+  /** Newest first. */
+  events: NormalizedEvent[];
+  /** `cache`: a cached requestId, answered with no upstream call. */
+  source: 'cache' | 'fingerprint';
+  /** How many events this call wrote. */
+  stored: number;
+}
+
+export interface V3BrowserDetails {
+  browserName: string;
+  browserMajorVersion: string;
+  browserFullVersion: string;
+  os: string;
+  osVersion: string;
+  device: string;
+  userAgent: string;
+}
+
+export interface V3IpLocation {
+  accuracyRadius?: number;
+  latitude?: number;
+  longitude?: number;
+  postalCode?: string;
+  timezone?: string;
+  city?: { name: string };
+  country?: NamedCode;
+  continent?: NamedCode;
+  subdivisions?: Subdivision[];
+}
+
+/** A visit of Fingerprint's v3 `GET /visitors/{visitor_id}`. */
+export interface V3Visit {
+  requestId: string;
+  browserDetails: V3BrowserDetails;
+  incognito: boolean;
+  ip: string;
+  ipLocation?: V3IpLocation;
+  linkedId?: string;
+  timestamp: number;
+  time: string;
+  url: string;
+  tag: Record<string, unknown>;
+  confidence?: Confidence;
+  visitorFound: boolean;
+  firstSeenAt: SeenAt;
+  lastSeenAt: SeenAt;
+}
+
+/** `GET /visitors/{visitorId}`: the v3 contract, from the cache. */
+export interface VisitorHistory {
+  visitorId: string;
+  /** Newest first. */
+  visits: V3Visit[];
+  /** Present only when more visits exist: pass it back as `before`. */
+  lastTimestamp?: number;
+  /** Present only when more visits exist: pass it back as `paginationKey`. */
+  paginationKey?: string;
+}
+
+/** What happened at Fingerprint when a visitor was erased; `requested: false` without `upstream: true`. */
+export type UpstreamErasure =
+  | { requested: false }
+  /** `scheduled`: Fingerprint deletes the data asynchronously. `notFound`: it holds nothing about the visitor. */
+  | { requested: true; outcome: 'scheduled' | 'notFound' }
+  /** The request to Fingerprint failed; the cache is erased all the same, and erasing again is safe. */
+  | { requested: true; outcome: 'failed'; error: { code: ErrorCode; message: string } };
+
+/** `DELETE /visitors/{visitorId}`: what was erased. */
+export interface VisitorErasure {
+  visitorId: string;
+  /** Cached events deleted by this call (0 when nothing was cached). */
+  deleted: number;
+  upstream: UpstreamErasure;
+}
+
+export interface EraseVisitorOptions {
+  /** Also ask Fingerprint to delete the visitor's data (the deployment must allow it). @default false */
+  upstream?: boolean;
+}
+
+export interface VisitorHistoryQuery {
+  request_id?: string;
+  linked_id?: string;
+  /** 1–500. @default 100 */
+  limit?: number;
+  /** Only visits strictly older than this ms timestamp. */
+  before?: number;
+  paginationKey?: string;
+}
+
+/** `GET /events`: `visitorId`, `linkedId` or both. */
+export type EventListQuery = (
+  | { visitorId: string; linkedId?: string }
+  | { visitorId?: string; linkedId: string }
+) & {
+  /** 1–100. @default 20 */
+  limit?: number;
+  cursor?: string;
+};
+
+export interface EventList {
+  /** Newest first. */
+  events: NormalizedEvent[];
+  /** Present only when more events exist: pass it back as `cursor`. */
+  nextCursor?: string;
+}
+
+/** The codes of the API's error answers; API Gateway's own answers use the last five. */
+export const ERROR_CODES = [
+  'ValidationFailed',
+  'Unauthorized',
+  'NotFound',
+  'PayloadTooLarge',
+  'UpstreamRateLimited',
+  'UpstreamAuthFailed',
+  'UpstreamRejected',
+  'UpstreamUnavailable',
+  'UpstreamTimeout',
+  'UpstreamBadResponse',
+  'StoreThrottled',
+  'Internal',
+  'AccessDenied',
+  'MissingAuthentication',
+  'Throttled',
+  'RequestRejected',
+  'GatewayError',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+/** Every error answer's body. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; field?: string };
+}

@@ -1,0 +1,95 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { AppError, NotFoundError } from '../../shared/domain/errors.js';
+import { bodyText } from '../../shared/http/body.js';
+import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
+import { deadlineFor } from '../../shared/runtime/deadline.js';
+import { parseRequestId, parseVisitorId, queryParams } from '../query/input.js';
+import { type EnrichDeps, enrich } from './enrich.js';
+import { eraseVisitor } from './erase.js';
+import { parseEnrichBody, parseEraseQuery } from './input.js';
+import { readEvent } from './read-through.js';
+
+/** The header of `GET /events/{requestId}` that says which source answered: `cache` or `fingerprint`. */
+export const EVENT_SOURCE_HEADER = 'X-Event-Source';
+
+/** What this deployment allows the routes to do (the function's environment). */
+export interface EnrichHttpSettings {
+  /** `READ_THROUGH_ENABLED`: resolve a cache miss of `GET /events/{requestId}` through the Server API. */
+  readThrough: boolean;
+  /** `UPSTREAM_ERASURE_ENABLED`: `DELETE /visitors/{visitorId}?upstream=true` may delete at Fingerprint. */
+  upstreamErasure: boolean;
+}
+
+/** The enrich HTTP handler's ports and its deployment settings. */
+export interface EnrichHttpHandlerDeps extends EnrichDeps {
+  logger: Logger;
+  settings: EnrichHttpSettings;
+}
+
+type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
+
+/**
+ * Builds the handler of the routes that need the Fingerprint client: `POST /enrich`, `GET /events/{requestId}`
+ * (read-through) and `DELETE /visitors/{visitorId}` (erasure). `http.ts` calls it once at module scope with
+ * ports built from the environment (the Lambda); the local server calls it with ports of its own.
+ */
+export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
+  const { logger, settings } = deps;
+
+  /** The routes, by API Gateway resource template. */
+  const routes: Record<string, Route> = {
+    'POST /enrich': async (event, context) => {
+      const input = parseEnrichBody(bodyText(event));
+      const result = await enrich(input, deps, { deadline: deadlineFor(context) });
+      logger.info('Enriched', {
+        kind: input.kind,
+        source: result.source,
+        events: result.events.length,
+        stored: result.stored,
+      });
+      return jsonResponse(200, result);
+    },
+
+    'GET /events/{requestId}': async (event, context) => {
+      const requestId = parseRequestId(event.pathParameters?.requestId);
+      const result = await readEvent(requestId, deps, {
+        deadline: deadlineFor(context),
+        readThrough: settings.readThrough,
+      });
+      logger.info('Event read', { source: result.source });
+      // The body stays the NormalizedEvent the route always answered; the source travels in a header.
+      return jsonResponse(200, result.event, { [EVENT_SOURCE_HEADER]: result.source });
+    },
+
+    'DELETE /visitors/{visitorId}': async (event, context) => {
+      const visitorId = parseVisitorId(event.pathParameters?.visitorId);
+      const { upstream } = parseEraseQuery(queryParams(event));
+      const { erasure, upstreamError } = await eraseVisitor({ visitorId, upstream }, deps, {
+        deadline: deadlineFor(context),
+        upstreamErasure: settings.upstreamErasure,
+      });
+      const outcome = erasure.upstream.requested ? erasure.upstream.outcome : 'notRequested';
+      // An erasure is an audit event: who asked is in the API's access log under the same request id.
+      if (upstreamError === undefined) {
+        logger.info('Visitor erased', { deleted: erasure.deleted, upstream: outcome });
+      } else {
+        logger.warn('Visitor erased from the cache, but not at Fingerprint', {
+          deleted: erasure.deleted,
+          upstream: outcome,
+          errorCode: upstreamError instanceof AppError ? upstreamError.code : 'Internal',
+          error: upstreamError,
+        });
+      }
+      return jsonResponse(200, erasure);
+    },
+  };
+
+  return httpHandler(logger, async (event, context) => {
+    const route = routes[`${event.httpMethod} ${event.resource}`];
+    if (route === undefined) {
+      throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
+    }
+    return route(event, context);
+  });
+}

@@ -1,0 +1,55 @@
+import { NotFoundError } from '../../shared/domain/errors.js';
+import type { NormalizedEvent } from '../../shared/domain/event.js';
+import type { CallOptions } from '../../shared/fingerprint/types.js';
+import type { EnrichDeps } from './enrich.js';
+
+/** Where an answered event came from. */
+export const ANSWER_SOURCES = { cache: 'cache', fingerprint: 'fingerprint' } as const;
+/** `cache` or `fingerprint`: the `X-Event-Source` of `GET /events/{requestId}`. */
+export type AnswerSource = (typeof ANSWER_SOURCES)[keyof typeof ANSWER_SOURCES];
+
+export interface ReadEventOptions extends CallOptions {
+  /** Resolve a cache miss through the Server API (`READ_THROUGH_ENABLED`) rather than answer 404. */
+  readThrough: boolean;
+}
+
+/** The event, and which source answered it. */
+export interface ReadEventResult {
+  event: NormalizedEvent;
+  source: AnswerSource;
+}
+
+/**
+ * One event by requestId: from the cache when it holds it (not expired), else, with read-through, from the
+ * Server API, stored on the way so the next read is a hit. An event that is already past its TTL is answered
+ * but not stored, as `POST /enrich` does.
+ *
+ * @throws NotFoundError when neither the cache nor (with read-through) Fingerprint has the event.
+ */
+export async function readEvent(
+  requestId: string,
+  deps: EnrichDeps,
+  options: ReadEventOptions,
+): Promise<ReadEventResult> {
+  const cached = await deps.store.getEvent(requestId);
+  if (cached !== undefined) return { event: cached, source: ANSWER_SOURCES.cache };
+  if (!options.readThrough) {
+    throw new NotFoundError(
+      `No cached event has requestId "${requestId}": enrich it with POST /enrich first.`,
+    );
+  }
+  let event: NormalizedEvent;
+  try {
+    event = await deps.fingerprint.getEvent(requestId, { deadline: options.deadline });
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      throw new NotFoundError(
+        `No event has requestId "${requestId}": it is not cached and Fingerprint does not know it (or no longer keeps it).`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  await deps.store.putEvents([event]);
+  return { event, source: ANSWER_SOURCES.fingerprint };
+}

@@ -1,0 +1,76 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { NotFoundError, PayloadTooLargeError } from '../../shared/domain/errors.js';
+import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
+import { SIGNATURE_HEADER } from './signature.js';
+import { MAX_WEBHOOK_BODY_BYTES, receiveWebhook, type WebhookDeps, type WebhookOptions } from './webhook.js';
+
+/** The route Fingerprint delivers to. */
+export const WEBHOOK_ROUTE = 'POST /webhooks/fingerprint';
+
+/** The webhook handler's ports and its deployment settings. */
+export interface WebhookHttpHandlerDeps extends WebhookDeps {
+  logger: Logger;
+  settings: WebhookOptions;
+}
+
+/**
+ * Builds the handler of `POST /webhooks/fingerprint`. `http.ts` calls it once at module scope with ports
+ * built from the environment (the Lambda); the local server calls it with ports of its own.
+ *
+ * Refusals are logged with their code only: never the signature, the secret or the body.
+ */
+export function createWebhookHttpHandler(deps: WebhookHttpHandlerDeps) {
+  const { logger, settings } = deps;
+  return httpHandler(logger, async (event) => {
+    if (`${event.httpMethod} ${event.resource}` !== WEBHOOK_ROUTE) {
+      throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
+    }
+    const receipt = await receiveWebhook(
+      {
+        body: rawBody(event),
+        signature: header(event, SIGNATURE_HEADER),
+        authorization: header(event, 'Authorization'),
+      },
+      deps,
+      settings,
+    );
+    logger.info('Webhook received', { eventRequestId: receipt.requestId, stored: receipt.stored });
+    return jsonResponse(200, receipt);
+  });
+}
+
+/**
+ * The bytes API Gateway received: base64-decoded for a binary media type, else the UTF-8 text it passed on.
+ * An oversized body is refused before it is decoded.
+ */
+function rawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>): Buffer {
+  if (event.body === null) return Buffer.alloc(0);
+  // Base64 is 4 characters per 3 bytes, UTF-8 at least 1 byte per character.
+  const maxLength = event.isBase64Encoded
+    ? Math.ceil(MAX_WEBHOOK_BODY_BYTES / 3) * 4
+    : MAX_WEBHOOK_BODY_BYTES;
+  if (event.body.length > maxLength) {
+    throw new PayloadTooLargeError(
+      `The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes, more than any Fingerprint event.`,
+    );
+  }
+  return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+}
+
+/** A request header by name, whatever its case; repeated lines are one comma-separated value (RFC 9110). */
+function header(
+  event: Pick<APIGatewayProxyEvent, 'headers' | 'multiValueHeaders'>,
+  name: string,
+): string | undefined {
+  const wanted = name.toLowerCase();
+  const values: string[] = [];
+  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
+    if (key.toLowerCase() === wanted && list !== undefined) values.push(...list);
+  }
+  if (values.length > 0) return values.join(',');
+  for (const [key, value] of Object.entries(event.headers ?? {})) {
+    if (key.toLowerCase() === wanted && value !== undefined) return value;
+  }
+  return undefined;
+}

@@ -1,0 +1,28 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { loadEnv, webhookEnvSchema } from '../../shared/config/env.js';
+import { createLogger } from '../../shared/observability/logger.js';
+import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { createWebhookHttpHandler } from './http-handler.js';
+import { SecretsManagerWebhookSecrets } from './secret.js';
+
+const env = loadEnv(webhookEnvSchema);
+
+/** `POST /webhooks/fingerprint`: verifies a Fingerprint webhook delivery and stores its event. */
+export const handler = createWebhookHttpHandler({
+  logger: createLogger(env.LOG_LEVEL),
+  settings: { basicAuth: env.WEBHOOK_BASIC_AUTH_ENABLED },
+  store: new DynamoDbEventStore({
+    client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    tableName: env.TABLE_NAME,
+    ttlDays: env.EVENT_TTL_DAYS,
+  }),
+  secrets: new SecretsManagerWebhookSecrets({
+    client: new SecretsManagerClient({}),
+    secretId: env.FINGERPRINT_WEBHOOK_SECRET_ID,
+    cacheSeconds: env.SECRET_CACHE_SECONDS,
+  }),
+});

@@ -1,0 +1,186 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { StaticWebhookSecrets, WebhookSecretError } from '../functions/webhook/credentials.js';
+import {
+  ConfigError,
+  enrichHttpEnvSchema,
+  enrichQueueEnvSchema,
+  loadEnv,
+  webhookEnvSchema,
+} from '../shared/config/env.js';
+import type { ApiVersion, Region } from '../shared/fingerprint/types.js';
+import { extend, pick } from '../shared/validation/zod.js';
+
+/** The repository root: `.data/` lives here whatever directory `npm start` was run from. */
+export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+export const DEFAULT_PORT = 3000;
+export const DEFAULT_TABLE_NAME = 'fingerprint-events';
+
+/**
+ * The local server's environment: the cloud functions' own settings (same names, defaults and checks, taken
+ * from the shared schemas) plus what only a local run has. The shared schemas use Zod's mini API, whose
+ * `pick` and `extend` are functions rather than methods.
+ */
+const localEnvSchema = extend(
+  pick(enrichQueueEnvSchema, {
+    EVENT_TTL_DAYS: true,
+    LOG_LEVEL: true,
+    FINGERPRINT_REGION: true,
+    FINGERPRINT_API_VERSION: true,
+    FINGERPRINT_BASE_URL: true,
+    FINGERPRINT_MAX_RPS: true,
+    QUEUE_MAX_CONCURRENCY: true,
+  }),
+  {
+    /** 0 picks a free port; the banner and the "listening" log line say which. */
+    PORT: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_PORT),
+    TABLE_NAME: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{3,255}$/)
+      .default(DEFAULT_TABLE_NAME),
+    /** A real secret API key: with it (and no base URL) the real Server API is called. */
+    FINGERPRINT_SECRET_API_KEY: z.string().min(1).optional(),
+    /** Where data is kept between runs. @default `<repository>/.data` */
+    LOCAL_DATA_DIR: z.string().min(1).optional(),
+    /** A throwaway store: nothing is read from or written to disk. */
+    LOCAL_IN_MEMORY: z.stringbool().default(false),
+    READ_THROUGH_ENABLED: enrichHttpEnvSchema.shape.READ_THROUGH_ENABLED,
+    UPSTREAM_ERASURE_ENABLED: enrichHttpEnvSchema.shape.UPSTREAM_ERASURE_ENABLED,
+    /**
+     * The webhook secret's value itself (what the cloud keeps in the secret named by
+     * FINGERPRINT_WEBHOOK_SECRET_ID): without it, `POST /webhooks/fingerprint` refuses every delivery.
+     */
+    FINGERPRINT_WEBHOOK_SECRET: z.string().min(1).optional(),
+    WEBHOOK_BASIC_AUTH_ENABLED: webhookEnvSchema.shape.WEBHOOK_BASIC_AUTH_ENABLED,
+  },
+);
+
+/** Where the enrich functions send their Server API calls. */
+export type UpstreamConfig =
+  /** The Server API of `region`, with a real key. */
+  | { kind: 'fingerprint'; apiKey: string }
+  /** `FINGERPRINT_BASE_URL`, with the real key if one is set. */
+  | { kind: 'custom'; baseUrl: string; apiKey?: string }
+  /** The deterministic sandbox started by the local server. */
+  | { kind: 'sandbox' };
+
+export interface LocalConfig {
+  port: number;
+  /** `undefined` keeps everything in memory. */
+  dataDir: string | undefined;
+  tableName: string;
+  eventTtlDays: number;
+  logLevel: z.output<typeof localEnvSchema>['LOG_LEVEL'];
+  apiVersion: ApiVersion;
+  region: Region;
+  maxRps: number;
+  queueMaxConcurrency: number;
+  upstream: UpstreamConfig;
+  /** `READ_THROUGH_ENABLED`. */
+  readThrough: boolean;
+  /** `UPSTREAM_ERASURE_ENABLED`. */
+  upstreamErasure: boolean;
+  webhook: {
+    /** Parsed from `FINGERPRINT_WEBHOOK_SECRET`; absent when it is not set. */
+    secrets?: StaticWebhookSecrets;
+    /** `WEBHOOK_BASIC_AUTH_ENABLED`. */
+    basicAuth: boolean;
+  };
+}
+
+export const USAGE = `Usage: npm start -- [options]
+
+Serves the whole API on http://127.0.0.1:$PORT (3000 by default) with an embedded DynamoDB.
+
+Options:
+  --in-memory        keep nothing on disk (same as LOCAL_IN_MEMORY=true)
+  --data-dir <path>  where data survives restarts (LOCAL_DATA_DIR; default .data/ in the repository)
+  --sandbox          use the sandbox Server API even when FINGERPRINT_SECRET_API_KEY is set
+  -h, --help         show this help
+
+Environment: PORT, TABLE_NAME, EVENT_TTL_DAYS, LOG_LEVEL, FINGERPRINT_SECRET_API_KEY, FINGERPRINT_REGION,
+FINGERPRINT_API_VERSION, FINGERPRINT_BASE_URL, FINGERPRINT_MAX_RPS, QUEUE_MAX_CONCURRENCY, READ_THROUGH_ENABLED,
+UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET, WEBHOOK_BASIC_AUTH_ENABLED (see "Run it locally" in README.md).`;
+
+/** What the command line asked for: a run, or the usage text. */
+export type LocalCommand = { kind: 'help' } | { kind: 'run'; config: LocalConfig };
+
+/**
+ * Reads the command line and the environment.
+ * @throws ConfigError naming the wrong option or variable.
+ */
+export function loadLocalConfig(argv: readonly string[], env: NodeJS.ProcessEnv): LocalCommand {
+  let values: { 'in-memory'?: boolean; 'data-dir'?: string; sandbox?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      options: {
+        'in-memory': { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        sandbox: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new ConfigError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help === true) return { kind: 'help' };
+
+  const settings = loadEnv(localEnvSchema, env);
+  const inMemory = values['in-memory'] === true || settings.LOCAL_IN_MEMORY;
+  const requestedDir = values['data-dir'] ?? settings.LOCAL_DATA_DIR;
+  if (inMemory && values['data-dir'] !== undefined) {
+    throw new ConfigError('--in-memory and --data-dir contradict each other: pass one of them.');
+  }
+  return {
+    kind: 'run',
+    config: {
+      port: settings.PORT,
+      dataDir: inMemory ? undefined : path.resolve(requestedDir ?? path.join(REPOSITORY_ROOT, '.data')),
+      tableName: settings.TABLE_NAME,
+      eventTtlDays: settings.EVENT_TTL_DAYS,
+      logLevel: settings.LOG_LEVEL,
+      apiVersion: settings.FINGERPRINT_API_VERSION,
+      region: settings.FINGERPRINT_REGION,
+      maxRps: settings.FINGERPRINT_MAX_RPS,
+      queueMaxConcurrency: settings.QUEUE_MAX_CONCURRENCY,
+      upstream: upstreamFrom(settings, values.sandbox === true),
+      readThrough: settings.READ_THROUGH_ENABLED,
+      upstreamErasure: settings.UPSTREAM_ERASURE_ENABLED,
+      webhook: {
+        ...(settings.FINGERPRINT_WEBHOOK_SECRET !== undefined && {
+          secrets: webhookSecretsFrom(settings.FINGERPRINT_WEBHOOK_SECRET),
+        }),
+        basicAuth: settings.WEBHOOK_BASIC_AUTH_ENABLED,
+      },
+    },
+  };
+}
+
+/** A webhook secret that cannot be used stops the start, naming the variable (never its value). */
+function webhookSecretsFrom(raw: string): StaticWebhookSecrets {
+  try {
+    return new StaticWebhookSecrets(raw);
+  } catch (error) {
+    if (error instanceof WebhookSecretError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+function upstreamFrom(
+  settings: { FINGERPRINT_SECRET_API_KEY?: string | undefined; FINGERPRINT_BASE_URL?: string | undefined },
+  forceSandbox: boolean,
+): UpstreamConfig {
+  const apiKey = settings.FINGERPRINT_SECRET_API_KEY?.trim();
+  if (forceSandbox) return { kind: 'sandbox' };
+  if (settings.FINGERPRINT_BASE_URL !== undefined) {
+    return { kind: 'custom', baseUrl: settings.FINGERPRINT_BASE_URL, ...(apiKey && { apiKey }) };
+  }
+  if (apiKey) return { kind: 'fingerprint', apiKey };
+  return { kind: 'sandbox' };
+}

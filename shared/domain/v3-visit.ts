@@ -1,0 +1,117 @@
+/**
+ * Rendering of a {@link NormalizedEvent} as the v3 visit of `GET /visitors/{visitorId}`. Apart from
+ * `normalize.ts` because the query function only renders: it neither bundles nor builds at cold start the
+ * schemas that parse upstream payloads.
+ */
+import type {
+  BrowserInfo,
+  Confidence,
+  Location,
+  NamedCode,
+  NormalizedEvent,
+  SeenAt,
+  Subdivision,
+} from './event.js';
+
+/** v3 `BrowserDetails`. */
+export interface V3BrowserDetails {
+  browserName: string;
+  browserMajorVersion: string;
+  browserFullVersion: string;
+  os: string;
+  osVersion: string;
+  device: string;
+  userAgent: string;
+}
+
+/** v3 `DeprecatedGeolocation`, the `ipLocation` of a visit. */
+export interface V3IpLocation {
+  accuracyRadius?: number;
+  latitude?: number;
+  longitude?: number;
+  postalCode?: string;
+  timezone?: string;
+  city?: { name: string };
+  country?: NamedCode;
+  continent?: NamedCode;
+  subdivisions?: Subdivision[];
+}
+
+/**
+ * A visit of v3 `GET /visitors/{visitor_id}`, as the v3 `Visit` schema documents it, minus `components` (raw
+ * device attributes, which the product deliberately does not store).
+ */
+export interface V3Visit {
+  requestId: string;
+  browserDetails: V3BrowserDetails;
+  incognito: boolean;
+  ip: string;
+  ipLocation?: V3IpLocation;
+  linkedId?: string;
+  timestamp: number;
+  time: string;
+  url: string;
+  tag: Record<string, unknown>;
+  confidence?: Confidence;
+  visitorFound: boolean;
+  firstSeenAt: SeenAt;
+  lastSeenAt: SeenAt;
+}
+
+/**
+ * Renders a normalized event as a v3 visit. A v3 visit normalized and rendered back is unchanged except for
+ * `components`. Fields the v3 schema requires but the event lacks (typically from v4 or mobile events) get
+ * the schema-valid empty value: `incognito: false`, `ip: ""`, `url: ""`, `tag: {}`, `visitorFound: false`,
+ * `firstSeenAt`/`lastSeenAt: {global: null, subscription: null}` and `""` for each missing browser detail.
+ */
+export function toV3Visit(event: NormalizedEvent): V3Visit {
+  return compact({
+    requestId: event.requestId,
+    browserDetails: toV3BrowserDetails(event.browser),
+    incognito: event.incognito ?? false,
+    ip: event.ip ?? '',
+    ipLocation: event.location === undefined ? undefined : toV3IpLocation(event.location),
+    linkedId: event.linkedId,
+    timestamp: event.timestamp,
+    time: event.time,
+    url: event.url ?? '',
+    tag: { ...event.tag },
+    confidence: event.confidence === undefined ? undefined : compact({ ...event.confidence }),
+    visitorFound: event.visitorFound ?? false,
+    firstSeenAt: { ...(event.firstSeenAt ?? UNKNOWN_SEEN_AT) },
+    lastSeenAt: { ...(event.lastSeenAt ?? UNKNOWN_SEEN_AT) },
+  });
+}
+
+const UNKNOWN_SEEN_AT: SeenAt = { global: null, subscription: null };
+
+function toV3BrowserDetails(browser: BrowserInfo): V3BrowserDetails {
+  return {
+    browserName: browser.name,
+    browserMajorVersion: browser.majorVersion,
+    browserFullVersion: browser.fullVersion,
+    os: browser.os,
+    osVersion: browser.osVersion,
+    device: browser.device,
+    userAgent: browser.userAgent,
+  };
+}
+
+function toV3IpLocation(location: Location): V3IpLocation {
+  return compact({
+    accuracyRadius: location.accuracyRadius,
+    latitude: location.latitude,
+    longitude: location.longitude,
+    postalCode: location.postalCode,
+    timezone: location.timezone,
+    city: location.city === undefined ? undefined : { name: location.city },
+    country: location.country === undefined ? undefined : { ...location.country },
+    continent: location.continent === undefined ? undefined : { ...location.continent },
+    subdivisions: location.subdivisions?.map((subdivision) => ({ ...subdivision })),
+  });
+}
+
+/** Drops keys whose value is `undefined`: absent is what they mean, and DynamoDB refuses undefined. */
+function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}

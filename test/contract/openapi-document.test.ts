@@ -1,0 +1,160 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ERROR_CODES as CLIENT_ERROR_CODES } from '../../client/types.js';
+import { parseEnrichBody } from '../../functions/enrich/input.js';
+import { API_ROUTES } from '../../local/api-gateway.js';
+import { ERROR_CODES } from '../../shared/domain/errors.js';
+import { buildEvent } from '../support/events.js';
+import { loadOpenApi, OpenApiValidator } from './openapi.js';
+
+type Json = Record<string, unknown>;
+
+const document = loadOpenApi();
+const validator = new OpenApiValidator(document);
+const operations = Object.entries(document.paths as Json).flatMap(([path, item]) =>
+  Object.entries(item as Json).map(([method, operation]) => ({ path, method, operation: operation as Json })),
+);
+
+/** Every `$ref` in the document, with where it was found. */
+function references(value: unknown, at = '#'): { ref: string; at: string }[] {
+  if (Array.isArray(value)) return value.flatMap((item, index) => references(item, `${at}/${index}`));
+  if (typeof value !== 'object' || value === null) return [];
+  return Object.entries(value).flatMap(([key, item]) =>
+    key === '$ref' && typeof item === 'string' ? [{ ref: item, at }] : references(item, `${at}/${key}`),
+  );
+}
+
+function resolvePointer(pointer: string): unknown {
+  return pointer
+    .replace(/^#\//, '')
+    .split('/')
+    .map((key) => key.replaceAll('~1', '/').replaceAll('~0', '~'))
+    .reduce<unknown>((node, key) => (node as Json | undefined)?.[key], document);
+}
+
+describe('openapi/openapi.json', () => {
+  it('is an OpenAPI 3.1 document whose schemas all compile as JSON Schema 2020-12 (strict)', () => {
+    expect(document.openapi).toMatch(/^3\.1\.\d+$/);
+    expect(() => validator.compileAll()).not.toThrow();
+  });
+
+  it('resolves every reference', () => {
+    const dangling = references(document).filter(({ ref }) => resolvePointer(ref) === undefined);
+    expect(dangling).toEqual([]);
+  });
+
+  it('documents exactly the routes the API serves, each with a unique operationId and SigV4 auth', () => {
+    expect(operations.map(({ method, path }) => `${method.toUpperCase()} ${path}`).sort()).toEqual(
+      API_ROUTES.map((route) => `${route.method} ${route.resource}`).sort(),
+    );
+    const ids = operations.map(({ operation }) => operation.operationId);
+    expect(new Set(ids).size).toBe(operations.length);
+    expect(document.security).toEqual([{ sigv4: [] }]);
+    expect((document.components as Json).securitySchemes).toMatchObject({
+      sigv4: {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Authorization',
+        'x-amazon-apigateway-authtype': 'awsSigv4',
+      },
+    });
+  });
+
+  it('exempts only the webhook from SigV4, requiring its signature (and optional basic auth) instead', () => {
+    const overridden = operations.filter(({ operation }) => operation.security !== undefined);
+    expect(overridden.map(({ method, path }) => `${method.toUpperCase()} ${path}`)).toEqual([
+      'POST /webhooks/fingerprint',
+    ]);
+    expect(overridden[0]?.operation.security).toEqual([
+      { webhookSignature: [] },
+      { webhookSignature: [], webhookBasicAuth: [] },
+    ]);
+    expect((document.components as Json).securitySchemes).toMatchObject({
+      webhookSignature: { type: 'apiKey', in: 'header', name: 'FPJS-Event-Signature' },
+      webhookBasicAuth: { type: 'http', scheme: 'basic' },
+    });
+  });
+
+  it('describes the erasure answer, each upstream outcome, and the webhook receipt', () => {
+    const visitorId = 'Ibk1527CUFmcnjLwIs4A9';
+    for (const upstream of [
+      { requested: false },
+      { requested: true, outcome: 'scheduled' },
+      { requested: true, outcome: 'notFound' },
+      { requested: true, outcome: 'failed', error: { code: 'UpstreamRateLimited', message: 'Retry later.' } },
+    ]) {
+      expect(validator.matches('VisitorErasure', { visitorId, deleted: 2, upstream })).toEqual([]);
+    }
+    for (const upstream of [
+      { requested: false, outcome: 'scheduled' },
+      { requested: true },
+      { requested: true, outcome: 'failed' },
+      { requested: true, outcome: 'scheduled', error: { code: 'Internal', message: 'x' } },
+    ]) {
+      expect(validator.matches('VisitorErasure', { visitorId, deleted: 2, upstream })).not.toEqual([]);
+    }
+    expect(validator.matches('WebhookReceipt', { requestId: '1708102555327.NLOjmg', stored: true })).toEqual(
+      [],
+    );
+    const fixture = (path: string) =>
+      JSON.parse(readFileSync(new URL(`../fixtures/fingerprint/${path}`, import.meta.url), 'utf8'));
+    for (const payload of [fixture('v4/webhook/webhook_event.json'), fixture('v3/webhook.json')]) {
+      expect(validator.matches('FingerprintWebhook', payload)).toEqual([]);
+    }
+  });
+
+  it('documents every error code the handlers and the caller client know', () => {
+    const documented = resolvePointer('#/components/schemas/Error/properties/error/properties/code/enum');
+    expect(documented).toEqual(expect.arrayContaining(Object.values(ERROR_CODES)));
+    expect(documented).toEqual([...CLIENT_ERROR_CODES]);
+  });
+
+  it('gives request examples that the handler accepts and the schema matches', () => {
+    const examples = Object.values(
+      resolvePointer('#/paths/~1enrich/post/requestBody/content/application~1json/examples') as Json,
+    ).map((example) => (example as Json).value);
+    expect(examples.length).toBeGreaterThan(0);
+    for (const example of examples) {
+      expect(() => parseEnrichBody(JSON.stringify(example))).not.toThrow();
+      expect(validator.matches('EnrichRequest', example)).toEqual([]);
+    }
+  });
+
+  it('refuses request bodies the handler refuses', () => {
+    for (const body of [
+      {},
+      { requestId: '1708102555327.NLOjmg', visitorId: 'Ibk1527CUFmcnjLwIs4A9' },
+      { requestId: '1708102555327.NLOjmg', maxEvents: 5 },
+      { linkedId: 'order-1', refresh: true },
+      { visitorId: 'abc-def' },
+      { linkedId: 'x'.repeat(257) },
+      { linkedId: 'order-1', maxEvents: 501 },
+      { requestId: '1708102555327.NLOjmg', extra: true },
+    ]) {
+      expect(() => parseEnrichBody(JSON.stringify(body))).toThrow();
+      expect(validator.matches('EnrichRequest', body)).not.toEqual([]);
+    }
+  });
+
+  it('catches an answer that strays from it, so the conformance tests have teeth', () => {
+    const event = buildEvent();
+    const ok = { 'content-type': 'application/json' };
+    const answer = (status: number, body: unknown) => ({
+      method: 'GET',
+      path: `/events/${event.requestId}`,
+      status,
+      headers: ok,
+      body,
+    });
+    expect(validator.check(answer(200, event))).toEqual([]);
+    expect(validator.check(answer(200, { ...event, debug: true }))).not.toEqual([]);
+    expect(validator.check(answer(200, { ...event, schemaVersion: 2 }))).not.toEqual([]);
+    expect(validator.check(answer(418, event))).not.toEqual([]);
+    expect(
+      validator.check(answer(404, { error: { code: 'UpstreamTimeout', message: 'wrong code for a 404' } })),
+    ).not.toEqual([]);
+    expect(validator.check({ ...answer(200, event), headers: { 'content-type': 'text/html' } })).not.toEqual(
+      [],
+    );
+  });
+});

@@ -1,0 +1,318 @@
+import { readFileSync } from 'node:fs';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { StaticWebhookSecrets } from '../../functions/webhook/credentials.js';
+import { createWebhookHttpHandler } from '../../functions/webhook/http-handler.js';
+import { signatureHeaderFor } from '../../functions/webhook/signature.js';
+import { MAX_WEBHOOK_BODY_BYTES } from '../../functions/webhook/webhook.js';
+import { createLogger } from '../../shared/observability/logger.js';
+import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { expectError, jsonBody } from '../support/http-assertions.js';
+import { buildApiEvent, buildContext } from '../support/lambda.js';
+import { captureOutput, type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
+
+/** Shaped like a key, so the leak guard fails the run if it is ever printed or answered. */
+const NEXT_SECRET = 'fpsk_WebhookNextCanary_8pR3';
+const STRANGER_SECRET = 'not-our-secret';
+
+const fixture = (path: string): Record<string, unknown> =>
+  JSON.parse(readFileSync(new URL(`../fixtures/fingerprint/${path}`, import.meta.url), 'utf8'));
+
+let sequence = 0;
+
+/** Fingerprint's v4 webhook example as a fresh event: its own ids, and a timestamp inside the TTL. */
+function v4Payload(visitorId = 'Hook1527CUFmcnjLwIs4A9') {
+  sequence += 1;
+  const timestamp = Date.now() - sequence * 1000;
+  const payload = fixture('v4/webhook/webhook_event.json');
+  const requestId = `${timestamp}.Whk${String(sequence).padStart(3, '0')}`;
+  payload.event_id = requestId;
+  payload.timestamp = timestamp;
+  (payload.identification as Record<string, unknown>).visitor_id = visitorId;
+  return { payload, requestId, visitorId };
+}
+
+/** Fingerprint's legacy v3 (flat) webhook example, refreshed the same way. */
+function v3Payload() {
+  sequence += 1;
+  const timestamp = Date.now() - sequence * 1000;
+  const payload = fixture('v3/webhook.json');
+  const requestId = `${timestamp}.Whk${String(sequence).padStart(3, '0')}`;
+  payload.requestId = requestId;
+  payload.timestamp = timestamp;
+  payload.time = new Date(timestamp).toISOString();
+  return { payload, requestId, visitorId: String(payload.visitorId) };
+}
+
+describe('POST /webhooks/fingerprint', () => {
+  let service: Service;
+
+  const deliver = (
+    body: string,
+    headers: Record<string, string> = {
+      'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]),
+    },
+    isBase64Encoded = false,
+  ) =>
+    service.handlers.webhook(
+      buildApiEvent({
+        method: 'POST',
+        resource: '/webhooks/fingerprint',
+        body: isBase64Encoded ? Buffer.from(body).toString('base64') : body,
+        headers,
+        isBase64Encoded,
+      }),
+      buildContext(6_000, 'webhook'),
+    );
+  const signedBy = (body: string, secrets: string[]) => ({
+    'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), secrets),
+  });
+  const stored = async (requestId: string) =>
+    (
+      await service.dynamo.documentClient.send(
+        new GetCommand({ TableName: service.tableName, Key: { requestId } }),
+      )
+    ).Item;
+  const itemsOf = async (visitorId: string) =>
+    (
+      await service.dynamo.documentClient.send(
+        new QueryCommand({
+          TableName: service.tableName,
+          IndexName: 'byVisitor',
+          KeyConditionExpression: 'visitorId = :v',
+          ExpressionAttributeValues: { ':v': visitorId },
+        }),
+      )
+    ).Items ?? [];
+
+  beforeAll(async () => {
+    // No secret cache, so a test can rotate the secret between two deliveries.
+    service = await startService({ env: { SECRET_CACHE_SECONDS: '0' } });
+  });
+  afterEach(() => {
+    service.setWebhookSecret(WEBHOOK_SECRET);
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  it('stores a signed v4 event, answering well within Fingerprint’s 3 seconds', async () => {
+    const { payload, requestId, visitorId } = v4Payload();
+    const started = performance.now();
+
+    const response = await deliver(JSON.stringify(payload));
+
+    expect(performance.now() - started).toBeLessThan(1_500);
+    expect(response.statusCode).toBe(200);
+    expect(jsonBody(response)).toEqual({ requestId, stored: true });
+    expect(await stored(requestId)).toMatchObject({
+      requestId,
+      visitorId,
+      source: 'webhook',
+      ip: '61.127.217.15',
+    });
+    // Readable like any other cached event, without a call to Fingerprint.
+    const read = await service.handlers.enrich(
+      buildApiEvent({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } }),
+      buildContext(),
+    );
+    expect(read.headers?.['X-Event-Source']).toBe('cache');
+    expect(service.upstream.requests).toEqual([]);
+  });
+
+  it('stores a signed legacy v3 (flat) webhook event', async () => {
+    const { payload, requestId, visitorId } = v3Payload();
+
+    expect(jsonBody(await deliver(JSON.stringify(payload)))).toEqual({ requestId, stored: true });
+    expect(await stored(requestId)).toMatchObject({ requestId, visitorId, source: 'webhook' });
+  });
+
+  it('stores a replayed delivery (Fingerprint retries once, with the same event) only once', async () => {
+    const { payload, requestId, visitorId } = v4Payload('Rply1527CUFmcnjLwIs4A9');
+    const body = JSON.stringify(payload);
+
+    const first = await deliver(body);
+    const replay = await deliver(body);
+
+    expect([first.statusCode, replay.statusCode]).toEqual([200, 200]);
+    expect(jsonBody(replay)).toEqual({ requestId, stored: true });
+    expect((await itemsOf(visitorId)).map((item) => item.requestId)).toEqual([requestId]);
+  });
+
+  it('accepts a body API Gateway passed as base64, signed over its raw bytes', async () => {
+    const { payload, requestId } = v4Payload();
+    const body = JSON.stringify(payload);
+
+    expect(jsonBody(await deliver(body, signedBy(body, [WEBHOOK_SECRET]), true))).toEqual({
+      requestId,
+      stored: true,
+    });
+  });
+
+  it('accepts a header with several v1 entries when one matches, and either secret during our rotation', async () => {
+    const first = v4Payload();
+    const several = JSON.stringify(first.payload);
+    expect((await deliver(several, signedBy(several, [STRANGER_SECRET, WEBHOOK_SECRET]))).statusCode).toBe(
+      200,
+    );
+
+    service.setWebhookSecret(JSON.stringify({ secrets: [NEXT_SECRET, WEBHOOK_SECRET] }));
+    for (const secret of [NEXT_SECRET, WEBHOOK_SECRET]) {
+      const { payload, requestId } = v4Payload();
+      const body = JSON.stringify(payload);
+      expect(jsonBody(await deliver(body, signedBy(body, [secret])))).toEqual({ requestId, stored: true });
+    }
+    // Once the rotation is over, the old secret is refused.
+    service.setWebhookSecret(NEXT_SECRET);
+    const { payload, requestId } = v4Payload();
+    const body = JSON.stringify(payload);
+    expectError(await deliver(body, signedBy(body, [WEBHOOK_SECRET])), 401, 'Unauthorized');
+    expect(await stored(requestId)).toBeUndefined();
+  });
+
+  it.each([
+    ['unsigned', () => ({}), 401, 'Unauthorized', undefined],
+    [
+      'signed with another secret',
+      (body: string) => signedBy(body, [STRANGER_SECRET]),
+      401,
+      'Unauthorized',
+      undefined,
+    ],
+    [
+      'with a malformed signature',
+      () => ({ 'FPJS-Event-Signature': 'sha256=deadbeef' }),
+      400,
+      'ValidationFailed',
+      'FPJS-Event-Signature',
+    ],
+  ] as const)('refuses a delivery %s and stores nothing', async (_, headers, status, code, field) => {
+    const { payload, requestId } = v4Payload();
+    const body = JSON.stringify(payload);
+
+    expectError(await deliver(body, headers(body)), status, code, field);
+    expect(await stored(requestId)).toBeUndefined();
+  });
+
+  it('refuses a body changed by one byte after signing, and stores nothing', async () => {
+    const { payload, requestId } = v4Payload();
+    const body = JSON.stringify(payload);
+    const headers = signedBy(body, [WEBHOOK_SECRET]);
+    const tampered = body.replace('61.127.217.15', '61.127.217.16');
+    expect(tampered).not.toBe(body);
+
+    expectError(await deliver(tampered, headers), 401, 'Unauthorized');
+    expect(await stored(requestId)).toBeUndefined();
+  });
+
+  it('refuses a body over the limit with 413, and a signed body that is not an event with 400', async () => {
+    const big = JSON.stringify({ padding: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) });
+    expectError(await deliver(big), 413, 'PayloadTooLarge');
+    expectError(await deliver(big, signedBy(big, [WEBHOOK_SECRET]), true), 413, 'PayloadTooLarge');
+    expectError(await deliver('{"event_id": 1'), 400, 'ValidationFailed', 'body');
+    expectError(await deliver(JSON.stringify({ hello: 'world' })), 400, 'ValidationFailed', 'requestId');
+  });
+
+  it('acknowledges an event already past its TTL without storing it, so Fingerprint does not retry it', async () => {
+    const { payload, requestId } = v4Payload();
+    payload.timestamp = Date.now() - 365 * 86_400_000;
+
+    expect(jsonBody(await deliver(JSON.stringify(payload)))).toEqual({ requestId, stored: false });
+    expect(await stored(requestId)).toBeUndefined();
+  });
+
+  it('never logs the signature, the secret or the body, whether it refuses or stores', async () => {
+    const { payload } = v4Payload();
+    const body = JSON.stringify(payload);
+    const signature = signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]);
+    const output = captureOutput();
+    try {
+      await deliver(body, { 'FPJS-Event-Signature': signature });
+      await deliver(body, signedBy(body, [STRANGER_SECRET]));
+      await deliver(`${body} `, { 'FPJS-Event-Signature': signature });
+    } finally {
+      output.stop();
+    }
+    const logs = output.text();
+    expect(logs).toContain('"message":"Webhook received"');
+    expect(logs).toContain('"errorCode":"Unauthorized"');
+    for (const secret of [
+      signature.slice(3),
+      signedBy(body, [STRANGER_SECRET])['FPJS-Event-Signature'].slice(3),
+      WEBHOOK_SECRET,
+    ]) {
+      expect(logs).not.toContain(secret);
+    }
+    expect(logs).not.toContain('61.127.217.15');
+    expect(logs).not.toContain('hope{this{works');
+  });
+
+  it('answers a 500 (logged, naming the setting) while the webhook secret is empty, storing nothing', async () => {
+    service.setWebhookSecret('');
+    const { payload, requestId } = v4Payload();
+    const output = captureOutput();
+    let response: Awaited<ReturnType<typeof deliver>>;
+    try {
+      response = await deliver(JSON.stringify(payload));
+    } finally {
+      output.stop();
+    }
+
+    expectError(response, 500, 'Internal');
+    expect(output.text()).toContain('FINGERPRINT_WEBHOOK_SECRET_ID');
+    expect(await stored(requestId)).toBeUndefined();
+  });
+
+  describe('with basic auth enabled', () => {
+    const credentials = { username: 'fingerprint', password: 'correct horse' };
+    const basic = (text: string) => `Basic ${Buffer.from(text).toString('base64')}`;
+    let handler: ReturnType<typeof createWebhookHttpHandler>;
+
+    beforeAll(() => {
+      handler = createWebhookHttpHandler({
+        logger: createLogger('ERROR'),
+        settings: { basicAuth: true },
+        store: new DynamoDbEventStore({
+          client: service.dynamo.documentClient,
+          tableName: service.tableName,
+          ttlDays: 90,
+        }),
+        secrets: new StaticWebhookSecrets(
+          JSON.stringify({ secrets: [WEBHOOK_SECRET], basicAuth: credentials }),
+        ),
+      });
+    });
+    const send = (body: string, authorization?: string) =>
+      handler(
+        buildApiEvent({
+          method: 'POST',
+          resource: '/webhooks/fingerprint',
+          body,
+          headers: {
+            // Header names arrive as the sender spelled them.
+            'fpjs-event-signature': signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]),
+            ...(authorization !== undefined && { authorization }),
+          },
+        }),
+        buildContext(6_000, 'webhook'),
+      );
+
+    it('stores a signed delivery that carries the credentials', async () => {
+      const { payload, requestId } = v4Payload();
+      expect(jsonBody(await send(JSON.stringify(payload), basic('fingerprint:correct horse')))).toEqual({
+        requestId,
+        stored: true,
+      });
+    });
+
+    it('refuses a signed delivery without them, with a Basic challenge, storing nothing', async () => {
+      for (const authorization of [undefined, basic('fingerprint:wrong')]) {
+        const { payload, requestId } = v4Payload();
+        const response = await send(JSON.stringify(payload), authorization);
+        expectError(response, 401, 'Unauthorized');
+        expect(response.headers?.['WWW-Authenticate']).toMatch(/^Basic realm=/);
+        expect(await stored(requestId)).toBeUndefined();
+      }
+    });
+  });
+});

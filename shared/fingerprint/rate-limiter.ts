@@ -59,19 +59,9 @@ export class SpacingRateLimiter {
   }
 
   /**
-   * Waits for the next free start slot and claims it. Resolves `false`, claiming nothing, when that slot is at
-   * or after `deadline`. The slot is reserved synchronously, so concurrent callers get distinct slots. The
-   * attempt counts as over at once; {@link take} holds it until it is.
-   */
-  async acquire(deadline: number): Promise<boolean> {
-    const slot = await this.take(deadline);
-    slot?.release();
-    return slot !== undefined;
-  }
-
-  /**
-   * Like {@link acquire}, but the attempt holds its place until the returned slot is released, which the
-   * caller does when the attempt is over. `undefined` when no slot is free before `deadline`.
+   * Waits for the next free start slot and claims it; the slot is reserved synchronously, so concurrent callers
+   * get distinct slots. The attempt holds its place until the returned slot is released, which the caller does
+   * when the attempt is over. `undefined`, claiming nothing, when no slot is free before `deadline`.
    */
   async take(deadline: number): Promise<RateSlot | undefined> {
     const now = this.#now();

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { SpacingRateLimiter } from '../../shared/fingerprint/rate-limiter.js';
 import { busiestWindow } from '../support/figures.js';
+import { startAndFinish } from '../support/limiter.js';
 
 const SEED = 6_001;
 const RUNS = 150;
@@ -110,7 +111,7 @@ describe('the fleet-wide rate limit in virtual time', () => {
     const starts: number[] = [];
     const run = Promise.all(
       Array.from({ length: 9 }, async () => {
-        if (await limiter.acquire(Number.POSITIVE_INFINITY)) starts.push(time.now);
+        if (await startAndFinish(limiter, Number.POSITIVE_INFINITY)) starts.push(time.now);
       }),
     );
     await time.runToEnd();
@@ -127,11 +128,11 @@ describe('the fleet-wide rate limit in virtual time', () => {
     const time = new VirtualTime(() => delays[turn++] ?? 0);
     const limiter = new SpacingRateLimiter({ maxRps: 2, now: time.clock, sleep: time.sleep });
     const starts: number[] = [];
-    await limiter.acquire(Number.POSITIVE_INFINITY);
+    await startAndFinish(limiter, Number.POSITIVE_INFINITY);
     starts.push(time.now);
     const run = Promise.all(
       Array.from({ length: 4 }, async () => {
-        if (await limiter.acquire(Number.POSITIVE_INFINITY)) starts.push(time.now);
+        if (await startAndFinish(limiter, Number.POSITIVE_INFINITY)) starts.push(time.now);
       }),
     );
     await time.runToEnd();

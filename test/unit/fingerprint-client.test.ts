@@ -15,6 +15,7 @@ import { SpacingRateLimiter } from '../../shared/fingerprint/rate-limiter.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import type { ApiKeyProvider, ApiVersion } from '../../shared/fingerprint/types.js';
 import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
+import { startAndFinish } from '../support/limiter.js';
 
 /** Looks like a real secret key, so a leak is easy to spot. */
 const API_KEY = 'fpsk_ClientTestCanary_5hQ8zR2mW7';
@@ -822,7 +823,7 @@ describe('SpacingRateLimiter', () => {
       },
     });
 
-    const granted = await Promise.all([1, 2, 3, 4, 5].map(() => limiter.acquire(700)));
+    const granted = await Promise.all([1, 2, 3, 4, 5].map(() => startAndFinish(limiter, 700)));
 
     expect(granted).toEqual([true, true, true, true, false]);
     expect(waits).toEqual([200, 400, 600]);

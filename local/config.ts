@@ -2,14 +2,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { enrichHttpEnvSchema } from '../functions/enrich/http-env.js';
+import { enrichQueueEnvSchema } from '../functions/enrich/queue-env.js';
 import { StaticWebhookSecrets, WebhookSecretError } from '../functions/webhook/credentials.js';
-import {
-  ConfigError,
-  enrichHttpEnvSchema,
-  enrichQueueEnvSchema,
-  loadEnv,
-  webhookEnvSchema,
-} from '../shared/config/env.js';
+import { webhookEnvSchema } from '../functions/webhook/env.js';
+import { ConfigError, loadEnv } from '../shared/config/env.js';
 import type { ApiVersion, Region } from '../shared/fingerprint/types.js';
 import { extend, pick } from '../shared/validation/zod.js';
 

@@ -1,6 +1,7 @@
-import { enrichHttpEnvSchema, loadEnv } from '../../shared/config/env.js';
+import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { createEnrichDeps } from './deps.js';
+import { enrichHttpEnvSchema } from './http-env.js';
 import { createEnrichHttpHandler } from './http-handler.js';
 
 const env = loadEnv(enrichHttpEnvSchema);

@@ -1,8 +1,9 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { enrichQueueEnvSchema, loadEnv } from '../../shared/config/env.js';
+import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { SqsDeadLetterQueue } from './dead-letter.js';
 import { createEnrichDeps } from './deps.js';
+import { enrichQueueEnvSchema } from './queue-env.js';
 import { createEnrichQueueHandler } from './queue-handler.js';
 
 const env = loadEnv(enrichQueueEnvSchema);

@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadEnv, queryEnvSchema } from '../../shared/config/env.js';
+import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { queryEnvSchema } from './env.js';
 import { createQueryHttpHandler } from './http-handler.js';
 
 const env = loadEnv(queryEnvSchema);

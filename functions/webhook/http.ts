@@ -1,9 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadEnv, webhookEnvSchema } from '../../shared/config/env.js';
+import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { webhookEnvSchema } from './env.js';
 import { createWebhookHttpHandler } from './http-handler.js';
 import { SecretsManagerWebhookSecrets } from './secret.js';
 

@@ -33,7 +33,7 @@ export interface ServiceFunctionProps<S extends z.core.$ZodType> {
   /** Memory in MB; CPU grows with it, so it is chosen per function rather than defaulted. */
   readonly memorySize: number;
   readonly timeout: Duration;
-  /** Environment typed from the function's env schema (`shared/config/env.ts`). */
+  /** Environment typed from the function's env schema (`functions/<name>/env.ts`, loaded by `shared/config/env.ts`). */
   readonly environment: FunctionEnvironment<S>;
   readonly logRetention: RetentionDays;
   /**

@@ -1,13 +1,11 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
+import type { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
+import type { queryEnvSchema } from '../../functions/query/env.js';
+import type { webhookEnvSchema } from '../../functions/webhook/env.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import type {
-  enrichHttpEnvSchema,
-  enrichQueueEnvSchema,
-  queryEnvSchema,
-  webhookEnvSchema,
-} from '../../shared/config/env.js';
 import { FUNCTION_ENTRIES } from '../bundling.js';
 import { isDevStage, type ServiceConfig } from '../config.js';
 import { EnrichQueue } from '../constructs/enrich-queue.js';

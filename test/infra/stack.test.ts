@@ -1,14 +1,12 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
+import { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
+import { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
+import { queryEnvSchema } from '../../functions/query/env.js';
+import { webhookEnvSchema } from '../../functions/webhook/env.js';
 import type { FunctionEnvironment } from '../../infra/constructs/service-function.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import {
-  enrichHttpEnvSchema,
-  enrichQueueEnvSchema,
-  queryEnvSchema,
-  webhookEnvSchema,
-} from '../../shared/config/env.js';
 import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
 import {
   FULL_CONTEXT,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, enrichQueueEnvSchema, loadEnv, queryEnvSchema } from '../../shared/config/env.js';
+import { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
+import { queryEnvSchema } from '../../functions/query/env.js';
+import { ConfigError, loadEnv } from '../../shared/config/env.js';
 
 const queueEnv = () => ({
   TABLE_NAME: 'events',

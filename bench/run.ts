@@ -46,14 +46,7 @@ import {
   type SustainedResult,
   type WarmRouteResult,
 } from './support/workers.js';
-import {
-  BUNDLE_BUDGET_RATIO,
-  BUNDLE_TARGET_RATIO,
-  FLOOR_OF,
-  type FloorKey,
-  MAX_ITEM_BYTES,
-  TIMING_TARGETS,
-} from './targets.js';
+import { BUNDLE_TARGET_RATIO, FLOOR_OF, type FloorKey, MAX_ITEM_BYTES, TIMING_TARGETS } from './targets.js';
 
 const RESULTS_DIR = path.join(REPOSITORY_ROOT, 'bench', 'results');
 const FIXTURES = path.join(REPOSITORY_ROOT, 'test', 'fixtures', 'fingerprint');
@@ -535,7 +528,6 @@ function bundleFigures(bundles: Bundles) {
             ratio: ratio(bundle.bytes, floor.bytes),
             gzipRatio: ratio(bundle.gzipBytes, floor.gzipBytes),
             target: BUNDLE_TARGET_RATIO,
-            budget: BUNDLE_BUDGET_RATIO[key],
             heaviest: bytesByOrigin(bundle).slice(0, 12),
           },
         ];
@@ -550,7 +542,6 @@ function bundleFigures(bundles: Bundles) {
         ratio: number;
         gzipRatio: number;
         target: number;
-        budget: number;
         heaviest: { origin: string; bytes: number }[];
       }
     >,

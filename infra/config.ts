@@ -1,7 +1,7 @@
-import { LogLevel } from '@aws-lambda-powertools/logger';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { API_VERSIONS, REGIONS } from '../shared/fingerprint/types.js';
+import { LOG_LEVELS } from '../shared/observability/logger.js';
 
 /**
  * The deployment's settings, typed in one place. Each is a `cdk.json` context key with a default, and can be
@@ -77,8 +77,8 @@ const configSchema = z.object({
   logLevel: z
     .string()
     .transform((value) => value.toUpperCase())
-    .pipe(z.enum(Object.values(LogLevel)))
-    .default(LogLevel.INFO),
+    .pipe(z.enum(LOG_LEVELS))
+    .default('INFO'),
   secretCacheSeconds: z.coerce.number().int().min(0).max(86_400).default(300),
   /**
    * Who may call the API and send to the enrich queue: 12-digit account ids and IAM role or user ARNs. Empty

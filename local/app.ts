@@ -8,7 +8,6 @@ import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
 import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
@@ -19,7 +18,7 @@ import { ValidationError } from '../shared/domain/errors.js';
 import { createFingerprintClient, REGION_HOSTS } from '../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { toHttpError } from '../shared/http/errors.js';
-import { createLogger } from '../shared/observability/logger.js';
+import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
 import {
   API_ROUTES,

@@ -2,9 +2,10 @@
  * `npm start`: the whole API on http://127.0.0.1:3000 (see "Run it locally" in README.md). Logs are the functions' own JSON
  * lines, plus one access-log line per request; the human-readable banner goes to stderr.
  */
-import { Logger } from '@aws-lambda-powertools/logger';
+
 import { ConfigError } from '../shared/config/env.js';
 import { AppError } from '../shared/domain/errors.js';
+import { Logger } from '../shared/observability/logger.js';
 import { PortInUseError, startLocalServer } from './app.js';
 import { type LocalConfig, loadLocalConfig, USAGE } from './config.js';
 import { DataDirInUseError } from './data-lock.js';

@@ -1,8 +1,8 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AppError, NotFoundError } from '../../shared/domain/errors.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
+import type { Logger } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
 import { parseRequestId, parseVisitorId, queryParams } from '../query/input.js';
 import { type EnrichDeps, enrich } from './enrich.js';

@@ -1,7 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { injectLambdaContext } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
 import { processRecord, type RecordHandlerDeps } from './queue-record.js';
 
@@ -15,7 +15,7 @@ import { processRecord, type RecordHandlerDeps } from './queue-record.js';
 export function createEnrichQueueHandler(deps: RecordHandlerDeps) {
   const processor = new BatchProcessor(EventType.SQS);
   return middy<SQSEvent, SQSBatchResponse>()
-    .use(injectLambdaContext(deps.logger, { resetKeys: true }))
+    .use(injectLambdaContext(deps.logger))
     .handler(async (event, context) => {
       const deadline = deadlineFor(context);
       return processPartialResponse(

@@ -1,4 +1,3 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { SQSRecord } from 'aws-lambda';
 import {
   AppError,
@@ -6,6 +5,7 @@ import {
   UpstreamRejectedError,
   ValidationError,
 } from '../../shared/domain/errors.js';
+import type { Logger } from '../../shared/observability/logger.js';
 import type { DeadLetterQueue } from './dead-letter.js';
 import { type EnrichDeps, enrich } from './enrich.js';
 import { parseEnrichBody } from './input.js';

@@ -1,7 +1,7 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
+import type { Logger } from '../../shared/observability/logger.js';
 import { parseEventsQuery, parseVisitorId, parseVisitorsQuery } from './input.js';
 import { getVisitorHistory, listCachedEvents, type QueryDeps } from './query.js';
 

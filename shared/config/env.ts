@@ -1,5 +1,5 @@
-import { LogLevel } from '@aws-lambda-powertools/logger';
 import { API_VERSIONS, REGIONS } from '../fingerprint/types.js';
+import { LOG_LEVELS } from '../observability/logger.js';
 import * as z from '../validation/zod.js';
 
 /**
@@ -28,9 +28,9 @@ export const commonEnv = () => ({
         z.string(),
         z.transform((value: string) => value.toUpperCase()),
       ),
-      z.enum(Object.values(LogLevel)),
+      z.enum(LOG_LEVELS),
     ),
-    LogLevel.INFO,
+    'INFO',
   ),
 });
 

@@ -1,7 +1,7 @@
-import type { Logger } from '@aws-lambda-powertools/logger';
-import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type { Logger } from '../../shared/observability/logger.js';
+import { injectLambdaContext } from '../../shared/observability/logger.js';
 import { toHttpError } from './errors.js';
 
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -44,7 +44,7 @@ function errorResponses(logger: Logger): middy.MiddlewareObj<APIGatewayProxyEven
 /** The middleware bundle of every HTTP route: structured logs with the Lambda context, then JSON errors. */
 export function httpHandler(logger: Logger, handler: HttpHandler) {
   return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(injectLambdaContext(logger))
     .use(errorResponses(logger))
     .handler(handler);
 }

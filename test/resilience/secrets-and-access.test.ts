@@ -5,10 +5,10 @@
  * events.
  */
 import { readFileSync } from 'node:fs';
-import { Logger } from '@aws-lambda-powertools/logger';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { Logger } from '../../shared/observability/logger.js';
 import { encodeCursor } from '../../shared/store/cursor.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
@@ -43,11 +43,11 @@ describe('the leak guard', () => {
     const consoleSpy = vi.spyOn(console, 'log').mockImplementation((...args: unknown[]) => {
       swallowed.push(args.join(' '));
     });
-    const logger = new Logger({ serviceName: 'leak-guard-check' });
+    const logger = new Logger({ serviceName: 'leak-guard-check', logLevel: 'INFO' });
     const before = leakGuardState().pending.length;
 
     process.stdout.write('direct fpsk_GuardSelfTest_1\n');
-    logger.info('through Powertools', { key: 'fpsk_GuardSelfTest_2' });
+    logger.info('through the logger', { key: 'fpsk_GuardSelfTest_2' });
     console.log('through the console: Authorization: Bearer fpsk_GuardSelfTest_3');
     spy.mockRestore();
     consoleSpy.mockRestore();

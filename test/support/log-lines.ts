@@ -1,4 +1,4 @@
-/** The structured (Powertools) log lines in captured output; anything else printed is kept as `other`. */
+/** The structured JSON log lines in captured output; anything else printed is kept as `other`. */
 export interface LogLine {
   level: string;
   message: string;
@@ -48,7 +48,7 @@ export function personalDataIn(value: unknown, path = ''): string | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   if ('visitorId' in value && 'timestamp' in value) return `${path} (an event)`;
   for (const [key, entry] of Object.entries(value)) {
-    // An error's `location` is a source file and line: only an object under these names is an event's part.
+    // Only an object under these names is an event's part (a text `location` could be anything else).
     const isText = typeof entry === 'string';
     const isObject = typeof entry === 'object' && entry !== null;
     if (

@@ -107,9 +107,12 @@ export class HttpCore {
       attempts += 1;
       let outcome: Outcome<T>;
       try {
-        outcome = await this.#attempt(request, key, Math.min(policy.attemptTimeoutMs, timeLeft));
+        // The request may count at Fingerprint until its answer begins: the limiter holds its place till then,
+        // not while the body is read and parsed.
+        outcome = await this.#attempt(request, key, Math.min(policy.attemptTimeoutMs, timeLeft), () =>
+          slot.release(),
+        );
       } finally {
-        // The request may count at Fingerprint until it is answered: the limiter holds its place till then.
         slot.release();
       }
       switch (outcome.type) {
@@ -192,7 +195,12 @@ export class HttpCore {
     }
   }
 
-  async #attempt<T>(request: UpstreamRequest<T>, key: string, timeoutMs: number): Promise<Outcome<T>> {
+  async #attempt<T>(
+    request: UpstreamRequest<T>,
+    key: string,
+    timeoutMs: number,
+    onAnswer: () => void,
+  ): Promise<Outcome<T>> {
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     try {
@@ -203,6 +211,7 @@ export class HttpCore {
         // A redirect would carry the key to another host; the Server API never redirects.
         redirect: 'manual',
       });
+      onAnswer();
       const text = await response.text();
       return this.#classify(request, response, text, key);
     } catch (error) {

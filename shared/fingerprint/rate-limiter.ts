@@ -21,14 +21,21 @@
 
 /** An attempt's place in the limit, held until {@link RateSlot.release}. */
 export interface RateSlot {
-  /** The attempt is over (answered, failed or abandoned): its request reached Fingerprint or never will. */
+  /**
+   * The request reached Fingerprint or never will: its answer began to arrive, or the attempt failed or was
+   * abandoned. Only the first call counts.
+   */
   release(): void;
 }
 
 /** Fingerprint counts requests per second. */
 const WINDOW_MS = 1_000;
-/** Our clock ticks in whole milliseconds; Fingerprint's need not. */
-const CLOCK_MARGIN_MS = 10;
+/**
+ * `Date.now` ticks in whole milliseconds, so an answer read at t may have come at t + 0.999; and the clock may be
+ * slewed by NTP, by at most 0.5 ms a second. Two milliseconds cover both over one window. (It was 10 ms: every
+ * millisecond here is a millisecond of each slot's cycle, about 0.1 % of the throughput.)
+ */
+const CLOCK_MARGIN_MS = 2;
 /** While attempts in flight fill the window, a waiter looks again at least this often. */
 const IN_FLIGHT_POLL_MS = 250;
 

@@ -810,6 +810,45 @@ describe('Fingerprint client rate limiting', () => {
     expect((error as Error).message).toContain('FINGERPRINT_MAX_RPS');
     expect(fake.requests).toHaveLength(1);
   });
+
+  it("frees an attempt's place a second after its answer begins, not after its body is read", async () => {
+    const seed = seedOne();
+    let clock = 0;
+    const sleeps: number[] = [];
+    const { client } = buildClient('v4', {
+      maxRps: 1,
+      now: () => clock,
+      sleep: async (ms) => {
+        sleeps.push(ms);
+        clock += ms;
+      },
+      // The answer's headers come at once; its body takes 600 ms to arrive.
+      fetch: async (input, init) => {
+        const answer = await fetch(input, init);
+        const body = new Uint8Array(await answer.arrayBuffer());
+        const slowBody = new ReadableStream<Uint8Array>(
+          {
+            pull(controller) {
+              clock += 600;
+              controller.enqueue(body);
+              controller.close();
+            },
+          },
+          { highWaterMark: 0 },
+        );
+        return new Response(slowBody, { status: answer.status, headers: answer.headers });
+      },
+    });
+    await client.getEvent(seed.requestId, { deadline: 60_000 });
+    expect(clock).toBe(600);
+
+    await client.getEvent(seed.requestId, { deadline: 60_000 });
+
+    // The next slot is 1 s after the first start (a 400 ms wait at 600 ms), and its room a second after the
+    // first answer began at 0 ms, give or take the clock's 2 ms margin: not a second after the body, at 1.6 s.
+    expect(fake.requests).toHaveLength(2);
+    expect(sleeps.filter((ms) => ms > 0)).toEqual([400, 2]);
+  });
 });
 
 describe('SpacingRateLimiter', () => {

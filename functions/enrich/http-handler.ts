@@ -8,7 +8,7 @@ import { parseRequestId, parseVisitorId, queryParams } from '../query/input.js';
 import { type EnrichDeps, enrich } from './enrich.js';
 import { eraseVisitor } from './erase.js';
 import { parseEnrichBody, parseEraseQuery } from './input.js';
-import { readEvent } from './read-through.js';
+import { ANSWER_SOURCES, readEvent } from './read-through.js';
 
 /** The header of `GET /events/{requestId}` that says which source answered: `cache` or `fingerprint`. */
 export const EVENT_SOURCE_HEADER = 'X-Event-Source';
@@ -57,7 +57,10 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
         deadline: deadlineFor(context),
         readThrough: settings.readThrough,
       });
-      logger.info('Event read', { source: result.source });
+      // A read-through called Fingerprint and stored the event: worth a line. A cache hit, like the query
+      // routes' reads, is the access log's to record.
+      if (result.source === ANSWER_SOURCES.cache) logger.debug('Event read', { source: result.source });
+      else logger.info('Event read', { source: result.source });
       // The body stays the NormalizedEvent the route always answered; the source travels in a header.
       return jsonResponse(200, result.event, { [EVENT_SOURCE_HEADER]: result.source });
     },

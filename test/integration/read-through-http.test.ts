@@ -4,6 +4,7 @@ import { EVENT_SOURCE_HEADER } from '../../functions/enrich/http-handler.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
+import { parseLogLines } from '../support/log-lines.js';
 import { captureOutput, type Service, startService } from '../support/service.js';
 
 const VISITOR_ID = 'Rdt1527CUFmcnjLwIs4A9';
@@ -66,7 +67,15 @@ describe('GET /events/{requestId} with read-through', () => {
     if (seed === undefined) throw new Error('no seed');
     expect(await stored(seed.requestId)).toBeUndefined();
 
-    const first = await read(seed.requestId);
+    const output = captureOutput();
+    let first: Awaited<ReturnType<typeof read>>;
+    let second: Awaited<ReturnType<typeof read>>;
+    try {
+      first = await read(seed.requestId);
+      second = await read(seed.requestId);
+    } finally {
+      output.stop();
+    }
     expect(first.statusCode).toBe(200);
     expect(first.headers?.[EVENT_SOURCE_HEADER]).toBe('fingerprint');
     expect(jsonBody<NormalizedEvent>(first)).toMatchObject({
@@ -81,10 +90,12 @@ describe('GET /events/{requestId} with read-through', () => {
       expiresAt: expect.any(Number),
     });
 
-    const second = await read(seed.requestId);
     expect(second.headers?.[EVENT_SOURCE_HEADER]).toBe('cache');
     expect(second.body).toBe(first.body);
     expect(service.upstream.requests).toHaveLength(1);
+    // The read-through is logged at INFO; the cache hit, like every plain read, only in the access log.
+    const reads = parseLogLines(output.text()).lines.filter((line) => line.message === 'Event read');
+    expect(reads).toEqual([expect.objectContaining({ level: 'INFO', source: 'fingerprint' })]);
   });
 
   it('answers 404 when Fingerprint does not know the event either, and stores nothing', async () => {

@@ -2,9 +2,9 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { AppError, NotFoundError } from '../../shared/domain/errors.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
+import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
-import { parseRequestId, parseVisitorId, queryParams } from '../query/input.js';
 import { type EnrichDeps, enrich } from './enrich.js';
 import { eraseVisitor } from './erase.js';
 import { parseEnrichBody, parseEraseQuery } from './input.js';

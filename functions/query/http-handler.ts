@@ -1,8 +1,9 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
+import { parseVisitorId } from '../../shared/http/params.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import { parseEventsQuery, parseVisitorId, parseVisitorsQuery } from './input.js';
+import { parseEventsQuery, parseVisitorsQuery } from './input.js';
 import { getVisitorHistory, listCachedEvents, type QueryDeps } from './query.js';
 
 export interface QueryHttpHandlerDeps extends QueryDeps {

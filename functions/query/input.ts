@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ValidationError } from '../../shared/domain/errors.js';
-import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../../shared/domain/ids.js';
+import { isLinkedId, LINKED_ID_MAX_LENGTH } from '../../shared/domain/ids.js';
+import { queryParams, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
 import { parseInput } from '../../shared/http/validation.js';
 import * as z from '../../shared/validation/zod.js';
 
@@ -11,15 +12,6 @@ const wholeNumber = (min: number, max: number) =>
     z.int().check(z.minimum(min), z.maximum(max)),
   );
 
-const visitorIdParam = z.string().check(z.refine(isVisitorId, 'expected 1 to 64 letters or digits'));
-const requestIdParam = z
-  .string()
-  .check(
-    z.refine(
-      isRequestId,
-      'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
-    ),
-  );
 const linkedIdParam = z
   .string()
   .check(z.refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`));
@@ -38,32 +30,6 @@ export const eventsQuerySchema = z.strictObject({
   limit: z._default(wholeNumber(1, 100), 20),
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
-
-/** The query string as one object; an absent query string is an empty one. */
-export function queryParams(
-  event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(event.queryStringParameters ?? {}).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined,
-    ),
-  );
-}
-
-/*
- * The path parameters, as objects so that an error names the parameter. Built once: Zod compiles a parser for
- * each object schema, which cost about 35 µs on every call when these were built per call.
- */
-const visitorIdPath = z.object({ visitorId: visitorIdParam });
-const requestIdPath = z.object({ requestId: requestIdParam });
-
-export function parseVisitorId(value: string | undefined): string {
-  return parseInput(visitorIdPath, { visitorId: value }).visitorId;
-}
-
-export function parseRequestId(value: string | undefined): string {
-  return parseInput(requestIdPath, { requestId: value }).requestId;
-}
 
 export function parseVisitorsQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>) {
   return parseInput(visitorsQuerySchema, queryParams(event));

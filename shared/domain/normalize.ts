@@ -31,214 +31,246 @@ export { toV3Visit, type V3BrowserDetails, type V3IpLocation, type V3Visit } fro
 // Lenient schemas
 // ---------------------------------------------------------------------------------------------------------
 
-/** An optional field whose wrong-typed value becomes `undefined` instead of failing the whole event. */
-const lenient = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
-
-const optionalString = lenient(z.string());
-const optionalBoolean = lenient(z.boolean());
-const optionalNumber = lenient(z.number());
-const optionalInteger = lenient(z.int());
-/** v3 `tag` and v4 `tags`: any JSON object; arrays and scalars are dropped. */
-const optionalTag = lenient(z.record(z.string(), z.unknown()));
-
-// v3 ---------------------------------------------------------------------------------------------------------
-
-const V3NamedCode = z.object({ code: z.string(), name: z.string() });
-
-/** v3 `DeprecatedGeolocation` (`ipLocation`) and `Geolocation` (`ipInfo.*.geolocation`) share this shape. */
-const V3Geolocation = z.object({
-  accuracyRadius: optionalInteger,
-  latitude: optionalNumber,
-  longitude: optionalNumber,
-  postalCode: optionalString,
-  timezone: optionalString,
-  city: lenient(z.object({ name: z.string() })),
-  country: lenient(V3NamedCode),
-  continent: lenient(V3NamedCode),
-  subdivisions: lenient(z.array(z.object({ isoCode: z.string(), name: z.string() }))),
-});
-type V3Geolocation = z.infer<typeof V3Geolocation>;
-
-const V3BrowserDetails = z.object({
-  browserName: optionalString,
-  browserMajorVersion: optionalString,
-  browserFullVersion: optionalString,
-  os: optionalString,
-  osVersion: optionalString,
-  device: optionalString,
-  userAgent: optionalString,
-});
-
-/** v3 `IdentificationSeenAt`: an unreadable side is unknown, i.e. `null`, as v3 itself reports it. */
-const V3SeenAt = z.object({
-  global: z.catch(z.nullable(z.string()), null),
-  subscription: z.catch(z.nullable(z.string()), null),
-});
-
-const V3Confidence = z.object({ score: z.number(), revision: optionalString, comment: optionalString });
-
 /**
- * The identification fields of a v3 visit, of `products.identification.data` and of the flat v3 webhook.
- * The three required ones are read raw so that a rejection can say what exactly is wrong with them.
+ * Fingerprint's payloads as lenient Zod schemas, built on first use rather than at import: the enrich
+ * functions' first call is usually a cached read that never parses a payload, and building these schemas was
+ * about 9 ms of their cold start.
  */
-const V3Identification = z.object({
-  requestId: z.optional(z.unknown()),
-  visitorId: z.optional(z.unknown()),
-  timestamp: z.optional(z.unknown()),
-  time: optionalString,
-  linkedId: optionalString,
-  url: optionalString,
-  ip: optionalString,
-  incognito: optionalBoolean,
-  tag: optionalTag,
-  confidence: lenient(V3Confidence),
-  visitorFound: optionalBoolean,
-  firstSeenAt: lenient(V3SeenAt),
-  lastSeenAt: lenient(V3SeenAt),
-  browserDetails: lenient(V3BrowserDetails),
-  ipLocation: lenient(V3Geolocation),
-});
-type V3Identification = z.infer<typeof V3Identification>;
+function buildSchemas() {
+  /** An optional field whose wrong-typed value becomes `undefined` instead of failing the whole event. */
+  const lenient = <T extends z.ZodMiniType>(schema: T) => z.catch(z.optional(schema), undefined);
 
-const V3IpInfoEntry = z.object({ address: z.string(), geolocation: lenient(V3Geolocation) });
-const V3IpInfo = z.object({ v4: lenient(V3IpInfoEntry), v6: lenient(V3IpInfoEntry) });
-type V3IpInfo = z.infer<typeof V3IpInfo>;
+  const optionalString = lenient(z.string());
+  const optionalBoolean = lenient(z.boolean());
+  const optionalNumber = lenient(z.number());
+  const optionalInteger = lenient(z.int());
+  /** v3 `tag` and v4 `tags`: any JSON object; arrays and scalars are dropped. */
+  const optionalTag = lenient(z.record(z.string(), z.unknown()));
 
-const V3BooleanResult = z.object({ result: z.boolean() });
-const v3BooleanSignal = lenient(V3BooleanResult);
+  // v3 ---------------------------------------------------------------------------------------------------------
 
-/** The Smart Signals of v3, as the flat webhook carries them; v3 events wrap each in `{data}` or `{error}`. */
-const V3_SIGNAL_SHAPE = {
-  bot: lenient(z.object({ result: z.string(), type: optionalString })),
-  vpn: v3BooleanSignal,
-  proxy: v3BooleanSignal,
-  tor: v3BooleanSignal,
-  tampering: v3BooleanSignal,
-  emulator: v3BooleanSignal,
-  rootApps: v3BooleanSignal,
-  jailbroken: v3BooleanSignal,
-  frida: v3BooleanSignal,
-  clonedApp: v3BooleanSignal,
-  virtualMachine: v3BooleanSignal,
-  privacySettings: v3BooleanSignal,
-  developerTools: v3BooleanSignal,
-  locationSpoofing: v3BooleanSignal,
-  highActivity: v3BooleanSignal,
-  ipBlocklist: v3BooleanSignal,
-  suspectScore: lenient(z.object({ result: z.int() })),
-};
-const V3SignalValues = z.object(V3_SIGNAL_SHAPE);
-type V3SignalValues = z.infer<typeof V3SignalValues>;
+  const V3NamedCode = z.object({ code: z.string(), name: z.string() });
 
-const V3ProductError = z.object({ code: z.string(), message: z.string() });
-/** An error Fingerprint returned in place of a v3 product's data (in an HTTP 200 answer). */
-export type V3ProductError = z.infer<typeof V3ProductError>;
+  /** v3 `DeprecatedGeolocation` (`ipLocation`) and `Geolocation` (`ipInfo.*.geolocation`) share this shape. */
+  const V3Geolocation = z.object({
+    accuracyRadius: optionalInteger,
+    latitude: optionalNumber,
+    longitude: optionalNumber,
+    postalCode: optionalString,
+    timezone: optionalString,
+    city: lenient(z.object({ name: z.string() })),
+    country: lenient(V3NamedCode),
+    continent: lenient(V3NamedCode),
+    subdivisions: lenient(z.array(z.object({ isoCode: z.string(), name: z.string() }))),
+  });
 
-/** A v3 product: `{data}` when it worked, `{error}` when it did not. */
-const v3Product = <T extends z.ZodMiniType>(data: T) =>
-  lenient(z.object({ data: lenient(data), error: lenient(V3ProductError) }));
-const v3BooleanProduct = v3Product(V3BooleanResult);
+  const V3BrowserDetails = z.object({
+    browserName: optionalString,
+    browserMajorVersion: optionalString,
+    browserFullVersion: optionalString,
+    os: optionalString,
+    osVersion: optionalString,
+    device: optionalString,
+    userAgent: optionalString,
+  });
 
-const V3Products = z.object({
-  identification: v3Product(V3Identification),
-  botd: v3Product(z.object({ bot: V3_SIGNAL_SHAPE.bot })),
-  ipInfo: v3Product(V3IpInfo),
-  incognito: v3BooleanProduct,
-  vpn: v3BooleanProduct,
-  proxy: v3BooleanProduct,
-  tor: v3BooleanProduct,
-  tampering: v3BooleanProduct,
-  emulator: v3BooleanProduct,
-  rootApps: v3BooleanProduct,
-  jailbroken: v3BooleanProduct,
-  frida: v3BooleanProduct,
-  clonedApp: v3BooleanProduct,
-  virtualMachine: v3BooleanProduct,
-  privacySettings: v3BooleanProduct,
-  developerTools: v3BooleanProduct,
-  locationSpoofing: v3BooleanProduct,
-  highActivity: v3BooleanProduct,
-  ipBlocklist: v3BooleanProduct,
-  suspectScore: v3Product(z.object({ result: z.int() })),
-});
-type V3Products = z.infer<typeof V3Products>;
+  /** v3 `IdentificationSeenAt`: an unreadable side is unknown, i.e. `null`, as v3 itself reports it. */
+  const V3SeenAt = z.object({
+    global: z.catch(z.nullable(z.string()), null),
+    subscription: z.catch(z.nullable(z.string()), null),
+  });
 
-const V3EventBody = z.object({ products: lenient(V3Products) });
+  const V3Confidence = z.object({ score: z.number(), revision: optionalString, comment: optionalString });
 
-const V3Webhook = z.extend(z.extend(V3Identification, V3_SIGNAL_SHAPE), { ipInfo: lenient(V3IpInfo) });
+  /**
+   * The identification fields of a v3 visit, of `products.identification.data` and of the flat v3 webhook.
+   * The three required ones are read raw so that a rejection can say what exactly is wrong with them.
+   */
+  const V3Identification = z.object({
+    requestId: z.optional(z.unknown()),
+    visitorId: z.optional(z.unknown()),
+    timestamp: z.optional(z.unknown()),
+    time: optionalString,
+    linkedId: optionalString,
+    url: optionalString,
+    ip: optionalString,
+    incognito: optionalBoolean,
+    tag: optionalTag,
+    confidence: lenient(V3Confidence),
+    visitorFound: optionalBoolean,
+    firstSeenAt: lenient(V3SeenAt),
+    lastSeenAt: lenient(V3SeenAt),
+    browserDetails: lenient(V3BrowserDetails),
+    ipLocation: lenient(V3Geolocation),
+  });
 
-// v4 ---------------------------------------------------------------------------------------------------------
+  const V3IpInfoEntry = z.object({ address: z.string(), geolocation: lenient(V3Geolocation) });
+  const V3IpInfo = z.object({ v4: lenient(V3IpInfoEntry), v6: lenient(V3IpInfoEntry) });
 
-const V4Geolocation = z.object({
-  accuracy_radius: optionalInteger,
-  latitude: optionalNumber,
-  longitude: optionalNumber,
-  postal_code: optionalString,
-  timezone: optionalString,
-  city_name: optionalString,
-  country_code: optionalString,
-  country_name: optionalString,
-  continent_code: optionalString,
-  continent_name: optionalString,
-  subdivisions: lenient(z.array(z.object({ iso_code: z.string(), name: z.string() }))),
-});
-type V4Geolocation = z.infer<typeof V4Geolocation>;
+  const V3BooleanResult = z.object({ result: z.boolean() });
+  const v3BooleanSignal = lenient(V3BooleanResult);
 
-const V4IpInfoEntry = z.object({ address: z.string(), geolocation: lenient(V4Geolocation) });
+  /** The Smart Signals of v3, as the flat webhook carries them; v3 events wrap each in `{data}` or `{error}`. */
+  const V3_SIGNAL_SHAPE = {
+    bot: lenient(z.object({ result: z.string(), type: optionalString })),
+    vpn: v3BooleanSignal,
+    proxy: v3BooleanSignal,
+    tor: v3BooleanSignal,
+    tampering: v3BooleanSignal,
+    emulator: v3BooleanSignal,
+    rootApps: v3BooleanSignal,
+    jailbroken: v3BooleanSignal,
+    frida: v3BooleanSignal,
+    clonedApp: v3BooleanSignal,
+    virtualMachine: v3BooleanSignal,
+    privacySettings: v3BooleanSignal,
+    developerTools: v3BooleanSignal,
+    locationSpoofing: v3BooleanSignal,
+    highActivity: v3BooleanSignal,
+    ipBlocklist: v3BooleanSignal,
+    suspectScore: lenient(z.object({ result: z.int() })),
+  };
+  const V3SignalValues = z.object(V3_SIGNAL_SHAPE);
 
-const V4Event = z.object({
-  event_id: z.optional(z.unknown()),
-  timestamp: z.optional(z.unknown()),
-  identification: lenient(
-    z.object({
-      visitor_id: z.optional(z.unknown()),
-      confidence: lenient(z.object({ score: z.number(), version: optionalString, comment: optionalString })),
-      visitor_found: optionalBoolean,
-      first_seen_at: optionalInteger,
-      last_seen_at: optionalInteger,
-    }),
-  ),
-  linked_id: optionalString,
-  tags: optionalTag,
-  url: optionalString,
-  ip_address: optionalString,
-  user_agent: optionalString,
-  device: optionalString,
-  os: optionalString,
-  os_version: optionalString,
-  browser_details: lenient(
-    z.object({
-      browser_name: optionalString,
-      browser_major_version: optionalString,
-      browser_full_version: optionalString,
-      os: optionalString,
-      os_version: optionalString,
-      device: optionalString,
-    }),
-  ),
-  ip_info: lenient(z.object({ v4: lenient(V4IpInfoEntry), v6: lenient(V4IpInfoEntry) })),
-  bot: optionalString,
-  bot_type: optionalString,
-  vpn: optionalBoolean,
-  proxy: optionalBoolean,
-  incognito: optionalBoolean,
-  tampering: optionalBoolean,
-  emulator: optionalBoolean,
-  root_apps: optionalBoolean,
-  jailbroken: optionalBoolean,
-  frida: optionalBoolean,
-  cloned_app: optionalBoolean,
-  virtual_machine: optionalBoolean,
-  privacy_settings: optionalBoolean,
-  developer_tools: optionalBoolean,
-  location_spoofing: optionalBoolean,
-  high_activity_device: optionalBoolean,
-  ip_blocklist: lenient(
-    z.object({ email_spam: optionalBoolean, attack_source: optionalBoolean, tor_node: optionalBoolean }),
-  ),
-  suspect_score: optionalInteger,
-});
-type V4Event = z.infer<typeof V4Event>;
+  const V3ProductError = z.object({ code: z.string(), message: z.string() });
+  /** An error Fingerprint returned in place of a v3 product's data (in an HTTP 200 answer). */
+
+  /** A v3 product: `{data}` when it worked, `{error}` when it did not. */
+  const v3Product = <T extends z.ZodMiniType>(data: T) =>
+    lenient(z.object({ data: lenient(data), error: lenient(V3ProductError) }));
+  const v3BooleanProduct = v3Product(V3BooleanResult);
+
+  const V3Products = z.object({
+    identification: v3Product(V3Identification),
+    botd: v3Product(z.object({ bot: V3_SIGNAL_SHAPE.bot })),
+    ipInfo: v3Product(V3IpInfo),
+    incognito: v3BooleanProduct,
+    vpn: v3BooleanProduct,
+    proxy: v3BooleanProduct,
+    tor: v3BooleanProduct,
+    tampering: v3BooleanProduct,
+    emulator: v3BooleanProduct,
+    rootApps: v3BooleanProduct,
+    jailbroken: v3BooleanProduct,
+    frida: v3BooleanProduct,
+    clonedApp: v3BooleanProduct,
+    virtualMachine: v3BooleanProduct,
+    privacySettings: v3BooleanProduct,
+    developerTools: v3BooleanProduct,
+    locationSpoofing: v3BooleanProduct,
+    highActivity: v3BooleanProduct,
+    ipBlocklist: v3BooleanProduct,
+    suspectScore: v3Product(z.object({ result: z.int() })),
+  });
+
+  const V3EventBody = z.object({ products: lenient(V3Products) });
+
+  const V3Webhook = z.extend(z.extend(V3Identification, V3_SIGNAL_SHAPE), { ipInfo: lenient(V3IpInfo) });
+
+  // v4 ---------------------------------------------------------------------------------------------------------
+
+  const V4Geolocation = z.object({
+    accuracy_radius: optionalInteger,
+    latitude: optionalNumber,
+    longitude: optionalNumber,
+    postal_code: optionalString,
+    timezone: optionalString,
+    city_name: optionalString,
+    country_code: optionalString,
+    country_name: optionalString,
+    continent_code: optionalString,
+    continent_name: optionalString,
+    subdivisions: lenient(z.array(z.object({ iso_code: z.string(), name: z.string() }))),
+  });
+
+  const V4IpInfoEntry = z.object({ address: z.string(), geolocation: lenient(V4Geolocation) });
+
+  const V4Event = z.object({
+    event_id: z.optional(z.unknown()),
+    timestamp: z.optional(z.unknown()),
+    identification: lenient(
+      z.object({
+        visitor_id: z.optional(z.unknown()),
+        confidence: lenient(
+          z.object({ score: z.number(), version: optionalString, comment: optionalString }),
+        ),
+        visitor_found: optionalBoolean,
+        first_seen_at: optionalInteger,
+        last_seen_at: optionalInteger,
+      }),
+    ),
+    linked_id: optionalString,
+    tags: optionalTag,
+    url: optionalString,
+    ip_address: optionalString,
+    user_agent: optionalString,
+    device: optionalString,
+    os: optionalString,
+    os_version: optionalString,
+    browser_details: lenient(
+      z.object({
+        browser_name: optionalString,
+        browser_major_version: optionalString,
+        browser_full_version: optionalString,
+        os: optionalString,
+        os_version: optionalString,
+        device: optionalString,
+      }),
+    ),
+    ip_info: lenient(z.object({ v4: lenient(V4IpInfoEntry), v6: lenient(V4IpInfoEntry) })),
+    bot: optionalString,
+    bot_type: optionalString,
+    vpn: optionalBoolean,
+    proxy: optionalBoolean,
+    incognito: optionalBoolean,
+    tampering: optionalBoolean,
+    emulator: optionalBoolean,
+    root_apps: optionalBoolean,
+    jailbroken: optionalBoolean,
+    frida: optionalBoolean,
+    cloned_app: optionalBoolean,
+    virtual_machine: optionalBoolean,
+    privacy_settings: optionalBoolean,
+    developer_tools: optionalBoolean,
+    location_spoofing: optionalBoolean,
+    high_activity_device: optionalBoolean,
+    ip_blocklist: lenient(
+      z.object({ email_spam: optionalBoolean, attack_source: optionalBoolean, tor_node: optionalBoolean }),
+    ),
+    suspect_score: optionalInteger,
+  });
+
+  return {
+    V3BrowserDetails,
+    V3EventBody,
+    V3Geolocation,
+    V3Identification,
+    V3IpInfo,
+    V3ProductError,
+    V3Products,
+    V3SignalValues,
+    V3Webhook,
+    V4Event,
+    V4Geolocation,
+  };
+}
+
+type Schemas = ReturnType<typeof buildSchemas>;
+let built: Schemas | undefined;
+
+function schemas(): Schemas {
+  built ??= buildSchemas();
+  return built;
+}
+
+type V3Geolocation = z.infer<Schemas['V3Geolocation']>;
+type V3Identification = z.infer<Schemas['V3Identification']>;
+type V3IpInfo = z.infer<Schemas['V3IpInfo']>;
+type V3SignalValues = z.infer<Schemas['V3SignalValues']>;
+export type V3ProductError = z.infer<Schemas['V3ProductError']>;
+type V3Products = z.infer<Schemas['V3Products']>;
+type V4Geolocation = z.infer<Schemas['V4Geolocation']>;
+type V4Event = z.infer<Schemas['V4Event']>;
 
 // ---------------------------------------------------------------------------------------------------------
 // Public API
@@ -252,7 +284,7 @@ type V4Event = z.infer<typeof V4Event>;
  * @throws {ValidationError} when the visit has no valid `requestId` or `timestamp`, or `visitorId` is invalid.
  */
 export function normalizeV3Visit(visit: unknown, visitorId: string): NormalizedEvent {
-  const data = parseObject(V3Identification, visit, 'visit');
+  const data = parseObject(schemas().V3Identification, visit, 'visit');
   return fromV3Identification(data, {
     prefix: '',
     visitorId,
@@ -270,7 +302,7 @@ export function normalizeV3Visit(visit: unknown, visitorId: string): NormalizedE
  * its place: see {@link readV3IdentificationError}) or lacks a valid requestId, visitorId or timestamp.
  */
 export function normalizeV3Event(body: unknown): NormalizedEvent {
-  const { products } = parseObject(V3EventBody, body, 'body');
+  const { products } = parseObject(schemas().V3EventBody, body, 'body');
   if (products === undefined) {
     throw new ValidationError(
       'products',
@@ -296,7 +328,7 @@ export function normalizeV3Event(body: unknown): NormalizedEvent {
  * and `TooManyRequests`, which a caller should retry rather than treat as a bad payload.
  */
 export function readV3IdentificationError(body: unknown): V3ProductError | undefined {
-  const parsed = V3EventBody.safeParse(body);
+  const parsed = schemas().V3EventBody.safeParse(body);
   return parsed.success ? parsed.data.products?.identification?.error : undefined;
 }
 
@@ -308,7 +340,7 @@ export function readV3IdentificationError(body: unknown): V3ProductError | undef
  * Edge events (`source: "edge"`) have no identification, hence no visitor, and are rejected.
  */
 export function normalizeV4Event(body: unknown): NormalizedEvent {
-  return fromV4Event(parseObject(V4Event, body, 'body'), EVENT_SOURCES.v4);
+  return fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.v4);
 }
 
 /**
@@ -320,9 +352,9 @@ export function normalizeV4Event(body: unknown): NormalizedEvent {
  */
 export function normalizeWebhook(body: unknown): NormalizedEvent {
   if (isObject(body) && ('event_id' in body || 'identification' in body)) {
-    return fromV4Event(parseObject(V4Event, body, 'body'), EVENT_SOURCES.webhook);
+    return fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.webhook);
   }
-  const webhook = parseObject(V3Webhook, body, 'body');
+  const webhook = parseObject(schemas().V3Webhook, body, 'body');
   return fromV3Identification(webhook, {
     prefix: '',
     visitorId: webhook.visitorId,
@@ -391,7 +423,7 @@ function missingV3Identification(error: V3ProductError | undefined): ValidationE
   );
 }
 
-function browserFromV3(details: z.infer<typeof V3BrowserDetails> | undefined): BrowserInfo {
+function browserFromV3(details: z.infer<Schemas['V3BrowserDetails']> | undefined): BrowserInfo {
   return {
     name: details?.browserName ?? '',
     majorVersion: details?.browserMajorVersion ?? '',

@@ -35,26 +35,32 @@ const timestampSchema = z.int().check(z.minimum(0));
 const requestIdSchema = z.string().check(z.refine(isRequestId));
 const linkedIdSchema = z.string().check(z.refine(isLinkedId));
 
-const payloadSchema = z.discriminatedUnion('index', [
-  z.strictObject({
-    v: z.literal(CURSOR_VERSION),
-    index: z.literal('byVisitor'),
-    visitorId: z.string().check(z.refine(isVisitorId)),
-    linkedId: z.optional(linkedIdSchema),
-    before: z.optional(timestampSchema),
-    requestId: requestIdSchema,
-    timestamp: timestampSchema,
-  }),
-  z.strictObject({
-    v: z.literal(CURSOR_VERSION),
-    index: z.literal('byLinkedId'),
-    linkedId: linkedIdSchema,
-    requestId: requestIdSchema,
-    timestamp: timestampSchema,
-  }),
-]);
+/**
+ * What a cursor holds, built on first use: only a request that passes a cursor needs it, and it was a few
+ * milliseconds of every cold start.
+ */
+const buildPayloadSchema = () =>
+  z.discriminatedUnion('index', [
+    z.strictObject({
+      v: z.literal(CURSOR_VERSION),
+      index: z.literal('byVisitor'),
+      visitorId: z.string().check(z.refine(isVisitorId)),
+      linkedId: z.optional(linkedIdSchema),
+      before: z.optional(timestampSchema),
+      requestId: requestIdSchema,
+      timestamp: timestampSchema,
+    }),
+    z.strictObject({
+      v: z.literal(CURSOR_VERSION),
+      index: z.literal('byLinkedId'),
+      linkedId: linkedIdSchema,
+      requestId: requestIdSchema,
+      timestamp: timestampSchema,
+    }),
+  ]);
+let payloadSchema: ReturnType<typeof buildPayloadSchema> | undefined;
 
-type CursorPayload = z.infer<typeof payloadSchema>;
+type CursorPayload = z.infer<ReturnType<typeof buildPayloadSchema>>;
 
 function checksum(body: Buffer): Buffer {
   return createHash('sha256').update('event-cursor\n').update(body).digest().subarray(0, CHECKSUM_BYTES);
@@ -124,6 +130,7 @@ export function decodeCursor(cursor: string, scope: CursorScope, field = 'cursor
   } catch {
     throw invalid('is not a valid cursor');
   }
+  payloadSchema ??= buildPayloadSchema();
   const parsed = payloadSchema.safeParse(json);
   if (!parsed.success) throw invalid('is not a valid cursor');
   const payload = parsed.data;

@@ -42,12 +42,15 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     'POST /enrich': async (event, context) => {
       const input = parseEnrichBody(bodyText(event));
       const result = await enrich(input, deps, { deadline: deadlineFor(context) });
-      logger.info('Enriched', {
+      const fields = {
         kind: input.kind,
         source: result.source,
         events: result.events.length,
         stored: result.stored,
-      });
+      };
+      // INFO when Fingerprint was called; an answer from the cache is a read, which the access log records.
+      if (result.source === ANSWER_SOURCES.cache) logger.debug('Enriched', fields);
+      else logger.info('Enriched', fields);
       return jsonResponse(200, result);
     },
 

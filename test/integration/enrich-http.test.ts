@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
+import { parseLogLines } from '../support/log-lines.js';
 import { API_KEY, captureOutput, type Service, startService } from '../support/service.js';
 
 const VISITOR_ID = 'Ibk1527CUFmcnjLwIs4A9';
@@ -67,6 +68,9 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
       source: apiVersion,
     });
     expect(service.upstream.requests).toHaveLength(1);
+    // The upstream call is logged at INFO; the cache hit, a plain read, only in the access log.
+    const enriched = parseLogLines(output.text()).lines.filter((line) => line.message === 'Enriched');
+    expect(enriched).toEqual([expect.objectContaining({ level: 'INFO', source: 'fingerprint', stored: 1 })]);
   });
 
   it('calls Fingerprint again for a cached requestId when refresh is true', async () => {

@@ -1,12 +1,13 @@
 import {
   DynamoDBClient,
+  GetItemCommand,
   ProvisionedThroughputExceededException,
   RequestLimitExceeded,
   ResourceNotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
 import type { BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StoreThrottledError } from '../../shared/domain/errors.js';
@@ -192,7 +193,7 @@ describe('DynamoDbEventStore writes', () => {
 describe('DynamoDbEventStore reads', () => {
   it('turns throttling that outlasted the SDK retries into StoreThrottledError', async () => {
     const throttled = new ProvisionedThroughputExceededException({ message: 'slow down', ...metadata });
-    ddb.on(GetCommand).rejects(throttled);
+    ddb.on(GetItemCommand).rejects(throttled);
     ddb.on(QueryCommand).rejects(throttled);
     const { store } = buildStore();
 

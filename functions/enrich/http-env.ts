@@ -1,10 +1,11 @@
-import { commonEnv, fingerprintEnv, flagEnv } from '../../shared/config/env.js';
+import { commonEnv, corsEnv, fingerprintEnv, flagEnv } from '../../shared/config/env.js';
 import * as z from '../../shared/validation/zod.js';
 
 /** The enrich function's HTTP trigger: `POST /enrich`, `GET /events/{requestId}`, `DELETE /visitors/{visitorId}`. */
 export const enrichHttpEnvSchema = z.object({
   ...commonEnv(),
   ...fingerprintEnv(),
+  ...corsEnv(),
   /**
    * `GET /events/{requestId}` resolves a cache miss through the Server API (and stores it) instead of
    * answering 404.

@@ -19,6 +19,8 @@ export interface EnrichHttpSettings {
   readThrough: boolean;
   /** `UPSTREAM_ERASURE_ENABLED`: `DELETE /visitors/{visitorId}?upstream=true` may delete at Fingerprint. */
   upstreamErasure: boolean;
+  /** `CORS_ALLOW_ORIGINS`. @default none */
+  corsAllowOrigins?: readonly string[];
 }
 
 /** The enrich HTTP handler's ports and its deployment settings. */
@@ -91,11 +93,15 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     },
   };
 
-  return httpHandler(logger, async (event, context) => {
-    const route = routes[`${event.httpMethod} ${event.resource}`];
-    if (route === undefined) {
-      throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
-    }
-    return route(event, context);
-  });
+  return httpHandler(
+    logger,
+    async (event, context) => {
+      const route = routes[`${event.httpMethod} ${event.resource}`];
+      if (route === undefined) {
+        throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
+      }
+      return route(event, context);
+    },
+    { corsAllowOrigins: settings.corsAllowOrigins },
+  );
 }

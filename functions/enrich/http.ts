@@ -12,7 +12,11 @@ const env = loadEnv(enrichHttpEnvSchema);
  */
 export const handler = createEnrichHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
-  settings: { readThrough: env.READ_THROUGH_ENABLED, upstreamErasure: env.UPSTREAM_ERASURE_ENABLED },
+  settings: {
+    readThrough: env.READ_THROUGH_ENABLED,
+    upstreamErasure: env.UPSTREAM_ERASURE_ENABLED,
+    corsAllowOrigins: env.CORS_ALLOW_ORIGINS,
+  },
   // One instance alone never exceeds FINGERPRINT_MAX_RPS. Across instances HTTP enrichment is on demand:
   // when Fingerprint rate-limits it, the caller gets 429 with Retry-After (the queue is the way to smooth load).
   ...createEnrichDeps(env, { maxRps: env.FINGERPRINT_MAX_RPS }),

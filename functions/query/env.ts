@@ -1,7 +1,7 @@
-import { commonEnv } from '../../shared/config/env.js';
+import { commonEnv, corsEnv } from '../../shared/config/env.js';
 import * as z from '../../shared/validation/zod.js';
 
 /** The query function's environment: it reads the table and nothing else. */
-export const queryEnvSchema = z.object(commonEnv());
+export const queryEnvSchema = z.object({ ...commonEnv(), ...corsEnv() });
 
 export type QueryEnv = z.output<typeof queryEnvSchema>;

@@ -8,6 +8,8 @@ import { getVisitorHistory, listCachedEvents, type QueryDeps } from './query.js'
 
 export interface QueryHttpHandlerDeps extends QueryDeps {
   logger: Logger;
+  /** `CORS_ALLOW_ORIGINS`. @default none */
+  corsAllowOrigins?: readonly string[];
 }
 
 /**
@@ -32,11 +34,15 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
     'GET /events': async (event) => jsonResponse(200, await listCachedEvents(parseEventsQuery(event), deps)),
   };
 
-  return httpHandler(deps.logger, async (event) => {
-    const route = routes[`${event.httpMethod} ${event.resource}`];
-    if (route === undefined) {
-      throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
-    }
-    return route(event);
-  });
+  return httpHandler(
+    deps.logger,
+    async (event) => {
+      const route = routes[`${event.httpMethod} ${event.resource}`];
+      if (route === undefined) {
+        throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
+      }
+      return route(event);
+    },
+    { corsAllowOrigins: deps.corsAllowOrigins },
+  );
 }

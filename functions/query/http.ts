@@ -11,6 +11,7 @@ const env = loadEnv(queryEnvSchema);
 /** `GET /visitors/{visitorId}` and `GET /events`, served from the cache only. */
 export const handler = createQueryHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
+  corsAllowOrigins: env.CORS_ALLOW_ORIGINS,
   store: new DynamoDbEventStore({
     client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
     tableName: env.TABLE_NAME,

@@ -101,6 +101,9 @@ export class EnrichmentStack extends Stack {
       SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
       ...(config.fingerprintBaseUrl !== undefined && { FINGERPRINT_BASE_URL: config.fingerprintBaseUrl }),
     };
+    // API Gateway answers the preflights; the functions behind the IAM routes add CORS headers to the answers.
+    const cors =
+      config.corsAllowOrigins.length > 0 ? { CORS_ALLOW_ORIGINS: config.corsAllowOrigins.join(',') } : {};
     const functionDefaults = {
       logRetention,
       logRemovalPolicy: statefulRemoval,
@@ -116,6 +119,7 @@ export class EnrichmentStack extends Stack {
       environment: {
         ...common,
         ...fingerprint,
+        ...cors,
         READ_THROUGH_ENABLED: String(config.readThroughEnabled),
         UPSTREAM_ERASURE_ENABLED: String(config.upstreamErasureEnabled),
       },
@@ -143,7 +147,7 @@ export class EnrichmentStack extends Stack {
       description: 'GET /visitors/{visitorId}, GET /events: serves cached events',
       memorySize: 512,
       timeout: QUERY_TIMEOUT,
-      environment: common,
+      environment: { ...common, ...cors },
     });
     const webhook = new ServiceFunction<typeof webhookEnvSchema>(this, 'Webhook', {
       ...functionDefaults,

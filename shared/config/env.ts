@@ -55,6 +55,25 @@ export type FingerprintCallerEnv = z.output<
   z.ZodMiniObject<ReturnType<typeof commonEnv> & ReturnType<typeof fingerprintEnv>>
 >;
 
+/**
+ * What every HTTP function with IAM routes has: the browser origins allowed by CORS, comma-separated (the stack
+ * sets it from `corsAllowOrigins`). Unset or empty: no CORS headers.
+ */
+export const corsEnv = () => ({
+  CORS_ALLOW_ORIGINS: z._default(
+    z.pipe(
+      z.string(),
+      z.transform((value: string) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin !== ''),
+      ),
+    ),
+    [],
+  ),
+});
+
 /** A switch: `true`/`false` (or 1/0, yes/no, on/off, enabled/disabled), case-insensitive. */
 export const flagEnv = (defaultValue: boolean) => z._default(z.stringbool(), defaultValue);
 

@@ -41,10 +41,56 @@ function errorResponses(logger: Logger): middy.MiddlewareObj<APIGatewayProxyEven
   };
 }
 
-/** The middleware bundle of every HTTP route: structured logs with the Lambda context, then JSON errors. */
-export function httpHandler(logger: Logger, handler: HttpHandler) {
-  return middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
-    .use(injectLambdaContext(logger))
-    .use(errorResponses(logger))
-    .handler(handler);
+/** Headers of our answers a browser script may read, beyond the ones CORS always exposes. */
+const CORS_EXPOSED_HEADERS = 'Retry-After, WWW-Authenticate, X-Event-Source';
+
+/** The request's `Origin` header, whatever its case (HTTP/2 clients send it in lower case). */
+function originOf(event: APIGatewayProxyEvent): string | undefined {
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (name.toLowerCase() === 'origin') return value;
+  }
+  return undefined;
+}
+
+/**
+ * CORS on the answers themselves: API Gateway answers the preflights, but a browser also needs
+ * `Access-Control-Allow-Origin` on the actual answer, errors included. The allowed origin is echoed (with
+ * `Vary: Origin`, as the answer then depends on it); any other origin gets no CORS header.
+ */
+function corsHeaders(
+  allowOrigins: readonly string[],
+): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+  const allowed = new Set(allowOrigins);
+  const addHeaders = async (request: middy.Request<APIGatewayProxyEvent, APIGatewayProxyResult>) => {
+    const { response } = request;
+    if (response === undefined || response === null) return;
+    const origin = originOf(request.event);
+    response.headers = {
+      ...response.headers,
+      Vary: 'Origin',
+      ...(origin !== undefined &&
+        allowed.has(origin) && {
+          'Access-Control-Allow-Origin': origin,
+          'Access-Control-Expose-Headers': CORS_EXPOSED_HEADERS,
+        }),
+    };
+  };
+  return { after: addHeaders, onError: addHeaders };
+}
+
+export interface HttpHandlerOptions {
+  /** Browser origins allowed by CORS (`CORS_ALLOW_ORIGINS`). @default none: no CORS headers */
+  corsAllowOrigins?: readonly string[] | undefined;
+}
+
+/**
+ * The middleware bundle of every HTTP route: structured logs with the Lambda context, JSON errors and, when
+ * origins are allowed, CORS headers on every answer. (Middy runs `onError` in reverse order: the error answer
+ * exists by the time the CORS middleware sees it.)
+ */
+export function httpHandler(logger: Logger, handler: HttpHandler, options: HttpHandlerOptions = {}) {
+  const corsAllowOrigins = options.corsAllowOrigins ?? [];
+  const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(logger));
+  if (corsAllowOrigins.length > 0) chain.use(corsHeaders(corsAllowOrigins));
+  return chain.use(errorResponses(logger)).handler(handler);
 }

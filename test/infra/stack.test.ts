@@ -144,6 +144,16 @@ describe('functions', () => {
     expect(missing).not.toHaveProperty('TABLE_NAME');
   });
 
+  it("tell the IAM routes' functions the CORS origins, only when CORS is on", () => {
+    for (const key of ['enrichHttp', 'query'] as const) {
+      expect(environmentOf(full, key).CORS_ALLOW_ORIGINS).toBe(FULL_CONTEXT.corsAllowOrigins.join(','));
+      expect(environmentOf(dev, key)).not.toHaveProperty('CORS_ALLOW_ORIGINS');
+    }
+    for (const key of ['enrichQueue', 'webhook'] as const) {
+      expect(environmentOf(full, key)).not.toHaveProperty('CORS_ALLOW_ORIGINS');
+    }
+  });
+
   it('get an environment their own env schema accepts, with the configured settings', () => {
     const schemas = {
       enrichHttp: enrichHttpEnvSchema,

@@ -395,7 +395,7 @@ function fromV3Identification(data: V3Identification, context: V3Context): Norma
     url: data.url,
     ip: data.ip,
     incognito: data.incognito,
-    tag: data.tag,
+    tag: storableTag(data.tag),
     confidence: data.confidence === undefined ? undefined : compact({ ...data.confidence }),
     visitorFound: data.visitorFound,
     firstSeenAt: data.firstSeenAt,
@@ -537,7 +537,7 @@ function fromV4Event(event: V4Event, source: EventSource): NormalizedEvent {
     url: event.url,
     ip: event.ip_address,
     incognito: event.incognito,
-    tag: event.tags,
+    tag: storableTag(event.tags),
     confidence: confidenceFromV4(identification?.confidence),
     visitorFound: identification?.visitor_found,
     firstSeenAt: seenAtFromV4(identification?.first_seen_at),
@@ -750,6 +750,33 @@ function sameIp(a: string, b: string): boolean {
   const list = new BlockList();
   list.addAddress(a, 'ipv6');
   return list.check(b, 'ipv6');
+}
+
+/**
+ * How deep a tag may nest: DynamoDB refuses an item nested deeper than 32 levels, and the tag sits one level
+ * down in the item. Half of that leaves room and is far beyond any tag seen in practice.
+ */
+const MAX_TAG_DEPTH = 16;
+
+/**
+ * The tag as DynamoDB can store it and every reader can serialize it, whatever the customer put in it:
+ * - an integer beyond 2^53 (a 64-bit id sent as a JSON number) is kept as its decimal string. `JSON.parse` has
+ *   already rounded it, and the AWS SDK refuses to store such a number (and would read one back as a BigInt,
+ *   which no JSON answer can hold), so the event could never be stored;
+ * - a value nested deeper than {@link MAX_TAG_DEPTH} is kept as its JSON text.
+ * Everything else is unchanged.
+ */
+function storableTag(tag: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  if (tag === undefined) return undefined;
+  const storable = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'number')
+      return Number.isInteger(value) && !Number.isSafeInteger(value) ? String(value) : value;
+    if (typeof value !== 'object' || value === null) return value;
+    if (depth >= MAX_TAG_DEPTH) return JSON.stringify(value);
+    if (Array.isArray(value)) return value.map((entry) => storable(entry, depth + 1));
+    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, storable(entry, depth + 1)]));
+  };
+  return storable(tag, 1) as Record<string, unknown>;
 }
 
 function describeType(value: unknown): string {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
@@ -172,5 +173,53 @@ describe('POST /enrich with a linkedId of 250 events (Server API v4)', () => {
       new ScanCommand({ TableName: service.tableName, Select: 'COUNT' }),
     );
     expect(count.Count).toBe(250);
+  });
+});
+
+describe('POST /enrich of an event whose tag holds a 64-bit id as a JSON number (Server API v4)', () => {
+  let service: Service;
+
+  beforeAll(async () => {
+    service = await startService({ apiVersion: 'v4' });
+  });
+  afterAll(async () => {
+    await service.stop();
+  });
+
+  it('stores it, with the id as text, and serves it from the cache', async () => {
+    const [seed] = service.upstream.seedMany(1, { visitorId: VISITOR_ID });
+    if (seed === undefined) throw new Error('no seed');
+    const example = JSON.parse(
+      readFileSync(new URL('../fixtures/fingerprint/v4/events/get_event_200.json', import.meta.url), 'utf8'),
+    );
+    const body = JSON.stringify({
+      ...example,
+      event_id: seed.requestId,
+      timestamp: seed.timestamp,
+      identification: { ...example.identification, visitor_id: VISITOR_ID },
+      tags: { orderId: 'PLACEHOLDER' },
+    }).replace('"PLACEHOLDER"', '9007199254740993123');
+    service.upstream.failNext({ kind: 'body', body });
+
+    const enriched = await service.handlers.enrich(
+      buildApiEvent({
+        method: 'POST',
+        resource: '/enrich',
+        body: JSON.stringify({ requestId: seed.requestId }),
+      }),
+      buildContext(),
+    );
+    const cached = await service.handlers.enrich(
+      buildApiEvent({
+        method: 'GET',
+        resource: '/events/{requestId}',
+        pathParameters: { requestId: seed.requestId },
+      }),
+      buildContext(),
+    );
+
+    expect(jsonBody<EnrichAnswer>(enriched)).toMatchObject({ source: 'fingerprint', stored: 1 });
+    expect(cached.statusCode).toBe(200);
+    expect(jsonBody<NormalizedEvent>(cached).tag).toEqual({ orderId: '9007199254740993000' });
   });
 });

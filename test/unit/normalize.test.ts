@@ -576,6 +576,32 @@ describe('normalizeV4Event', () => {
     }
     expect(event.lastSeenAt).toStrictEqual({ global: null, subscription: '2024-02-16T16:55:55.327Z' });
   });
+
+  it('keeps a tag DynamoDB could not store as text: integers beyond 2^53, and nesting past 16 levels', () => {
+    // A 64-bit id sent as a JSON number, and a tag nested 20 levels deep.
+    let deep: unknown = { leaf: true };
+    for (let level = 0; level < 19; level += 1) deep = { next: deep };
+    const body = JSON.parse(
+      JSON.stringify(set(v4Event(), 'tags', { plain: { list: [1, 'x', null, 2.5] }, deep })).replace(
+        '"plain":',
+        '"userId":1234567890123456789,"plain":',
+      ),
+    );
+
+    const tag = normalizeV4Event(body).tag ?? {};
+
+    expect(tag.userId).toBe('1234567890123456800');
+    expect(tag.plain).toEqual({ list: [1, 'x', null, 2.5] });
+    // The tag is level 1 and `deep` level 2; what sits at level 16 is kept as its JSON text, nothing lost.
+    let stored = tag.deep as Record<string, unknown>;
+    let original = deep as Record<string, unknown>;
+    for (let level = 3; level < 16; level += 1) {
+      stored = stored.next as Record<string, unknown>;
+      original = original.next as Record<string, unknown>;
+    }
+    expect(typeof stored.next).toBe('string');
+    expect(JSON.parse(stored.next as string)).toEqual(original.next);
+  });
 });
 
 describe('normalizeWebhook', () => {

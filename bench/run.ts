@@ -12,7 +12,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { FUNCTION_ENTRIES, type FunctionKey, REPOSITORY_ROOT } from '../infra/bundling.js';
 import type { NormalizedEvent } from '../shared/domain/event.js';
 import {
@@ -414,9 +413,6 @@ async function exampleItemSizes(dynamo: DynaliteHandle, tableName: string): Prom
     ['v3 GET /visitors (limit 500)', () => visits('v3/get_visitors_200_limit_500.json')],
     ['v3 webhook', () => [normalizeWebhook(fixture('v3/webhook.json'))]],
   ];
-  const documentClient = DynamoDBDocumentClient.from(dynamo.client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
   const sizes: ExampleSize[] = [];
   for (const [example, normalize] of examples) {
     const events = normalize();
@@ -425,7 +421,7 @@ async function exampleItemSizes(dynamo: DynaliteHandle, tableName: string): Prom
     for (const event of events) {
       // Stored as if enriched when it happened: the examples are older than any TTL.
       const store = new DynamoDbEventStore({
-        client: documentClient,
+        client: dynamo.client,
         tableName,
         ttlDays: 90,
         now: () => event.timestamp,

@@ -181,7 +181,7 @@ function createPools(
   ports: { dynamo: EmbeddedDynamoDb; upstream: Upstream; deadLetters: LocalDeadLetterQueue; region: string },
 ): Pools {
   const store = new DynamoDbEventStore({
-    client: ports.dynamo.documentClient,
+    client: ports.dynamo.client,
     tableName: config.tableName,
     ttlDays: config.eventTtlDays,
   });

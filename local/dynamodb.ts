@@ -9,7 +9,6 @@ import {
   ResourceNotFoundException,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createTableInput } from '../shared/store/schema.js';
 
 interface DynaliteOptions {
@@ -28,8 +27,6 @@ const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' } as 
 export interface EmbeddedDynamoDb {
   endpoint: string;
   client: DynamoDBClient;
-  /** Drops `undefined` values, as the functions' own document clients do. */
-  documentClient: DynamoDBDocumentClient;
   /** Stops serving, waits for pending writes and closes the LevelDB store (flushed to disk). */
   close(): Promise<void>;
 }
@@ -59,16 +56,11 @@ export async function startEmbeddedDynamoDb(options: {
   const { port } = server.address() as AddressInfo;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new DynamoDBClient({ endpoint, region: options.region, credentials: LOCAL_CREDENTIALS });
-  const documentClient = DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true },
-  });
   return {
     endpoint,
     client,
-    documentClient,
     async close() {
       // The SDK keeps sockets alive; without closing them, server.close() would wait for them to time out.
-      documentClient.destroy();
       client.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve, reject) =>

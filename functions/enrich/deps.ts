@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { FingerprintCallerEnv } from '../../shared/config/env.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
@@ -12,9 +11,6 @@ import type { EnrichDeps } from './enrich.js';
  * SDK clients, the cached key and the rate limiter live as long as the Lambda instance.
  */
 export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxRps?: number } = {}): EnrichDeps {
-  const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
-  });
   const keys = new SecretsManagerKeyProvider({
     client: new SecretsManagerClient({}),
     secretId: env.FINGERPRINT_SECRET_ID,
@@ -22,7 +18,7 @@ export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxRps?: 
   });
   return {
     store: new DynamoDbEventStore({
-      client: documentClient,
+      client: new DynamoDBClient({}),
       tableName: env.TABLE_NAME,
       ttlDays: env.EVENT_TTL_DAYS,
     }),

@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
@@ -13,7 +12,7 @@ export const handler = createQueryHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
   corsAllowOrigins: env.CORS_ALLOW_ORIGINS,
   store: new DynamoDbEventStore({
-    client: DynamoDBDocumentClient.from(new DynamoDBClient({})),
+    client: new DynamoDBClient({}),
     tableName: env.TABLE_NAME,
     ttlDays: env.EVENT_TTL_DAYS,
   }),

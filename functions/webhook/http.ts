@@ -1,6 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
@@ -15,9 +14,7 @@ export const handler = createWebhookHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
   settings: { basicAuth: env.WEBHOOK_BASIC_AUTH_ENABLED },
   store: new DynamoDbEventStore({
-    client: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
+    client: new DynamoDBClient({}),
     tableName: env.TABLE_NAME,
     ttlDays: env.EVENT_TTL_DAYS,
   }),

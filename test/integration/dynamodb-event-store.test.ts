@@ -1,4 +1,5 @@
-import { BatchWriteCommand, GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
@@ -83,7 +84,7 @@ afterAll(async () => {
 
 function storeOn(tableName: string, now = NOW): DynamoDbEventStore {
   return new DynamoDbEventStore({
-    client: dynamo.documentClient,
+    client: dynamo.client,
     tableName,
     ttlDays: TTL_DAYS,
     now: () => now,
@@ -178,11 +179,11 @@ describe('DynamoDbEventStore against dynalite', () => {
 
     it('writes 60 events of one call in 3 batches', async () => {
       const events = Array.from({ length: 60 }, () => buildEvent());
-      const send = vi.spyOn(dynamo.documentClient, 'send');
+      const send = vi.spyOn(dynamo.client, 'send');
 
       await expect(store.putEvents(events)).resolves.toBe(60);
 
-      const batches = send.mock.calls.filter(([command]) => command instanceof BatchWriteCommand);
+      const batches = send.mock.calls.filter(([command]) => command instanceof BatchWriteItemCommand);
       expect(batches).toHaveLength(3);
       expect(await countItems(tableName)).toBe(60);
       const page = await store.listByVisitor({ visitorId: VISITOR, limit: 100 });

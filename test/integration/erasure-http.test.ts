@@ -50,7 +50,7 @@ describe('DELETE /visitors/{visitorId}', () => {
   beforeAll(async () => {
     service = await startService({ env: { UPSTREAM_ERASURE_ENABLED: 'true' } });
     store = new DynamoDbEventStore({
-      client: service.dynamo.documentClient,
+      client: service.dynamo.client,
       tableName: service.tableName,
       ttlDays: 90,
     });

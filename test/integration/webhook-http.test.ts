@@ -273,7 +273,7 @@ describe('POST /webhooks/fingerprint', () => {
         logger: createLogger('ERROR'),
         settings: { basicAuth: true },
         store: new DynamoDbEventStore({
-          client: service.dynamo.documentClient,
+          client: service.dynamo.client,
           tableName: service.tableName,
           ttlDays: 90,
         }),

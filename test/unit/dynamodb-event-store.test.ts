@@ -1,13 +1,15 @@
 import {
+  BatchWriteItemCommand,
+  type BatchWriteItemCommandInput,
   DynamoDBClient,
   GetItemCommand,
   ProvisionedThroughputExceededException,
+  QueryCommand,
   RequestLimitExceeded,
   ResourceNotFoundException,
   ThrottlingException,
 } from '@aws-sdk/client-dynamodb';
-import type { BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StoreThrottledError } from '../../shared/domain/errors.js';
@@ -19,10 +21,14 @@ import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 const NOW = Date.UTC(2024, 1, 16, 12, 0, 0);
 const TABLE = 'events-unit';
 
-const ddb = mockClient(DynamoDBDocumentClient);
-const client = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } }),
-);
+const ddb = mockClient(DynamoDBClient);
+const client = new DynamoDBClient({
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+});
+
+/** An item as DynamoDB holds it. */
+const asItem = (value: Record<string, unknown>) => marshall(value, { removeUndefinedValues: true });
 
 afterEach(() => {
   ddb.reset();
@@ -71,7 +77,7 @@ function buildStore(overrides: Partial<DynamoDbEventStoreOptions> = {}) {
   return { store, sleep };
 }
 
-type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
+type WriteRequests = NonNullable<BatchWriteItemCommandInput['RequestItems']>[string];
 
 /** The write requests DynamoDB would hand back unprocessed: puts of these events' items. */
 function unprocessed(events: readonly NormalizedEvent[]): {
@@ -79,26 +85,26 @@ function unprocessed(events: readonly NormalizedEvent[]): {
 } {
   return {
     UnprocessedItems: {
-      [TABLE]: events.map((event) => ({ PutRequest: { Item: { ...event, expiresAt: 0 } } })),
+      [TABLE]: events.map((event) => ({ PutRequest: { Item: asItem({ ...event, expiresAt: 0 }) } })),
     },
   };
 }
 
 function writtenRequestIds(call: number): unknown[] {
-  const input = ddb.commandCalls(BatchWriteCommand)[call]?.args[0].input;
-  return (input?.RequestItems?.[TABLE] ?? []).map((request) => request.PutRequest?.Item?.requestId);
+  const input = ddb.commandCalls(BatchWriteItemCommand)[call]?.args[0].input;
+  return (input?.RequestItems?.[TABLE] ?? []).map((request) => request.PutRequest?.Item?.requestId?.S);
 }
 
 const metadata = { $metadata: {} };
 
 describe('DynamoDbEventStore writes', () => {
   it('splits a call into batches of 25', async () => {
-    ddb.on(BatchWriteCommand).resolves({});
+    ddb.on(BatchWriteItemCommand).resolves({});
     const { store } = buildStore();
 
     await expect(store.putEvents(Array.from({ length: 60 }, () => buildEvent()))).resolves.toBe(60);
 
-    expect(ddb.commandCalls(BatchWriteCommand).map((_, i) => writtenRequestIds(i).length)).toEqual([
+    expect(ddb.commandCalls(BatchWriteItemCommand).map((_, i) => writtenRequestIds(i).length)).toEqual([
       25, 25, 10,
     ]);
   });
@@ -107,7 +113,7 @@ describe('DynamoDbEventStore writes', () => {
     const events = Array.from({ length: 3 }, () => buildEvent());
     const [first, second, third] = events;
     ddb
-      .on(BatchWriteCommand)
+      .on(BatchWriteItemCommand)
       .resolvesOnce(unprocessed(events.slice(1)))
       .resolvesOnce(unprocessed(events.slice(2)))
       .resolves({});
@@ -133,19 +139,19 @@ describe('DynamoDbEventStore writes', () => {
     ['ThrottlingException', new ThrottlingException({ message: 'slow down', ...metadata })],
     ['RequestLimitExceeded', new RequestLimitExceeded({ message: 'slow down', ...metadata })],
   ])('retries the batch after %s', async (_, error) => {
-    ddb.on(BatchWriteCommand).rejectsOnce(error).resolves({});
+    ddb.on(BatchWriteItemCommand).rejectsOnce(error).resolves({});
     const { store, sleep } = buildStore();
 
     await expect(store.putEvents([buildEvent(), buildEvent()])).resolves.toBe(2);
 
-    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(2);
     expect(writtenRequestIds(1)).toHaveLength(2);
     expect(sleep).toHaveBeenCalledTimes(1);
   });
 
   it('throws StoreThrottledError counting every event not written when unprocessed items persist', async () => {
     const events = Array.from({ length: 30 }, () => buildEvent());
-    ddb.on(BatchWriteCommand).resolves(unprocessed(events.slice(0, 3)));
+    ddb.on(BatchWriteItemCommand).resolves(unprocessed(events.slice(0, 3)));
     const { store } = buildStore({ maxWriteAttempts: 4 });
 
     const error = await store.putEvents(events).catch((reason: unknown) => reason);
@@ -154,12 +160,12 @@ describe('DynamoDbEventStore writes', () => {
     // 3 of the first batch never got through, and the second batch of 5 was not attempted.
     expect((error as StoreThrottledError).message).toContain('8 of 30 events were not written');
     expect((error as StoreThrottledError).retryable).toBe(true);
-    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(4);
+    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(4);
   });
 
   it('throws StoreThrottledError with the throttling error as cause when throttling persists', async () => {
     const throttled = new ThrottlingException({ message: 'Rate exceeded', ...metadata });
-    ddb.on(BatchWriteCommand).rejects(throttled);
+    ddb.on(BatchWriteItemCommand).rejects(throttled);
     const { store } = buildStore({ maxWriteAttempts: 3 });
 
     const error = await store.putEvents([buildEvent(), buildEvent()]).catch((reason: unknown) => reason);
@@ -167,17 +173,17 @@ describe('DynamoDbEventStore writes', () => {
     expect(error).toBeInstanceOf(StoreThrottledError);
     expect((error as StoreThrottledError).message).toContain('2 of 2 events were not written');
     expect((error as StoreThrottledError).cause).toBe(throttled);
-    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(3);
+    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(3);
   });
 
   it('does not retry an error that retrying cannot fix', async () => {
     const missing = new ResourceNotFoundException({ message: 'Requested resource not found', ...metadata });
-    ddb.on(BatchWriteCommand).rejects(missing);
+    ddb.on(BatchWriteItemCommand).rejects(missing);
     const { store, sleep } = buildStore();
 
     await expect(store.putEvents([buildEvent()])).rejects.toBe(missing);
 
-    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(1);
+    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(1);
     expect(sleep).not.toHaveBeenCalled();
   });
 
@@ -186,7 +192,7 @@ describe('DynamoDbEventStore writes', () => {
 
     await expect(store.putEvents([buildEvent({ timestamp: NOW - 91 * 86_400_000 })])).resolves.toBe(0);
 
-    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
   });
 });
 
@@ -205,12 +211,13 @@ describe('DynamoDbEventStore reads', () => {
 
   it('keeps reading pages while the filter leaves fewer events than the limit', async () => {
     const events = Array.from({ length: 3 }, () => buildEvent({ linkedId: 'order-1' }));
-    const items = events.map((event) => ({ ...event, expiresAt: NOW / 1000 + 86_400 }));
-    const lastKey = (index: number) => ({
-      requestId: events[index]?.requestId,
-      linkedId: 'order-1',
-      timestamp: events[index]?.timestamp,
-    });
+    const items = events.map((event) => asItem({ ...event, expiresAt: NOW / 1000 + 86_400 }));
+    const lastKey = (index: number) =>
+      asItem({
+        requestId: events[index]?.requestId,
+        linkedId: 'order-1',
+        timestamp: events[index]?.timestamp,
+      });
     ddb
       .on(QueryCommand)
       .resolvesOnce({ Items: [], LastEvaluatedKey: lastKey(0) })

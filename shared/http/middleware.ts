@@ -1,7 +1,6 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { Logger } from '../../shared/observability/logger.js';
-import { injectLambdaContext } from '../../shared/observability/logger.js';
+import { injectLambdaContext, type Logger } from '../observability/logger.js';
 import { toHttpError } from './errors.js';
 
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;

@@ -87,25 +87,8 @@ export function renderV3Event(event: SandboxEvent): Json {
   return {
     products: {
       identification: {
-        data: {
-          visitorId: event.visitorId,
-          requestId: event.requestId,
-          browserDetails: v3BrowserDetails(event),
-          incognito: signals.incognito,
-          ip: event.ip,
-          ipLocation: v3Geolocation(event.place),
-          ...(event.linkedId !== undefined && { linkedId: event.linkedId }),
-          timestamp: event.timestamp,
-          time: v3Time(event.timestamp),
-          url: event.url,
-          tag: { ...event.tag },
-          confidence: { score: event.confidence, revision: 'v1.1' },
-          visitorFound: event.visitorFound,
-          firstSeenAt: v3SeenAt(event.firstSeenAt),
-          lastSeenAt: v3SeenAt(event.lastSeenAt),
-          replayed: false,
-          sdk: SDK,
-        },
+        // The identification of a v3 event is its visit, plus the visitorId a visit takes from its response.
+        data: { visitorId: event.visitorId, ...renderV3Visit(event), replayed: false, sdk: SDK },
       },
       botd: {
         data: {

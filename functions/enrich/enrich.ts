@@ -8,9 +8,13 @@ export interface EnrichDeps {
   fingerprint: FingerprintClient;
 }
 
+/** Where an answer came from: the cache, or the Server API (`source` of `POST /enrich`, `X-Event-Source`). */
+export const ANSWER_SOURCES = { cache: 'cache', fingerprint: 'fingerprint' } as const;
+export type AnswerSource = (typeof ANSWER_SOURCES)[keyof typeof ANSWER_SOURCES];
+
 export interface EnrichResult {
   events: NormalizedEvent[];
-  source: 'cache' | 'fingerprint';
+  source: AnswerSource;
   /** How many events this call wrote to the store. */
   stored: number;
 }
@@ -28,14 +32,14 @@ export async function enrich(
   if (input.kind === 'request') {
     if (!input.refresh) {
       const cached = await deps.store.getEvent(input.requestId);
-      if (cached !== undefined) return { events: [cached], source: 'cache', stored: 0 };
+      if (cached !== undefined) return { events: [cached], source: ANSWER_SOURCES.cache, stored: 0 };
     }
     const event = await deps.fingerprint.getEvent(input.requestId, options);
     const stored = await deps.store.putEvents([event]);
-    return { events: [event], source: 'fingerprint', stored };
+    return { events: [event], source: ANSWER_SOURCES.fingerprint, stored };
   }
   const { kind: _, ...query } = input;
   const events = await deps.fingerprint.searchEvents(query, options);
   const stored = await deps.store.putEvents(events);
-  return { events, source: 'fingerprint', stored };
+  return { events, source: ANSWER_SOURCES.fingerprint, stored };
 }

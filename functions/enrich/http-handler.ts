@@ -3,12 +3,12 @@ import { AppError, NotFoundError } from '../../shared/domain/errors.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';
-import type { Logger } from '../../shared/observability/logger.js';
+import type { LogAttributes, Logger } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
-import { type EnrichDeps, enrich } from './enrich.js';
+import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, enrich } from './enrich.js';
 import { eraseVisitor } from './erase.js';
 import { parseEnrichBody, parseEraseQuery } from './input.js';
-import { ANSWER_SOURCES, readEvent } from './read-through.js';
+import { readEvent } from './read-through.js';
 
 /** The header of `GET /events/{requestId}` that says which source answered: `cache` or `fingerprint`. */
 export const EVENT_SOURCE_HEADER = 'X-Event-Source';
@@ -39,20 +39,26 @@ type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatew
 export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
   const { logger, settings } = deps;
 
+  /**
+   * INFO when the answer called Fingerprint (and stored what it got); an answer from the cache is a plain read,
+   * which the API's access log records, as it does the query routes' reads.
+   */
+  const logAnswer = (message: string, fields: { source: AnswerSource } & LogAttributes) => {
+    if (fields.source === ANSWER_SOURCES.cache) logger.debug(message, fields);
+    else logger.info(message, fields);
+  };
+
   /** The routes, by API Gateway resource template. */
   const routes: Record<string, Route> = {
     'POST /enrich': async (event, context) => {
       const input = parseEnrichBody(bodyText(event));
       const result = await enrich(input, deps, { deadline: deadlineFor(context) });
-      const fields = {
+      logAnswer('Enriched', {
         kind: input.kind,
         source: result.source,
         events: result.events.length,
         stored: result.stored,
-      };
-      // INFO when Fingerprint was called; an answer from the cache is a read, which the access log records.
-      if (result.source === ANSWER_SOURCES.cache) logger.debug('Enriched', fields);
-      else logger.info('Enriched', fields);
+      });
       return jsonResponse(200, result);
     },
 
@@ -62,10 +68,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
         deadline: deadlineFor(context),
         readThrough: settings.readThrough,
       });
-      // A read-through called Fingerprint and stored the event: worth a line. A cache hit, like the query
-      // routes' reads, is the access log's to record.
-      if (result.source === ANSWER_SOURCES.cache) logger.debug('Event read', { source: result.source });
-      else logger.info('Event read', { source: result.source });
+      logAnswer('Event read', { source: result.source });
       // The body stays the NormalizedEvent the route always answered; the source travels in a header.
       return jsonResponse(200, result.event, { [EVENT_SOURCE_HEADER]: result.source });
     },

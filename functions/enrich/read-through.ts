@@ -1,12 +1,7 @@
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions } from '../../shared/fingerprint/types.js';
-import type { EnrichDeps } from './enrich.js';
-
-/** Where an answered event came from. */
-export const ANSWER_SOURCES = { cache: 'cache', fingerprint: 'fingerprint' } as const;
-/** `cache` or `fingerprint`: the `X-Event-Source` of `GET /events/{requestId}`. */
-export type AnswerSource = (typeof ANSWER_SOURCES)[keyof typeof ANSWER_SOURCES];
+import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps } from './enrich.js';
 
 export interface ReadEventOptions extends CallOptions {
   /** Resolve a cache miss through the Server API (`READ_THROUGH_ENABLED`) rather than answer 404. */

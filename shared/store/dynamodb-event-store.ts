@@ -76,21 +76,6 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
-}
-
-/** Drops `undefined` at every depth: DynamoDB has no such value, and `marshall` refuses it. */
-function withoutUndefined(value: unknown): unknown {
-  if (Array.isArray(value)) return value.filter((entry) => entry !== undefined).map(withoutUndefined);
-  if (!isPlainObject(value)) return value;
-  const result: Record<string, unknown> = {};
-  for (const [key, entry] of Object.entries(value)) {
-    if (entry !== undefined) result[key] = withoutUndefined(entry);
-  }
-  return result;
-}
-
 function assertStorable(event: NormalizedEvent): void {
   if (!isRequestId(event.requestId)) {
     throw new ValidationError(
@@ -119,10 +104,9 @@ function assertStorable(event: NormalizedEvent): void {
 }
 
 function toItem(event: NormalizedEvent, expiresAt: number): Item {
-  const item = withoutUndefined(event) as Item;
   // DynamoDB refuses an empty string as an index key; an empty linkedId means there is none.
-  if (item.linkedId === '') delete item.linkedId;
-  return { ...item, [TTL_ATTRIBUTE]: expiresAt };
+  const { linkedId, ...rest } = event;
+  return { ...rest, ...(linkedId !== '' && { linkedId }), [TTL_ATTRIBUTE]: expiresAt };
 }
 
 function toEvent(item: Item): NormalizedEvent {
@@ -194,7 +178,8 @@ export class DynamoDbEventStore implements EventStore {
       if (expiresAt > nowSeconds) items.set(event.requestId, toItem(event, expiresAt));
     }
     const requests = [...items.values()].map(
-      (item): WriteRequest => ({ PutRequest: { Item: marshall(item) } }),
+      // `undefined` (an absent optional field) has no DynamoDB type: dropped at every depth.
+      (item): WriteRequest => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }),
     );
     return this.writeAll(
       requests,

@@ -326,15 +326,16 @@ function coldStartSubjects(
     },
     webhook: { event: webhook, check: (result) => answer(result).statusCode === 200 },
   };
-  const floors: Record<FloorKey, Omit<ColdStartSubject, 'key' | 'file'>> = {
-    dynamodb: { env: env('query'), event: { visitorId }, check: has('Items') },
-    dynamodbSecrets: {
-      env: env('webhook'),
+  // Each function's floor makes that function's first calls, so functions sharing a floor bundle start it apart.
+  const floors: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env'>> = {
+    query: { event: { visitorId }, check: has('Items') },
+    enrichHttp: { event: { requestId, call: 'read' }, check: has('Item') },
+    enrichQueue: { event: { requestId }, check: has('Item') },
+    webhook: {
       // An item of its own, outside the histories the other calls read.
       event: { requestId: '1700000000000.floor0', visitorId: 'BenchmarkFloorVisitor' },
       check: has('$metadata'),
     },
-    dynamodbSecretsSqs: { env: env('enrichQueue'), event: { requestId }, check: has('Item') },
   };
   return [
     ...FUNCTIONS.map((key) => ({
@@ -343,9 +344,10 @@ function coldStartSubjects(
       env: env(key),
       ...subjects[key],
     })),
-    ...(Object.keys(floors) as FloorKey[]).map((key) => ({
+    ...FUNCTIONS.map((key) => ({
       key: `floor:${key}`,
-      file: bundleFile(bundles.floors[key]),
+      file: bundleFile(bundles.floors[FLOOR_OF[key]]),
+      env: env(key),
       ...floors[key],
     })),
   ];
@@ -564,13 +566,14 @@ function coldStartFigures(cold: Record<string, ColdStartResult>) {
     if (result === undefined) throw new Error(`No cold starts of ${key}`);
     return result;
   };
-  const floors = Object.fromEntries(
-    [...new Set(Object.values(FLOOR_OF))].map((key) => [key, of(`floor:${key}`)]),
-  ) as Record<FloorKey, ColdStartResult>;
+  const floors = Object.fromEntries(FUNCTIONS.map((key) => [key, of(`floor:${key}`)])) as Record<
+    FunctionKey,
+    ColdStartResult
+  >;
   const functions = Object.fromEntries(
     FUNCTIONS.map((key): [FunctionKey, ColdStartFigure] => {
       const own = of(key);
-      const floor = floors[FLOOR_OF[key]];
+      const floor = floors[key];
       return [
         key,
         {
@@ -671,7 +674,7 @@ function report(results: Results): string {
       ],
       FUNCTIONS.map((key) => {
         const own = coldStart.functions[key];
-        const floor = coldStart.floors[own.floor];
+        const floor = coldStart.floors[key];
         return [
           key,
           ms(own.init.p50),

@@ -10,9 +10,9 @@ import type { FunctionKey } from '../infra/bundling.js';
 export const FLOOR_ENTRIES = {
   /** DynamoDB: the query function's. */
   dynamodb: 'bench/floors/dynamodb.ts',
-  /** DynamoDB and Secrets Manager: the webhook function's. */
+  /** DynamoDB and Secrets Manager: the webhook's and the enrich HTTP function's. */
   dynamodbSecrets: 'bench/floors/dynamodb-secrets.ts',
-  /** DynamoDB, Secrets Manager and SQS: the enrich functions'. */
+  /** DynamoDB, Secrets Manager and SQS: the queue consumer's (it sends permanent failures to the DLQ). */
   dynamodbSecretsSqs: 'bench/floors/dynamodb-secrets-sqs.ts',
 } as const;
 
@@ -20,7 +20,7 @@ export type FloorKey = keyof typeof FLOOR_ENTRIES;
 
 export const FLOOR_OF: Record<FunctionKey, FloorKey> = {
   query: 'dynamodb',
-  enrichHttp: 'dynamodbSecretsSqs',
+  enrichHttp: 'dynamodbSecrets',
   enrichQueue: 'dynamodbSecretsSqs',
   webhook: 'dynamodbSecrets',
 };

@@ -1,5 +1,5 @@
 /**
- * The enrich functions' floor: the three AWS SDK clients they cannot do without (DynamoDB for the events,
+ * The queue consumer's floor: the three AWS SDK clients it cannot do without (DynamoDB for the events,
  * Secrets Manager for the Fingerprint key, SQS for the dead-letter queue), created once at module scope with
  * the default configuration, and a trivial handler that can make one call with each. A cached enrichment, the
  * call the benchmark times, is a DynamoDB read.

@@ -1,10 +1,8 @@
 import { App, type AppProps, Tags } from 'aws-cdk-lib';
+import { SERVICE_NAME } from '../shared/observability/logger.js';
 import { loadConfig, type ServiceConfig } from './config.js';
 import { applyNagPacks } from './nag.js';
 import { EnrichmentStack } from './stacks/enrichment-stack.js';
-
-/** The service's name, in its tags and stack names. */
-export const SERVICE_NAME = 'fingerprint-enrichment';
 
 export interface CreatedApp {
   readonly app: App;

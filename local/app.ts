@@ -14,6 +14,7 @@ import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
 import { createQueryHttpHandler } from '../functions/query/http-handler.js';
 import { MissingWebhookSecrets } from '../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../functions/webhook/http-handler.js';
+import { REPOSITORY_ROOT } from '../infra/bundling.js';
 import { ValidationError } from '../shared/domain/errors.js';
 import { createFingerprintClient, REGION_HOSTS } from '../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
@@ -29,7 +30,7 @@ import {
   writeJson,
   writeProxyResult,
 } from './api-gateway.js';
-import { type LocalConfig, REPOSITORY_ROOT } from './config.js';
+import type { LocalConfig } from './config.js';
 import { lockDataDir } from './data-lock.js';
 import { type EmbeddedDynamoDb, ensureEventTable, startEmbeddedDynamoDb } from './dynamodb.js';
 import { FUNCTIONS, FunctionPool, type Invocation } from './lambda.js';

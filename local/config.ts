@@ -1,17 +1,14 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { enrichHttpEnvSchema } from '../functions/enrich/http-env.js';
 import { enrichQueueEnvSchema } from '../functions/enrich/queue-env.js';
 import { StaticWebhookSecrets, WebhookSecretError } from '../functions/webhook/credentials.js';
 import { webhookEnvSchema } from '../functions/webhook/env.js';
+import { REPOSITORY_ROOT } from '../infra/bundling.js';
 import { ConfigError, loadEnv } from '../shared/config/env.js';
 import type { ApiVersion, Region } from '../shared/fingerprint/types.js';
 import { extend, pick } from '../shared/validation/zod.js';
-
-/** The repository root: `.data/` lives here whatever directory `npm start` was run from. */
-export const REPOSITORY_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_TABLE_NAME = 'fingerprint-events';

@@ -15,7 +15,7 @@ import { TableSchemaMismatchError } from './dynamodb.js';
 const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
 async function main(): Promise<void> {
-  // Lambda runs Node.js 22; the SDK's notice that Node 20 will be dropped is noise for a local run.
+  // Lambda runs Node.js 24; the SDK's notice that Node 20 will be dropped is noise for a local run.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
   let config: LocalConfig;

@@ -25,6 +25,8 @@ import {
 } from './event.js';
 import { isLinkedId, isRequestId, isVisitorId } from './ids.js';
 
+import { compact } from './v3-visit.js';
+
 export { toV3Visit, type V3BrowserDetails, type V3IpLocation, type V3Visit } from './v3-visit.js';
 
 // ---------------------------------------------------------------------------------------------------------
@@ -782,11 +784,6 @@ function storableTag(tag: Record<string, unknown> | undefined): Record<string, u
 function describeType(value: unknown): string {
   if (value === null) return 'null';
   return Array.isArray(value) ? 'array' : typeof value;
-}
-
-/** Drops keys whose value is `undefined`: DynamoDB refuses undefined attributes, and absent is what we mean. */
-function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }
 
 function nonEmpty<T extends object>(value: T): T | undefined {

@@ -112,6 +112,6 @@ function toV3IpLocation(location: Location): V3IpLocation {
 }
 
 /** Drops keys whose value is `undefined`: absent is what they mean, and DynamoDB refuses undefined. */
-function compact<T extends object>(value: T): T {
+export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }

@@ -119,13 +119,16 @@ function searchRequest(
  * then the call is retried like the status the error stands for.
  */
 function parseV3Event(body: unknown): NormalizedEvent {
-  const error = readV3IdentificationError(body);
-  if (error !== undefined) {
+  try {
+    return normalizeV3Event(body);
+  } catch (failure) {
+    // Only an event that cannot be normalized is looked at again (each search page holds up to 100 events).
+    const error = readV3IdentificationError(body);
+    if (error === undefined) throw failure;
     const rateLimited = /too ?many ?requests|429/i.test(error.code);
     throw new EmbeddedUpstreamError(
       rateLimited ? 'rateLimited' : 'unavailable',
       `${error.code}: ${error.message}`,
     );
   }
-  return normalizeV3Event(body);
 }

@@ -85,14 +85,19 @@ export class EnrichmentApiError extends Error {
   }
 }
 
+/** 502s that the same call cannot get past soon: a configuration to fix, or an answer that will not change. */
+const NOT_RETRIED_502 = new Set(['UpstreamAuthFailed', 'UpstreamMisconfigured', 'UpstreamBadResponse']);
+
 /**
  * Whether a failed call may succeed if made again: no answer, a rate limit, or a temporary failure behind
- * the API. A refused key (`UpstreamAuthFailed`) and every 4xx but 429 need a fix first.
+ * the API. A refused key (`UpstreamAuthFailed`), a base URL that does not reach Fingerprint
+ * (`UpstreamMisconfigured`) and every 4xx but 429 need a fix first; an unusable upstream answer
+ * (`UpstreamBadResponse`) would be the same answer again.
  */
 export function isRetryable(error: EnrichmentApiError): boolean {
   if (error.code === 'NetworkError') return true;
   if (error.status === 429) return true;
-  return [502, 503, 504].includes(error.status) && error.code !== 'UpstreamAuthFailed';
+  return [502, 503, 504].includes(error.status) && !NOT_RETRIED_502.has(error.code);
 }
 
 /**

@@ -113,12 +113,22 @@ export interface NormalizedEvent {
 }
 
 export interface EnrichResponse {
-  /** Newest first. */
+  /** Newest first. Skipped events are not in it. */
   events: NormalizedEvent[];
   /** `cache`: a cached requestId, answered with no upstream call. */
   source: 'cache' | 'fingerprint';
   /** How many events this call wrote. */
   stored: number;
+  /**
+   * Events of a history Fingerprint returned that could not be normalized or stored: how many, and how many
+   * per reason (the field at fault in Fingerprint's payload, or `unstorable`).
+   */
+  skipped: { count: number; reasons: Record<string, number> };
+  /**
+   * `true` when `events` holds everything Fingerprint has for the query; `false` when events were skipped,
+   * `maxEvents` was reached while Fingerprint had more, or paging had to stop early.
+   */
+  complete: boolean;
 }
 
 export interface V3BrowserDetails {
@@ -232,6 +242,7 @@ export const ERROR_CODES = [
   'UpstreamUnavailable',
   'UpstreamTimeout',
   'UpstreamBadResponse',
+  'UpstreamMisconfigured',
   'StoreThrottled',
   'Internal',
   'AccessDenied',

@@ -1,28 +1,58 @@
+import { AppError, UpstreamBadResponseError, ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import type { CallOptions, FingerprintClient } from '../../shared/fingerprint/types.js';
+import type {
+  CallOptions,
+  FingerprintClient,
+  SearchResult,
+  SkippedEvent,
+} from '../../shared/fingerprint/types.js';
+import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
+import type { Logger } from '../../shared/observability/logger.js';
 import type { EventStore } from '../../shared/store/event-store.js';
 import type { EnrichInput } from './input.js';
 
 export interface EnrichDeps {
   store: EventStore;
   fingerprint: FingerprintClient;
+  /** Where skipped events are reported (WARN); the HTTP and queue handlers pass theirs. */
+  logger?: Logger;
 }
 
 /** Where an answer came from: the cache, or the Server API (`source` of `POST /enrich`, `X-Event-Source`). */
 export const ANSWER_SOURCES = { cache: 'cache', fingerprint: 'fingerprint' } as const;
 export type AnswerSource = (typeof ANSWER_SOURCES)[keyof typeof ANSWER_SOURCES];
 
+/** The reason of an event the store refused (the other reasons are fields of Fingerprint's payload). */
+export const UNSTORABLE = 'unstorable';
+
+/** Events Fingerprint returned that were neither stored nor answered: how many, and how many per reason. */
+export interface SkippedSummary {
+  count: number;
+  reasons: Record<string, number>;
+}
+
 export interface EnrichResult {
   events: NormalizedEvent[];
   source: AnswerSource;
   /** How many events this call wrote to the store. */
   stored: number;
+  skipped: SkippedSummary;
+  /**
+   * `true` when `events` holds everything Fingerprint has for the query: paging ran until Fingerprint
+   * reported no further page, and nothing was skipped. Always `true` for a requestId (it succeeds or fails
+   * as a whole).
+   */
+  complete: boolean;
 }
+
+/** Samples of skipped events in the WARN line: enough to find the fault, bounded whatever the history. */
+const MAX_LOGGED_SKIPS = 20;
 
 /**
  * Resolves events through the Fingerprint Server API and stores them. A requestId already in the cache (and
  * not expired) is answered from it with no upstream call, unless `refresh` asks for a fresh copy. Histories
- * are always fetched: the upstream is the only place that knows whether new events arrived.
+ * are always fetched: the upstream is the only place that knows whether new events arrived. In a history, an
+ * event that cannot be normalized or stored is skipped and counted rather than failing the rest.
  */
 export async function enrich(
   input: EnrichInput,
@@ -32,14 +62,116 @@ export async function enrich(
   if (input.kind === 'request') {
     if (!input.refresh) {
       const cached = await deps.store.getEvent(input.requestId);
-      if (cached !== undefined) return { events: [cached], source: ANSWER_SOURCES.cache, stored: 0 };
+      if (cached !== undefined) return whole([cached], ANSWER_SOURCES.cache, 0);
     }
     const event = await deps.fingerprint.getEvent(input.requestId, options);
-    const stored = await deps.store.putEvents([event]);
-    return { events: [event], source: ANSWER_SOURCES.fingerprint, stored };
+    const stored = await storeOne(deps.store, event);
+    return whole([event], ANSWER_SOURCES.fingerprint, stored);
   }
   const { kind: _, ...query } = input;
-  const events = await deps.fingerprint.searchEvents(query, options);
-  const stored = await deps.store.putEvents(events);
-  return { events, source: ANSWER_SOURCES.fingerprint, stored };
+  const found = await deps.fingerprint.searchEvents(query, options);
+  const { events, stored, refused } = await storeEach(deps.store, found.events);
+  const skipped = [...found.skipped, ...refused];
+  if (deps.logger !== undefined) logIncomplete(deps.logger, found, skipped);
+  return {
+    events,
+    source: ANSWER_SOURCES.fingerprint,
+    stored,
+    skipped: summarize(skipped),
+    complete: skipped.length === 0 && found.truncated === undefined,
+  };
+}
+
+function whole(events: NormalizedEvent[], source: AnswerSource, stored: number): EnrichResult {
+  return { events, source, stored, skipped: { count: 0, reasons: {} }, complete: true };
+}
+
+/**
+ * Stores one event Fingerprint answered for a requestId. The store refusing it is the upstream's fault (its
+ * content cannot be kept), never the caller's: answered as a bad upstream answer, not as invalid input.
+ */
+export async function storeOne(store: EventStore, event: NormalizedEvent): Promise<number> {
+  try {
+    return await store.putEvents([event]);
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+    throw new UpstreamBadResponseError(
+      `Fingerprint's event "${event.requestId}" cannot be stored (${error.message}); nothing was stored.`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * Stores a history, skipping the events the store refuses instead of losing the others. The store refuses
+ * a call as a whole (it checks every event before writing, and DynamoDB refuses a batch of 25 as a whole), so
+ * a refused call is split, in batches first and then in halves, until each refused event stands alone. Writes
+ * are idempotent, so a batch written before its call was refused costs a rewrite, nothing more. Other
+ * failures (throttling) fail the history, which the caller retries.
+ */
+async function storeEach(
+  store: EventStore,
+  events: readonly NormalizedEvent[],
+): Promise<{ events: NormalizedEvent[]; stored: number; refused: SkippedEvent[] }> {
+  const refusedIds = new Set<string>();
+  const refused: SkippedEvent[] = [];
+  let stored = 0;
+  const put = async (part: readonly NormalizedEvent[]): Promise<void> => {
+    try {
+      stored += await store.putEvents(part);
+      return;
+    } catch (error) {
+      if (!isRefusal(error)) throw error;
+      const [only] = part;
+      if (part.length === 1 && only !== undefined) {
+        refusedIds.add(only.requestId);
+        refused.push({ reason: UNSTORABLE, message: error.message, eventId: only.requestId });
+        return;
+      }
+    }
+    const size = part.length > STORE_BATCH ? STORE_BATCH : Math.ceil(part.length / 2);
+    for (let start = 0; start < part.length; start += size) await put(part.slice(start, start + size));
+  };
+  if (events.length > 0) await put(events);
+  const kept = refusedIds.size === 0 ? [...events] : events.filter((e) => !refusedIds.has(e.requestId));
+  return { events: kept, stored, refused };
+}
+
+/** DynamoDB's `BatchWriteItem` limit, the unit in which a store refuses writes. */
+const STORE_BATCH = 25;
+
+/**
+ * The store refusing events, as opposed to failing: its own checks (`ValidationError`) and DynamoDB's
+ * `ValidationException` (an item it cannot hold). Retrying these can never succeed.
+ */
+function isRefusal(error: unknown): error is Error {
+  if (error instanceof ValidationError) return true;
+  return error instanceof Error && !(error instanceof AppError) && error.name === 'ValidationException';
+}
+
+function summarize(skipped: readonly SkippedEvent[]): SkippedSummary {
+  const reasons: Record<string, number> = {};
+  for (const { reason } of skipped) reasons[reason] = (reasons[reason] ?? 0) + 1;
+  return { count: skipped.length, reasons };
+}
+
+/** One WARN line per incomplete history: why, with the field at fault of each skipped event (up to a cap). */
+function logIncomplete(logger: Logger, found: SearchResult, skipped: readonly SkippedEvent[]): void {
+  if (skipped.length > 0) {
+    logger.warn('Events skipped', {
+      skipped: summarize(skipped),
+      samples: skipped.slice(0, MAX_LOGGED_SKIPS).map((skip) => ({
+        reason: skip.reason,
+        detail: skip.message,
+        ...(skip.eventId !== undefined && { eventId: skip.eventId }),
+      })),
+    });
+  }
+  // Reaching maxEvents is what the caller asked for; a loop or an unusable page is Fingerprint's doing.
+  if (found.truncated !== undefined && found.truncated.reason !== TRUNCATIONS.maxEvents) {
+    logger.warn('History paging stopped early', {
+      truncation: found.truncated.reason,
+      detail: found.truncated.detail,
+    });
+  }
 }

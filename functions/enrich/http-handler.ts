@@ -58,6 +58,8 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
         source: result.source,
         events: result.events.length,
         stored: result.stored,
+        skipped: result.skipped.count,
+        complete: result.complete,
       });
       return jsonResponse(200, result);
     },

@@ -1,26 +1,19 @@
 import type { SQSRecord } from 'aws-lambda';
-import {
-  AppError,
-  NotFoundError,
-  UpstreamRejectedError,
-  ValidationError,
-} from '../../shared/domain/errors.js';
+import { AppError, ValidationError } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { DeadLetterQueue } from './dead-letter.js';
 import { type EnrichDeps, enrich } from './enrich.js';
 import { parseEnrichBody } from './input.js';
 
 /**
- * Failures that no redelivery can fix: the body is invalid, or Fingerprint answered 400/404. Everything else
- * (429, 5xx, timeouts, throttling, a wrong key that an operator may fix, an unknown bug) goes back to SQS,
- * which redelivers it until `maxReceiveCount` and then moves it to the dead-letter queue itself.
+ * Failures that no redelivery can fix, dead-lettered at once with their reason: the product's one policy,
+ * `AppError.retryable` (an invalid body, Fingerprint's 400/404, a 2xx whose content cannot be used, an answer
+ * for another id). Everything else goes back to SQS, which redelivers it until `maxReceiveCount` and then moves
+ * it to the dead-letter queue itself: 429, 5xx, timeouts, throttling, a configuration an operator can fix (the
+ * key, the region, the base URL), and an unknown bug.
  */
 export function isPermanent(error: unknown): error is AppError {
-  return (
-    error instanceof ValidationError ||
-    error instanceof NotFoundError ||
-    error instanceof UpstreamRejectedError
-  );
+  return error instanceof AppError && !error.retryable;
 }
 
 export interface RecordHandlerDeps extends EnrichDeps {
@@ -41,7 +34,13 @@ export async function processRecord(
   try {
     const input = parseEnrichBody(record.body);
     const result = await enrich(input, deps, { deadline });
-    deps.logger.info('Record enriched', { ...log, source: result.source, stored: result.stored });
+    deps.logger.info('Record enriched', {
+      ...log,
+      source: result.source,
+      stored: result.stored,
+      skipped: result.skipped.count,
+      complete: result.complete,
+    });
   } catch (error) {
     if (!isPermanent(error)) {
       deps.logger.warn('Record failed, SQS will deliver it again', {

@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions } from '../../shared/fingerprint/types.js';
-import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps } from './enrich.js';
+import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, storeOne } from './enrich.js';
 
 export interface ReadEventOptions extends CallOptions {
   /** Resolve a cache miss through the Server API (`READ_THROUGH_ENABLED`) rather than answer 404. */
@@ -20,6 +20,8 @@ export interface ReadEventResult {
  * but not stored, as `POST /enrich` does.
  *
  * @throws NotFoundError when neither the cache nor (with read-through) Fingerprint has the event.
+ * @throws UpstreamBadResponseError when Fingerprint answers another event than the one asked for, or one
+ *   that cannot be stored: nothing is stored.
  */
 export async function readEvent(
   requestId: string,
@@ -45,6 +47,6 @@ export async function readEvent(
     }
     throw error;
   }
-  await deps.store.putEvents([event]);
+  await storeOne(deps.store, event);
   return { event, source: ANSWER_SOURCES.fingerprint };
 }

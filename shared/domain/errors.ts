@@ -1,7 +1,7 @@
 /**
- * Domain errors. Every failure the product can explain extends {@link AppError}; `retryable` tells the queue
- * consumer whether SQS should deliver the message again, and `shared/http/errors.ts` maps each `code` to an
- * HTTP status and a public message.
+ * Domain errors. Every failure the product can explain extends {@link AppError}; `retryable` is the one retry
+ * policy of the product (the queue consumer redelivers exactly the retryable failures and dead-letters the
+ * others at once), and `shared/http/errors.ts` maps each `code` to an HTTP status and a public message.
  */
 
 export const ERROR_CODES = {
@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   UpstreamUnavailable: 'UpstreamUnavailable',
   UpstreamTimeout: 'UpstreamTimeout',
   UpstreamBadResponse: 'UpstreamBadResponse',
+  UpstreamMisconfigured: 'UpstreamMisconfigured',
   StoreThrottled: 'StoreThrottled',
   Internal: 'Internal',
 } as const;
@@ -26,7 +27,12 @@ export interface AppErrorOptions {
 
 export abstract class AppError extends Error {
   abstract readonly code: ErrorCode;
-  /** Whether trying the same operation again later can succeed. */
+  /**
+   * Whether the same operation, unchanged, can succeed later: after a pause (429, 5xx, timeouts, a busy
+   * store) or once an operator fixes the configuration (the key, the region, the base URL), which no caller
+   * can do. `false` when only different input or a different upstream answer could succeed: invalid input,
+   * "not found", a 400, a 2xx whose content is unusable.
+   */
   abstract readonly retryable: boolean;
 
   constructor(message: string, options?: AppErrorOptions) {
@@ -99,7 +105,8 @@ export class UpstreamRateLimitedError extends AppError {
  */
 export class UpstreamAuthError extends AppError {
   readonly code = ERROR_CODES.UpstreamAuthFailed;
-  readonly retryable = false;
+  /** A configuration error: the same call succeeds once an operator fixes the setting it names. */
+  readonly retryable = true;
 
   constructor(
     message: string,
@@ -129,10 +136,33 @@ export class UpstreamTimeoutError extends AppError {
   readonly retryable = true;
 }
 
-/** Fingerprint answered 200 with a body that is not the documented shape. */
+/**
+ * Fingerprint answered 2xx with content that can never be used: not the documented shape, an event that
+ * cannot be normalized, or an event for another id than the one asked for. Asking again gets the same answer,
+ * so it is never retried. The message names the cause (upstream text in it is redacted and capped).
+ */
 export class UpstreamBadResponseError extends AppError {
   readonly code = ERROR_CODES.UpstreamBadResponse;
+  readonly retryable = false;
+}
+
+/**
+ * The answer shows the client is not talking to the Server API it expects: a 404 whose body is not a
+ * Fingerprint error (a proxy's or gateway's "route not found"). The message names the setting to fix.
+ * Retryable: the same call succeeds once an operator fixes it.
+ */
+export class UpstreamMisconfiguredError extends AppError {
+  readonly code = ERROR_CODES.UpstreamMisconfigured;
   readonly retryable = true;
+
+  constructor(
+    message: string,
+    /** The settings an operator should look at, e.g. `FINGERPRINT_BASE_URL`. */
+    readonly setting: string,
+    options?: AppErrorOptions,
+  ) {
+    super(message, options);
+  }
 }
 
 /** DynamoDB throttled us, or left items unprocessed after every retry. */

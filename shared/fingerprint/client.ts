@@ -1,7 +1,7 @@
 import { UpstreamBadResponseError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../domain/ids.js';
-import type { Dialect, SearchFilter } from './dialect.js';
+import type { Dialect, SearchFilter, SearchPage } from './dialect.js';
 import { DEFAULT_RETRY_POLICY, HttpCore } from './http.js';
 import { SpacingRateLimiter } from './rate-limiter.js';
 import {
@@ -13,6 +13,10 @@ import {
   REGIONS,
   type Region,
   type SearchQuery,
+  type SearchResult,
+  type SkippedEvent,
+  TRUNCATIONS,
+  type Truncation,
 } from './types.js';
 import { v3Dialect } from './v3.js';
 import { v4Dialect } from './v4.js';
@@ -32,7 +36,10 @@ export interface FingerprintClientOptions {
   apiVersion?: ApiVersion;
   /** Selects the host; must be the region of the workspace that owns the key. @default 'us' */
   region?: Region;
-  /** Replaces the region's host (local runs, tests, a proxy); v4 paths still get `/v4`. */
+  /**
+   * Replaces the region's host (local runs, tests, a proxy). With or without the documents' own server path:
+   * `https://proxy.example/fp` and `https://proxy.example/fp/v4` both reach `…/fp/v4/events` on v4.
+   */
   baseUrl?: string;
   keys: ApiKeyProvider;
   /**
@@ -78,7 +85,7 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
     backoffCapMs: nonNegative('backoffCapMs', options.backoffCapMs ?? DEFAULT_RETRY_POLICY.backoffCapMs),
   };
   const core = new HttpCore({
-    baseUrl: options.baseUrl ?? REGION_HOSTS[options.region ?? REGIONS.us],
+    baseUrl: withoutRoutePrefix(options.baseUrl ?? REGION_HOSTS[options.region ?? REGIONS.us], dialect),
     keys: options.keys,
     authHeaders: dialect.authHeaders,
     policy,
@@ -96,7 +103,15 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
           'requestId must be <13-digit ms>.<6 letters or digits>, or 20 letters or digits, as the JS agent returns it.',
         );
       }
-      return core.send(dialect.getEvent(requestId), callOptions);
+      const event = await core.send(dialect.getEvent(requestId), callOptions);
+      // An answer for another id would be stored under that id and answered in place of the one asked for.
+      if (event.requestId !== requestId) {
+        throw new UpstreamBadResponseError(
+          `Fingerprint answered the request for event "${requestId}" with event "${event.requestId}" ` +
+            '(not retried, nothing stored): a proxy or cache in front of the Server API may mix up answers.',
+        );
+      }
+      return event;
     },
     searchEvents: (query, callOptions) => searchEvents(core, dialect, query, callOptions),
     deleteVisitor: async (visitorId, callOptions) => {
@@ -111,40 +126,82 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
   };
 }
 
+/**
+ * Follows pagination until Fingerprint has no more, `maxEvents` is reached, or paging cannot go on: a repeated
+ * pagination key (following it would loop) or a later page with unusable content ends paging with what was
+ * fetched, reported as `truncated`. A first page that fails, and any failure that may pass (429, 5xx,
+ * timeouts), still throws: there is nothing to keep, or the caller should try again.
+ */
 async function searchEvents(
   core: HttpCore,
   dialect: Dialect,
   query: SearchQuery,
   options: CallOptions,
-): Promise<NormalizedEvent[]> {
+): Promise<SearchResult> {
   const filter = validateSearch(query);
   const events: NormalizedEvent[] = [];
+  const skipped: SkippedEvent[] = [];
   const seenEvents = new Set<string>();
   const seenKeys = new Set<string>();
+  let truncated: SearchResult['truncated'];
+  const stop = (reason: Truncation, detail: string) => {
+    truncated = { reason, detail };
+  };
   let pageKey: string | undefined;
+  let pages = 0;
   do {
-    const page = await core.send(
-      dialect.searchPage(filter, query.maxEvents - events.length, pageKey),
-      options,
-    );
+    let page: SearchPage;
+    try {
+      page = await core.send(dialect.searchPage(filter, query.maxEvents - events.length, pageKey), options);
+    } catch (error) {
+      if (pages === 0 || !(error instanceof UpstreamBadResponseError)) throw error;
+      stop(TRUNCATIONS.unusablePage, `page ${pages + 1}: ${error.message}`);
+      break;
+    }
+    pages += 1;
+    skipped.push(...page.skipped);
+    let left = 0;
     for (const event of page.events) {
-      if (events.length >= query.maxEvents) break;
       // Timestamp-based v3 keys can repeat the boundary event on the next page.
       if (seenEvents.has(event.requestId)) continue;
+      if (events.length >= query.maxEvents) {
+        left += 1;
+        continue;
+      }
       seenEvents.add(event.requestId);
       events.push(event);
     }
     pageKey = page.nextPageKey;
+    if (events.length >= query.maxEvents && (left > 0 || pageKey !== undefined)) {
+      stop(TRUNCATIONS.maxEvents, `maxEvents (${query.maxEvents}) reached while Fingerprint had more`);
+      break;
+    }
     if (pageKey !== undefined) {
       if (seenKeys.has(pageKey)) {
-        throw new UpstreamBadResponseError(
-          'Fingerprint returned the same pagination key twice; stopped paging.',
+        stop(
+          TRUNCATIONS.repeatedPageKey,
+          `Fingerprint answered pagination key "${pageKey.slice(0, 100)}" twice`,
         );
+        break;
       }
       seenKeys.add(pageKey);
     }
-  } while (pageKey !== undefined && events.length < query.maxEvents);
-  return events.sort((a, b) => b.timestamp - a.timestamp);
+  } while (pageKey !== undefined);
+  return {
+    events: events.sort((a, b) => b.timestamp - a.timestamp),
+    skipped,
+    ...(truncated !== undefined && { truncated }),
+  };
+}
+
+/**
+ * The base URL without the route prefix the dialect's paths start with: the official v4 documents give
+ * `https://api.fpjs.io/v4` as their server, and a base URL copied from there must not become `/v4/v4/…`.
+ */
+function withoutRoutePrefix(baseUrl: string, dialect: Dialect): string {
+  const trimmed = baseUrl.replace(/\/+$/, '');
+  const prefix = dialect.routePrefix;
+  return prefix !== '' && trimmed.endsWith(prefix) ? trimmed.slice(0, -prefix.length) : trimmed;
 }
 
 function validateSearch(query: SearchQuery): SearchFilter {

@@ -1,5 +1,6 @@
+import { ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
-import type { ApiVersion } from './types.js';
+import type { ApiVersion, SkippedEvent } from './types.js';
 import type { UpstreamErrorBody } from './upstream-errors.js';
 
 /**
@@ -34,8 +35,9 @@ export interface UpstreamRequest<T> {
   /** The route template (`GET /v4/events/{event_id}`): error messages name it, so ids stay out of them. */
   route: string;
   /**
-   * Turns a 2xx JSON body into the result; throwing marks the body as malformed, which is retried. With
-   * `discardBody` it is called with `undefined`.
+   * Turns a 2xx JSON body into the result; throwing marks the body as unusable, which is never retried
+   * (asking again gets the same answer), except for an {@link EmbeddedUpstreamError}. With `discardBody` it is
+   * called with `undefined`.
    */
   parse: (body: unknown) => T;
   /**
@@ -55,13 +57,54 @@ export interface SearchFilter {
 
 export interface SearchPage {
   events: NormalizedEvent[];
+  /** Events of the page that could not be normalized, in page order. */
+  skipped: SkippedEvent[];
   /** Present when the upstream has more results; passed back as is to get them. */
   nextPageKey?: string;
+}
+
+/**
+ * Normalizes every event of a search page, skipping (not failing on) those that cannot be normalized: one bad
+ * event must not sink a whole history. The normalizer's `ValidationError.field` is the reason. Anything else
+ * it throws is a bug, not bad data, and fails the page.
+ */
+export function normalizeEach(
+  raw: readonly unknown[],
+  normalize: (event: unknown) => NormalizedEvent,
+  idOf: (event: unknown) => unknown,
+): Pick<SearchPage, 'events' | 'skipped'> {
+  const events: NormalizedEvent[] = [];
+  const skipped: SkippedEvent[] = [];
+  for (const item of raw) {
+    try {
+      events.push(normalize(item));
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      const id = idOf(item);
+      skipped.push({
+        reason: error.field,
+        message: error.message,
+        // Only to find the event in Fingerprint's dashboard from a log line; capped, as it is upstream text.
+        ...(typeof id === 'string' && id !== '' && { eventId: id.slice(0, 100) }),
+      });
+    }
+  }
+  return { events, skipped };
+}
+
+/** `value[key]` when `value` is an object, else `undefined`: reads a raw payload without trusting it. */
+export function field(value: unknown, key: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
 }
 
 /** How one Server API version names its routes, parameters, header and response fields. */
 export interface Dialect {
   readonly version: ApiVersion;
+  /**
+   * The path every route of the version starts with (`/v4`), which the official documents put in their server
+   * URL: a base URL that already ends with it must not get it twice.
+   */
+  readonly routePrefix: string;
   authHeaders(key: string): Record<string, string>;
   getEvent(requestId: string): UpstreamRequest<NormalizedEvent>;
   /** Asks Fingerprint to delete everything it holds about a visitor; `visitorId` is already validated. */

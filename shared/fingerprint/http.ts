@@ -4,10 +4,12 @@ import {
   NotFoundError,
   UpstreamAuthError,
   UpstreamBadResponseError,
+  UpstreamMisconfiguredError,
   UpstreamRateLimitedError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
   UpstreamUnavailableError,
+  ValidationError,
 } from '../domain/errors.js';
 import { EmbeddedUpstreamError, UPSTREAM_METHODS, type UpstreamRequest } from './dialect.js';
 import type { SpacingRateLimiter } from './rate-limiter.js';
@@ -49,11 +51,14 @@ export interface HttpCoreOptions {
   now: () => number;
 }
 
+/**
+ * The only failures worth another attempt: 429, 5xx (and 408/409), timeouts and network errors. Anything else
+ * (a 2xx whose content is unusable included) gets the same answer when asked again.
+ */
 const FAILURE_KINDS = {
   rateLimited: 'rateLimited',
   unavailable: 'unavailable',
   timeout: 'timeout',
-  badResponse: 'badResponse',
 } as const;
 type FailureKind = (typeof FAILURE_KINDS)[keyof typeof FAILURE_KINDS];
 
@@ -185,8 +190,6 @@ export class HttpCore {
       }
       case FAILURE_KINDS.unavailable:
         return new UpstreamUnavailableError(message, options);
-      case FAILURE_KINDS.badResponse:
-        return new UpstreamBadResponseError(message, options);
       case FAILURE_KINDS.timeout:
       case undefined:
         return new UpstreamTimeoutError(message, options);
@@ -242,6 +245,9 @@ export class HttpCore {
       return { type: 'forbidden', error: authErrorFor(request.route, status, body) };
     }
     if (status === 404) {
+      // Every 404 the documents list is `{"error": {"code", "message"}}`: anything else (an HTML page,
+      // `{"message": "Not Found"}`) comes from something between us and Fingerprint that has no such route.
+      if (body.code === undefined) return fatal(misconfigured(request.route, answer));
       const value = request.onNotFound?.(body);
       if (value !== undefined) return { type: 'ok', value };
       return fatal(new NotFoundError(`Fingerprint found nothing for ${request.route}: ${answer}.`));
@@ -249,6 +255,8 @@ export class HttpCore {
     const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.#options.now());
     const hint = retryAfterMs === undefined ? {} : { retryAfterMs };
     if (status === 429) return retry({ kind: FAILURE_KINDS.rateLimited, detail: answer, ...hint });
+    // A gateway timeout (v4 documents 504 for a search that ran out of time) is a timeout, not an outage.
+    if (status === 504) return retry({ kind: FAILURE_KINDS.timeout, detail: answer, ...hint });
     // 409 is StateNotReady: the event exists but is not readable yet.
     if (status === 408 || status === 409 || status >= 500) {
       return retry({ kind: FAILURE_KINDS.unavailable, detail: answer, ...hint });
@@ -289,7 +297,7 @@ function parseSuccess<T>(request: UpstreamRequest<T>, text: string, key: string)
   try {
     json = JSON.parse(text);
   } catch {
-    return retry({ kind: FAILURE_KINDS.badResponse, detail: 'the body is not JSON' });
+    return fatal(unusable(request, 'the body is not JSON'));
   }
   try {
     return { type: 'ok', value: request.parse(json) };
@@ -303,12 +311,34 @@ function parseSuccess<T>(request: UpstreamRequest<T>, text: string, key: string)
       });
     }
     const reason = error instanceof Error ? redact(error.message, key).slice(0, 300) : 'unreadable';
-    return retry({
-      kind: FAILURE_KINDS.badResponse,
-      detail: `the body is not the documented shape: ${reason}`,
-    });
+    return fatal(unusable(request, `the body is not the documented shape: ${reason}`, error));
   }
 }
+
+/** A 2xx that can never be used: asking again gets the same answer, so it is not retried. */
+function unusable(request: UpstreamRequest<unknown>, why: string, cause?: unknown): UpstreamBadResponseError {
+  // The cause is kept only when it is a validation failure of ours: its text was built from field names.
+  const options = cause instanceof ValidationError ? { cause } : undefined;
+  return new UpstreamBadResponseError(
+    `Fingerprint answered ${request.route} with a 2xx whose content cannot be used (not retried): ${why}.`,
+    options,
+  );
+}
+
+/**
+ * A 404 that is not Fingerprint's: the base URL (or region host) points at something without the Server API's
+ * routes. Retryable, since the same call succeeds once the setting is fixed.
+ */
+function misconfigured(route: string, answer: string): UpstreamMisconfiguredError {
+  return new UpstreamMisconfiguredError(
+    `${route} answered ${answer} with a body that is not a Fingerprint error: the request did not reach the ` +
+      `Fingerprint Server API. Check ${MISCONFIGURED_SETTINGS} (a proxy must forward every route; with v4 the ` +
+      'base URL may end in /v4 or not).',
+    MISCONFIGURED_SETTINGS,
+  );
+}
+
+const MISCONFIGURED_SETTINGS = 'FINGERPRINT_BASE_URL / FINGERPRINT_REGION';
 
 function unusableKeyError(): UpstreamAuthError {
   return new UpstreamAuthError(

@@ -19,14 +19,50 @@ export interface SearchQuery {
   maxEvents: number;
 }
 
+/** An event of a history that could not be used, and why: it is neither stored nor answered. */
+export interface SkippedEvent {
+  /**
+   * Why, as a short stable key for counting: the path of the field at fault in Fingerprint's payload (the
+   * normalizer's `ValidationError.field`), or `unstorable` for an event the store refused.
+   */
+  reason: string;
+  /** The full explanation, for the WARN log line. */
+  message: string;
+  /** The event's id when the payload had one, to find it at Fingerprint. */
+  eventId?: string;
+}
+
+/** Why paging stopped before Fingerprint said there was nothing more. */
+export const TRUNCATIONS = {
+  /** `maxEvents` was reached while Fingerprint had more. */
+  maxEvents: 'maxEvents',
+  /** Fingerprint answered a pagination key it had already answered: following it would loop. */
+  repeatedPageKey: 'repeatedPageKey',
+  /** A page after the first had unusable content: the pages before it are kept. */
+  unusablePage: 'unusablePage',
+} as const;
+export type Truncation = (typeof TRUNCATIONS)[keyof typeof TRUNCATIONS];
+
+export interface SearchResult {
+  /** Newest first, at most `maxEvents`. */
+  events: NormalizedEvent[];
+  /** Events Fingerprint returned that could not be normalized. */
+  skipped: SkippedEvent[];
+  /** Set when paging stopped early; absent when Fingerprint reported no further page. */
+  truncated?: { reason: Truncation; detail: string };
+}
+
 /**
  * The Fingerprint Server API as the use cases see it: version-neutral, returning normalized events. Failures
  * are the typed errors of `shared/domain/errors.ts` (`NotFoundError`, `UpstreamRateLimitedError`, …).
  */
 export interface FingerprintClient {
   getEvent(requestId: string, options: CallOptions): Promise<NormalizedEvent>;
-  /** Events matching the query, newest first, at most `maxEvents`. */
-  searchEvents(query: SearchQuery, options: CallOptions): Promise<NormalizedEvent[]>;
+  /**
+   * Events matching the query, newest first, at most `maxEvents`; events that cannot be normalized are
+   * skipped and reported, and a pagination loop ends paging with what was fetched.
+   */
+  searchEvents(query: SearchQuery, options: CallOptions): Promise<SearchResult>;
   /**
    * Asks Fingerprint to delete the visitor's data (its Delete API, available on request). Resolves once
    * Fingerprint has scheduled the deletion, which it carries out asynchronously; `NotFoundError` when it holds

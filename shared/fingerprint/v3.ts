@@ -4,6 +4,8 @@ import * as z from '../validation/zod.js';
 import {
   type Dialect,
   EmbeddedUpstreamError,
+  field,
+  normalizeEach,
   type SearchFilter,
   type SearchPage,
   UPSTREAM_METHODS,
@@ -39,6 +41,7 @@ const searchBodySchema = z.object({
  */
 export const v3Dialect: Dialect = {
   version: API_VERSIONS.v3,
+  routePrefix: '',
 
   authHeaders: (key) => ({ 'Auth-API-Key': key }),
 
@@ -83,8 +86,13 @@ function visitsRequest(
     query,
     parse: (body) => {
       const page = visitsBodySchema.parse(body);
+      const owner = page.visitorId ?? visitorId;
       return {
-        events: page.visits.map((visit) => normalizeV3Visit(visit, page.visitorId ?? visitorId)),
+        ...normalizeEach(
+          page.visits,
+          (visit) => normalizeV3Visit(visit, owner),
+          (visit) => field(visit, 'requestId'),
+        ),
         ...(page.paginationKey && { nextPageKey: page.paginationKey }),
       };
     },
@@ -107,7 +115,10 @@ function searchRequest(
     parse: (body) => {
       const page = searchBodySchema.parse(body);
       return {
-        events: page.events.map(parseV3Event),
+        // An event of a page whose identification is an error is skipped like any event without one (the
+        // reason is `products.identification.data`, the message quotes the error): retrying the whole page
+        // for it would cost up to 100 events' worth of calls and may never succeed.
+        ...normalizeEach(page.events, normalizeV3Event, v3EventId),
         ...(page.paginationKey && { nextPageKey: page.paginationKey }),
       };
     },
@@ -116,13 +127,18 @@ function searchRequest(
 
 /**
  * A v3 event, unless Fingerprint put an error where its identification should be (HTTP 200 all the same):
- * then the call is retried like the status the error stands for.
+ * then the call is retried like the status the error stands for. Only when the identification data is truly
+ * absent: data that is present but invalid is the fault, whatever error sits next to it, and asking again
+ * would get the same invalid data.
  */
 function parseV3Event(body: unknown): NormalizedEvent {
   try {
     return normalizeV3Event(body);
   } catch (failure) {
-    // Only an event that cannot be normalized is looked at again (each search page holds up to 100 events).
+    // Only an event that cannot be normalized is looked at again.
+    const identification = field(field(body, 'products'), 'identification');
+    const data = field(identification, 'data');
+    if (data !== undefined && data !== null) throw failure;
     const error = readV3IdentificationError(body);
     if (error === undefined) throw failure;
     const rateLimited = /too ?many ?requests|429/i.test(error.code);
@@ -131,4 +147,8 @@ function parseV3Event(body: unknown): NormalizedEvent {
       `${error.code}: ${error.message}`,
     );
   }
+}
+
+function v3EventId(event: unknown): unknown {
+  return field(field(field(field(event, 'products'), 'identification'), 'data'), 'requestId');
 }

@@ -3,6 +3,8 @@ import { normalizeV4Event } from '../domain/normalize.js';
 import * as z from '../validation/zod.js';
 import {
   type Dialect,
+  field,
+  normalizeEach,
   type SearchFilter,
   type SearchPage,
   UPSTREAM_METHODS,
@@ -21,6 +23,7 @@ const searchBodySchema = z.object({
 /** Server API v4: `/v4` routes, snake_case parameters, `Authorization: Bearer`. */
 export const v4Dialect: Dialect = {
   version: API_VERSIONS.v4,
+  routePrefix: '/v4',
 
   authHeaders: (key) => ({ Authorization: `Bearer ${key}` }),
 
@@ -74,12 +77,13 @@ function searchRequest(
     query,
     parse: (body) => {
       const page = searchBodySchema.parse(body);
+      const devices = page.events.filter((event) => !isEdgeAnalysis(event));
       return {
-        events: page.events.filter((event) => !isEdgeAnalysis(event)).map((event) => normalizeV4Event(event)),
+        ...normalizeEach(devices, normalizeV4Event, (event) => field(event, 'event_id')),
         ...(page.pagination_key && { nextPageKey: page.pagination_key }),
       };
     },
     // v4 answers 404 for a visitor it has never seen, where v3 answers an empty history: both become [].
-    onNotFound: (body) => (body.code === 'visitor_not_found' ? { events: [] } : undefined),
+    onNotFound: (body) => (body.code === 'visitor_not_found' ? { events: [], skipped: [] } : undefined),
   };
 }

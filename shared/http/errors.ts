@@ -42,10 +42,16 @@ const HTTP_ERRORS: Record<ErrorCode, { status: number; public: boolean; message:
     public: false,
     message: 'The Fingerprint Server API is unavailable; retry later.',
   },
+  // Public: the message names what was unusable (built by the client; upstream text redacted and capped).
   [ERROR_CODES.UpstreamBadResponse]: {
     status: 502,
-    public: false,
-    message: 'The Fingerprint Server API answered with an unexpected response; retry later.',
+    public: true,
+    message: 'The Fingerprint Server API answered with content that cannot be used.',
+  },
+  [ERROR_CODES.UpstreamMisconfigured]: {
+    status: 502,
+    public: true,
+    message: 'The Fingerprint Server API is not reachable as configured; check FINGERPRINT_BASE_URL.',
   },
   [ERROR_CODES.UpstreamTimeout]: {
     status: 504,

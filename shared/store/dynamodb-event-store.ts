@@ -103,6 +103,24 @@ function assertStorable(event: NormalizedEvent): void {
   }
 }
 
+/**
+ * The item in DynamoDB's types. A value DynamoDB has no type for (e.g. a non-finite number) is a refusal of
+ * this event, named as such, before anything is written.
+ */
+function marshalled(requestId: string, item: Item): Record<string, AttributeValue> {
+  try {
+    // `undefined` (an absent optional field) has no DynamoDB type: dropped at every depth.
+    return marshall(item, { removeUndefinedValues: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message.slice(0, 200) : 'unknown';
+    throw new ValidationError(
+      'event',
+      `Event ${requestId} holds a value DynamoDB cannot store (${reason}); nothing was stored.`,
+      { cause: error },
+    );
+  }
+}
+
 function toItem(event: NormalizedEvent, expiresAt: number): Item {
   // DynamoDB refuses an empty string as an index key; an empty linkedId means there is none.
   const { linkedId, ...rest } = event;
@@ -164,7 +182,8 @@ export class DynamoDbEventStore implements EventStore {
    * past their TTL are skipped.
    *
    * @returns How many events were written.
-   * @throws ValidationError when an event's ids or timestamp are malformed (before anything is written).
+   * @throws ValidationError when an event's ids or timestamp are malformed, or it holds a value DynamoDB has no
+   *   type for (before anything is written).
    * @throws StoreThrottledError when a batch is still not fully written after `maxWriteAttempts`; its message
    *   says how many events were not written.
    */
@@ -177,9 +196,8 @@ export class DynamoDbEventStore implements EventStore {
       const expiresAt = expiresAtFor(event.timestamp, this.ttlDays);
       if (expiresAt > nowSeconds) items.set(event.requestId, toItem(event, expiresAt));
     }
-    const requests = [...items.values()].map(
-      // `undefined` (an absent optional field) has no DynamoDB type: dropped at every depth.
-      (item): WriteRequest => ({ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }),
+    const requests = [...items.entries()].map(
+      ([requestId, item]): WriteRequest => ({ PutRequest: { Item: marshalled(requestId, item) } }),
     );
     return this.writeAll(
       requests,

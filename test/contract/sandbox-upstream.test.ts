@@ -185,25 +185,29 @@ describe.each(['v4', 'v3'] as const)(
 
     it('pages a whole visitor history with no gap and no duplicate', async () => {
       const expected = upstream.world.search({ visitorId: VISITOR_ID }).map((event) => event.requestId);
-      const events = await client().searchEvents({ visitorId: VISITOR_ID, maxEvents: 500 }, deadline());
+      const { events, skipped, truncated } = await client().searchEvents(
+        { visitorId: VISITOR_ID, maxEvents: 500 },
+        deadline(),
+      );
+      expect([skipped, truncated]).toEqual([[], undefined]);
       expect(events.map((event) => event.requestId)).toEqual(expected);
       expect(events.every((event) => event.location?.city !== undefined)).toBe(true);
     });
 
     it('stops at maxEvents, newest first', async () => {
       const expected = upstream.world.search({ visitorId: VISITOR_ID }).slice(0, 3);
-      const events = await client().searchEvents({ visitorId: VISITOR_ID, maxEvents: 3 }, deadline());
+      const { events } = await client().searchEvents({ visitorId: VISITOR_ID, maxEvents: 3 }, deadline());
       expect(events.map((event) => event.requestId)).toEqual(expected.map((event) => event.requestId));
     });
 
     it('finds the events of a linkedId, alone and with a visitorId', async () => {
       const expected = upstream.world.search({ linkedId: 'order-123' });
-      const events = await client().searchEvents({ linkedId: 'order-123', maxEvents: 500 }, deadline());
+      const { events } = await client().searchEvents({ linkedId: 'order-123', maxEvents: 500 }, deadline());
       expect(events.map((event) => event.requestId)).toEqual(expected.map((event) => event.requestId));
       expect(events.every((event) => event.linkedId === 'order-123')).toBe(true);
 
       const visitorId = expected[0]?.visitorId ?? '';
-      const both = await client().searchEvents(
+      const { events: both } = await client().searchEvents(
         { visitorId, linkedId: 'order-123', maxEvents: 500 },
         deadline(),
       );

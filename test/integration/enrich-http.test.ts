@@ -13,6 +13,8 @@ interface EnrichAnswer {
   events: NormalizedEvent[];
   source: 'cache' | 'fingerprint';
   stored: number;
+  skipped: { count: number; reasons: Record<string, number> };
+  complete: boolean;
 }
 
 describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion) => {
@@ -97,6 +99,84 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
     const timestamps = answer.events.map((event) => event.timestamp);
     expect(timestamps).toEqual([...timestamps].sort((a, b) => b - a));
     expect(answer.events.every((event) => event.visitorId === visitorId)).toBe(true);
+  });
+
+  it('answers a history holding bad events with the others stored, the skips counted, and complete: false', async () => {
+    const visitorId = `Skip${apiVersion}AAAAAAAAAAAAAAAA`.slice(0, 20);
+    const seeds = service.upstream.seedMany(6, { visitorId });
+    const list = apiVersion === 'v4' ? 'events' : 'visits';
+    service.upstream.failNext(
+      {
+        kind: 'edit',
+        edit: (page) => {
+          ((page[list] as Array<Record<string, unknown>>)[1] as Record<string, unknown>).timestamp = 'soon';
+          return page;
+        },
+      },
+      1,
+      (request) => request.query.visitor_id === visitorId || request.path.endsWith(visitorId),
+    );
+
+    const response = await post({ visitorId });
+
+    expect(response.statusCode).toBe(200);
+    const answer = jsonBody<EnrichAnswer>(response);
+    expect(answer).toMatchObject({
+      stored: 5,
+      skipped: { count: 1, reasons: { timestamp: 1 } },
+      complete: false,
+    });
+    expect(answer.events.map((event) => event.requestId)).not.toContain(seeds[1]?.requestId);
+    const warning = parseLogLines(output.text()).lines.find((line) => line.message === 'Events skipped');
+    expect(warning).toMatchObject({ level: 'WARN', skipped: { count: 1, reasons: { timestamp: 1 } } });
+  });
+
+  it('answers a whole history with complete: true and nothing skipped', async () => {
+    const visitorId = `Whole${apiVersion}AAAAAAAAAAAAAAAA`.slice(0, 20);
+    service.upstream.seedMany(4, { visitorId });
+
+    const answer = jsonBody<EnrichAnswer>(await post({ visitorId }));
+
+    expect(answer).toMatchObject({ stored: 4, skipped: { count: 0, reasons: {} }, complete: true });
+  });
+
+  it('answers 502 naming both ids, storing nothing, when Fingerprint answers another event', async () => {
+    const [asked, other] = service.upstream.seedMany(2, { visitorId: VISITOR_ID });
+    if (asked === undefined || other === undefined) throw new Error('seedMany returned too few');
+    const swap = (body: Record<string, unknown>) => {
+      if (apiVersion === 'v4') return { ...body, event_id: other.requestId };
+      const data = (body.products as { identification: { data: Record<string, unknown> } }).identification
+        .data;
+      data.requestId = other.requestId;
+      return body;
+    };
+    service.upstream.failNext({ kind: 'edit', edit: swap }, 10, (request) =>
+      request.path.endsWith(asked.requestId),
+    );
+
+    const response = await post({ requestId: asked.requestId });
+
+    const error = expectError(response, 502, 'UpstreamBadResponse');
+    expect(error.message).toContain(asked.requestId);
+    expect(error.message).toContain(other.requestId);
+    expect(service.upstream.requests).toHaveLength(1);
+    const scan = await service.dynamo.documentClient.send(new ScanCommand({ TableName: service.tableName }));
+    const keys = (scan.Items ?? []).map((item) => item.requestId);
+    expect(keys).not.toContain(asked.requestId);
+    expect(keys).not.toContain(other.requestId);
+  });
+
+  it("answers 502 UpstreamMisconfigured naming FINGERPRINT_BASE_URL for a proxy's route-not-found 404", async () => {
+    service.upstream.failNext(
+      { kind: 'status', status: 404, body: '{"message":"Not Found"}' },
+      10,
+      (request) => request.path.includes('Proxy4'),
+    );
+
+    const response = await post({ requestId: '1708102555327.Proxy4' });
+
+    expect(expectError(response, 502, 'UpstreamMisconfigured').message).toContain('FINGERPRINT_BASE_URL');
+    expect(service.upstream.requests).toHaveLength(1);
   });
 
   it('answers 404 NotFound for a requestId Fingerprint does not know', async () => {

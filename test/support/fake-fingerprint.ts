@@ -23,7 +23,12 @@ export type Fault =
   | { kind: 'reset' }
   | { kind: 'body'; body: string }
   /** The answer the request would get, with its body cut to `keep` of its length (default half). */
-  | { kind: 'truncate'; keep?: number };
+  | { kind: 'truncate'; keep?: number }
+  /**
+   * The answer the request would get, with its JSON body replaced by what `edit` returns (it may change the
+   * parsed body in place and return it): bad events inside an otherwise valid page, a repeated key.
+   */
+  | { kind: 'edit'; edit: (body: Record<string, unknown>) => unknown };
 
 /** Chooses a fault (or none) for each request; consulted before the faults queued by `failNext`. */
 export type FaultInjector = (request: RecordedRequest) => Fault | undefined;
@@ -180,6 +185,9 @@ export async function startFakeFingerprint(options: { apiKey?: string } = {}): P
         : fault?.kind === 'body'
           ? { status: 200, body: fault.body }
           : route(record, url, presented, events);
+    if (fault?.kind === 'edit') {
+      answer = { ...answer, body: JSON.stringify(fault.edit(JSON.parse(answer.body) as Json)) };
+    }
     if (fault?.kind === 'truncate') {
       answer = {
         ...answer,

@@ -1,5 +1,10 @@
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import type { CallOptions, FingerprintClient, SearchQuery } from '../../shared/fingerprint/types.js';
+import type {
+  CallOptions,
+  FingerprintClient,
+  SearchQuery,
+  SearchResult,
+} from '../../shared/fingerprint/types.js';
 import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from '../../shared/store/event-store.js';
 
 /**
@@ -63,13 +68,17 @@ export class FakeFingerprintClient implements FingerprintClient {
     return event;
   }
 
-  async searchEvents(query: SearchQuery, _options: CallOptions): Promise<NormalizedEvent[]> {
+  /** Added to every search answer as is, to test how callers handle a partial history. */
+  partial: Omit<SearchResult, 'events'> = { skipped: [] };
+
+  async searchEvents(query: SearchQuery, _options: CallOptions): Promise<SearchResult> {
     this.calls.push({ operation: 'searchEvents', argument: query });
     if (this.failWith !== undefined) throw this.failWith;
-    return this.events
+    const events = this.events
       .filter((event) => query.visitorId === undefined || event.visitorId === query.visitorId)
       .filter((event) => query.linkedId === undefined || event.linkedId === query.linkedId)
       .slice(0, query.maxEvents);
+    return { events, ...this.partial };
   }
 
   /** Succeeds (Fingerprint scheduled the deletion) unless `failWith` is set. */

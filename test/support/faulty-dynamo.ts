@@ -5,7 +5,10 @@
  * - `throttle`: HTTP 400 with `ProvisionedThroughputExceededException` or `ThrottlingException`, which the
  *   AWS SDK retries on its own before the caller sees it;
  * - `unprocessed`: a `BatchWriteItem` that writes only the items `keep` accepts and returns the others in
- *   `UnprocessedItems`, which the SDK does not retry (the event store must).
+ *   `UnprocessedItems`, which the SDK does not retry (the event store must);
+ * - `refuse`: HTTP 400 with `ValidationException`, as DynamoDB refuses a whole `BatchWriteItem` when one of its
+ *   items holds a value it cannot store (a number out of its range, nesting beyond 32 levels, an item over
+ *   400 KB); nothing of the batch is written.
  *
  * It also counts, per requestId, how many times DynamoDB really applied a put, which is how the suites tell a
  * stored event from a duplicated one.
@@ -22,7 +25,8 @@ export const THROTTLING_ERRORS = {
 
 export type DynamoFault =
   | { kind: 'throttle'; error: keyof typeof THROTTLING_ERRORS }
-  | { kind: 'unprocessed'; keep: (requestId: string) => boolean };
+  | { kind: 'unprocessed'; keep: (requestId: string) => boolean }
+  | { kind: 'refuse' };
 
 export interface DynamoCall {
   /** `GetItem`, `BatchWriteItem`, `Query`, … */
@@ -152,6 +156,17 @@ export async function startFaultyDynamo(target: string): Promise<FaultyDynamo> {
         JSON.stringify({
           __type: THROTTLING_ERRORS[fault.error],
           message: 'The level of configured provisioned throughput for the table was exceeded.',
+        }),
+      );
+      return;
+    }
+    if (fault?.kind === 'refuse') {
+      reply(
+        400,
+        JSON.stringify({
+          __type: 'com.amazon.coral.validate#ValidationException',
+          message:
+            'One or more parameter values were invalid: Number overflow. Attempting to store a number with magnitude larger than supported range',
         }),
       );
       return;

@@ -294,6 +294,10 @@ describe('caller client: answers and errors', () => {
     expect(isRetryable(error(429, 'Throttled'))).toBe(true);
     expect(isRetryable(error(503, 'StoreThrottled'))).toBe(true);
     expect(isRetryable(error(502, 'UpstreamAuthFailed'))).toBe(false);
+    expect(isRetryable(error(502, 'UpstreamMisconfigured'))).toBe(false);
+    expect(isRetryable(error(502, 'UpstreamBadResponse'))).toBe(false);
+    expect(isRetryable(error(502, 'UpstreamUnavailable'))).toBe(true);
+    expect(isRetryable(error(504, 'UpstreamTimeout'))).toBe(true);
     expect(isRetryable(error(404, 'NotFound'))).toBe(false);
     expect(isRetryable(error(500, 'Internal'))).toBe(false);
   });

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   UpstreamAuthError,
   UpstreamBadResponseError,
+  UpstreamMisconfiguredError,
   UpstreamRateLimitedError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
@@ -162,6 +163,77 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
       expect(error).toBeInstanceOf(UpstreamRejectedError);
       expect(fake.requests).toHaveLength(1);
     });
+    it.each(
+      version === 'v4'
+        ? ['v4/errors/404_event_not_found.json', 'v4/errors/404_visitor_not_found.json']
+        : ['v3/errors/404_request_not_found.json', 'v3/errors/404_visitor_not_found.json'],
+    )("keeps Fingerprint's own 404 body %s a NotFoundError, not retried", async (path) => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 404, body: fixture(path) });
+      const { client } = buildClient(version);
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(NotFoundError);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it.each([
+      ['an HTML page', '<html><body>Cannot GET</body></html>'],
+      ['an API Gateway route-not-found', '{"message":"Not Found"}'],
+      ['a plain error string', '{"error":"Not Found"}'],
+      ['an empty body', ''],
+    ])(
+      'reports a 404 with %s as UpstreamMisconfigured naming the settings, not as not found',
+      async (_, body) => {
+        const seed = seedOne();
+        fake.failNext({ kind: 'status', status: 404, body }, 10);
+        const { client } = buildClient(version);
+
+        const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+        expect(error).toBeInstanceOf(UpstreamMisconfiguredError);
+        expect(error).toMatchObject({ retryable: true, code: 'UpstreamMisconfigured' });
+        expect((error as Error).message).toContain('FINGERPRINT_BASE_URL');
+        expect((error as Error).message).toContain('FINGERPRINT_REGION');
+        expect(errorText(error)).not.toContain(API_KEY);
+        expect(fake.requests).toHaveLength(1);
+      },
+    );
+
+    it('refuses an answer for another id, naming both ids, without retrying', async () => {
+      const [asked, other] = fake.seedMany(2, { visitorId: VISITOR_ID });
+      if (asked === undefined || other === undefined) throw new Error('seedMany returned too few');
+      const { client } = buildClient(version, {
+        // A confused proxy or cache in between: it answers the request for one event with another.
+        fetch: (input, init) => fetch(String(input).replace(asked.requestId, other.requestId), init),
+      });
+
+      const error = await rejectionOf(client.getEvent(asked.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamBadResponseError);
+      expect((error as Error).message).toContain(asked.requestId);
+      expect((error as Error).message).toContain(other.requestId);
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it.each(['', '/', '//'])(
+      "reaches the routes whether the base URL ends in the documents' server path or not (suffix %j)",
+      async (slash) => {
+        const seed = seedOne();
+        const withPath = version === 'v4' ? `${fake.baseUrl}/v4${slash}` : `${fake.baseUrl}${slash}`;
+        for (const baseUrl of [withPath, `${fake.baseUrl}${slash}`]) {
+          const { client } = buildClient(version, { baseUrl });
+          const event = await client.getEvent(seed.requestId, withinSeconds(5));
+          expect(event.requestId).toBe(seed.requestId);
+        }
+        const prefix = version === 'v4' ? '/v4/events/' : '/events/';
+        expect(fake.requests.map((request) => request.path)).toEqual([
+          `${prefix}${seed.requestId}`,
+          `${prefix}${seed.requestId}`,
+        ]);
+      },
+    );
   });
 
   describe('retries', () => {
@@ -291,26 +363,49 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
       expect((error as Error).cause).toBeInstanceOf(Error);
     });
 
-    it('retries a malformed and a truncated JSON body, then succeeds', async () => {
+    it.each([
+      ['not JSON', '<html>Bad gateway</html>', 'not JSON'],
+      ['truncated JSON', '{"event_id": "17081025', 'not JSON'],
+      ['JSON of another shape', '{"unexpected": true}', 'documented shape'],
+      ['a JSON array', '[]', 'documented shape'],
+    ])(
+      'never retries a 200 whose body is %s: UpstreamBadResponseError naming the cause',
+      async (_, body, cause) => {
+        const seed = seedOne();
+        fake.failNext({ kind: 'body', body }, 10);
+        const { client, sleeps } = buildClient(version);
+
+        const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+        expect(error).toBeInstanceOf(UpstreamBadResponseError);
+        expect(error).toMatchObject({ retryable: false });
+        expect((error as Error).message).toContain(cause);
+        expect((error as Error).message).toContain('not retried');
+        expect(fake.requests).toHaveLength(1);
+        expect(sleeps).toEqual([]);
+      },
+    );
+
+    it('answers an upstream 504 as a timeout: retried, then UpstreamTimeoutError', async () => {
       const seed = seedOne();
-      fake.failNext({ kind: 'body', body: '<html>Bad gateway</html>' });
-      fake.failNext({ kind: 'body', body: '{"event_id": "17081025' });
+      fake.failNext({ kind: 'status', status: 504 }, 10);
+      const { client } = buildClient(version, { maxAttempts: 3 });
+
+      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+      expect(error).toBeInstanceOf(UpstreamTimeoutError);
+      expect((error as Error).message).toContain('504');
+      expect(fake.requests).toHaveLength(3);
+    });
+
+    it('retries an upstream 504, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'status', status: 504 });
       const { client } = buildClient(version);
 
       const event = await client.getEvent(seed.requestId, withinSeconds(5));
 
       expect(event.requestId).toBe(seed.requestId);
-      expect(fake.requests).toHaveLength(3);
-    });
-
-    it('gives up with UpstreamBadResponseError when the body is never the documented shape', async () => {
-      const seed = seedOne();
-      fake.failNext({ kind: 'body', body: '{"unexpected": true}' }, 10);
-      const { client } = buildClient(version, { maxAttempts: 2 });
-
-      const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
-
-      expect(error).toBeInstanceOf(UpstreamBadResponseError);
       expect(fake.requests).toHaveLength(2);
     });
 
@@ -533,7 +628,7 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
       fake.seedMany(3, { visitorId: VISITOR_ID, linkedId });
       const { client } = buildClient(version);
 
-      const events = await client.searchEvents({ linkedId, maxEvents: 10 }, withinSeconds(5));
+      const { events } = await client.searchEvents({ linkedId, maxEvents: 10 }, withinSeconds(5));
 
       expect(events).toHaveLength(3);
       expect(fake.requests[0]?.query.linked_id).toBe(linkedId);
@@ -545,7 +640,7 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
     it('returns an empty list for a visitor the upstream does not know', async () => {
       const { client } = buildClient(version);
 
-      const events = await client.searchEvents(
+      const { events } = await client.searchEvents(
         { visitorId: 'UnknownVisitor000001', maxEvents: 10 },
         withinSeconds(5),
       );
@@ -564,7 +659,7 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
       });
       const { client } = buildClient(version);
 
-      const events = await client.searchEvents(
+      const { events } = await client.searchEvents(
         { visitorId: VISITOR_ID, linkedId: 'order-1', maxEvents: 100 },
         withinSeconds(5),
       );
@@ -575,7 +670,7 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
       );
     });
 
-    it('stops with UpstreamBadResponseError when the upstream repeats a pagination key', async () => {
+    it('ends paging with what was fetched when the upstream repeats a pagination key', async () => {
       const seed = seedOne();
       let firstPage: string | undefined;
       let calls = 0;
@@ -589,12 +684,79 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
         },
       });
 
+      const result = await client.searchEvents(
+        { visitorId: seed.visitorId, maxEvents: 500 },
+        withinSeconds(5),
+      );
+
+      expect(result.events.map((event) => event.requestId)).toEqual([seed.requestId]);
+      expect(result.truncated).toEqual({
+        reason: 'repeatedPageKey',
+        detail: expect.stringContaining('same'),
+      });
+      expect(calls).toBe(2);
+    });
+
+    it('skips the events that cannot be normalized, naming the field at fault, and keeps the others', async () => {
+      const seeds = fake.seedMany(5, { visitorId: VISITOR_ID });
+      const [idField, listField] = version === 'v4' ? ['event_id', 'events'] : ['requestId', 'visits'];
+      const { client } = buildClient(version, {
+        fetch: async (input, init) => {
+          const page = (await (await fetch(input, init)).json()) as Record<
+            string,
+            Array<Record<string, unknown>>
+          >;
+          const list = page[listField] ?? [];
+          (list[1] as Record<string, unknown>).timestamp = 'yesterday';
+          (list[3] as Record<string, unknown>)[idField] = 42;
+          return Response.json(page);
+        },
+      });
+
+      const result = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 10 }, withinSeconds(5));
+
+      expect(result.events.map((event) => event.requestId)).toEqual(
+        [0, 2, 4].map((index) => seeds[index]?.requestId),
+      );
+      expect(result.skipped).toEqual([
+        { reason: 'timestamp', message: expect.stringContaining('timestamp'), eventId: seeds[1]?.requestId },
+        { reason: idField, message: expect.stringContaining(idField) },
+      ]);
+      expect(result.truncated).toBeUndefined();
+      expect(fake.requests).toHaveLength(1);
+    });
+
+    it('keeps the pages before a later page whose content is unusable, and does not retry it', async () => {
+      fake.seedMany(600, { visitorId: VISITOR_ID });
+      const firstPageSize = version === 'v4' ? 100 : 500;
+      let calls = 0;
+      const { client, sleeps } = buildClient(version, {
+        fetch: async (input, init) => {
+          calls += 1;
+          return calls === 1
+            ? fetch(input, init)
+            : new Response('{"events": 5, "visits": 5}', { status: 200 });
+        },
+      });
+
+      const result = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 600 }, withinSeconds(5));
+
+      expect(result.events).toHaveLength(firstPageSize);
+      expect(result.truncated).toEqual({ reason: 'unusablePage', detail: expect.stringContaining('page 2') });
+      expect(calls).toBe(2);
+      expect(sleeps).toEqual([]);
+    });
+
+    it('fails, without retrying, when the first page is unusable: there is nothing to keep', async () => {
+      const { client } = buildClient(version, {
+        fetch: async () => new Response('{"events": 5, "visits": 5}', { status: 200 }),
+      });
+
       const error = await rejectionOf(
-        client.searchEvents({ visitorId: seed.visitorId, maxEvents: 500 }, withinSeconds(5)),
+        client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 10 }, withinSeconds(5)),
       );
 
       expect(error).toBeInstanceOf(UpstreamBadResponseError);
-      expect(calls).toBe(2);
     });
   });
 });
@@ -607,7 +769,8 @@ describe('Fingerprint client pagination', () => {
       fake.seedMany(250, { visitorId: VISITOR_ID });
       const { client } = buildClient('v4');
 
-      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 500 }, withinSeconds(5));
+      const result = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 500 }, withinSeconds(5));
+      const { events } = result;
 
       expect(events).toHaveLength(250);
       expect(new Set(events.map((event) => event.requestId)).size).toBe(250);
@@ -615,6 +778,7 @@ describe('Fingerprint client pagination', () => {
         newestFirst(events.map((event) => event.timestamp)),
       );
       expect(fake.requests.map((request) => request.query.limit)).toEqual(['100', '100', '100']);
+      expect(result.truncated).toBeUndefined();
       expect(fake.requests[0]?.query).not.toHaveProperty('pagination_key');
       expect(fake.requests[1]?.query.pagination_key).toBeTruthy();
     });
@@ -623,13 +787,27 @@ describe('Fingerprint client pagination', () => {
       const seeds = fake.seedMany(250, { visitorId: VISITOR_ID });
       const { client } = buildClient('v4');
 
-      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 120 }, withinSeconds(5));
+      const { events, truncated } = await client.searchEvents(
+        { visitorId: VISITOR_ID, maxEvents: 120 },
+        withinSeconds(5),
+      );
 
       expect(events).toHaveLength(120);
       expect(events.map((event) => event.requestId)).toEqual(
         seeds.slice(0, 120).map((seed) => seed.requestId),
       );
       expect(fake.requests.map((request) => request.query.limit)).toEqual(['100', '20']);
+      expect(truncated?.reason).toBe('maxEvents');
+    });
+
+    it('reports a history of exactly maxEvents with nothing more as not truncated', async () => {
+      fake.seedMany(150, { visitorId: VISITOR_ID });
+      const { client } = buildClient('v4');
+
+      const result = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 150 }, withinSeconds(5));
+
+      expect(result.events).toHaveLength(150);
+      expect(result.truncated).toBeUndefined();
     });
 
     it('skips Edge analyses, which have no visitor, instead of failing the page', async () => {
@@ -639,7 +817,10 @@ describe('Fingerprint client pagination', () => {
         fetch: async () => Response.json({ events: [edge, device] }),
       });
 
-      const events = await client.searchEvents({ linkedId: 'somelinkedId', maxEvents: 10 }, withinSeconds(5));
+      const { events } = await client.searchEvents(
+        { linkedId: 'somelinkedId', maxEvents: 10 },
+        withinSeconds(5),
+      );
 
       expect(events.map((event) => event.requestId)).toEqual([device.event_id]);
     });
@@ -663,7 +844,7 @@ describe('Fingerprint client pagination', () => {
       fake.seedMany(30, { visitorId: VISITOR_ID, linkedId: 'order-7' });
       const { client } = buildClient('v4');
 
-      const events = await client.searchEvents({ linkedId: 'order-7', maxEvents: 500 }, withinSeconds(5));
+      const { events } = await client.searchEvents({ linkedId: 'order-7', maxEvents: 500 }, withinSeconds(5));
 
       expect(events).toHaveLength(30);
       expect(fake.requests.map((request) => request.path)).toEqual(['/v4/events']);
@@ -676,7 +857,10 @@ describe('Fingerprint client pagination', () => {
       const seeds = fake.seedMany(620, { visitorId: VISITOR_ID });
       const { client } = buildClient('v3');
 
-      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 550 }, withinSeconds(5));
+      const { events } = await client.searchEvents(
+        { visitorId: VISITOR_ID, maxEvents: 550 },
+        withinSeconds(5),
+      );
 
       expect(events).toHaveLength(550);
       expect(events.map((event) => event.requestId)).toEqual(
@@ -694,7 +878,10 @@ describe('Fingerprint client pagination', () => {
       fake.seedMany(250, { visitorId: VISITOR_ID });
       const { client } = buildClient('v3');
 
-      const events = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 120 }, withinSeconds(5));
+      const { events } = await client.searchEvents(
+        { visitorId: VISITOR_ID, maxEvents: 120 },
+        withinSeconds(5),
+      );
 
       expect(events).toHaveLength(120);
       expect(fake.requests.map((request) => request.query.limit)).toEqual(['120']);
@@ -705,7 +892,7 @@ describe('Fingerprint client pagination', () => {
       fake.seedMany(600, { visitorId: VISITOR_ID, linkedId: 'other', timestamp: 1_708_000_000_000 });
       const { client } = buildClient('v3');
 
-      const events = await client.searchEvents(
+      const { events } = await client.searchEvents(
         { visitorId: VISITOR_ID, linkedId: 'old-order', maxEvents: 100 },
         withinSeconds(5),
       );
@@ -719,9 +906,15 @@ describe('Fingerprint client pagination', () => {
       fake.seedMany(250, { visitorId: VISITOR_ID, linkedId: 'order-9' });
       const { client } = buildClient('v3');
 
-      const all = await client.searchEvents({ linkedId: 'order-9', maxEvents: 500 }, withinSeconds(5));
+      const { events: all } = await client.searchEvents(
+        { linkedId: 'order-9', maxEvents: 500 },
+        withinSeconds(5),
+      );
       const firstCalls = fake.requests.splice(0);
-      const some = await client.searchEvents({ linkedId: 'order-9', maxEvents: 120 }, withinSeconds(5));
+      const { events: some } = await client.searchEvents(
+        { linkedId: 'order-9', maxEvents: 120 },
+        withinSeconds(5),
+      );
 
       expect(all).toHaveLength(250);
       expect(new Set(all.map((event) => event.requestId)).size).toBe(250);
@@ -744,6 +937,63 @@ describe('Fingerprint client pagination', () => {
 
       expect(event.requestId).toBe(seed.requestId);
       expect(fake.requests).toHaveLength(2);
+    });
+
+    it('blames invalid identification data, not the error next to it: not retried', async () => {
+      const seed = seedOne();
+      for (const [path, data] of [
+        ['v3/get_event_200_too_many_requests_error.json', { requestId: 42 }],
+        ['v3/get_event_200_identification_failed_error.json', 'garbage'],
+      ] as const) {
+        // The official examples of an identification error, with invalid data added next to the error.
+        const body = JSON.parse(fixture(path));
+        body.products.identification.data = data;
+        // Once: a retry would get the real event and succeed.
+        fake.failNext({ kind: 'body', body: JSON.stringify(body) });
+        const { client, sleeps } = buildClient('v3');
+        fake.requests.splice(0);
+
+        const error = await rejectionOf(client.getEvent(seed.requestId, withinSeconds(5)));
+
+        expect(error).toBeInstanceOf(UpstreamBadResponseError);
+        expect((error as Error).message).toContain('products.identification.data');
+        expect(fake.requests).toHaveLength(1);
+        expect(sleeps).toEqual([]);
+      }
+    });
+
+    it('retries a 200 whose identification is the official Failed error and has no data, then succeeds', async () => {
+      const seed = seedOne();
+      fake.failNext({ kind: 'body', body: fixture('v3/get_event_200_identification_failed_error.json') });
+      const { client } = buildClient('v3');
+
+      const event = await client.getEvent(seed.requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(seed.requestId);
+      expect(fake.requests).toHaveLength(2);
+    });
+
+    it('skips an /events/search event whose identification is an error, keeping the others', async () => {
+      const seeds = fake.seedMany(3, { visitorId: VISITOR_ID, linkedId: 'order-5' });
+      const errorEvent = JSON.parse(fixture('v3/get_event_200_too_many_requests_error.json'));
+      const { client, sleeps } = buildClient('v3', {
+        fetch: async (input, init) => {
+          const page = (await (await fetch(input, init)).json()) as { events: unknown[] };
+          page.events.splice(1, 0, errorEvent);
+          return Response.json(page);
+        },
+      });
+
+      const result = await client.searchEvents({ linkedId: 'order-5', maxEvents: 10 }, withinSeconds(5));
+
+      expect(result.events.map((event) => event.requestId)).toEqual(seeds.map((seed) => seed.requestId));
+      expect(result.skipped).toEqual([
+        {
+          reason: 'products.identification.data',
+          message: expect.stringContaining('429 Too Many Requests'),
+        },
+      ]);
+      expect(sleeps).toEqual([]);
     });
 
     it('reads the plain {"error": "…"} body of /visitors errors', async () => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { readEvent } from '../../functions/enrich/read-through.js';
-import { NotFoundError, UpstreamUnavailableError } from '../../shared/domain/errors.js';
+import {
+  NotFoundError,
+  UpstreamBadResponseError,
+  UpstreamUnavailableError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
+import { createFingerprintClient } from '../../shared/fingerprint/client.js';
+import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { buildEvent } from '../support/events.js';
+import { startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 
 const options = (readThrough = true) => ({ deadline: Date.now() + 10_000, readThrough });
@@ -65,5 +73,47 @@ describe('read-through of one event', () => {
     await expect(readEvent('1708102555327.Down00', { store, fingerprint }, options())).rejects.toBeInstanceOf(
       UpstreamUnavailableError,
     );
+  });
+
+  it('refuses an answer for another requestId: names both ids, stores nothing, calls once (loopback)', async () => {
+    const upstream = await startFakeFingerprint();
+    try {
+      const [asked, other] = upstream.seedMany(2, { visitorId: 'ReadThroughVisitor01' });
+      if (asked === undefined || other === undefined) throw new Error('seedMany returned too few');
+      upstream.failNext({ kind: 'edit', edit: (event) => ({ ...event, event_id: other.requestId }) }, 10);
+      const store = new FakeEventStore();
+      const fingerprint = createFingerprintClient({
+        baseUrl: upstream.baseUrl,
+        keys: new StaticKeyProvider(upstream.apiKey),
+        maxRps: Number.POSITIVE_INFINITY,
+        sleep: async () => {},
+      });
+
+      const error = await readEvent(asked.requestId, { store, fingerprint }, options()).catch(
+        (failure: unknown) => failure,
+      );
+
+      expect(error).toBeInstanceOf(UpstreamBadResponseError);
+      expect((error as Error).message).toContain(asked.requestId);
+      expect((error as Error).message).toContain(other.requestId);
+      expect(store.items.size).toBe(0);
+      expect(upstream.requests).toHaveLength(1);
+    } finally {
+      await upstream.close();
+    }
+  });
+
+  it('answers an event the store refuses as a bad upstream answer, not as bad input from the caller', async () => {
+    const event = buildEvent();
+    const store = new FakeEventStore();
+    store.failWith = new ValidationError('event', 'Event holds a value DynamoDB cannot store.');
+    const fingerprint = new FakeFingerprintClient([event]);
+
+    const error = await readEvent(event.requestId, { store, fingerprint }, options()).catch(
+      (failure: unknown) => failure,
+    );
+
+    expect(error).toBeInstanceOf(UpstreamBadResponseError);
+    expect((error as Error).message).toContain(event.requestId);
   });
 });

@@ -171,7 +171,8 @@ describe('SecretsManagerKeyProvider', () => {
     const error = await rejectionOf(buildProvider().getKey());
 
     expect(error).toBeInstanceOf(UpstreamAuthError);
-    expect(error).toMatchObject({ setting: 'FINGERPRINT_SECRET_ID', retryable: false });
+    // A configuration error: the queue redelivers it, since the same call succeeds once an operator fixes it.
+    expect(error).toMatchObject({ setting: 'FINGERPRINT_SECRET_ID', retryable: true });
     expect((error as Error).message).toContain('FINGERPRINT_SECRET_ID');
     expect(errorText(error)).not.toContain(API_KEY);
   });
@@ -192,7 +193,7 @@ describe('SecretsManagerKeyProvider', () => {
       const error = await rejectionOf(buildProvider().getKey());
 
       expect(error).toBeInstanceOf(UpstreamAuthError);
-      expect(error).toMatchObject({ setting: 'FINGERPRINT_SECRET_ID', retryable: false });
+      expect(error).toMatchObject({ setting: 'FINGERPRINT_SECRET_ID', retryable: true });
       expect((error as Error).message).toContain(name);
     },
   );

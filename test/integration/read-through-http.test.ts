@@ -160,6 +160,30 @@ describe('GET /events/{requestId} with read-through', () => {
     expect(await stored(requestId)).toBeUndefined();
   });
 
+  it('answers 502 naming both ids when Fingerprint answers another event, storing neither, every time', async () => {
+    const [asked, other] = service.upstream.seedMany(2, { visitorId: VISITOR_ID });
+    if (asked === undefined || other === undefined) throw new Error('seedMany returned too few');
+    service.upstream.setFaultInjector((request) =>
+      request.path.endsWith(asked.requestId)
+        ? { kind: 'edit', edit: (event) => ({ ...event, event_id: other.requestId }) }
+        : undefined,
+    );
+    try {
+      for (let round = 0; round < 2; round += 1) {
+        const error = expectError(await read(asked.requestId), 502, 'UpstreamBadResponse');
+        expect(error.message).toContain(asked.requestId);
+        expect(error.message).toContain(other.requestId);
+      }
+    } finally {
+      service.upstream.setFaultInjector(undefined);
+    }
+
+    // One call per read, none retried; and nothing stored under either id.
+    expect(service.upstream.requests).toHaveLength(2);
+    expect(await stored(asked.requestId)).toBeUndefined();
+    expect(await stored(other.requestId)).toBeUndefined();
+  });
+
   it('refuses a malformed requestId without calling Fingerprint', async () => {
     expectError(await read('DROP TABLE'), 400, 'ValidationFailed', 'requestId');
     expect(service.upstream.requests).toEqual([]);

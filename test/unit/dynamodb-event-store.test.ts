@@ -12,7 +12,7 @@ import {
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { StoreThrottledError } from '../../shared/domain/errors.js';
+import { StoreThrottledError, ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { SCHEMA_VERSION } from '../../shared/domain/event.js';
 import type { DynamoDbEventStoreOptions } from '../../shared/store/dynamodb-event-store.js';
@@ -98,6 +98,19 @@ function writtenRequestIds(call: number): unknown[] {
 const metadata = { $metadata: {} };
 
 describe('DynamoDbEventStore writes', () => {
+  it('refuses an event holding a value DynamoDB has no type for, naming it, before writing anything', async () => {
+    ddb.on(BatchWriteItemCommand).resolves({});
+    const { store } = buildStore();
+    const bad = buildEvent({ tag: { score: Number.POSITIVE_INFINITY } });
+
+    const error = await store.putEvents([buildEvent(), bad]).catch((failure: unknown) => failure);
+
+    expect(error).toBeInstanceOf(ValidationError);
+    expect(error).toMatchObject({ field: 'event' });
+    expect((error as Error).message).toContain(bad.requestId);
+    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
+  });
+
   it('splits a call into batches of 25', async () => {
     ddb.on(BatchWriteItemCommand).resolves({});
     const { store } = buildStore();

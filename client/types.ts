@@ -233,6 +233,7 @@ export const ERROR_CODES = [
   'UpstreamTimeout',
   'UpstreamBadResponse',
   'StoreThrottled',
+  'WebhookNotConfigured',
   'Internal',
   'AccessDenied',
   'MissingAuthentication',

@@ -215,7 +215,10 @@ function createPools(
       create: () =>
         createWebhookHttpHandler({
           logger: createLogger(config.logLevel),
-          settings: { basicAuth: config.webhook.basicAuth },
+          settings: {
+            basicAuth: config.webhook.basicAuth,
+            maxEventAgeSeconds: config.webhook.maxEventAgeSeconds,
+          },
           store,
           secrets: config.webhook.secrets ?? new MissingWebhookSecrets(),
         }),

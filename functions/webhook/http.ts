@@ -12,7 +12,10 @@ const env = loadEnv(webhookEnvSchema);
 /** `POST /webhooks/fingerprint`: verifies a Fingerprint webhook delivery and stores its event. */
 export const handler = createWebhookHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
-  settings: { basicAuth: env.WEBHOOK_BASIC_AUTH_ENABLED },
+  settings: {
+    basicAuth: env.WEBHOOK_BASIC_AUTH_ENABLED,
+    maxEventAgeSeconds: env.WEBHOOK_MAX_EVENT_AGE_SECONDS,
+  },
   store: new DynamoDbEventStore({
     client: new DynamoDBClient({}),
     tableName: env.TABLE_NAME,

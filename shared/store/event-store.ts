@@ -19,6 +19,18 @@ export interface LinkedIdQuery {
   cursor?: string;
 }
 
+/**
+ * What {@link EventStore.putEventIfAbsent} did with an event:
+ * - `stored`: it was new and is now stored;
+ * - `duplicate`: an event with this requestId, visitorId and timestamp was already stored and is left as is;
+ * - `conflict`: an event with this requestId but another visitorId or timestamp (`fields`) is stored and is
+ *   left as is;
+ * - `expired`: it is already past its TTL, so it is not stored.
+ */
+export type PutIfAbsentOutcome =
+  | { outcome: 'stored' | 'duplicate' | 'expired' }
+  | { outcome: 'conflict'; fields: readonly ('visitorId' | 'timestamp')[] };
+
 export interface EventPage {
   /** Newest first, none expired. */
   events: NormalizedEvent[];
@@ -39,6 +51,12 @@ export interface EventPage {
 export interface EventStore {
   /** Idempotent: an event stored twice is one item. Returns how many events were written. */
   putEvents(events: readonly NormalizedEvent[]): Promise<number>;
+  /**
+   * Stores one event unless an event with its requestId is already stored, atomically (a conditional write,
+   * so of two concurrent calls exactly one stores): what is stored is never changed. Says whether the stored
+   * event has the same identity (visitorId and timestamp) or another.
+   */
+  putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome>;
   getEvent(requestId: string): Promise<NormalizedEvent | undefined>;
   listByVisitor(query: VisitorQuery): Promise<EventPage>;
   listByLinkedId(query: LinkedIdQuery): Promise<EventPage>;

@@ -1,6 +1,12 @@
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions, FingerprintClient, SearchQuery } from '../../shared/fingerprint/types.js';
-import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from '../../shared/store/event-store.js';
+import type {
+  EventPage,
+  EventStore,
+  LinkedIdQuery,
+  PutIfAbsentOutcome,
+  VisitorQuery,
+} from '../../shared/store/event-store.js';
 
 /**
  * An event store port for use-case tests: a map by requestId, with the queries it was asked recorded and
@@ -17,6 +23,17 @@ export class FakeEventStore implements EventStore {
     if (this.failWith !== undefined) throw this.failWith;
     for (const event of events) this.items.set(event.requestId, event);
     return events.length;
+  }
+
+  async putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const stored = this.items.get(event.requestId);
+    if (stored === undefined) {
+      this.items.set(event.requestId, event);
+      return { outcome: 'stored' };
+    }
+    const fields = (['visitorId', 'timestamp'] as const).filter((field) => stored[field] !== event[field]);
+    return fields.length === 0 ? { outcome: 'duplicate' } : { outcome: 'conflict', fields };
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {

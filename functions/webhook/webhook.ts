@@ -6,7 +6,7 @@ import {
 } from '../../shared/domain/errors.js';
 import { isRequestId } from '../../shared/domain/ids.js';
 import { normalizeWebhook } from '../../shared/domain/normalize.js';
-import type { EventStore } from '../../shared/store/event-store.js';
+import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
 import { parseSignatureHeader, SIGNATURE_HEADER, verifySignature } from './signature.js';
 
@@ -27,7 +27,7 @@ export const MAX_EVENT_CLOCK_SKEW_MS = 5 * 60_000;
 
 /** The webhook use case's ports: where events go, where the secrets come from, and the clock. */
 export interface WebhookDeps {
-  store: EventStore;
+  store: WebhookEventStore;
   secrets: WebhookSecretSource;
   /** Epoch ms, deciding which events are too old or too new. @default Date.now */
   now?: () => number;

@@ -87,7 +87,7 @@ export class EventTable extends Construct {
 
   /**
    * Storing a webhook's event only when its requestId is new: a conditional `PutItem`, and a strongly
-   * consistent `GetItem` of the stored identity when it is not (`EventStore.putEventIfAbsent`).
+   * consistent `GetItem` of the stored identity when it is not (`DynamoDbWebhookEventStore.putEventIfAbsent`).
    */
   grantPutNewEvent(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({

@@ -4,7 +4,6 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
-  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   type WriteRequest,
@@ -15,13 +14,7 @@ import type { NormalizedEvent } from '../domain/event.js';
 import { isLinkedId, isRequestId, isVisitorId } from '../domain/ids.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import type {
-  EventPage,
-  EventStore,
-  LinkedIdQuery,
-  PutIfAbsentOutcome,
-  VisitorQuery,
-} from './event-store.js';
+import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from './event-store.js';
 import type { EventIndexName } from './schema.js';
 import { EVENT_TABLE_SCHEMA, expiresAtFor, TTL_ATTRIBUTE } from './schema.js';
 
@@ -65,9 +58,6 @@ const MAX_QUERY_LIMIT = 1_000;
 // the history, and a function that runs out of time has deleted whole pages (erasure is idempotent anyway).
 const ERASE_PAGE_SIZE = 100;
 
-// A conditional put that failed, then found no item (erased in between), tries again this many times in all.
-const MAX_PUT_IF_ABSENT_ATTEMPTS = 3;
-
 const THROTTLING_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
   'ThrottlingException',
@@ -77,7 +67,7 @@ const THROTTLING_ERRORS = new Set([
 const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
 const TIMESTAMP = INDEXES.byVisitor.sortKey.name;
 
-function isThrottling(error: unknown): boolean {
+export function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_ERRORS.has(error.name);
 }
 
@@ -86,7 +76,7 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 }
 
-function assertStorable(event: NormalizedEvent): void {
+export function assertStorable(event: NormalizedEvent): void {
   if (!isRequestId(event.requestId)) {
     throw new ValidationError(
       'requestId',
@@ -113,7 +103,7 @@ function assertStorable(event: NormalizedEvent): void {
   }
 }
 
-function toItem(event: NormalizedEvent, expiresAt: number): Item {
+export function toItem(event: NormalizedEvent, expiresAt: number): Item {
   // DynamoDB refuses an empty string as an index key; an empty linkedId means there is none.
   const { linkedId, ...rest } = event;
   return { ...rest, ...(linkedId !== '' && { linkedId }), [TTL_ATTRIBUTE]: expiresAt };
@@ -121,7 +111,8 @@ function toItem(event: NormalizedEvent, expiresAt: number): Item {
 
 function toEvent(item: Item): NormalizedEvent {
   const { [TTL_ATTRIBUTE]: _expiresAt, ...event } = item;
-  // Items are written only by putEvents and putEventIfAbsent, from a NormalizedEvent plus the TTL attribute removed above.
+  // Items are written only by putEvents and DynamoDbWebhookEventStore.putEventIfAbsent, from a NormalizedEvent
+  // plus the TTL attribute removed above.
   return event as unknown as NormalizedEvent;
 }
 
@@ -197,67 +188,6 @@ export class DynamoDbEventStore implements EventStore {
         `DynamoDB kept throttling writes: ${notWritten} of ${requests.length} events were not written ` +
         `after ${this.maxWriteAttempts} attempts (${written} were). Retry later.`,
     );
-  }
-
-  /**
-   * One `PutItem` conditioned on no item having the requestId: DynamoDB evaluates the condition and the write
-   * atomically, so of concurrent calls for one requestId exactly one stores, and nothing stored is ever
-   * changed. When the condition fails, a strongly consistent `GetItem` of the stored identity tells a
-   * duplicate from a conflict; if that item was deleted in between (an erasure), the put is tried again.
-   *
-   * @throws ValidationError when the event's ids or timestamp are malformed.
-   * @throws StoreThrottledError when DynamoDB keeps throttling.
-   */
-  async putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome> {
-    assertStorable(event);
-    const expiresAt = expiresAtFor(event.timestamp, this.ttlDays);
-    if (expiresAt <= this.nowSeconds()) return { outcome: 'expired' };
-    const item = marshall(toItem(event, expiresAt), { removeUndefinedValues: true });
-    const key: Key = { [TABLE_KEY.name]: { S: event.requestId } };
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.call('writes', () =>
-          this.client.send(
-            new PutItemCommand({
-              TableName: this.tableName,
-              Item: item,
-              ConditionExpression: 'attribute_not_exists(#key)',
-              ExpressionAttributeNames: { '#key': TABLE_KEY.name },
-            }),
-          ),
-        );
-        return { outcome: 'stored' };
-      } catch (error) {
-        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
-      }
-      const output = await this.read(() =>
-        this.client.send(
-          new GetItemCommand({
-            TableName: this.tableName,
-            Key: key,
-            ConsistentRead: true,
-            ProjectionExpression: '#visitorId, #timestamp',
-            ExpressionAttributeNames: {
-              '#visitorId': INDEXES.byVisitor.partitionKey.name,
-              '#timestamp': TIMESTAMP,
-            },
-          }),
-        ),
-      );
-      if (output.Item !== undefined) {
-        const stored = unmarshall(output.Item);
-        const fields = [
-          ...(stored.visitorId === event.visitorId ? [] : (['visitorId'] as const)),
-          ...(stored.timestamp === event.timestamp ? [] : (['timestamp'] as const)),
-        ];
-        return fields.length === 0 ? { outcome: 'duplicate' } : { outcome: 'conflict', fields };
-      }
-      if (attempt >= MAX_PUT_IF_ABSENT_ATTEMPTS) {
-        throw new StoreThrottledError(
-          `Event ${event.requestId} kept being stored and deleted by others while this write ran; retry later.`,
-        );
-      }
-    }
   }
 
   /**
@@ -447,16 +377,12 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
-  private read<T>(call: () => Promise<T>): Promise<T> {
-    return this.call('reads', call);
-  }
-
-  private async call<T>(what: 'reads' | 'writes', call: () => Promise<T>): Promise<T> {
+  private async read<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {
       if (isThrottling(error)) {
-        throw new StoreThrottledError(`DynamoDB is throttling ${what}. Retry later.`, { cause: error });
+        throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.', { cause: error });
       }
       throw error;
     }

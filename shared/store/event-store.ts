@@ -20,7 +20,7 @@ export interface LinkedIdQuery {
 }
 
 /**
- * What {@link EventStore.putEventIfAbsent} did with an event:
+ * What {@link WebhookEventStore.putEventIfAbsent} did with an event:
  * - `stored`: it was new and is now stored;
  * - `duplicate`: an event with this requestId, visitorId and timestamp was already stored and is left as is;
  * - `conflict`: an event with this requestId but another visitorId or timestamp (`fields`) is stored and is
@@ -51,12 +51,6 @@ export interface EventPage {
 export interface EventStore {
   /** Idempotent: an event stored twice is one item. Returns how many events were written. */
   putEvents(events: readonly NormalizedEvent[]): Promise<number>;
-  /**
-   * Stores one event unless an event with its requestId is already stored, atomically (a conditional write,
-   * so of two concurrent calls exactly one stores): what is stored is never changed. Says whether the stored
-   * event has the same identity (visitorId and timestamp) or another.
-   */
-  putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome>;
   getEvent(requestId: string): Promise<NormalizedEvent | undefined>;
   listByVisitor(query: VisitorQuery): Promise<EventPage>;
   listByLinkedId(query: LinkedIdQuery): Promise<EventPage>;
@@ -66,4 +60,14 @@ export interface EventStore {
    * were deleted.
    */
   deleteVisitor(visitorId: string): Promise<number>;
+}
+
+/** The webhook's store: an {@link EventStore} that can also store an event only if it is new. */
+export interface WebhookEventStore extends EventStore {
+  /**
+   * Stores one event unless an event with its requestId is already stored, atomically (a conditional write,
+   * so of two concurrent calls exactly one stores): what is stored is never changed. Says whether the stored
+   * event has the same identity (visitorId and timestamp) or another.
+   */
+  putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome>;
 }

@@ -8,7 +8,7 @@ import { SecretsManagerWebhookSecrets } from '../../functions/webhook/secret.js'
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../functions/webhook/webhook.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 import {
@@ -411,7 +411,7 @@ describe('POST /webhooks/fingerprint', () => {
     const handler = createWebhookHttpHandler({
       logger: createLogger('SILENT'),
       settings: { basicAuth: false, maxEventAgeSeconds: 3_600 },
-      store: new DynamoDbEventStore({
+      store: new DynamoDbWebhookEventStore({
         client: service.dynamo.client,
         tableName: service.tableName,
         ttlDays: 90,
@@ -457,7 +457,7 @@ describe('POST /webhooks/fingerprint', () => {
       handler = createWebhookHttpHandler({
         logger: createLogger('ERROR'),
         settings: { basicAuth: true, maxEventAgeSeconds: 3_600 },
-        store: new DynamoDbEventStore({
+        store: new DynamoDbWebhookEventStore({
           client: service.dynamo.client,
           tableName: service.tableName,
           ttlDays: 90,

@@ -2,17 +2,17 @@ import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions, FingerprintClient, SearchQuery } from '../../shared/fingerprint/types.js';
 import type {
   EventPage,
-  EventStore,
   LinkedIdQuery,
   PutIfAbsentOutcome,
   VisitorQuery,
+  WebhookEventStore,
 } from '../../shared/store/event-store.js';
 
 /**
  * An event store port for use-case tests: a map by requestId, with the queries it was asked recorded and
  * the pages it answers set by the test. Paging itself is tested on the DynamoDB store against dynalite.
  */
-export class FakeEventStore implements EventStore {
+export class FakeEventStore implements WebhookEventStore {
   readonly items = new Map<string, NormalizedEvent>();
   readonly visitorQueries: VisitorQuery[] = [];
   readonly linkedIdQueries: LinkedIdQuery[] = [];

@@ -244,6 +244,7 @@ export const ERROR_CODES = [
   'UpstreamBadResponse',
   'UpstreamMisconfigured',
   'StoreThrottled',
+  'WebhookNotConfigured',
   'Internal',
   'AccessDenied',
   'MissingAuthentication',

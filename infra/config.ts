@@ -1,5 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { WEBHOOK_MAX_EVENT_AGE_SECONDS } from '../functions/webhook/env.js';
 import { API_VERSIONS, REGIONS } from '../shared/fingerprint/types.js';
 import { LOG_LEVELS } from '../shared/observability/logger.js';
 
@@ -118,6 +119,23 @@ const configSchema = z.object({
    */
   webhookThrottleRateLimit: z.coerce.number().positive().max(10_000).default(50),
   webhookThrottleBurstLimit: z.coerce.number().int().positive().max(5_000).default(100),
+  /**
+   * Source address ranges (IPv4 or IPv6 CIDR) the API's resource policy admits `POST /webhooks/fingerprint`
+   * from, e.g. Fingerprint's published webhook addresses. Empty: from anywhere (the HMAC still applies).
+   */
+  webhookAllowedSourceCidrs: list(
+    z.union([z.cidrv4(), z.cidrv6()], {
+      error:
+        'expected an IPv4 or IPv6 CIDR range such as 203.0.113.0/24 or 2001:db8::/32 (one address: /32 or /128)',
+    }),
+  ).default([]),
+  /** Deliveries of events older than this many seconds are acknowledged without being stored. */
+  webhookMaxEventAgeSeconds: z.coerce
+    .number()
+    .int()
+    .min(WEBHOOK_MAX_EVENT_AGE_SECONDS.min)
+    .max(WEBHOOK_MAX_EVENT_AGE_SECONDS.max)
+    .default(WEBHOOK_MAX_EVENT_AGE_SECONDS.default),
 });
 
 /** The validated settings of one deployment. */

@@ -20,7 +20,7 @@ import { createFingerprintClient, REGION_HOSTS } from '../shared/fingerprint/cli
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { toHttpError } from '../shared/http/errors.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
-import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
+import { DynamoDbWebhookEventStore } from '../shared/store/dynamodb-webhook-event-store.js';
 import {
   API_ROUTES,
   type FunctionKey,
@@ -181,7 +181,8 @@ function createPools(
   config: LocalConfig,
   ports: { dynamo: EmbeddedDynamoDb; upstream: Upstream; deadLetters: LocalDeadLetterQueue; region: string },
 ): Pools {
-  const store = new DynamoDbEventStore({
+  // The webhook's store is the event store plus its insert-only write; one instance serves every function.
+  const store = new DynamoDbWebhookEventStore({
     client: ports.dynamo.client,
     tableName: config.tableName,
     ttlDays: config.eventTtlDays,
@@ -215,7 +216,10 @@ function createPools(
       create: () =>
         createWebhookHttpHandler({
           logger: createLogger(config.logLevel),
-          settings: { basicAuth: config.webhook.basicAuth },
+          settings: {
+            basicAuth: config.webhook.basicAuth,
+            maxEventAgeSeconds: config.webhook.maxEventAgeSeconds,
+          },
           store,
           secrets: config.webhook.secrets ?? new MissingWebhookSecrets(),
         }),

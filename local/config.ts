@@ -49,6 +49,7 @@ const localEnvSchema = extend(
      */
     FINGERPRINT_WEBHOOK_SECRET: z.string().min(1).optional(),
     WEBHOOK_BASIC_AUTH_ENABLED: webhookEnvSchema.shape.WEBHOOK_BASIC_AUTH_ENABLED,
+    WEBHOOK_MAX_EVENT_AGE_SECONDS: webhookEnvSchema.shape.WEBHOOK_MAX_EVENT_AGE_SECONDS,
   },
 );
 
@@ -82,6 +83,8 @@ export interface LocalConfig {
     secrets?: StaticWebhookSecrets;
     /** `WEBHOOK_BASIC_AUTH_ENABLED`. */
     basicAuth: boolean;
+    /** `WEBHOOK_MAX_EVENT_AGE_SECONDS`. */
+    maxEventAgeSeconds: number;
   };
 }
 
@@ -97,7 +100,8 @@ Options:
 
 Environment: PORT, TABLE_NAME, EVENT_TTL_DAYS, LOG_LEVEL, FINGERPRINT_SECRET_API_KEY, FINGERPRINT_REGION,
 FINGERPRINT_API_VERSION, FINGERPRINT_BASE_URL, FINGERPRINT_MAX_RPS, QUEUE_MAX_CONCURRENCY, READ_THROUGH_ENABLED,
-UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET, WEBHOOK_BASIC_AUTH_ENABLED (see "Run it locally" in README.md).`;
+UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET, WEBHOOK_BASIC_AUTH_ENABLED, WEBHOOK_MAX_EVENT_AGE_SECONDS
+(see "Run it locally" in README.md).`;
 
 /** What the command line asked for: a run, or the usage text. */
 export type LocalCommand = { kind: 'help' } | { kind: 'run'; config: LocalConfig };
@@ -151,6 +155,7 @@ export function loadLocalConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
           secrets: webhookSecretsFrom(settings.FINGERPRINT_WEBHOOK_SECRET),
         }),
         basicAuth: settings.WEBHOOK_BASIC_AUTH_ENABLED,
+        maxEventAgeSeconds: settings.WEBHOOK_MAX_EVENT_AGE_SECONDS,
       },
     },
   };

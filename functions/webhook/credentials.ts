@@ -3,6 +3,7 @@
  * here: the use case depends on this module, the Secrets Manager source lives in `secret.ts`.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { WebhookNotConfiguredError } from '../../shared/domain/errors.js';
 
 /** The setting that names the webhook secret in the cloud. */
 export const WEBHOOK_SECRET_SETTING = 'FINGERPRINT_WEBHOOK_SECRET_ID';
@@ -32,15 +33,11 @@ export interface WebhookSecretSource {
 }
 
 /**
- * The webhook secret cannot be read or used: a deployment problem, answered as a generic 500 (so alarms see
- * it) while the message, which names the setting and never the value, goes to the logs.
+ * The webhook secret cannot be read or used: a deployment problem, answered 503 `WebhookNotConfigured` (so
+ * Fingerprint retries, and the metric of its own counts it) while the message, which names the setting and
+ * never the value, goes to the logs.
  */
-export class WebhookSecretError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'WebhookSecretError';
-  }
-}
+export class WebhookSecretError extends WebhookNotConfiguredError {}
 
 /**
  * Reads a webhook secret value: the signing secret as a plain string, or JSON

@@ -3,7 +3,16 @@ import { NotFoundError, PayloadTooLargeError } from '../../shared/domain/errors.
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { SIGNATURE_HEADER } from './signature.js';
-import { MAX_WEBHOOK_BODY_BYTES, receiveWebhook, type WebhookDeps, type WebhookOptions } from './webhook.js';
+import {
+  MAX_WEBHOOK_BODY_BYTES,
+  receiveWebhook,
+  type WebhookDeps,
+  type WebhookOptions,
+  type WebhookSkipReason,
+} from './webhook.js';
+
+/** Skip reasons logged at WARN: Fingerprint itself never sends these. */
+const SUSPICIOUS: ReadonlySet<WebhookSkipReason> = new Set(['conflict', 'stale', 'future']);
 
 /** The route Fingerprint delivers to. */
 export const WEBHOOK_ROUTE = 'POST /webhooks/fingerprint';
@@ -35,7 +44,20 @@ export function createWebhookHttpHandler(deps: WebhookHttpHandlerDeps) {
       deps,
       settings,
     );
-    logger.info('Webhook received', { eventRequestId: receipt.requestId, stored: receipt.stored });
+    const attributes = {
+      eventRequestId: receipt.requestId,
+      stored: receipt.stored,
+      reason: receipt.reason,
+      conflictingFields: receipt.conflictingFields,
+    };
+    // A delivery that contradicts a stored event, or carries an event outside the accepted window, is what a
+    // replay or a forged delivery signed with a leaked secret looks like: acknowledged, stored nowhere, and
+    // logged where operators look.
+    if (receipt.reason !== undefined && SUSPICIOUS.has(receipt.reason)) {
+      logger.warn('Webhook delivery not stored', attributes);
+    } else {
+      logger.info('Webhook received', attributes);
+    }
     return jsonResponse(200, receipt);
   });
 }

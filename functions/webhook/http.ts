@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import { webhookEnvSchema } from './env.js';
 import { createWebhookHttpHandler } from './http-handler.js';
 import { SecretsManagerWebhookSecrets } from './secret.js';
@@ -12,8 +12,11 @@ const env = loadEnv(webhookEnvSchema);
 /** `POST /webhooks/fingerprint`: verifies a Fingerprint webhook delivery and stores its event. */
 export const handler = createWebhookHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
-  settings: { basicAuth: env.WEBHOOK_BASIC_AUTH_ENABLED },
-  store: new DynamoDbEventStore({
+  settings: {
+    basicAuth: env.WEBHOOK_BASIC_AUTH_ENABLED,
+    maxEventAgeSeconds: env.WEBHOOK_MAX_EVENT_AGE_SECONDS,
+  },
+  store: new DynamoDbWebhookEventStore({
     client: new DynamoDBClient({}),
     tableName: env.TABLE_NAME,
     ttlDays: env.EVENT_TTL_DAYS,

@@ -1,7 +1,12 @@
-import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../shared/domain/errors.js';
+import {
+  assertNever,
+  PayloadTooLargeError,
+  UnauthorizedError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
 import { isRequestId } from '../../shared/domain/ids.js';
 import { normalizeWebhook } from '../../shared/domain/normalize.js';
-import type { EventStore } from '../../shared/store/event-store.js';
+import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
 import { parseSignatureHeader, SIGNATURE_HEADER, verifySignature } from './signature.js';
 
@@ -14,10 +19,18 @@ export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 /** The challenge a failed basic auth check answers with. */
 export const BASIC_AUTH_CHALLENGE = 'Basic realm="fingerprint-webhook", charset="UTF-8"';
 
-/** The webhook use case's ports: where events go, and where the secrets come from. */
+/**
+ * How far ahead of our clock an event's timestamp may be: clock skew, not a delivery of the future. Later
+ * events would also outlive `EVENT_TTL_DAYS`, counted from their timestamp.
+ */
+export const MAX_EVENT_CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The webhook use case's ports: where events go, where the secrets come from, and the clock. */
 export interface WebhookDeps {
-  store: EventStore;
+  store: WebhookEventStore;
   secrets: WebhookSecretSource;
+  /** Epoch ms, deciding which events are too old or too new. @default Date.now */
+  now?: () => number;
 }
 
 /** One delivery as it arrived: the raw bytes and the two headers that may authenticate it. */
@@ -34,26 +47,57 @@ export interface WebhookDelivery {
 export interface WebhookOptions {
   /** Also require the basic auth credentials of the webhook secret (`WEBHOOK_BASIC_AUTH_ENABLED`). */
   basicAuth: boolean;
+  /** Deliveries of events older than this are not stored (`WEBHOOK_MAX_EVENT_AGE_SECONDS`). */
+  maxEventAgeSeconds: number;
 }
 
-/** The answer to Fingerprint: which event the delivery carried and whether it is now stored. */
+/**
+ * Why a delivery's event is not written, each a delivery acknowledged all the same so that Fingerprint does
+ * not retry it:
+ * - `alreadyStored`: the event is stored, with this requestId, visitorId and timestamp (a retry or a replay);
+ *   the stored copy is left as it is;
+ * - `conflict`: another event is stored under this requestId (another visitorId or timestamp); it is left as
+ *   it is, since a delivery never rewrites stored history;
+ * - `stale`: the event is older than `WEBHOOK_MAX_EVENT_AGE_SECONDS`: a replay, not a delivery;
+ * - `future`: the event's timestamp is more than 5 minutes ahead of our clock;
+ * - `expired`: the event is already past `EVENT_TTL_DAYS`;
+ * - `noVisitor`: a v4 Edge analysis without identification, so without a visitor to store it under.
+ */
+export const WEBHOOK_SKIP_REASONS = [
+  'alreadyStored',
+  'conflict',
+  'stale',
+  'future',
+  'expired',
+  'noVisitor',
+] as const;
+export type WebhookSkipReason = (typeof WEBHOOK_SKIP_REASONS)[number];
+
+/** The answer to Fingerprint: which event the delivery carried and whether it is stored. */
 export interface WebhookReceipt {
   requestId: string;
   /**
-   * `false` for an event that can never be stored: already past `EVENT_TTL_DAYS`, or an Edge analysis with
-   * no identification (no visitor). Such a delivery is still acknowledged, so Fingerprint does not retry it.
+   * Whether the event is in the cache now: `true` when this delivery stored it, or an earlier one stored the
+   * same event (`reason: "alreadyStored"`); `false` otherwise, with the reason.
    */
   stored: boolean;
+  /** Present when this delivery wrote nothing. */
+  reason?: WebhookSkipReason;
+  /** With `reason: "conflict"`: which identity attributes of the stored event the delivery contradicts. */
+  conflictingFields?: readonly ('visitorId' | 'timestamp')[];
 }
 
 /**
  * Receives one webhook delivery: refuses it unless it is signed (and, when enabled, carries the basic auth
- * credentials), then stores the normalized event. Storing is idempotent, so Fingerprint's retry of a delivery
- * (once, five minutes later, with the same event) leaves one item. Checks run cheapest first, and nothing is
- * stored unless every one passes.
+ * credentials), then stores the normalized event unless an event with its requestId is stored already.
+ * Fingerprint sends an event once, when it happens (its Update API sends no webhook), so a delivery never
+ * carries anything newer than what is stored: the first copy stays, which makes Fingerprint's retry (once, 5
+ * minutes later, same event) and any replay change nothing, and a delivery with another visitor or timestamp
+ * under a stored requestId cannot move or rewrite that event (docs/adr/0005). Events outside
+ * [now − `maxEventAgeSeconds`, now + 5 min] are not stored either. Checks run cheapest first.
  *
  * @throws PayloadTooLargeError, UnauthorizedError, ValidationError (the header or the body) for requests to
- * refuse; WebhookSecretError when the deployment's secret is missing or wrong.
+ * refuse; WebhookSecretError (503 `WebhookNotConfigured`) when the deployment's secret is missing or wrong.
  */
 export async function receiveWebhook(
   delivery: WebhookDelivery,
@@ -101,10 +145,27 @@ export async function receiveWebhook(
 
   const payload = parseJsonObject(delivery.body);
   const edgeAnalysis = edgeAnalysisId(payload);
-  if (edgeAnalysis !== undefined) return { requestId: edgeAnalysis, stored: false };
+  if (edgeAnalysis !== undefined) return { requestId: edgeAnalysis, stored: false, reason: 'noVisitor' };
   const event = normalizeWebhook(payload);
-  const written = await deps.store.putEvents([event]);
-  return { requestId: event.requestId, stored: written > 0 };
+  const { requestId } = event;
+  const now = (deps.now ?? Date.now)();
+  if (event.timestamp < now - options.maxEventAgeSeconds * 1000) {
+    return { requestId, stored: false, reason: 'stale' };
+  }
+  if (event.timestamp > now + MAX_EVENT_CLOCK_SKEW_MS) return { requestId, stored: false, reason: 'future' };
+  const result = await deps.store.putEventIfAbsent(event);
+  switch (result.outcome) {
+    case 'stored':
+      return { requestId, stored: true };
+    case 'duplicate':
+      return { requestId, stored: true, reason: 'alreadyStored' };
+    case 'expired':
+      return { requestId, stored: false, reason: 'expired' };
+    case 'conflict':
+      return { requestId, stored: false, reason: 'conflict', conflictingFields: result.fields };
+    default:
+      return assertNever(result);
+  }
 }
 
 function parseJsonObject(body: Uint8Array): Record<string, unknown> {

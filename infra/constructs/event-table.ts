@@ -86,6 +86,18 @@ export class EventTable extends Construct {
   }
 
   /**
+   * Storing a webhook's event only when its requestId is new: a conditional `PutItem`, and a strongly
+   * consistent `GetItem` of the stored identity when it is not (`DynamoDbWebhookEventStore.putEventIfAbsent`).
+   */
+  grantPutNewEvent(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /**
    * Storing and erasing events (`BatchWriteItem` of puts and deletes: IAM authorizes both under that one
    * action, so no `PutItem` or `DeleteItem`).
    */

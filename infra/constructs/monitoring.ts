@@ -15,10 +15,12 @@ import {
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ERROR_CODES } from '../../shared/domain/errors.js';
 import { acknowledge } from '../nag.js';
 
 /** A function to watch, with the name it has on the dashboard and in alarm descriptions. */
@@ -33,6 +35,11 @@ export interface MonitoringProps {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly table: ITable;
+  /**
+   * The webhook function's log group: its `WebhookNotConfigured` answers are counted from it, alarmed on
+   * their own and kept out of the API's 5xx alarm.
+   */
+  readonly webhookLogGroup: ILogGroup;
   /**
    * Subscribes this address to the alarm topic (the recipient confirms by e-mail).
    * @default no subscription
@@ -57,6 +64,8 @@ export interface MonitoringProps {
 }
 
 const PERIOD = Duration.minutes(5);
+/** The namespace of the metrics this stack derives from its logs. */
+export const METRIC_NAMESPACE = 'FingerprintEnrichment';
 
 /** Alarms to one SNS topic, and a dashboard of the API, the functions, the queues and the table. */
 export class Monitoring extends Construct {
@@ -119,11 +128,36 @@ export class Monitoring extends Construct {
       });
     }
 
+    // Until the webhook secret is set (right after a deployment), every signed request to the public webhook
+    // route is a 503 WebhookNotConfigured: counted from the webhook's error log line, alarmed on its own, and
+    // left out of the API's 5xx alarm, which anonymous traffic must not be able to fire.
+    const webhookNotConfigured = new MetricFilter(this, 'WebhookNotConfiguredFilter', {
+      logGroup: props.webhookLogGroup,
+      filterPattern: FilterPattern.stringValue('$.errorCode', '=', ERROR_CODES.WebhookNotConfigured),
+      metricNamespace: METRIC_NAMESPACE,
+      metricName: ERROR_CODES.WebhookNotConfigured,
+      metricValue: '1',
+    }).metric({ period: PERIOD, statistic: Stats.SUM });
+    this.addAlarm('WebhookNotConfigured', {
+      metric: webhookNotConfigured,
+      threshold: 1,
+      description:
+        'POST /webhooks/fingerprint answered 503 WebhookNotConfigured: the webhook secret is empty, unreadable or lacks the basicAuth that WEBHOOK_BASIC_AUTH_ENABLED requires. Put the signing secret in it (docs/deploy.md#webhooks); until then no delivery is stored.',
+    });
+
     const serverErrors = props.apiServerErrorThreshold ?? 5;
     this.addAlarm('Api5xx', {
-      metric: props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }),
+      metric: new MathExpression({
+        expression: 'FILL(serverErrors, 0) - FILL(webhookNotConfigured, 0)',
+        usingMetrics: {
+          serverErrors: props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }),
+          webhookNotConfigured,
+        },
+        label: '5xx but WebhookNotConfigured',
+        period: PERIOD,
+      }),
       threshold: serverErrors,
-      description: `The API answered at least ${serverErrors} 5xx in 5 minutes (502 UpstreamAuthFailed means the secret key or region is wrong).`,
+      description: `The API answered at least ${serverErrors} 5xx in 5 minutes, not counting the webhook's 503 WebhookNotConfigured (alarmed on its own); 502 UpstreamAuthFailed means the secret key or region is wrong.`,
     });
 
     const latency = props.apiP99LatencyThreshold ?? Duration.seconds(10);
@@ -149,6 +183,7 @@ export class Monitoring extends Construct {
         props.api.metricCount({ period: PERIOD, statistic: Stats.SUM, label: 'requests' }),
         props.api.metricClientError({ period: PERIOD, statistic: Stats.SUM, label: '4xx' }),
         props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM, label: '5xx' }),
+        webhookNotConfigured.with({ label: '503 WebhookNotConfigured' }),
       ]),
       graph('API latency (ms)', [
         props.api.metricLatency({ period: PERIOD, statistic: Stats.p(50), label: 'p50' }),

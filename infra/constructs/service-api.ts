@@ -108,6 +108,12 @@ export interface ServiceApiProps {
   readonly webhookFunction: IFunction;
   /** The webhook route's own throttling, apart from the stage's. */
   readonly webhookThrottling: WebhookThrottling;
+  /**
+   * Source address ranges (CIDR) the webhook route is admitted from; the resource policy denies it to any
+   * other source.
+   * @default none: any source (each delivery still needs its HMAC signature)
+   */
+  readonly webhookAllowedSourceCidrs?: readonly string[];
   /** The only callers the resource policy lets through. */
   readonly callers: ApiCallers;
   /** Steady requests per second for the whole stage. */
@@ -156,7 +162,7 @@ export class ServiceApi extends Construct {
       restApiName: Stack.of(this).stackName,
       description: 'Fingerprint event enrichment: resolve, store and serve identification events.',
       endpointTypes: [EndpointType.REGIONAL],
-      policy: resourcePolicy(props.callers, corsOrigins.length > 0),
+      policy: resourcePolicy(props.callers, corsOrigins.length > 0, props.webhookAllowedSourceCidrs ?? []),
       // The account-wide API Gateway logging role is not this stack's to own; access logs need no role.
       cloudWatchRole: false,
       defaultMethodOptions: { authorizationType: AuthorizationType.IAM },
@@ -247,10 +253,13 @@ export class ServiceApi extends Construct {
         webAclArn: props.webAclArn,
       });
     } else {
+      const webhookSources =
+        (props.webhookAllowedSourceCidrs ?? []).length > 0
+          ? 'admitted by the resource policy only from the webhookAllowedSourceCidrs ranges, '
+          : '';
       acknowledge(this.api.deploymentStage, {
         id: 'AwsSolutions-APIG3',
-        reason:
-          'Every route requires SigV4 and the resource policy admits only the configured principals, so unauthenticated traffic never reaches an integration; stage throttling bounds the rest. A WAF web ACL can be attached with the wafWebAclArn setting.',
+        reason: `Every route but one requires SigV4 and the resource policy admits only the configured principals to them. The exception, POST /webhooks/fingerprint, is public by design (Fingerprint cannot sign with SigV4): it is ${webhookSources}throttled by a bucket of its own, and its handler refuses any delivery without a valid HMAC-SHA256 signature before reading it. A WAF web ACL can be attached with the wafWebAclArn setting.`,
       });
     }
     acknowledge(this.api.deploymentStage, {
@@ -300,9 +309,15 @@ export class ServiceApi extends Construct {
  * Allows `execute-api:Invoke` to the configured callers and denies the IAM routes to everyone else. For
  * callers in this account the Allow only delegates to their IAM policies; a caller in another account needs
  * both. The public routes (the webhook, and CORS preflights when CORS is on) are allowed to anyone: without
- * IAM the caller is anonymous, and an anonymous call needs an explicit Allow and no Deny.
+ * IAM the caller is anonymous, and an anonymous call needs an explicit Allow and no Deny. With
+ * `webhookSourceCidrs`, an explicit Deny refuses the webhook route from any other source address, whoever
+ * the caller (a Deny wins over every Allow).
  */
-function resourcePolicy(callers: ApiCallers, cors: boolean): PolicyDocument {
+function resourcePolicy(
+  callers: ApiCallers,
+  cors: boolean,
+  webhookSourceCidrs: readonly string[],
+): PolicyDocument {
   const notACaller: Record<string, Record<string, string[]>> = {};
   if (callers.accountIds.length > 0) {
     notACaller.StringNotEquals = { 'aws:PrincipalAccount': [...callers.accountIds] };
@@ -337,6 +352,20 @@ function resourcePolicy(callers: ApiCallers, cors: boolean): PolicyDocument {
           ...(cors ? ['execute-api:/*/OPTIONS/*'] : []),
         ],
       }),
+      ...(webhookSourceCidrs.length > 0
+        ? [
+            new PolicyStatement({
+              sid: 'DenyWebhookFromOtherSources',
+              effect: Effect.DENY,
+              principals: [new AnyPrincipal()],
+              actions: ['execute-api:Invoke'],
+              resources: API_ROUTE_SPECS.filter((route) => route.target === 'webhook').map(
+                executeApiResource,
+              ),
+              conditions: { NotIpAddress: { 'aws:SourceIp': [...webhookSourceCidrs] } },
+            }),
+          ]
+        : []),
     ],
   });
 }

@@ -160,6 +160,7 @@ export class EnrichmentStack extends Stack {
         ...common,
         FINGERPRINT_WEBHOOK_SECRET_ID: this.webhookSecret.secret.secretArn,
         WEBHOOK_BASIC_AUTH_ENABLED: String(config.webhookBasicAuthEnabled),
+        WEBHOOK_MAX_EVENT_AGE_SECONDS: String(config.webhookMaxEventAgeSeconds),
         SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
       },
     });
@@ -174,8 +175,9 @@ export class EnrichmentStack extends Stack {
     this.eventTable.grantFindVisitorEvents(enrichHttp.function);
     this.eventTable.grantGetEvent(query.function);
     this.eventTable.grantQueryHistories(query.function);
-    // The webhook only writes: no reads of the table, and no access to the Fingerprint API key.
-    this.eventTable.grantStoreEvents(webhook.function);
+    // The webhook stores an event only if its requestId is new (a conditional PutItem), and reads the stored
+    // identity only when it is not: no batch writes, deletes, queries or API key.
+    this.eventTable.grantPutNewEvent(webhook.function);
     this.webhookSecret.secret.grantRead(webhook.function);
     this.enrichQueue.attachConsumer(enrichQueueConsumer);
 
@@ -193,6 +195,7 @@ export class EnrichmentStack extends Stack {
         rateLimit: config.webhookThrottleRateLimit,
         burstLimit: config.webhookThrottleBurstLimit,
       },
+      webhookAllowedSourceCidrs: config.webhookAllowedSourceCidrs,
       callers,
       throttlingRateLimit: config.apiThrottleRateLimit,
       throttlingBurstLimit: config.apiThrottleBurstLimit,
@@ -210,6 +213,7 @@ export class EnrichmentStack extends Stack {
         { label: 'Query', function: query.function },
         { label: 'Webhook', function: webhook.function },
       ],
+      webhookLogGroup: webhook.logGroup,
       queue: this.enrichQueue.queue,
       deadLetterQueue: this.enrichQueue.deadLetterQueue,
       table: this.eventTable.table,

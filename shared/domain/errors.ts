@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   UpstreamBadResponse: 'UpstreamBadResponse',
   UpstreamMisconfigured: 'UpstreamMisconfigured',
   StoreThrottled: 'StoreThrottled',
+  WebhookNotConfigured: 'WebhookNotConfigured',
   Internal: 'Internal',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -168,6 +169,16 @@ export class UpstreamMisconfiguredError extends AppError {
 /** DynamoDB throttled us, or left items unprocessed after every retry. */
 export class StoreThrottledError extends AppError {
   readonly code = ERROR_CODES.StoreThrottled;
+  readonly retryable = true;
+}
+
+/**
+ * The webhook's secret is missing, unreadable or unusable (the state right after a deployment, before the
+ * signing secret is put in it): our problem, not the sender's. Answered 503, so Fingerprint retries later,
+ * and counted apart from other 5xx (docs/deploy.md). The message names the setting, never the value.
+ */
+export class WebhookNotConfiguredError extends AppError {
+  readonly code = ERROR_CODES.WebhookNotConfigured;
   readonly retryable = true;
 }
 

@@ -63,6 +63,11 @@ const HTTP_ERRORS: Record<ErrorCode, { status: number; public: boolean; message:
     public: false,
     message: 'The event store is busy; retry later.',
   },
+  [ERROR_CODES.WebhookNotConfigured]: {
+    status: 503,
+    public: false,
+    message: 'The webhook is not configured yet; the delivery can be retried later.',
+  },
   [ERROR_CODES.Internal]: { status: 500, public: false, message: 'Internal error.' },
 };
 

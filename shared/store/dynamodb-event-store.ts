@@ -67,7 +67,7 @@ const THROTTLING_ERRORS = new Set([
 const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
 const TIMESTAMP = INDEXES.byVisitor.sortKey.name;
 
-function isThrottling(error: unknown): boolean {
+export function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_ERRORS.has(error.name);
 }
 
@@ -76,7 +76,7 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 }
 
-function assertStorable(event: NormalizedEvent): void {
+export function assertStorable(event: NormalizedEvent): void {
   if (!isRequestId(event.requestId)) {
     throw new ValidationError(
       'requestId',
@@ -121,7 +121,7 @@ function marshalled(requestId: string, item: Item): Record<string, AttributeValu
   }
 }
 
-function toItem(event: NormalizedEvent, expiresAt: number): Item {
+export function toItem(event: NormalizedEvent, expiresAt: number): Item {
   // DynamoDB refuses an empty string as an index key; an empty linkedId means there is none.
   const { linkedId, ...rest } = event;
   return { ...rest, ...(linkedId !== '' && { linkedId }), [TTL_ATTRIBUTE]: expiresAt };
@@ -129,7 +129,8 @@ function toItem(event: NormalizedEvent, expiresAt: number): Item {
 
 function toEvent(item: Item): NormalizedEvent {
   const { [TTL_ATTRIBUTE]: _expiresAt, ...event } = item;
-  // Items are written only by putEvents, from a NormalizedEvent plus the TTL attribute removed above.
+  // Items are written only by putEvents and DynamoDbWebhookEventStore.putEventIfAbsent, from a NormalizedEvent
+  // plus the TTL attribute removed above.
   return event as unknown as NormalizedEvent;
 }
 

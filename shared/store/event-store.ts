@@ -19,6 +19,18 @@ export interface LinkedIdQuery {
   cursor?: string;
 }
 
+/**
+ * What {@link WebhookEventStore.putEventIfAbsent} did with an event:
+ * - `stored`: it was new and is now stored;
+ * - `duplicate`: an event with this requestId, visitorId and timestamp was already stored and is left as is;
+ * - `conflict`: an event with this requestId but another visitorId or timestamp (`fields`) is stored and is
+ *   left as is;
+ * - `expired`: it is already past its TTL, so it is not stored.
+ */
+export type PutIfAbsentOutcome =
+  | { outcome: 'stored' | 'duplicate' | 'expired' }
+  | { outcome: 'conflict'; fields: readonly ('visitorId' | 'timestamp')[] };
+
 export interface EventPage {
   /** Newest first, none expired. */
   events: NormalizedEvent[];
@@ -48,4 +60,14 @@ export interface EventStore {
    * were deleted.
    */
   deleteVisitor(visitorId: string): Promise<number>;
+}
+
+/** The webhook's store: an {@link EventStore} that can also store an event only if it is new. */
+export interface WebhookEventStore extends EventStore {
+  /**
+   * Stores one event unless an event with its requestId is already stored, atomically (a conditional write,
+   * so of two concurrent calls exactly one stores): what is stored is never changed. Says whether the stored
+   * event has the same identity (visitorId and timestamp) or another.
+   */
+  putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome>;
 }

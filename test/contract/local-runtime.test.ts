@@ -112,12 +112,13 @@ describe('local configuration of the new routes', () => {
       UPSTREAM_ERASURE_ENABLED: 'true',
       FINGERPRINT_WEBHOOK_SECRET: JSON.stringify({ secrets: ['current', 'previous'] }),
       WEBHOOK_BASIC_AUTH_ENABLED: 'false',
+      WEBHOOK_MAX_EVENT_AGE_SECONDS: '900',
     });
     if (command.kind !== 'run') throw new Error('expected a run');
     expect(command.config).toMatchObject({
       readThrough: false,
       upstreamErasure: true,
-      webhook: { basicAuth: false, secrets: expect.any(Object) },
+      webhook: { basicAuth: false, maxEventAgeSeconds: 900, secrets: expect.any(Object) },
     });
   });
 
@@ -127,9 +128,17 @@ describe('local configuration of the new routes', () => {
     expect(command.config).toMatchObject({
       readThrough: true,
       upstreamErasure: false,
-      webhook: { basicAuth: false },
+      webhook: { basicAuth: false, maxEventAgeSeconds: 3_600 },
     });
     expect(command.config.webhook.secrets).toBeUndefined();
+  });
+
+  it('refuses a WEBHOOK_MAX_EVENT_AGE_SECONDS that would refuse Fingerprint’s own retry, naming it', () => {
+    for (const value of ['60', '599', '86401', 'soon']) {
+      expect(() => loadLocalConfig([], { WEBHOOK_MAX_EVENT_AGE_SECONDS: value })).toThrow(
+        /WEBHOOK_MAX_EVENT_AGE_SECONDS/,
+      );
+    }
   });
 
   it('refuses an unusable FINGERPRINT_WEBHOOK_SECRET at start, naming it without its value', () => {

@@ -257,6 +257,22 @@ describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Serve
     });
 
     expect((await deliver(event, signed(event))).body).toEqual({ requestId: seed.requestId, stored: true });
+    expect((await deliver(event, signed(event))).body).toEqual({
+      requestId: seed.requestId,
+      stored: true,
+      reason: 'alreadyStored',
+    });
+    const conflicting = JSON.stringify({
+      event_id: seed.requestId,
+      timestamp: seed.timestamp,
+      identification: { visitor_id: 'Other1527CUFmcnjLwIs4A' },
+    });
+    expect((await deliver(conflicting, signed(conflicting))).body).toEqual({
+      requestId: seed.requestId,
+      stored: false,
+      reason: 'conflict',
+      conflictingFields: ['visitorId'],
+    });
     const big = 'x'.repeat(300 * 1024);
     const refused = [
       await deliver(event, {}),

@@ -172,6 +172,22 @@ describe('API resource policy', () => {
     }
   });
 
+  it('admits the webhook only from webhookAllowedSourceCidrs when set, whoever the caller', () => {
+    expect(statements(dev).map((statement) => statement.Sid)).not.toContain('DenyWebhookFromOtherSources');
+    const deny = statements(full).find((statement) => statement.Sid === 'DenyWebhookFromOtherSources');
+    expect(deny).toEqual({
+      Sid: 'DenyWebhookFromOtherSources',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'execute-api:Invoke',
+      Resource: 'execute-api:/*/POST/webhooks/fingerprint',
+      Condition: { NotIpAddress: { 'aws:SourceIp': [...FULL_CONTEXT.webhookAllowedSourceCidrs] } },
+    });
+    // Only the webhook: the IAM routes and CORS preflights are not limited by source address.
+    const others = statements(full).filter((statement) => statement !== deny);
+    expect(JSON.stringify(others)).not.toContain('aws:SourceIp');
+  });
+
   it('admits exactly the configured accounts and roles and denies everyone else', () => {
     const [allow, deny] = statements(full);
     expect(allow?.Principal).toEqual({

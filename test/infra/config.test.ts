@@ -22,6 +22,8 @@ const DEFAULTS = {
   webhookBasicAuthEnabled: false,
   webhookThrottleRateLimit: 50,
   webhookThrottleBurstLimit: 100,
+  webhookAllowedSourceCidrs: [],
+  webhookMaxEventAgeSeconds: 3600,
 };
 
 describe('deployment config', () => {
@@ -61,7 +63,13 @@ describe('deployment config', () => {
 
   it('treats an empty value as not set', () => {
     expect(
-      fromContext({ alarmEmail: '', fingerprintSecretArn: '', webhookSecretArn: '', allowedPrincipals: '' }),
+      fromContext({
+        alarmEmail: '',
+        fingerprintSecretArn: '',
+        webhookSecretArn: '',
+        allowedPrincipals: '',
+        webhookAllowedSourceCidrs: '',
+      }),
     ).toEqual(DEFAULTS);
   });
 
@@ -107,9 +115,32 @@ describe('deployment config', () => {
     ['upstreamErasureEnabled', 1],
     ['webhookSecretArn', 'fp-webhook'],
     ['webhookThrottleRateLimit', '0'],
+    ['webhookAllowedSourceCidrs', '203.0.113.7'],
+    ['webhookAllowedSourceCidrs', '203.0.113.0/33'],
+    ['webhookAllowedSourceCidrs', ['203.0.113.0/24', 'fingerprint.com']],
+    ['webhookAllowedSourceCidrs', '2001:db8::/129'],
+    ['webhookMaxEventAgeSeconds', '300'],
+    ['webhookMaxEventAgeSeconds', '86401'],
   ])('rejects %s=%j, naming the key', (key, value) => {
     expect(() => fromContext({ [key]: value })).toThrow(InfraConfigError);
     expect(() => fromContext({ [key]: value })).toThrow(new RegExp(`${key}(\\.\\d+)?:`));
+  });
+
+  it('reads the webhook source ranges (IPv4 and IPv6) and event age from cdk.json lists and -c text', () => {
+    const ranges = ['203.0.113.0/24', '198.51.100.7/32', '2001:db8::/32'];
+    expect(fromContext({ webhookAllowedSourceCidrs: ranges, webhookMaxEventAgeSeconds: 900 })).toMatchObject({
+      webhookAllowedSourceCidrs: ranges,
+      webhookMaxEventAgeSeconds: 900,
+    });
+    expect(fromContext({ webhookAllowedSourceCidrs: ranges.join(', ') }).webhookAllowedSourceCidrs).toEqual(
+      ranges,
+    );
+  });
+
+  it('says what a webhook source range should look like', () => {
+    expect(() => fromContext({ webhookAllowedSourceCidrs: 'hooks.fingerprint.com' })).toThrow(
+      /webhookAllowedSourceCidrs\.0: expected an IPv4 or IPv6 CIDR range such as 203\.0\.113\.0\/24/,
+    );
   });
 
   it('rejects a throttling burst below the steady rate', () => {

@@ -60,6 +60,23 @@ describe('cdk-nag', () => {
     }
   });
 
+  it('never acknowledges a finding by claiming that every route requires SigV4: the webhook is public by design', () => {
+    for (const context of [{}, { webhookAllowedSourceCidrs: ['203.0.113.0/24'] }]) {
+      const { app } = synthesize(context);
+      expect(unacknowledgedFindings(app)).toEqual([]);
+      const reasons = acknowledgements(app).flatMap(({ rules }) => Object.values(rules));
+      for (const reason of reasons) expect(reason).not.toMatch(/^Every route requires SigV4/);
+      const [waf] = acknowledgements(app).flatMap(({ rules }) =>
+        Object.entries(rules).flatMap(([rule, reason]) =>
+          rule.endsWith('AwsSolutions-APIG3') ? [reason] : [],
+        ),
+      );
+      expect(waf).toMatch(/POST \/webhooks\/fingerprint, is public by design/);
+      if ('webhookAllowedSourceCidrs' in context) expect(waf).toMatch(/webhookAllowedSourceCidrs/);
+      else expect(waf).not.toMatch(/webhookAllowedSourceCidrs/);
+    }
+  });
+
   it('fails synthesis on a finding nobody acknowledged', () => {
     const { app, stack } = createApp({
       builtinCloudFormationValidation: false,

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { FilterPattern } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
 import { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
@@ -198,6 +199,7 @@ describe('functions', () => {
       LOG_LEVEL: 'INFO',
       FINGERPRINT_WEBHOOK_SECRET_ID: { Ref: 'WebhookSecret' },
       WEBHOOK_BASIC_AUTH_ENABLED: 'false',
+      WEBHOOK_MAX_EVENT_AGE_SECONDS: '3600',
       SECRET_CACHE_SECONDS: '300',
       NODE_OPTIONS: '--enable-source-maps',
     });
@@ -205,12 +207,16 @@ describe('functions', () => {
       readThroughEnabled: false,
       upstreamErasureEnabled: true,
       webhookBasicAuthEnabled: true,
+      webhookMaxEventAgeSeconds: '900',
     });
     expect(environmentOf(switched, 'enrichHttp')).toMatchObject({
       READ_THROUGH_ENABLED: 'false',
       UPSTREAM_ERASURE_ENABLED: 'true',
     });
-    expect(environmentOf(switched, 'webhook').WEBHOOK_BASIC_AUTH_ENABLED).toBe('true');
+    expect(environmentOf(switched, 'webhook')).toMatchObject({
+      WEBHOOK_BASIC_AUTH_ENABLED: 'true',
+      WEBHOOK_MAX_EVENT_AGE_SECONDS: '900',
+    });
   });
 });
 
@@ -429,13 +435,15 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the webhook function read its own secret and store events only: no reads, no API key', () => {
+  it('lets the webhook function read its own secret and put new events only: no batch writes, deletes, queries or API key', () => {
     expect(permissionsOf(dev, 'webhook')).toEqual(
       [
         ...logsAndTraces(logGroupOf('webhook')),
         'secretsmanager:DescribeSecret on WebhookSecret',
         'secretsmanager:GetSecretValue on WebhookSecret',
-        'dynamodb:BatchWriteItem on EventTable',
+        // A conditional put of a new requestId, and a read of the stored identity when it is not new.
+        'dynamodb:PutItem on EventTable',
+        'dynamodb:GetItem on EventTable',
       ].sort(),
     );
   });
@@ -490,16 +498,20 @@ describe('alarms and dashboard', () => {
   }
 
   it('alarms on the DLQ, the oldest message, function errors and throttles, API 5xx and p99 latency', () => {
-    const watched = alarms(dev).map(
-      (alarm) => `${alarm.Properties.Namespace}/${alarm.Properties.MetricName}`,
+    const watched = alarms(dev).map((alarm) =>
+      alarm.Properties.Metrics === undefined
+        ? `${alarm.Properties.Namespace}/${alarm.Properties.MetricName}`
+        : 'metric math',
     );
     expect(watched.sort()).toEqual(
       [
         'AWS/SQS/ApproximateNumberOfMessagesVisible',
         'AWS/SQS/ApproximateAgeOfOldestMessage',
         ...FUNCTION_KEYS.flatMap(() => ['AWS/Lambda/Errors', 'AWS/Lambda/Throttles']),
-        'AWS/ApiGateway/5XXError',
+        // The API's 5xx without the webhook's WebhookNotConfigured (below).
+        'metric math',
         'AWS/ApiGateway/Latency',
+        'FingerprintEnrichment/WebhookNotConfigured',
       ].sort(),
     );
     dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -513,6 +525,51 @@ describe('alarms and dashboard', () => {
       ExtendedStatistic: 'p99',
       Dimensions: [{ Name: 'ApiName', Value: 'FingerprintEnrichment-dev' }],
     });
+  });
+
+  it('counts WebhookNotConfigured answers from the webhook log, alarms on them alone, and keeps them out of the 5xx alarm', () => {
+    const [, filter] = onlyResourceOf(dev.template, 'AWS::Logs::MetricFilter');
+    expect(filter.Properties).toEqual({
+      LogGroupName: { Ref: logicalIdOf(dev, dev.stack.functions.webhook.logGroup) },
+      FilterPattern: '{ $.errorCode = "WebhookNotConfigured" }',
+      MetricTransformations: [
+        { MetricNamespace: 'FingerprintEnrichment', MetricName: 'WebhookNotConfigured', MetricValue: '1' },
+      ],
+    });
+    // The line the filter matches is the one the webhook handler writes (test/integration/webhook-http.test.ts).
+    expect(FilterPattern.stringValue('$.errorCode', '=', 'WebhookNotConfigured').logPatternString).toBe(
+      filter.Properties.FilterPattern,
+    );
+    dev.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'FingerprintEnrichment',
+      MetricName: 'WebhookNotConfigured',
+      Statistic: 'Sum',
+      Threshold: 1,
+      AlarmDescription: Match.stringLikeRegexp('webhook secret'),
+    });
+    const api5xx = alarms(dev).find((alarm) => alarm.Properties.Metrics !== undefined);
+    const metrics = api5xx?.Properties.Metrics as {
+      Id: string;
+      Expression?: string;
+      MetricStat?: { Metric: { Namespace: string; MetricName: string } };
+    }[];
+    expect(metrics.find((metric) => metric.Expression !== undefined)?.Expression).toBe(
+      'FILL(serverErrors, 0) - FILL(webhookNotConfigured, 0)',
+    );
+    expect(
+      Object.fromEntries(
+        metrics
+          .filter((metric) => metric.MetricStat !== undefined)
+          .map((metric) => [
+            metric.Id,
+            `${metric.MetricStat?.Metric.Namespace}/${metric.MetricStat?.Metric.MetricName}`,
+          ]),
+      ),
+    ).toEqual({
+      serverErrors: 'AWS/ApiGateway/5XXError',
+      webhookNotConfigured: 'FingerprintEnrichment/WebhookNotConfigured',
+    });
+    expect(api5xx?.Properties.Threshold).toBe(5);
   });
 
   it('notifies the alarm topic on alarm and on recovery', () => {

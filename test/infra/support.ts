@@ -16,6 +16,7 @@ export const FULL_CONTEXT = {
   fingerprintMaxRps: 20,
   logRetentionDays: 365,
   wafWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/api/0123',
+  webhookAllowedSourceCidrs: ['203.0.113.0/24', '2001:db8::/32'],
 } as const;
 
 export interface SynthesizedApp extends CreatedApp {

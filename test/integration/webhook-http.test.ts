@@ -1,15 +1,23 @@
 import { readFileSync } from 'node:fs';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StaticWebhookSecrets } from '../../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../../functions/webhook/http-handler.js';
+import { SecretsManagerWebhookSecrets } from '../../functions/webhook/secret.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
 import { MAX_WEBHOOK_BODY_BYTES } from '../../functions/webhook/webhook.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { captureOutput, type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
+import {
+  captureOutput,
+  type Service,
+  startService,
+  WEBHOOK_SECRET,
+  WEBHOOK_SECRET_ID,
+} from '../support/service.js';
 
 /** Shaped like a key, so the leak guard fails the run if it is ever printed or answered. */
 const NEXT_SECRET = 'fpsk_WebhookNextCanary_8pR3';
@@ -135,7 +143,8 @@ describe('POST /webhooks/fingerprint', () => {
     const replay = await deliver(body);
 
     expect([first.statusCode, replay.statusCode]).toEqual([200, 200]);
-    expect(jsonBody(replay)).toEqual({ requestId, stored: true });
+    expect(jsonBody(first)).toEqual({ requestId, stored: true });
+    expect(jsonBody(replay)).toEqual({ requestId, stored: true, reason: 'alreadyStored' });
     expect((await itemsOf(visitorId)).map((item) => item.requestId)).toEqual([requestId]);
   });
 
@@ -213,12 +222,142 @@ describe('POST /webhooks/fingerprint', () => {
     expectError(await deliver(JSON.stringify({ hello: 'world' })), 400, 'ValidationFailed', 'requestId');
   });
 
-  it('acknowledges an event already past its TTL without storing it, so Fingerprint does not retry it', async () => {
-    const { payload, requestId } = v4Payload();
-    payload.timestamp = Date.now() - 365 * 86_400_000;
+  it('acknowledges stale and future events without storing them, so Fingerprint does not retry them', async () => {
+    for (const [age, reason] of [
+      [365 * 86_400_000, 'stale'],
+      [60 * 86_400_000, 'stale'],
+      // WEBHOOK_MAX_EVENT_AGE_SECONDS defaults to an hour.
+      [3_600_000 + 60_000, 'stale'],
+      [-6 * 60_000, 'future'],
+      [-365 * 86_400_000, 'future'],
+    ] as const) {
+      const { payload, requestId } = v4Payload();
+      payload.timestamp = Date.now() - age;
 
-    expect(jsonBody(await deliver(JSON.stringify(payload)))).toEqual({ requestId, stored: false });
-    expect(await stored(requestId)).toBeUndefined();
+      const response = await deliver(JSON.stringify(payload));
+
+      expect({ age, status: response.statusCode, body: jsonBody(response) }).toEqual({
+        age,
+        status: 200,
+        body: { requestId, stored: false, reason },
+      });
+      expect(await stored(requestId)).toBeUndefined();
+    }
+  });
+
+  describe('a delivery of an event already stored', () => {
+    const VICTIM = 'Victim1527CUFmcnjLwIs4';
+    const ATTACKER = 'Attacker527CUFmcnjLwIs';
+
+    /** The v4 example with this visitor (and any other change), under a requestId chosen by the caller. */
+    function variant(base: Record<string, unknown>, visitorId: string, change: Record<string, unknown> = {}) {
+      return {
+        ...structuredClone(base),
+        identification: { ...(base.identification as object), visitor_id: visitorId },
+        ...change,
+      };
+    }
+
+    it('never moves a stored event to another visitor nor erases its fraud signal: acknowledged, logged at WARN', async () => {
+      const { payload, requestId } = v4Payload(VICTIM);
+      payload.suspect_score = 73;
+      expect(jsonBody(await deliver(JSON.stringify(payload)))).toEqual({ requestId, stored: true });
+      const before = await stored(requestId);
+
+      const forged = JSON.stringify(variant(payload, ATTACKER, { suspect_score: 0 }));
+      const output = captureOutput();
+      let response: Awaited<ReturnType<typeof deliver>>;
+      try {
+        response = await deliver(forged);
+      } finally {
+        output.stop();
+      }
+
+      expect(response.statusCode).toBe(200);
+      expect(jsonBody(response)).toEqual({
+        requestId,
+        stored: false,
+        reason: 'conflict',
+        conflictingFields: ['visitorId'],
+      });
+      expect(await stored(requestId)).toEqual(before);
+      expect(before).toMatchObject({ visitorId: VICTIM, signals: { suspectScore: 73 } });
+      expect(await itemsOf(ATTACKER)).toEqual([]);
+      const warning = output
+        .text()
+        .split('\n')
+        .filter((line) => line.includes('"level":"WARN"'))
+        .map((line) => JSON.parse(line));
+      expect(warning).toEqual([
+        expect.objectContaining({
+          message: 'Webhook delivery not stored',
+          eventRequestId: requestId,
+          reason: 'conflict',
+          conflictingFields: ['visitorId'],
+        }),
+      ]);
+      // Neither visitor is named in the log: the fields say what differs, not the values.
+      expect(output.text()).not.toContain(ATTACKER);
+    });
+
+    it('never changes a stored event’s timestamp', async () => {
+      const { payload, requestId } = v4Payload(VICTIM);
+      await deliver(JSON.stringify(payload));
+      const before = await stored(requestId);
+
+      const moved = JSON.stringify({ ...payload, timestamp: (payload.timestamp as number) - 30_000 });
+
+      expect(jsonBody(await deliver(moved))).toEqual({
+        requestId,
+        stored: false,
+        reason: 'conflict',
+        conflictingFields: ['timestamp'],
+      });
+      expect(await stored(requestId)).toEqual(before);
+    });
+
+    it('lets the first stored identity win a race of conflicting signed deliveries, every time', async () => {
+      for (let trial = 0; trial < 20; trial++) {
+        const { payload, requestId } = v4Payload(VICTIM);
+        const bodies = [
+          JSON.stringify(payload),
+          JSON.stringify(variant(payload, ATTACKER, { suspect_score: 0 })),
+          JSON.stringify(payload),
+          JSON.stringify(variant(payload, ATTACKER, { suspect_score: 0 })),
+        ];
+        // Alternate which identity is sent first, so that either can win.
+        if (trial % 2 === 1) bodies.reverse();
+
+        const receipts = (await Promise.all(bodies.map((body) => deliver(body)))).map((response) => {
+          expect(response.statusCode).toBe(200);
+          return jsonBody<{ stored: boolean; reason?: string }>(response);
+        });
+
+        const winners = receipts.flatMap((receipt, index) =>
+          receipt.stored && receipt.reason === undefined ? [index] : [],
+        );
+        expect({ trial, winners: winners.length }).toEqual({ trial, winners: 1 });
+        const winner = JSON.parse(bodies[winners[0] ?? -1] ?? '{}') as {
+          identification: { visitor_id: string };
+        };
+        const winnerVisitor = winner.identification.visitor_id;
+        const item = await stored(requestId);
+        expect({ trial, visitorId: item?.visitorId }).toEqual({ trial, visitorId: winnerVisitor });
+        for (const [index, body] of bodies.entries()) {
+          if (index === winners[0]) continue;
+          const sameIdentity = body === bodies[winners[0] ?? -1];
+          expect({ trial, index, receipt: receipts[index] }).toEqual({
+            trial,
+            index,
+            receipt: sameIdentity
+              ? { requestId, stored: true, reason: 'alreadyStored' }
+              : { requestId, stored: false, reason: 'conflict', conflictingFields: ['visitorId'] },
+          });
+        }
+        const loser = winnerVisitor === VICTIM ? ATTACKER : VICTIM;
+        expect((await itemsOf(loser)).filter((other) => other.requestId === requestId)).toEqual([]);
+      }
+    });
   });
 
   it('never logs the signature, the secret or the body, whether it refuses or stores', async () => {
@@ -247,7 +386,7 @@ describe('POST /webhooks/fingerprint', () => {
     expect(logs).not.toContain('hope{this{works');
   });
 
-  it('answers a 500 (logged, naming the setting) while the webhook secret is empty, storing nothing', async () => {
+  it('answers 503 WebhookNotConfigured (logged, naming the setting) while the webhook secret is empty, storing nothing', async () => {
     service.setWebhookSecret('');
     const { payload, requestId } = v4Payload();
     const output = captureOutput();
@@ -258,9 +397,55 @@ describe('POST /webhooks/fingerprint', () => {
       output.stop();
     }
 
-    expectError(response, 500, 'Internal');
+    expectError(response, 503, 'WebhookNotConfigured');
     expect(output.text()).toContain('FINGERPRINT_WEBHOOK_SECRET_ID');
+    // The line the WebhookNotConfigured metric filter counts (infra/constructs/monitoring.ts).
+    expect(output.text()).toContain('"errorCode":"WebhookNotConfigured"');
+    expect(response.body).not.toContain('FINGERPRINT_WEBHOOK_SECRET_ID');
     expect(await stored(requestId)).toBeUndefined();
+  });
+
+  it('costs one secret read for a flood of signed requests while the secret is unset, answering each 503', async () => {
+    service.setWebhookSecret('');
+    // As deployed: the secret's value cached for SECRET_CACHE_SECONDS (default 300).
+    const handler = createWebhookHttpHandler({
+      logger: createLogger('SILENT'),
+      settings: { basicAuth: false, maxEventAgeSeconds: 3_600 },
+      store: new DynamoDbWebhookEventStore({
+        client: service.dynamo.client,
+        tableName: service.tableName,
+        ttlDays: 90,
+      }),
+      secrets: new SecretsManagerWebhookSecrets({
+        client: new SecretsManagerClient({ region: 'us-east-1' }),
+        secretId: WEBHOOK_SECRET_ID,
+        cacheSeconds: 300,
+      }),
+    });
+    const reads = () =>
+      service.secrets.commandCalls(GetSecretValueCommand, { SecretId: WEBHOOK_SECRET_ID }).length;
+    const readsBefore = reads();
+    const forged = (index: number) => {
+      const body = JSON.stringify({ event_id: `1708102555327.Flood${index % 10}`, junk: index });
+      // Any well-formed signature header gets past the cheap checks to the secret.
+      return handler(
+        buildApiEvent({
+          method: 'POST',
+          resource: '/webhooks/fingerprint',
+          body,
+          headers: { 'FPJS-Event-Signature': `v1=${'ab'.repeat(32)}` },
+        }),
+        buildContext(6_000, 'webhook'),
+      );
+    };
+
+    const answers = [
+      ...(await Promise.all(Array.from({ length: 50 }, (_, index) => forged(index)))),
+      ...(await Promise.all(Array.from({ length: 50 }, (_, index) => forged(50 + index)))),
+    ];
+
+    for (const answer of answers) expectError(answer, 503, 'WebhookNotConfigured');
+    expect(reads() - readsBefore).toBe(1);
   });
 
   describe('with basic auth enabled', () => {
@@ -271,8 +456,8 @@ describe('POST /webhooks/fingerprint', () => {
     beforeAll(() => {
       handler = createWebhookHttpHandler({
         logger: createLogger('ERROR'),
-        settings: { basicAuth: true },
-        store: new DynamoDbEventStore({
+        settings: { basicAuth: true, maxEventAgeSeconds: 3_600 },
+        store: new DynamoDbWebhookEventStore({
           client: service.dynamo.client,
           tableName: service.tableName,
           ttlDays: 90,

@@ -5,13 +5,20 @@ import type {
   SearchQuery,
   SearchResult,
 } from '../../shared/fingerprint/types.js';
-import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from '../../shared/store/event-store.js';
+import type {
+  EventPage,
+  EventStore,
+  LinkedIdQuery,
+  PutIfAbsentOutcome,
+  VisitorQuery,
+  WebhookEventStore,
+} from '../../shared/store/event-store.js';
 
 /**
  * An event store port for use-case tests: a map by requestId, with the queries it was asked recorded and
  * the pages it answers set by the test. Paging itself is tested on the DynamoDB store against dynalite.
  */
-export class FakeEventStore implements EventStore {
+export class FakeEventStore implements WebhookEventStore {
   readonly items = new Map<string, NormalizedEvent>();
   readonly visitorQueries: VisitorQuery[] = [];
   readonly linkedIdQueries: LinkedIdQuery[] = [];
@@ -22,6 +29,17 @@ export class FakeEventStore implements EventStore {
     if (this.failWith !== undefined) throw this.failWith;
     for (const event of events) this.items.set(event.requestId, event);
     return events.length;
+  }
+
+  async putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const stored = this.items.get(event.requestId);
+    if (stored === undefined) {
+      this.items.set(event.requestId, event);
+      return { outcome: 'stored' };
+    }
+    const fields = (['visitorId', 'timestamp'] as const).filter((field) => stored[field] !== event[field]);
+    return fields.length === 0 ? { outcome: 'duplicate' } : { outcome: 'conflict', fields };
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {

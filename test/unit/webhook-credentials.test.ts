@@ -8,7 +8,11 @@ import {
   StaticWebhookSecrets,
   WebhookSecretError,
 } from '../../functions/webhook/credentials.js';
-import { SecretsManagerWebhookSecrets } from '../../functions/webhook/secret.js';
+import {
+  SecretsManagerWebhookSecrets,
+  WEBHOOK_SECRET_FAILURE_CACHE_SECONDS,
+} from '../../functions/webhook/secret.js';
+import { toHttpError } from '../../shared/http/errors.js';
 
 const SETTING = 'FINGERPRINT_WEBHOOK_SECRET_ID';
 /** Shaped like a key, so the leak guard fails any test that prints it. */
@@ -116,7 +120,7 @@ describe('SecretsManagerWebhookSecrets', () => {
     expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
   });
 
-  it('names the setting when the secret cannot be read or is empty, and caches no failure', async () => {
+  it('names the setting when the secret cannot be read or is empty, and remembers a failure only briefly', async () => {
     const denied = new Error('AccessDeniedException from Secrets Manager');
     denied.name = 'AccessDeniedException';
     secretsManager
@@ -124,12 +128,71 @@ describe('SecretsManagerWebhookSecrets', () => {
       .rejectsOnce(denied)
       .resolvesOnce({})
       .resolves({ SecretString: SECRET });
-    const source = build();
+    let clock = 0;
+    const source = build(() => clock);
 
     await expect(source.get()).rejects.toThrow(
       /Cannot read the webhook secret \(AccessDeniedException\).*FINGERPRINT_WEBHOOK_SECRET_ID/,
     );
+    clock += WEBHOOK_SECRET_FAILURE_CACHE_SECONDS * 1000;
     await expect(source.get()).rejects.toThrow(/FINGERPRINT_WEBHOOK_SECRET_ID\) is empty/);
+    clock += WEBHOOK_SECRET_FAILURE_CACHE_SECONDS * 1000;
+    await expect(source.get()).resolves.toEqual({ signingSecrets: [SECRET] });
+  });
+
+  it('remembers a missing secret briefly: a flood of requests costs one read, and a value put in is picked up', async () => {
+    let value: string | undefined;
+    secretsManager
+      .on(GetSecretValueCommand)
+      .callsFake(() => (value === undefined ? {} : { SecretString: value }));
+    let clock = 0;
+    const source = build(() => clock);
+
+    // 50 at once share one read; the 100 after them find the failure remembered.
+    const flood = await Promise.allSettled(Array.from({ length: 50 }, () => source.get()));
+    for (let request = 0; request < 100; request++) {
+      await expect(source.get()).rejects.toBeInstanceOf(WebhookSecretError);
+    }
+
+    expect(flood.every((settled) => settled.status === 'rejected')).toBe(true);
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+    const [failure] = flood;
+    expect(failure?.status === 'rejected' && toHttpError(failure.reason)).toMatchObject({
+      statusCode: 503,
+      body: { error: { code: 'WebhookNotConfigured' } },
+    });
+
+    // The operator puts the secret in: it is used once the failure is forgotten, within seconds.
+    value = SECRET;
+    clock = (WEBHOOK_SECRET_FAILURE_CACHE_SECONDS - 1) * 1000;
+    await expect(source.get()).rejects.toBeInstanceOf(WebhookSecretError);
+    clock = WEBHOOK_SECRET_FAILURE_CACHE_SECONDS * 1000;
+    await expect(source.get()).resolves.toEqual({ signingSecrets: [SECRET] });
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('remembers an unreadable secret (access denied, Secrets Manager down) the same way', async () => {
+    const denied = new Error('AccessDeniedException from Secrets Manager');
+    denied.name = 'AccessDeniedException';
+    secretsManager.on(GetSecretValueCommand).rejects(denied);
+    const source = build();
+
+    for (let request = 0; request < 20; request++) {
+      await expect(source.get()).rejects.toThrow(/Cannot read the webhook secret/);
+    }
+    expect(secretsManager.commandCalls(GetSecretValueCommand)).toHaveLength(1);
+  });
+
+  it('remembers no failure when values are not cached either (SECRET_CACHE_SECONDS=0)', async () => {
+    secretsManager.on(GetSecretValueCommand).resolvesOnce({}).resolves({ SecretString: SECRET });
+    const source = new SecretsManagerWebhookSecrets({
+      client: new SecretsManagerClient({ region: 'us-east-1' }),
+      secretId: 'fingerprint/webhook',
+      cacheSeconds: 0,
+      now: () => 0,
+    });
+
+    await expect(source.get()).rejects.toBeInstanceOf(WebhookSecretError);
     await expect(source.get()).resolves.toEqual({ signingSecrets: [SECRET] });
   });
 });

@@ -1,0 +1,120 @@
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  type GetItemCommandOutput,
+  PutItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { StoreThrottledError } from '../domain/errors.js';
+import type { NormalizedEvent } from '../domain/event.js';
+import {
+  assertStorable,
+  DynamoDbEventStore,
+  type DynamoDbEventStoreOptions,
+  isThrottling,
+  toItem,
+} from './dynamodb-event-store.js';
+import type { PutIfAbsentOutcome, WebhookEventStore } from './event-store.js';
+import { EVENT_TABLE_SCHEMA, expiresAtFor } from './schema.js';
+
+const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
+
+// A conditional put that failed, then found no item (deleted in between), tries again this many times in all.
+const MAX_ATTEMPTS = 3;
+
+/**
+ * The webhook function's store: the {@link DynamoDbEventStore} plus an insert-only write. It lives in a module
+ * of its own so that only the webhook's bundle carries it (the functions' bundle sizes are budgeted).
+ */
+export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements WebhookEventStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #ttlDays: number;
+  readonly #now: () => number;
+
+  constructor(options: DynamoDbEventStoreOptions) {
+    super(options);
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#ttlDays = options.ttlDays;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /**
+   * One `PutItem` conditioned on no item having the requestId: DynamoDB evaluates the condition and the write
+   * atomically, so of concurrent calls for one requestId exactly one stores, and nothing stored is ever
+   * changed. When the condition fails, a strongly consistent `GetItem` of the stored identity tells a
+   * duplicate from a conflict; if that item was deleted in between (an erasure), the put is tried again.
+   * Events already past their TTL are not stored.
+   *
+   * @throws ValidationError when the event's ids or timestamp are malformed.
+   * @throws StoreThrottledError when DynamoDB keeps throttling.
+   */
+  async putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome> {
+    assertStorable(event);
+    const expiresAt = expiresAtFor(event.timestamp, this.#ttlDays);
+    if (expiresAt <= Math.floor(this.#now() / 1000)) return { outcome: 'expired' };
+    const item = marshall(toItem(event, expiresAt), { removeUndefinedValues: true });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#send('writes', () =>
+          this.#client.send(
+            new PutItemCommand({
+              TableName: this.#tableName,
+              Item: item,
+              ConditionExpression: 'attribute_not_exists(#key)',
+              ExpressionAttributeNames: { '#key': TABLE_KEY.name },
+            }),
+          ),
+        );
+        return { outcome: 'stored' };
+      } catch (error) {
+        if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+      }
+      const { Item: stored } = await this.#identityOf(event.requestId);
+      if (stored !== undefined) {
+        const { visitorId, timestamp } = unmarshall(stored);
+        const fields = [
+          ...(visitorId === event.visitorId ? [] : (['visitorId'] as const)),
+          ...(timestamp === event.timestamp ? [] : (['timestamp'] as const)),
+        ];
+        return fields.length === 0 ? { outcome: 'duplicate' } : { outcome: 'conflict', fields };
+      }
+      if (attempt >= MAX_ATTEMPTS) {
+        throw new StoreThrottledError(
+          `Event ${event.requestId} kept being stored and deleted by others while this write ran; retry later.`,
+        );
+      }
+    }
+  }
+
+  /** The stored visitorId and timestamp of an event, read strongly consistently. */
+  #identityOf(requestId: string): Promise<GetItemCommandOutput> {
+    return this.#send('reads', () =>
+      this.#client.send(
+        new GetItemCommand({
+          TableName: this.#tableName,
+          Key: { [TABLE_KEY.name]: { S: requestId } },
+          ConsistentRead: true,
+          ProjectionExpression: '#visitorId, #timestamp',
+          ExpressionAttributeNames: {
+            '#visitorId': INDEXES.byVisitor.partitionKey.name,
+            '#timestamp': INDEXES.byVisitor.sortKey.name,
+          },
+        }),
+      ),
+    );
+  }
+
+  /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
+  async #send<T>(what: 'reads' | 'writes', call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      if (isThrottling(error)) {
+        throw new StoreThrottledError(`DynamoDB is throttling ${what}. Retry later.`, { cause: error });
+      }
+      throw error;
+    }
+  }
+}

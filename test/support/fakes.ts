@@ -7,7 +7,6 @@ import type {
 } from '../../shared/fingerprint/types.js';
 import type {
   EventPage,
-  EventStore,
   LinkedIdQuery,
   PutIfAbsentOutcome,
   VisitorQuery,

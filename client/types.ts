@@ -119,6 +119,11 @@ export interface EnrichResponse {
   source: 'cache' | 'fingerprint';
   /** How many events this call wrote. */
   stored: number;
+  /**
+   * How many events Fingerprint returned that were dropped (neither stored nor in `events`) because their
+   * visitor was erased at or after the moment they happened.
+   */
+  suppressed: number;
 }
 
 export interface V3BrowserDetails {
@@ -185,6 +190,11 @@ export interface VisitorErasure {
   visitorId: string;
   /** Cached events deleted by this call (0 when nothing was cached). */
   deleted: number;
+  /**
+   * The erasure time in effect (ms since the epoch): the visitor's events up to it are erased and refused by
+   * every write from now on; later events are new data. A later erasure moves it forward.
+   */
+  erasedAt: number;
   upstream: UpstreamErasure;
 }
 

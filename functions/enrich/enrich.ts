@@ -17,6 +17,11 @@ export interface EnrichResult {
   source: AnswerSource;
   /** How many events this call wrote to the store. */
   stored: number;
+  /**
+   * How many events Fingerprint returned that were dropped, neither stored nor answered, because their
+   * visitor was erased at or after the moment they happened (ADR 7).
+   */
+  suppressed: number;
 }
 
 /**
@@ -32,14 +37,26 @@ export async function enrich(
   if (input.kind === 'request') {
     if (!input.refresh) {
       const cached = await deps.store.getEvent(input.requestId);
-      if (cached !== undefined) return { events: [cached], source: ANSWER_SOURCES.cache, stored: 0 };
+      if (cached !== undefined) {
+        return { events: [cached], source: ANSWER_SOURCES.cache, stored: 0, suppressed: 0 };
+      }
     }
     const event = await deps.fingerprint.getEvent(input.requestId, options);
-    const stored = await deps.store.putEvents([event]);
-    return { events: [event], source: ANSWER_SOURCES.fingerprint, stored };
+    return storeAndAnswer([event], deps);
   }
   const { kind: _, ...query } = input;
   const events = await deps.fingerprint.searchEvents(query, options);
-  const stored = await deps.store.putEvents(events);
-  return { events, source: ANSWER_SOURCES.fingerprint, stored };
+  return storeAndAnswer(events, deps);
+}
+
+/** Stores what Fingerprint answered; an erased visitor's events are neither stored nor answered. */
+async function storeAndAnswer(events: readonly NormalizedEvent[], deps: EnrichDeps): Promise<EnrichResult> {
+  const { stored, suppressed } = await deps.store.storeEvents(events);
+  const dropped = new Set(suppressed);
+  return {
+    events: events.filter((event) => !dropped.has(event.requestId)),
+    source: ANSWER_SOURCES.fingerprint,
+    stored,
+    suppressed: dropped.size,
+  };
 }

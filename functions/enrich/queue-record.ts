@@ -41,7 +41,12 @@ export async function processRecord(
   try {
     const input = parseEnrichBody(record.body);
     const result = await enrich(input, deps, { deadline });
-    deps.logger.info('Record enriched', { ...log, source: result.source, stored: result.stored });
+    deps.logger.info('Record enriched', {
+      ...log,
+      source: result.source,
+      stored: result.stored,
+      suppressed: result.suppressed,
+    });
   } catch (error) {
     if (!isPermanent(error)) {
       deps.logger.warn('Record failed, SQS will deliver it again', {

@@ -35,7 +35,11 @@ export function createWebhookHttpHandler(deps: WebhookHttpHandlerDeps) {
       deps,
       settings,
     );
-    logger.info('Webhook received', { eventRequestId: receipt.requestId, stored: receipt.stored });
+    logger.info('Webhook received', {
+      eventRequestId: receipt.requestId,
+      stored: receipt.stored,
+      ...(receipt.reason !== undefined && { reason: receipt.reason }),
+    });
     return jsonResponse(200, receipt);
   });
 }

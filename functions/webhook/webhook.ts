@@ -36,14 +36,25 @@ export interface WebhookOptions {
   basicAuth: boolean;
 }
 
+/** Why an acknowledged delivery stored nothing, when the receipt says so. */
+export const WEBHOOK_NOT_STORED_REASONS = {
+  /** The event's visitor was erased at or after the moment it happened (ADR 7). */
+  visitorErased: 'visitorErased',
+} as const;
+export type WebhookNotStoredReason =
+  (typeof WEBHOOK_NOT_STORED_REASONS)[keyof typeof WEBHOOK_NOT_STORED_REASONS];
+
 /** The answer to Fingerprint: which event the delivery carried and whether it is now stored. */
 export interface WebhookReceipt {
   requestId: string;
   /**
-   * `false` for an event that can never be stored: already past `EVENT_TTL_DAYS`, or an Edge analysis with
-   * no identification (no visitor). Such a delivery is still acknowledged, so Fingerprint does not retry it.
+   * `false` for an event that can never be stored: already past `EVENT_TTL_DAYS`, an Edge analysis with
+   * no identification (no visitor), or an event of an erased visitor. Such a delivery is still acknowledged,
+   * so Fingerprint does not retry it.
    */
   stored: boolean;
+  /** Why nothing was stored, when the reason is one the sender should know of. */
+  reason?: WebhookNotStoredReason;
 }
 
 /**
@@ -103,8 +114,11 @@ export async function receiveWebhook(
   const edgeAnalysis = edgeAnalysisId(payload);
   if (edgeAnalysis !== undefined) return { requestId: edgeAnalysis, stored: false };
   const event = normalizeWebhook(payload);
-  const written = await deps.store.putEvents([event]);
-  return { requestId: event.requestId, stored: written > 0 };
+  const { stored, suppressed } = await deps.store.storeEvents([event]);
+  if (suppressed.length > 0) {
+    return { requestId: event.requestId, stored: false, reason: WEBHOOK_NOT_STORED_REASONS.visitorErased };
+  }
+  return { requestId: event.requestId, stored: stored > 0 };
 }
 
 function parseJsonObject(body: Uint8Array): Record<string, unknown> {

@@ -87,12 +87,22 @@ export class EventTable extends Construct {
 
   /**
    * Storing and erasing events (`BatchWriteItem` of puts and deletes: IAM authorizes both under that one
-   * action, so no `PutItem` or `DeleteItem`).
+   * action, so no `PutItem` or `DeleteItem`), and reading the erasure records every write checks before and
+   * after it (`BatchGetItem`, ADR 7).
    */
   grantStoreEvents(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:BatchWriteItem'],
+      actions: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /** Recording a visitor's erasure (a conditional `PutItem` of its erasure record, ADR 7). */
+  grantRecordErasures(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
       resourceArns: [this.table.tableArn],
     });
   }

@@ -170,11 +170,14 @@ export class EnrichmentStack extends Stack {
       this.eventTable.grantGetEvent(enrich.function);
       this.eventTable.grantStoreEvents(enrich.function);
     }
-    // Erasure: the keys of a visitor's events from its index, then deletes (BatchWriteItem, granted above).
+    // Erasure: the erasure record, the keys of a visitor's events from its index, then deletes
+    // (BatchWriteItem, granted above).
+    this.eventTable.grantRecordErasures(enrichHttp.function);
     this.eventTable.grantFindVisitorEvents(enrichHttp.function);
     this.eventTable.grantGetEvent(query.function);
     this.eventTable.grantQueryHistories(query.function);
-    // The webhook only writes: no reads of the table, and no access to the Fingerprint API key.
+    // The webhook only writes (and reads the erasure records a write checks): no reads of events, and no
+    // access to the Fingerprint API key.
     this.eventTable.grantStoreEvents(webhook.function);
     this.webhookSecret.secret.grantRead(webhook.function);
     this.enrichQueue.attachConsumer(enrichQueueConsumer);

@@ -31,14 +31,44 @@ export interface EventPage {
   };
 }
 
+/** What became of a batch of events handed to {@link EventStore.storeEvents}. */
+export interface StoreOutcome {
+  /** Events written and still stored. */
+  stored: number;
+  /**
+   * RequestIds of the events not stored, or removed again at once, because their visitor was erased at or
+   * after the event's timestamp (ADR 7).
+   */
+  suppressed: string[];
+}
+
+/** What one erasure of a visitor did. */
+export interface ErasureOutcome {
+  /**
+   * The erasure time in effect (ms since the epoch): events of the visitor with a timestamp up to it are
+   * erased and refused from now on. A later erasure of the same visitor moves it forward, never back.
+   */
+  erasedAt: number;
+  /** Stored events deleted by this erasure (both sweeps). */
+  deleted: number;
+}
+
 /**
  * The cache of normalized events. Reads never return an expired event, even before DynamoDB's lazy TTL
  * deletion removes it. Failures: `ValidationError` for a malformed cursor or paginationKey, and
  * `StoreThrottledError` when DynamoDB keeps throttling.
  */
 export interface EventStore {
-  /** Idempotent: an event stored twice is one item. Returns how many events were written. */
+  /**
+   * Idempotent: an event stored twice is one item. Returns how many events were written and kept. Events of
+   * an erased visitor that happened before the erasure are never kept (see {@link storeEvents}).
+   */
   putEvents(events: readonly NormalizedEvent[]): Promise<number>;
+  /**
+   * {@link putEvents} that also says which events were suppressed because their visitor was erased at or after
+   * their timestamp. Every write of an event goes through this check, racing erasures included (ADR 7).
+   */
+  storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome>;
   getEvent(requestId: string): Promise<NormalizedEvent | undefined>;
   listByVisitor(query: VisitorQuery): Promise<EventPage>;
   listByLinkedId(query: LinkedIdQuery): Promise<EventPage>;
@@ -48,4 +78,12 @@ export interface EventStore {
    * were deleted.
    */
   deleteVisitor(visitorId: string): Promise<number>;
+  /**
+   * Erases a visitor for good: records the erasure (keyed by a hash of the visitorId, kept as long as any copy
+   * of an older event could still be stored), then deletes every stored event of the visitor up to the erasure
+   * time, twice, the second time once the visitor index has settled. From then on every write of an event of
+   * the visitor with a timestamp not after the erasure is suppressed. Erasing a visitor with nothing stored
+   * still records the erasure.
+   */
+  eraseVisitor(visitorId: string): Promise<ErasureOutcome>;
 }

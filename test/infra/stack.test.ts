@@ -423,19 +423,24 @@ describe('IAM', () => {
         'dynamodb:GetItem on EventTable',
         // Puts, and the deletes of an erasure: IAM authorizes both as BatchWriteItem.
         'dynamodb:BatchWriteItem on EventTable',
+        // Every write reads the erasure records before and after it (ADR 7).
+        'dynamodb:BatchGetItem on EventTable',
+        // An erasure records itself first.
+        'dynamodb:PutItem on EventTable',
         // An erasure finds a visitor's events on this one index.
         `dynamodb:Query on EventTable/index/${EVENT_TABLE_SCHEMA.indexes.byVisitor.indexName}`,
       ].sort(),
     );
   });
 
-  it('lets the webhook function read its own secret and store events only: no reads, no API key', () => {
+  it('lets the webhook function read its own secret and store events only (and read the erasure records): no API key', () => {
     expect(permissionsOf(dev, 'webhook')).toEqual(
       [
         ...logsAndTraces(logGroupOf('webhook')),
         'secretsmanager:DescribeSecret on WebhookSecret',
         'secretsmanager:GetSecretValue on WebhookSecret',
         'dynamodb:BatchWriteItem on EventTable',
+        'dynamodb:BatchGetItem on EventTable',
       ].sort(),
     );
   });
@@ -448,6 +453,7 @@ describe('IAM', () => {
         'secretsmanager:GetSecretValue on FingerprintSecret',
         'dynamodb:GetItem on EventTable',
         'dynamodb:BatchWriteItem on EventTable',
+        'dynamodb:BatchGetItem on EventTable',
         'sqs:ChangeMessageVisibility on EnrichQueue',
         'sqs:DeleteMessage on EnrichQueue',
         'sqs:GetQueueAttributes on EnrichQueue',

@@ -48,7 +48,7 @@ describe('DELETE /visitors/{visitorId}', () => {
     );
 
   beforeAll(async () => {
-    service = await startService({ env: { UPSTREAM_ERASURE_ENABLED: 'true' } });
+    service = await startService({ env: { UPSTREAM_ERASURE_ENABLED: 'true', ERASURE_SETTLE_MS: '10' } });
     store = new DynamoDbEventStore({
       client: service.dynamo.client,
       tableName: service.tableName,
@@ -80,6 +80,7 @@ describe('DELETE /visitors/{visitorId}', () => {
     expect(jsonBody<VisitorErasure>(response)).toEqual({
       visitorId: VISITOR_ID,
       deleted: 231,
+      erasedAt: expect.any(Number),
       upstream: { requested: false },
     });
     expect(await itemsOf(VISITOR_ID)).toEqual([]);
@@ -107,6 +108,7 @@ describe('DELETE /visitors/{visitorId}', () => {
     expect(jsonBody<VisitorErasure>(await erase(VISITOR_ID))).toEqual({
       visitorId: VISITOR_ID,
       deleted: 0,
+      erasedAt: expect.any(Number),
       upstream: { requested: false },
     });
   });
@@ -122,7 +124,12 @@ describe('DELETE /visitors/{visitorId}', () => {
 
     const erasure = jsonBody<VisitorErasure>(await erase(visitorId, { upstream: 'true' }));
 
-    expect(erasure).toEqual({ visitorId, deleted: 4, upstream: { requested: true, outcome: 'scheduled' } });
+    expect(erasure).toEqual({
+      visitorId,
+      deleted: 4,
+      erasedAt: expect.any(Number),
+      upstream: { requested: true, outcome: 'scheduled' },
+    });
     expect(service.upstream.requests).toEqual([
       expect.objectContaining({ method: 'DELETE', path: `/v4/visitors/${visitorId}`, authorized: true }),
     ]);
@@ -135,6 +142,7 @@ describe('DELETE /visitors/{visitorId}', () => {
     expect(jsonBody<VisitorErasure>(await erase('Unkn1527CUFmcnjLwIs4A9', { upstream: 'true' }))).toEqual({
       visitorId: 'Unkn1527CUFmcnjLwIs4A9',
       deleted: 1,
+      erasedAt: expect.any(Number),
       upstream: { requested: true, outcome: 'notFound' },
     });
   });
@@ -155,6 +163,7 @@ describe('DELETE /visitors/{visitorId}', () => {
     expect(jsonBody<VisitorErasure>(response)).toEqual({
       visitorId,
       deleted: 3,
+      erasedAt: expect.any(Number),
       upstream: {
         requested: true,
         outcome: 'failed',

@@ -1,6 +1,13 @@
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions, FingerprintClient, SearchQuery } from '../../shared/fingerprint/types.js';
-import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from '../../shared/store/event-store.js';
+import type {
+  ErasureOutcome,
+  EventPage,
+  EventStore,
+  LinkedIdQuery,
+  StoreOutcome,
+  VisitorQuery,
+} from '../../shared/store/event-store.js';
 
 /**
  * An event store port for use-case tests: a map by requestId, with the queries it was asked recorded and
@@ -10,13 +17,29 @@ export class FakeEventStore implements EventStore {
   readonly items = new Map<string, NormalizedEvent>();
   readonly visitorQueries: VisitorQuery[] = [];
   readonly linkedIdQueries: LinkedIdQuery[] = [];
+  /** Erasure time per erased visitor. */
+  readonly erasures = new Map<string, number>();
   nextPage: EventPage = { events: [] };
   failWith: Error | undefined;
 
   async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
+    return (await this.storeEvents(events)).stored;
+  }
+
+  async storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome> {
     if (this.failWith !== undefined) throw this.failWith;
-    for (const event of events) this.items.set(event.requestId, event);
-    return events.length;
+    const suppressed: string[] = [];
+    let stored = 0;
+    for (const event of events) {
+      const erasedAt = this.erasures.get(event.visitorId);
+      if (erasedAt !== undefined && event.timestamp <= erasedAt) {
+        suppressed.push(event.requestId);
+        continue;
+      }
+      this.items.set(event.requestId, event);
+      stored += 1;
+    }
+    return { stored, suppressed };
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
@@ -42,6 +65,19 @@ export class FakeEventStore implements EventStore {
       deleted += 1;
     }
     return deleted;
+  }
+
+  async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const erasedAt = Math.max(Date.now(), this.erasures.get(visitorId) ?? 0);
+    this.erasures.set(visitorId, erasedAt);
+    let deleted = 0;
+    for (const [requestId, event] of this.items) {
+      if (event.visitorId !== visitorId || event.timestamp > erasedAt) continue;
+      this.items.delete(requestId);
+      deleted += 1;
+    }
+    return { erasedAt, deleted };
   }
 }
 

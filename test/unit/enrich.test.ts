@@ -18,7 +18,7 @@ describe('enrich use case', () => {
       options(),
     );
 
-    expect(result).toEqual({ events: [event], source: 'fingerprint', stored: 1 });
+    expect(result).toEqual({ events: [event], source: 'fingerprint', stored: 1, suppressed: 0 });
     expect(store.items.get(event.requestId)).toEqual(event);
   });
 
@@ -34,7 +34,7 @@ describe('enrich use case', () => {
       options(),
     );
 
-    expect(result).toEqual({ events: [event], source: 'cache', stored: 0 });
+    expect(result).toEqual({ events: [event], source: 'cache', stored: 0, suppressed: 0 });
     expect(fingerprint.calls).toEqual([]);
   });
 
@@ -76,7 +76,7 @@ describe('enrich use case', () => {
         argument: { visitorId: 'Ibk1527CUFmcnjLwIs4A9', linkedId: 'order-1', maxEvents: 1 },
       },
     ]);
-    expect(result).toEqual({ events: [events[0]], source: 'fingerprint', stored: 1 });
+    expect(result).toEqual({ events: [events[0]], source: 'fingerprint', stored: 1, suppressed: 0 });
   });
 
   it('stores nothing when Fingerprint fails', async () => {

@@ -83,7 +83,9 @@ describe('erasure racing writes of the same visitor', () => {
     await dynamo.close();
   });
 
-  it(`leaves no survivor when DELETE races POST /enrich, read-through, the queue and webhooks (${TRIALS} trials)`, async () => {
+  it(`leaves no survivor when DELETE races POST /enrich, read-through, the queue and webhooks (${TRIALS} trials)`, {
+    timeout: 180_000,
+  }, async () => {
     // Every store step may be late, so a DELETE lands between a writer's check and its write, and between
     // its write and its second check; the upstream is slow too, so it lands between fetch and write.
     // A write may take longer than the whole erasure, so some land after both sweeps: only the writer's own

@@ -200,6 +200,7 @@ export class EnrichmentStack extends Stack {
       throttlingRateLimit: config.apiThrottleRateLimit,
       throttlingBurstLimit: config.apiThrottleBurstLimit,
       accessLogRetention: logRetention,
+      accessLogPaths: config.accessLogPathsEnabled,
       logRemovalPolicy: statefulRemoval,
       corsAllowOrigins: config.corsAllowOrigins,
       ...(config.wafWebAclArn !== undefined && { webAclArn: config.wafWebAclArn }),

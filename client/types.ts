@@ -129,6 +129,11 @@ export interface EnrichResponse {
    * `maxEvents` was reached while Fingerprint had more, or paging had to stop early.
    */
   complete: boolean;
+  /**
+   * How many events Fingerprint returned that were dropped (neither stored nor in `events`) because their
+   * visitor was erased at or after the moment they happened.
+   */
+  suppressed: number;
 }
 
 export interface V3BrowserDetails {
@@ -195,6 +200,11 @@ export interface VisitorErasure {
   visitorId: string;
   /** Cached events deleted by this call (0 when nothing was cached). */
   deleted: number;
+  /**
+   * The erasure time in effect (ms since the epoch): the visitor's events up to it are erased and refused by
+   * every write from now on; later events are new data. A later erasure moves it forward.
+   */
+  erasedAt: number;
   upstream: UpstreamErasure;
 }
 

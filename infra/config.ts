@@ -67,6 +67,13 @@ const configSchema = z.object({
   fingerprintMaxRps: z.coerce.number().int().min(2).max(1000).default(5),
   /** Days a stored event is served and kept, counted from the event's timestamp. */
   eventTtlDays: z.coerce.number().int().min(1).max(3650).default(90),
+  /**
+   * Whether the API's access log records each request's path (`$context.path`), which holds visitorIds and
+   * requestIds (`/visitors/{visitorId}`, `/events/{requestId}`). `false` logs only the resource template
+   * (`$context.resourcePath`, e.g. `/visitors/{visitorId}`), so erasure needs nothing from the access log
+   * (docs/privacy.md).
+   */
+  accessLogPathsEnabled: flag.default(true),
   /** Retention of the functions' and the API's logs. */
   logRetentionDays: z.coerce
     .number()

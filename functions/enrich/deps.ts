@@ -10,7 +10,10 @@ import type { EnrichDeps } from './enrich.js';
  * Builds the enrich use case's ports from the environment. Called once at module scope by each trigger, so
  * SDK clients, the cached key and the rate limiter live as long as the Lambda instance.
  */
-export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxRps?: number } = {}): EnrichDeps {
+export function createEnrichDeps(
+  env: FingerprintCallerEnv,
+  options: { maxRps?: number; erasureSettleMs?: number } = {},
+): EnrichDeps {
   const keys = new SecretsManagerKeyProvider({
     client: new SecretsManagerClient({}),
     secretId: env.FINGERPRINT_SECRET_ID,
@@ -21,6 +24,7 @@ export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxRps?: 
       client: new DynamoDBClient({}),
       tableName: env.TABLE_NAME,
       ttlDays: env.EVENT_TTL_DAYS,
+      ...(options.erasureSettleMs !== undefined && { erasureSettleMs: options.erasureSettleMs }),
     }),
     fingerprint: createFingerprintClient({
       apiVersion: env.FINGERPRINT_API_VERSION,

@@ -8,7 +8,7 @@ import type {
 } from '../../shared/fingerprint/types.js';
 import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { EventStore } from '../../shared/store/event-store.js';
+import type { EventStore, StoreOutcome } from '../../shared/store/event-store.js';
 import type { EnrichInput } from './input.js';
 
 export interface EnrichDeps {
@@ -43,6 +43,11 @@ export interface EnrichResult {
    * as a whole).
    */
   complete: boolean;
+  /**
+   * How many events Fingerprint returned that were dropped, neither stored nor answered, because their
+   * visitor was erased at or after the moment they happened (ADR 7).
+   */
+  suppressed: number;
 }
 
 /** Samples of skipped events in the WARN line: enough to find the fault, bounded whatever the history. */
@@ -62,37 +67,46 @@ export async function enrich(
   if (input.kind === 'request') {
     if (!input.refresh) {
       const cached = await deps.store.getEvent(input.requestId);
-      if (cached !== undefined) return whole([cached], ANSWER_SOURCES.cache, 0);
+      if (cached !== undefined) return whole([cached], ANSWER_SOURCES.cache, { stored: 0, suppressed: [] });
     }
     const event = await deps.fingerprint.getEvent(input.requestId, options);
-    const stored = await storeOne(deps.store, event);
-    return whole([event], ANSWER_SOURCES.fingerprint, stored);
+    return whole([event], ANSWER_SOURCES.fingerprint, await storeOne(deps.store, event));
   }
   const { kind: _, ...query } = input;
   const found = await deps.fingerprint.searchEvents(query, options);
-  const { events, stored, refused } = await storeEach(deps.store, found.events);
+  const { events, stored, suppressed, refused } = await storeEach(deps.store, found.events);
   const skipped = [...found.skipped, ...refused];
   if (deps.logger !== undefined) logIncomplete(deps.logger, found, skipped);
   return {
     events,
     source: ANSWER_SOURCES.fingerprint,
     stored,
+    suppressed,
     skipped: summarize(skipped),
     complete: skipped.length === 0 && found.truncated === undefined,
   };
 }
 
-function whole(events: NormalizedEvent[], source: AnswerSource, stored: number): EnrichResult {
-  return { events, source, stored, skipped: { count: 0, reasons: {} }, complete: true };
+/** The answer of a call that succeeds or fails as a whole; an erased visitor's event is not answered. */
+function whole(events: NormalizedEvent[], source: AnswerSource, outcome: StoreOutcome): EnrichResult {
+  const dropped = new Set(outcome.suppressed);
+  return {
+    events: events.filter((event) => !dropped.has(event.requestId)),
+    source,
+    stored: outcome.stored,
+    suppressed: dropped.size,
+    skipped: { count: 0, reasons: {} },
+    complete: true,
+  };
 }
 
 /**
  * Stores one event Fingerprint answered for a requestId. The store refusing it is the upstream's fault (its
  * content cannot be kept), never the caller's: answered as a bad upstream answer, not as invalid input.
  */
-export async function storeOne(store: EventStore, event: NormalizedEvent): Promise<number> {
+export async function storeOne(store: EventStore, event: NormalizedEvent): Promise<StoreOutcome> {
   try {
-    return await store.putEvents([event]);
+    return await store.storeEvents([event]);
   } catch (error) {
     if (!isRefusal(error)) throw error;
     throw new UpstreamBadResponseError(
@@ -107,24 +121,31 @@ export async function storeOne(store: EventStore, event: NormalizedEvent): Promi
  * a call as a whole (it checks every event before writing, and DynamoDB refuses a batch of 25 as a whole), so
  * a refused call is split, in batches first and then in halves, until each refused event stands alone. Writes
  * are idempotent, so a batch written before its call was refused costs a rewrite, nothing more. Other
- * failures (throttling) fail the history, which the caller retries.
+ * failures (throttling) fail the history, which the caller retries. Events of an erased visitor are dropped
+ * from the answer and counted as `suppressed`.
  */
 async function storeEach(
   store: EventStore,
   events: readonly NormalizedEvent[],
-): Promise<{ events: NormalizedEvent[]; stored: number; refused: SkippedEvent[] }> {
-  const refusedIds = new Set<string>();
+): Promise<{ events: NormalizedEvent[]; stored: number; suppressed: number; refused: SkippedEvent[] }> {
+  const droppedIds = new Set<string>();
+  const suppressedIds = new Set<string>();
   const refused: SkippedEvent[] = [];
   let stored = 0;
   const put = async (part: readonly NormalizedEvent[]): Promise<void> => {
     try {
-      stored += await store.putEvents(part);
+      const outcome = await store.storeEvents(part);
+      stored += outcome.stored;
+      for (const requestId of outcome.suppressed) {
+        suppressedIds.add(requestId);
+        droppedIds.add(requestId);
+      }
       return;
     } catch (error) {
       if (!isRefusal(error)) throw error;
       const [only] = part;
       if (part.length === 1 && only !== undefined) {
-        refusedIds.add(only.requestId);
+        droppedIds.add(only.requestId);
         refused.push({ reason: UNSTORABLE, message: error.message, eventId: only.requestId });
         return;
       }
@@ -133,8 +154,8 @@ async function storeEach(
     for (let start = 0; start < part.length; start += size) await put(part.slice(start, start + size));
   };
   if (events.length > 0) await put(events);
-  const kept = refusedIds.size === 0 ? [...events] : events.filter((e) => !refusedIds.has(e.requestId));
-  return { events: kept, stored, refused };
+  const kept = droppedIds.size === 0 ? [...events] : events.filter((e) => !droppedIds.has(e.requestId));
+  return { events: kept, stored, suppressed: suppressedIds.size, refused };
 }
 
 /** DynamoDB's `BatchWriteItem` limit, the unit in which a store refuses writes. */

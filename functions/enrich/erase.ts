@@ -24,6 +24,11 @@ export interface VisitorErasure {
   visitorId: string;
   /** Cached events deleted by this call; 0 when nothing was cached (erasure is idempotent). */
   deleted: number;
+  /**
+   * The erasure time in effect (ms since the epoch): events of the visitor up to it are deleted and refused
+   * by every write path from now on; later events are new data. A later erasure moves it forward.
+   */
+  erasedAt: number;
   upstream: UpstreamErasure;
 }
 
@@ -46,7 +51,8 @@ export interface EraseResult {
 }
 
 /**
- * Erases a visitor: every cached event first, then, when asked and allowed, the visitor's data at
+ * Erases a visitor: records the erasure and deletes every cached event up to it first (so nothing of the
+ * visitor's past can be stored again, ADR 7), then, when asked and allowed, the visitor's data at
  * Fingerprint. An upstream failure after the local erasure is reported in the result, never thrown, so the
  * caller learns both what was erased and what was not.
  *
@@ -64,30 +70,30 @@ export async function eraseVisitor(
         'upstreamErasureEnabled), so nothing was erased: call again without upstream=true to erase the cache only.',
     );
   }
-  const deleted = await deps.store.deleteVisitor(input.visitorId);
+  const { erasedAt, deleted } = await deps.store.eraseVisitor(input.visitorId);
+  const local = { visitorId: input.visitorId, deleted, erasedAt };
   if (!input.upstream) {
-    return { erasure: { visitorId: input.visitorId, deleted, upstream: { requested: false } } };
+    return { erasure: { ...local, upstream: { requested: false } } };
   }
   try {
     await deps.fingerprint.deleteVisitor(input.visitorId, { deadline: options.deadline });
-    return { erasure: erasure(input.visitorId, deleted, UPSTREAM_ERASURE_OUTCOMES.scheduled) };
+    return {
+      erasure: { ...local, upstream: { requested: true, outcome: UPSTREAM_ERASURE_OUTCOMES.scheduled } },
+    };
   } catch (error) {
     if (error instanceof NotFoundError) {
-      return { erasure: erasure(input.visitorId, deleted, UPSTREAM_ERASURE_OUTCOMES.notFound) };
+      return {
+        erasure: { ...local, upstream: { requested: true, outcome: UPSTREAM_ERASURE_OUTCOMES.notFound } },
+      };
     }
     // The public part only: the message of a hidden (5xx-class) error stays in the logs.
     const { code, message } = toHttpError(error).body.error;
     return {
       erasure: {
-        visitorId: input.visitorId,
-        deleted,
+        ...local,
         upstream: { requested: true, outcome: UPSTREAM_ERASURE_OUTCOMES.failed, error: { code, message } },
       },
       upstreamError: error,
     };
   }
-}
-
-function erasure(visitorId: string, deleted: number, outcome: 'scheduled' | 'notFound'): VisitorErasure {
-  return { visitorId, deleted, upstream: { requested: true, outcome } };
 }

@@ -60,6 +60,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
         stored: result.stored,
         skipped: result.skipped.count,
         complete: result.complete,
+        suppressed: result.suppressed,
       });
       return jsonResponse(200, result);
     },
@@ -85,10 +86,15 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
       const outcome = erasure.upstream.requested ? erasure.upstream.outcome : 'notRequested';
       // An erasure is an audit event: who asked is in the API's access log under the same request id.
       if (upstreamError === undefined) {
-        logger.info('Visitor erased', { deleted: erasure.deleted, upstream: outcome });
+        logger.info('Visitor erased', {
+          deleted: erasure.deleted,
+          erasedAt: erasure.erasedAt,
+          upstream: outcome,
+        });
       } else {
         logger.warn('Visitor erased from the cache, but not at Fingerprint', {
           deleted: erasure.deleted,
+          erasedAt: erasure.erasedAt,
           upstream: outcome,
           errorCode: upstreamError instanceof AppError ? upstreamError.code : 'Internal',
           error: upstreamError,

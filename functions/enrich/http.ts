@@ -19,5 +19,5 @@ export const handler = createEnrichHttpHandler({
   },
   // One instance alone never exceeds FINGERPRINT_MAX_RPS. Across instances HTTP enrichment is on demand:
   // when Fingerprint rate-limits it, the caller gets 429 with Retry-After (the queue is the way to smooth load).
-  ...createEnrichDeps(env, { maxRps: env.FINGERPRINT_MAX_RPS }),
+  ...createEnrichDeps(env, { maxRps: env.FINGERPRINT_MAX_RPS, erasureSettleMs: env.ERASURE_SETTLE_MS }),
 });

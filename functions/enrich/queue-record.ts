@@ -40,6 +40,7 @@ export async function processRecord(
       stored: result.stored,
       skipped: result.skipped.count,
       complete: result.complete,
+      suppressed: result.suppressed,
     });
   } catch (error) {
     if (!isPermanent(error)) {

@@ -17,7 +17,8 @@ export interface ReadEventResult {
 /**
  * One event by requestId: from the cache when it holds it (not expired), else, with read-through, from the
  * Server API, stored on the way so the next read is a hit. An event that is already past its TTL is answered
- * but not stored, as `POST /enrich` does.
+ * but not stored, as `POST /enrich` does. An event of a visitor erased after it happened is neither stored
+ * nor answered (ADR 7).
  *
  * @throws NotFoundError when neither the cache nor (with read-through) Fingerprint has the event.
  * @throws UpstreamBadResponseError when Fingerprint answers another event than the one asked for, or one
@@ -47,6 +48,10 @@ export async function readEvent(
     }
     throw error;
   }
-  await storeOne(deps.store, event);
+  const { suppressed } = await storeOne(deps.store, event);
+  if (suppressed.length > 0) {
+    // The visitor was erased after this event happened: Fingerprint may still keep it, we do not serve it.
+    throw new NotFoundError(`No event has requestId "${requestId}": its visitor's data was erased.`);
+  }
   return { event, source: ANSWER_SOURCES.fingerprint };
 }

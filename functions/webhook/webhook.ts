@@ -61,7 +61,8 @@ export interface WebhookOptions {
  * - `stale`: the event is older than `WEBHOOK_MAX_EVENT_AGE_SECONDS`: a replay, not a delivery;
  * - `future`: the event's timestamp is more than 5 minutes ahead of our clock;
  * - `expired`: the event is already past `EVENT_TTL_DAYS`;
- * - `noVisitor`: a v4 Edge analysis without identification, so without a visitor to store it under.
+ * - `noVisitor`: a v4 Edge analysis without identification, so without a visitor to store it under;
+ * - `visitorErased`: the event's visitor was erased at or after the moment it happened (ADR 7).
  */
 export const WEBHOOK_SKIP_REASONS = [
   'alreadyStored',
@@ -70,6 +71,7 @@ export const WEBHOOK_SKIP_REASONS = [
   'future',
   'expired',
   'noVisitor',
+  'visitorErased',
 ] as const;
 export type WebhookSkipReason = (typeof WEBHOOK_SKIP_REASONS)[number];
 
@@ -161,6 +163,8 @@ export async function receiveWebhook(
       return { requestId, stored: true, reason: 'alreadyStored' };
     case 'expired':
       return { requestId, stored: false, reason: 'expired' };
+    case 'suppressed':
+      return { requestId, stored: false, reason: 'visitorErased' };
     case 'conflict':
       return { requestId, stored: false, reason: 'conflict', conflictingFields: result.fields };
     default:

@@ -87,24 +87,36 @@ export class EventTable extends Construct {
 
   /**
    * Storing a webhook's event only when its requestId is new: a conditional `PutItem`, and a strongly
-   * consistent `GetItem` of the stored identity when it is not (`DynamoDbWebhookEventStore.putEventIfAbsent`).
+   * consistent `GetItem` of the stored identity when it is not (`DynamoDbWebhookEventStore.putEventIfAbsent`);
+   * reading the erasure records the write checks before and after it (`BatchGetItem`), and `DeleteItem` of the
+   * event just written when an erasure recorded meanwhile covers it (ADR 7).
    */
   grantPutNewEvent(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:PutItem', 'dynamodb:GetItem'],
+      actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:DeleteItem'],
       resourceArns: [this.table.tableArn],
     });
   }
 
   /**
    * Storing and erasing events (`BatchWriteItem` of puts and deletes: IAM authorizes both under that one
-   * action, so no `PutItem` or `DeleteItem`).
+   * action, so no `PutItem` or `DeleteItem`), and reading the erasure records every write checks before and
+   * after it (`BatchGetItem`, ADR 7).
    */
   grantStoreEvents(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({
       grantee,
-      actions: ['dynamodb:BatchWriteItem'],
+      actions: ['dynamodb:BatchWriteItem', 'dynamodb:BatchGetItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /** Recording a visitor's erasure (a conditional `PutItem` of its erasure record, ADR 7). */
+  grantRecordErasures(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:PutItem'],
       resourceArns: [this.table.tableArn],
     });
   }

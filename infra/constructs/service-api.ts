@@ -122,6 +122,13 @@ export interface ServiceApiProps {
   readonly throttlingBurstLimit: number;
   readonly accessLogRetention: RetentionDays;
   /**
+   * Whether access log lines carry the request path (`$context.path`), whose segments are visitorIds and
+   * requestIds. Off, they carry only the resource template (`$context.resourcePath`), which names the route
+   * but no identifier.
+   * @default true
+   */
+  readonly accessLogPaths?: boolean;
+  /**
    * What happens to the access log group when it leaves the stack.
    * @default RemovalPolicy.RETAIN
    */
@@ -178,7 +185,7 @@ export class ServiceApi extends Construct {
         throttlingRateLimit: props.throttlingRateLimit,
         throttlingBurstLimit: props.throttlingBurstLimit,
         accessLogDestination: new LogGroupLogDestination(this.accessLogGroup),
-        accessLogFormat: ACCESS_LOG_FORMAT,
+        accessLogFormat: accessLogFormat(props.accessLogPaths ?? true),
         tracingEnabled: true,
         // Execution logs would need the account-wide logging role, and data traces would log request bodies.
         loggingLevel: MethodLoggingLevel.OFF,
@@ -370,31 +377,36 @@ function resourcePolicy(
   });
 }
 
-/** One JSON object per request; `$context.error.messageString` is already a quoted JSON string. */
-const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
-  JSON.stringify({
-    requestId: AccessLogField.contextRequestId(),
-    extendedRequestId: AccessLogField.contextExtendedRequestId(),
-    requestTime: AccessLogField.contextRequestTime(),
-    httpMethod: AccessLogField.contextHttpMethod(),
-    resourcePath: AccessLogField.contextResourcePath(),
-    path: AccessLogField.contextPath(),
-    status: AccessLogField.contextStatus(),
-    protocol: AccessLogField.contextProtocol(),
-    responseLength: AccessLogField.contextResponseLength(),
-    responseLatency: AccessLogField.contextResponseLatency(),
-    integrationLatency: AccessLogField.contextIntegrationLatency(),
-    integrationStatus: AccessLogField.contextIntegrationStatus(),
-    sourceIp: AccessLogField.contextIdentitySourceIp(),
-    userAgent: AccessLogField.contextIdentityUserAgent(),
-    caller: AccessLogField.contextIdentityCaller(),
-    userArn: AccessLogField.contextIdentityUserArn(),
-    accountId: AccessLogField.contextIdentityAccountId(),
-    errorMessage: AccessLogField.contextErrorMessage(),
-    errorResponseType: AccessLogField.contextErrorResponseType(),
-    xrayTraceId: AccessLogField.contextXrayTraceId(),
-  }),
-);
+/**
+ * One JSON object per request; `$context.error.messageString` is already a quoted JSON string. Without
+ * `withPath`, the line has the route's template (`resourcePath`) but not the path with its visitorId or
+ * requestId. Query strings are never logged.
+ */
+const accessLogFormat = (withPath: boolean) =>
+  AccessLogFormat.custom(
+    JSON.stringify({
+      requestId: AccessLogField.contextRequestId(),
+      extendedRequestId: AccessLogField.contextExtendedRequestId(),
+      requestTime: AccessLogField.contextRequestTime(),
+      httpMethod: AccessLogField.contextHttpMethod(),
+      resourcePath: AccessLogField.contextResourcePath(),
+      ...(withPath && { path: AccessLogField.contextPath() }),
+      status: AccessLogField.contextStatus(),
+      protocol: AccessLogField.contextProtocol(),
+      responseLength: AccessLogField.contextResponseLength(),
+      responseLatency: AccessLogField.contextResponseLatency(),
+      integrationLatency: AccessLogField.contextIntegrationLatency(),
+      integrationStatus: AccessLogField.contextIntegrationStatus(),
+      sourceIp: AccessLogField.contextIdentitySourceIp(),
+      userAgent: AccessLogField.contextIdentityUserAgent(),
+      caller: AccessLogField.contextIdentityCaller(),
+      userArn: AccessLogField.contextIdentityUserArn(),
+      accountId: AccessLogField.contextIdentityAccountId(),
+      errorMessage: AccessLogField.contextErrorMessage(),
+      errorResponseType: AccessLogField.contextErrorResponseType(),
+      xrayTraceId: AccessLogField.contextXrayTraceId(),
+    }),
+  );
 
 /** An error body in the handlers' shape; `message` is a JSON value (a literal or `$context.error.messageString`). */
 function errorTemplate(code: string, message: string, field?: string): Record<string, string> {

@@ -171,7 +171,9 @@ export class EnrichmentStack extends Stack {
       this.eventTable.grantGetEvent(enrich.function);
       this.eventTable.grantStoreEvents(enrich.function);
     }
-    // Erasure: the keys of a visitor's events from its index, then deletes (BatchWriteItem, granted above).
+    // Erasure: the erasure record, the keys of a visitor's events from its index, then deletes
+    // (BatchWriteItem, granted above).
+    this.eventTable.grantRecordErasures(enrichHttp.function);
     this.eventTable.grantFindVisitorEvents(enrichHttp.function);
     this.eventTable.grantGetEvent(query.function);
     this.eventTable.grantQueryHistories(query.function);
@@ -200,6 +202,7 @@ export class EnrichmentStack extends Stack {
       throttlingRateLimit: config.apiThrottleRateLimit,
       throttlingBurstLimit: config.apiThrottleBurstLimit,
       accessLogRetention: logRetention,
+      accessLogPaths: config.accessLogPathsEnabled,
       logRemovalPolicy: statefulRemoval,
       corsAllowOrigins: config.corsAllowOrigins,
       ...(config.wafWebAclArn !== undefined && { webAclArn: config.wafWebAclArn }),

@@ -1,9 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   type WriteRequest,
@@ -14,9 +16,24 @@ import type { NormalizedEvent } from '../domain/event.js';
 import { isLinkedId, isRequestId, isVisitorId } from '../domain/ids.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from './event-store.js';
+import type {
+  ErasureOutcome,
+  EventPage,
+  EventStore,
+  LinkedIdQuery,
+  StoreOutcome,
+  VisitorQuery,
+} from './event-store.js';
 import type { EventIndexName } from './schema.js';
-import { EVENT_TABLE_SCHEMA, expiresAtFor, TTL_ATTRIBUTE } from './schema.js';
+import {
+  DEFAULT_HISTORY_WINDOW_DAYS,
+  ERASED_AT_ATTRIBUTE,
+  EVENT_TABLE_SCHEMA,
+  erasureKey,
+  erasureRetentionDays,
+  expiresAtFor,
+  TTL_ATTRIBUTE,
+} from './schema.js';
 
 export interface DynamoDbEventStoreOptions {
   /**
@@ -38,9 +55,27 @@ export interface DynamoDbEventStoreOptions {
    * @default 6
    */
   maxWriteAttempts?: number;
-  /** Waits between write attempts; tests replace it to run without real delays. */
+  /** Waits between write attempts and before an erasure's second sweep; tests replace it to run without real delays. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Days of history a visitor search asks Fingerprint for (`FINGERPRINT_HISTORY_DAYS`): an erasure record is
+   * kept at least this long, and at least `ttlDays`, plus a margin (ADR 7).
+   * @default DEFAULT_HISTORY_WINDOW_DAYS
+   */
+  historyWindowDays?: number;
+  /**
+   * How long an erasure waits between its two sweeps of the visitor index, which is eventually consistent:
+   * an event written just before the erasure record may reach the index only after the first sweep (ADR 7).
+   * @default DEFAULT_ERASURE_SETTLE_MS
+   */
+  erasureSettleMs?: number;
 }
+
+/**
+ * The wait before an erasure's second sweep. DynamoDB propagates a write to its global secondary indexes
+ * "within a fraction of a second" under normal conditions; twice a second leaves room.
+ */
+export const DEFAULT_ERASURE_SETTLE_MS = 2_000;
 
 type Item = Record<string, unknown>;
 type Key = Record<string, AttributeValue>;
@@ -57,6 +92,8 @@ const MAX_QUERY_LIMIT = 1_000;
 // Keys read per Query while erasing a visitor: four batches of deletes, so memory stays bounded however long
 // the history, and a function that runs out of time has deleted whole pages (erasure is idempotent anyway).
 const ERASE_PAGE_SIZE = 100;
+/** DynamoDB's limit on the keys of one `BatchGetItem`. */
+const BATCH_GET_SIZE = 100;
 
 const THROTTLING_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
@@ -134,6 +171,16 @@ function toEvent(item: Item): NormalizedEvent {
   return event as unknown as NormalizedEvent;
 }
 
+function visitorsOf(events: Iterable<NormalizedEvent>): string[] {
+  return [...new Set([...events].map((event) => event.visitorId))];
+}
+
+/** Whether an erasure covers the event: its visitor was erased at or after the moment it happened. */
+export function isErased(event: NormalizedEvent, erasures: ReadonlyMap<string, number>): boolean {
+  const erasedAt = erasures.get(event.visitorId);
+  return erasedAt !== undefined && event.timestamp <= erasedAt;
+}
+
 function requireLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new ValidationError('limit', 'The limit must be a whole number of at least 1.');
@@ -162,6 +209,8 @@ export class DynamoDbEventStore implements EventStore {
   private readonly now: () => number;
   private readonly maxWriteAttempts: number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly erasureRetentionDays: number;
+  private readonly erasureSettleMs: number;
 
   constructor(options: DynamoDbEventStoreOptions) {
     if (!(options.ttlDays > 0)) throw new RangeError(`ttlDays must be positive, got ${options.ttlDays}`);
@@ -175,6 +224,24 @@ export class DynamoDbEventStore implements EventStore {
     this.now = options.now ?? Date.now;
     this.maxWriteAttempts = maxWriteAttempts;
     this.sleep = options.sleep ?? ((ms) => delay(ms));
+    const historyWindowDays = options.historyWindowDays ?? DEFAULT_HISTORY_WINDOW_DAYS;
+    if (!(historyWindowDays > 0)) {
+      throw new RangeError(`historyWindowDays must be positive, got ${historyWindowDays}`);
+    }
+    this.erasureRetentionDays = erasureRetentionDays(options.ttlDays, historyWindowDays);
+    const settleMs = options.erasureSettleMs ?? DEFAULT_ERASURE_SETTLE_MS;
+    if (!(settleMs >= 0)) throw new RangeError(`erasureSettleMs must not be negative, got ${settleMs}`);
+    this.erasureSettleMs = settleMs;
+  }
+
+  /**
+   * {@link storeEvents}, answering only how many events were written and kept.
+   *
+   * @throws ValidationError when an event's ids or timestamp are malformed (before anything is written).
+   * @throws StoreThrottledError when DynamoDB keeps throttling.
+   */
+  async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
+    return (await this.storeEvents(events)).stored;
   }
 
   /**
@@ -182,30 +249,88 @@ export class DynamoDbEventStore implements EventStore {
    * the last event with a given requestId wins, as if they were written one after another. Events already
    * past their TTL are skipped.
    *
-   * @returns How many events were written.
+   * Events of an erased visitor with a timestamp not after the erasure are suppressed, by write-then-check
+   * (ADR 7): the visitors' erasure records are read (strongly consistent) before the write, and again after
+   * it; an event the second read finds covered is deleted again at once. An erasure racing this call
+   * therefore either is seen by the second read or was recorded after the write, and then its own sweeps
+   * find the event.
+   *
    * @throws ValidationError when an event's ids or timestamp are malformed, or it holds a value DynamoDB has no
    *   type for (before anything is written).
-   * @throws StoreThrottledError when a batch is still not fully written after `maxWriteAttempts`; its message
-   *   says how many events were not written.
+   * @throws StoreThrottledError when a batch is still not fully written (or undone) after `maxWriteAttempts`;
+   *   its message says how many events were not written.
    */
-  async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
+  async storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome> {
     const nowSeconds = this.nowSeconds();
-    const items = new Map<string, Item>();
+    const pending = new Map<string, NormalizedEvent>();
     for (const event of events) {
       assertStorable(event);
-      items.delete(event.requestId);
-      const expiresAt = expiresAtFor(event.timestamp, this.ttlDays);
-      if (expiresAt > nowSeconds) items.set(event.requestId, toItem(event, expiresAt));
+      pending.delete(event.requestId);
+      if (expiresAtFor(event.timestamp, this.ttlDays) > nowSeconds) pending.set(event.requestId, event);
     }
-    const requests = [...items.entries()].map(
-      ([requestId, item]): WriteRequest => ({ PutRequest: { Item: marshalled(requestId, item) } }),
+    const suppressed: string[] = [];
+    if (pending.size === 0) return { stored: 0, suppressed };
+
+    const erasedBefore = await this.erasuresOf(visitorsOf(pending.values()));
+    for (const [requestId, event] of pending) {
+      if (isErased(event, erasedBefore)) {
+        pending.delete(requestId);
+        suppressed.push(requestId);
+      }
+    }
+    const requests = [...pending.values()].map(
+      (event): WriteRequest => ({
+        PutRequest: {
+          Item: marshalled(event.requestId, toItem(event, expiresAtFor(event.timestamp, this.ttlDays))),
+        },
+      }),
     );
-    return this.writeAll(
+    if (requests.length === 0) return { stored: 0, suppressed };
+    const written = await this.writeAll(
       requests,
-      (notWritten, written) =>
+      (notWritten, done) =>
         `DynamoDB kept throttling writes: ${notWritten} of ${requests.length} events were not written ` +
-        `after ${this.maxWriteAttempts} attempts (${written} were). Retry later.`,
+        `after ${this.maxWriteAttempts} attempts (${done} were). Retry later.`,
     );
+
+    // The check after the write: an erasure recorded while we wrote is seen here, whatever the index says.
+    const erasedAfter = await this.erasuresOf(visitorsOf(pending.values()));
+    const undo = [...pending.values()].filter((event) => isErased(event, erasedAfter));
+    if (undo.length > 0) {
+      await this.writeAll(
+        undo.map(
+          (event): WriteRequest => ({
+            DeleteRequest: { Key: { [TABLE_KEY.name]: { S: event.requestId } } },
+          }),
+        ),
+        (notDeleted) =>
+          `DynamoDB kept throttling deletes: ${notDeleted} events of an erased visitor, written while it was ` +
+          'being erased, were not deleted again. Erase the visitor again to remove them.',
+      );
+      suppressed.push(...undo.map((event) => event.requestId));
+    }
+    return { stored: written - undo.length, suppressed };
+  }
+
+  /**
+   * Records the erasure, then sweeps the visitor's events up to the erasure time twice, {@link erasureSettleMs}
+   * apart (ADR 7). The record comes first, so that every writer that has not yet checked sees it; the second
+   * sweep catches an event written before the record that the eventually consistent index did not yet show
+   * to the first one.
+   *
+   * @throws ValidationError when `visitorId` is malformed.
+   * @throws StoreThrottledError when DynamoDB keeps throttling; what was recorded and deleted by then stays so,
+   *   and erasing again is safe.
+   */
+  async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
+    if (!isVisitorId(visitorId)) {
+      throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
+    }
+    const erasedAt = await this.recordErasure(visitorId);
+    let deleted = await this.sweepVisitor(visitorId, erasedAt);
+    await this.sleep(this.erasureSettleMs);
+    deleted += await this.sweepVisitor(visitorId, erasedAt);
+    return { erasedAt, deleted };
   }
 
   /**
@@ -222,6 +347,11 @@ export class DynamoDbEventStore implements EventStore {
     if (!isVisitorId(visitorId)) {
       throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
     }
+    return this.sweepVisitor(visitorId);
+  }
+
+  /** Deletes the visitor's events, those with a timestamp up to `upTo` when given, page by page. */
+  private async sweepVisitor(visitorId: string, upTo?: number): Promise<number> {
     const index = INDEXES.byVisitor;
     let startKey: Key | undefined;
     let deleted = 0;
@@ -231,9 +361,22 @@ export class DynamoDbEventStore implements EventStore {
           new QueryCommand({
             TableName: this.tableName,
             IndexName: index.indexName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': index.partitionKey.name, '#key': TABLE_KEY.name },
-            ExpressionAttributeValues: { ':pk': { S: visitorId } },
+            ...(upTo === undefined
+              ? {
+                  KeyConditionExpression: '#pk = :pk',
+                  ExpressionAttributeNames: { '#pk': index.partitionKey.name, '#key': TABLE_KEY.name },
+                  ExpressionAttributeValues: { ':pk': { S: visitorId } },
+                }
+              : {
+                  // Only what the erasure covers: an event that happened after it is new data.
+                  KeyConditionExpression: '#pk = :pk AND #ts <= :upTo',
+                  ExpressionAttributeNames: {
+                    '#pk': index.partitionKey.name,
+                    '#key': TABLE_KEY.name,
+                    '#ts': TIMESTAMP,
+                  },
+                  ExpressionAttributeValues: { ':pk': { S: visitorId }, ':upTo': { N: String(upTo) } },
+                }),
             ProjectionExpression: '#key',
             Limit: ERASE_PAGE_SIZE,
             ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
@@ -392,6 +535,89 @@ export class DynamoDbEventStore implements EventStore {
       if (attempt >= this.maxWriteAttempts) return { left: pending.length, cause };
       await this.sleep(backoffMs(attempt));
     }
+  }
+
+  /**
+   * Writes the visitor's erasure record, or moves its erasure time forward; never back, so of two racing
+   * erasures the later time wins. Answers the erasure time in effect.
+   */
+  private async recordErasure(visitorId: string): Promise<number> {
+    const erasedAt = this.now();
+    const key = erasureKey(visitorId);
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({
+            [TABLE_KEY.name]: key,
+            [ERASED_AT_ATTRIBUTE]: erasedAt,
+            [TTL_ATTRIBUTE]: expiresAtFor(erasedAt, this.erasureRetentionDays),
+          }),
+          ConditionExpression: 'attribute_not_exists(#erasedAt) OR #erasedAt < :erasedAt',
+          ExpressionAttributeNames: { '#erasedAt': ERASED_AT_ATTRIBUTE },
+          ExpressionAttributeValues: { ':erasedAt': { N: String(erasedAt) } },
+        }),
+      );
+      return erasedAt;
+    } catch (error) {
+      if (isThrottling(error)) {
+        throw new StoreThrottledError(
+          'DynamoDB is throttling writes: the erasure was not recorded. Retry later.',
+          {
+            cause: error,
+          },
+        );
+      }
+      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
+    }
+    // A later erasure is already recorded (another clock ran ahead): it covers ours.
+    const existing = (await this.erasuresOf([visitorId])).get(visitorId);
+    return existing === undefined ? erasedAt : Math.max(existing, erasedAt);
+  }
+
+  /**
+   * The erasure time of each of these visitors that has an erasure record, read strongly consistent: a
+   * record written before this read began is always seen. A record past its TTL but not yet deleted still
+   * counts; it was kept as long as it can matter, so honouring it longer costs nothing.
+   */
+  protected async erasuresOf(visitorIds: readonly string[]): Promise<Map<string, number>> {
+    const byKey = new Map(visitorIds.map((visitorId) => [erasureKey(visitorId), visitorId]));
+    const erasures = new Map<string, number>();
+    const keys = [...byKey.keys()];
+    for (let start = 0; start < keys.length; start += BATCH_GET_SIZE) {
+      let pending: Key[] = keys
+        .slice(start, start + BATCH_GET_SIZE)
+        .map((key) => ({ [TABLE_KEY.name]: { S: key } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const output = await this.read(() =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: pending,
+                  ConsistentRead: true,
+                  ProjectionExpression: '#key, #erasedAt',
+                  ExpressionAttributeNames: { '#key': TABLE_KEY.name, '#erasedAt': ERASED_AT_ATTRIBUTE },
+                },
+              },
+            }),
+          ),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const visitorId = byKey.get(item[TABLE_KEY.name]?.S ?? '');
+          const erasedAt = Number(item[ERASED_AT_ATTRIBUTE]?.N);
+          if (visitorId !== undefined && Number.isFinite(erasedAt)) erasures.set(visitorId, erasedAt);
+        }
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (pending.length === 0) break;
+        if (attempt >= this.maxWriteAttempts) {
+          // Not knowing whether a visitor is erased is no answer: nothing may be written on a guess.
+          throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.');
+        }
+        await this.sleep(backoffMs(attempt));
+      }
+    }
+    return erasures;
   }
 
   /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */

@@ -1,4 +1,5 @@
 import {
+  DeleteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   type GetItemCommandOutput,
@@ -11,6 +12,7 @@ import {
   assertStorable,
   DynamoDbEventStore,
   type DynamoDbEventStoreOptions,
+  isErased,
   isThrottling,
   toItem,
 } from './dynamodb-event-store.js';
@@ -45,7 +47,9 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
    * atomically, so of concurrent calls for one requestId exactly one stores, and nothing stored is ever
    * changed. When the condition fails, a strongly consistent `GetItem` of the stored identity tells a
    * duplicate from a conflict; if that item was deleted in between (an erasure), the put is tried again.
-   * Events already past their TTL are not stored.
+   * Events already past their TTL are not stored. An event of an erased visitor that happened before the
+   * erasure is suppressed by the same write-then-check as every other write (ADR 7): refused when the
+   * erasure is recorded before the put, deleted again at once when it is recorded while the put runs.
    *
    * @throws ValidationError when the event's ids or timestamp are malformed.
    * @throws StoreThrottledError when DynamoDB keeps throttling.
@@ -54,6 +58,7 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
     assertStorable(event);
     const expiresAt = expiresAtFor(event.timestamp, this.#ttlDays);
     if (expiresAt <= Math.floor(this.#now() / 1000)) return { outcome: 'expired' };
+    if (await this.#isErased(event)) return { outcome: 'suppressed' };
     const item = marshall(toItem(event, expiresAt), { removeUndefinedValues: true });
     for (let attempt = 1; ; attempt++) {
       try {
@@ -67,7 +72,16 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
             }),
           ),
         );
-        return { outcome: 'stored' };
+        if (!(await this.#isErased(event))) return { outcome: 'stored' };
+        await this.#send('writes', () =>
+          this.#client.send(
+            new DeleteItemCommand({
+              TableName: this.#tableName,
+              Key: { [TABLE_KEY.name]: { S: event.requestId } },
+            }),
+          ),
+        );
+        return { outcome: 'suppressed' };
       } catch (error) {
         if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException')) throw error;
       }
@@ -86,6 +100,11 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
         );
       }
     }
+  }
+
+  /** Whether an erasure of the event's visitor, read strongly consistently, covers the event. */
+  async #isErased(event: NormalizedEvent): Promise<boolean> {
+    return isErased(event, await this.erasuresOf([event.visitorId]));
   }
 
   /** The stored visitorId and timestamp of an event, read strongly consistently. */

@@ -25,10 +25,11 @@ export interface LinkedIdQuery {
  * - `duplicate`: an event with this requestId, visitorId and timestamp was already stored and is left as is;
  * - `conflict`: an event with this requestId but another visitorId or timestamp (`fields`) is stored and is
  *   left as is;
- * - `expired`: it is already past its TTL, so it is not stored.
+ * - `expired`: it is already past its TTL, so it is not stored;
+ * - `suppressed`: its visitor was erased at or after the moment it happened (ADR 7), so it is not stored.
  */
 export type PutIfAbsentOutcome =
-  | { outcome: 'stored' | 'duplicate' | 'expired' }
+  | { outcome: 'stored' | 'duplicate' | 'expired' | 'suppressed' }
   | { outcome: 'conflict'; fields: readonly ('visitorId' | 'timestamp')[] };
 
 export interface EventPage {
@@ -43,14 +44,44 @@ export interface EventPage {
   };
 }
 
+/** What became of a batch of events handed to {@link EventStore.storeEvents}. */
+export interface StoreOutcome {
+  /** Events written and still stored. */
+  stored: number;
+  /**
+   * RequestIds of the events not stored, or removed again at once, because their visitor was erased at or
+   * after the event's timestamp (ADR 7).
+   */
+  suppressed: string[];
+}
+
+/** What one erasure of a visitor did. */
+export interface ErasureOutcome {
+  /**
+   * The erasure time in effect (ms since the epoch): events of the visitor with a timestamp up to it are
+   * erased and refused from now on. A later erasure of the same visitor moves it forward, never back.
+   */
+  erasedAt: number;
+  /** Stored events deleted by this erasure (both sweeps). */
+  deleted: number;
+}
+
 /**
  * The cache of normalized events. Reads never return an expired event, even before DynamoDB's lazy TTL
  * deletion removes it. Failures: `ValidationError` for a malformed cursor or paginationKey, and
  * `StoreThrottledError` when DynamoDB keeps throttling.
  */
 export interface EventStore {
-  /** Idempotent: an event stored twice is one item. Returns how many events were written. */
+  /**
+   * Idempotent: an event stored twice is one item. Returns how many events were written and kept. Events of
+   * an erased visitor that happened before the erasure are never kept (see {@link storeEvents}).
+   */
   putEvents(events: readonly NormalizedEvent[]): Promise<number>;
+  /**
+   * {@link putEvents} that also says which events were suppressed because their visitor was erased at or after
+   * their timestamp. Every write of an event goes through this check, racing erasures included (ADR 7).
+   */
+  storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome>;
   getEvent(requestId: string): Promise<NormalizedEvent | undefined>;
   listByVisitor(query: VisitorQuery): Promise<EventPage>;
   listByLinkedId(query: LinkedIdQuery): Promise<EventPage>;
@@ -60,6 +91,14 @@ export interface EventStore {
    * were deleted.
    */
   deleteVisitor(visitorId: string): Promise<number>;
+  /**
+   * Erases a visitor for good: records the erasure (keyed by a hash of the visitorId, kept as long as any copy
+   * of an older event could still be stored), then deletes every stored event of the visitor up to the erasure
+   * time, twice, the second time once the visitor index has settled. From then on every write of an event of
+   * the visitor with a timestamp not after the erasure is suppressed. Erasing a visitor with nothing stored
+   * still records the erasure.
+   */
+  eraseVisitor(visitorId: string): Promise<ErasureOutcome>;
 }
 
 /** The webhook's store: an {@link EventStore} that can also store an event only if it is new. */

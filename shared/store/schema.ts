@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
 /**
@@ -34,6 +35,47 @@ export type EventIndexName = keyof typeof EVENT_TABLE_SCHEMA.indexes;
 export const TTL_ATTRIBUTE = EVENT_TABLE_SCHEMA.ttlAttribute;
 
 const SECONDS_PER_DAY = 86_400;
+
+/**
+ * Erasure records (ADR 7) live in the events table under a partition key `erasure#<hex SHA-256 of the
+ * visitorId>`. The prefix keeps them apart from events (whose keys are requestIds) and from any other item
+ * kind sharing the table; they carry no `visitorId`, `linkedId` or `timestamp` attribute, so they are in
+ * neither index.
+ */
+export const ERASURE_KEY_PREFIX = 'erasure#';
+
+/** The attribute of an erasure record holding the erasure time (ms since the epoch). */
+export const ERASED_AT_ATTRIBUTE = 'erasedAt';
+
+/**
+ * The partition key of a visitor's erasure record. An unkeyed hash on purpose: visitorIds are random, so the
+ * hash cannot be reversed by guessing, and a key could be lost or rotated, silently voiding every erasure
+ * (ADR 7).
+ */
+export function erasureKey(visitorId: string): string {
+  return `${ERASURE_KEY_PREFIX}${createHash('sha256').update(visitorId, 'utf8').digest('hex')}`;
+}
+
+/**
+ * How far back Fingerprint is asked for a visitor's history when no window is configured
+ * (`FINGERPRINT_HISTORY_DAYS`): an erasure record must outlive it.
+ */
+export const DEFAULT_HISTORY_WINDOW_DAYS = 30;
+
+/**
+ * Days an erasure record outlives the longer of `EVENT_TTL_DAYS` and the history window: room for clocks that
+ * disagree and for a retention setting raised a little after the erasure.
+ */
+export const ERASURE_MARGIN_DAYS = 7;
+
+/**
+ * Days an erasure record is kept. An event is only ever stored while `timestamp + EVENT_TTL_DAYS` is in the
+ * future, so an event that happened before the erasure can come back for at most `ttlDays` after it; the
+ * history window bounds what a history fetch can bring back; the margin covers the rest.
+ */
+export function erasureRetentionDays(ttlDays: number, historyWindowDays: number): number {
+  return Math.max(ttlDays, historyWindowDays) + ERASURE_MARGIN_DAYS;
+}
 
 /**
  * The epoch second at which an event stops being served and DynamoDB may delete it: `ttlDays` after the

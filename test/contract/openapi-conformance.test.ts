@@ -37,7 +37,10 @@ describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Serve
   const seen: ObservedResponse[] = [];
 
   beforeAll(async () => {
-    service = await startService({ apiVersion, env: { UPSTREAM_ERASURE_ENABLED: 'true' } });
+    service = await startService({
+      apiVersion,
+      env: { UPSTREAM_ERASURE_ENABLED: 'true', ERASURE_SETTLE_MS: '10' },
+    });
   });
   beforeEach(() => {
     seen.length = 0;
@@ -224,7 +227,12 @@ describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Serve
       );
 
     const local = await erase(visitorId);
-    expect(local.body).toEqual({ visitorId, deleted: 3, upstream: { requested: false } });
+    expect(local.body).toEqual({
+      visitorId,
+      deleted: 3,
+      erasedAt: expect.any(Number),
+      upstream: { requested: false },
+    });
     expect((await erase(visitorId, { upstream: 'true' })).body).toMatchObject({
       upstream: { requested: true, outcome: 'scheduled' },
     });

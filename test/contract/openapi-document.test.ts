@@ -83,7 +83,9 @@ describe('openapi/openapi.json', () => {
       { requested: true, outcome: 'notFound' },
       { requested: true, outcome: 'failed', error: { code: 'UpstreamRateLimited', message: 'Retry later.' } },
     ]) {
-      expect(validator.matches('VisitorErasure', { visitorId, deleted: 2, upstream })).toEqual([]);
+      expect(
+        validator.matches('VisitorErasure', { visitorId, deleted: 2, erasedAt: 1_708_102_555_327, upstream }),
+      ).toEqual([]);
     }
     for (const upstream of [
       { requested: false, outcome: 'scheduled' },
@@ -91,11 +93,24 @@ describe('openapi/openapi.json', () => {
       { requested: true, outcome: 'failed' },
       { requested: true, outcome: 'scheduled', error: { code: 'Internal', message: 'x' } },
     ]) {
-      expect(validator.matches('VisitorErasure', { visitorId, deleted: 2, upstream })).not.toEqual([]);
+      expect(
+        validator.matches('VisitorErasure', { visitorId, deleted: 2, erasedAt: 1_708_102_555_327, upstream }),
+      ).not.toEqual([]);
     }
     expect(validator.matches('WebhookReceipt', { requestId: '1708102555327.NLOjmg', stored: true })).toEqual(
       [],
     );
+    expect(
+      validator.matches('WebhookReceipt', {
+        requestId: '1708102555327.NLOjmg',
+        stored: false,
+        reason: 'visitorErased',
+      }),
+    ).toEqual([]);
+    // An erasure answer without its erasure time is not the documented answer.
+    expect(
+      validator.matches('VisitorErasure', { visitorId, deleted: 2, upstream: { requested: false } }),
+    ).not.toEqual([]);
     const fixture = (path: string) =>
       JSON.parse(readFileSync(new URL(`../fixtures/fingerprint/${path}`, import.meta.url), 'utf8'));
     for (const payload of [fixture('v4/webhook/webhook_event.json'), fixture('v3/webhook.json')]) {

@@ -259,6 +259,25 @@ describe('API stage', () => {
     });
   });
 
+  it('keeps visitorIds and requestIds out of the access log when accessLogPathsEnabled is false', () => {
+    const formatOf = (app: typeof dev) => {
+      const [, stage] = onlyResourceOf(app.template, 'AWS::ApiGateway::Stage');
+      return (stage.Properties.AccessLogSetting as { Format: string }).Format;
+    };
+    expect(JSON.parse(formatOf(dev))).toMatchObject({
+      path: '$context.path',
+      resourcePath: '$context.resourcePath',
+    });
+
+    const format = formatOf(synthesize({ accessLogPathsEnabled: false }));
+
+    const fields = JSON.parse(format) as Record<string, string>;
+    expect(fields.resourcePath).toBe('$context.resourcePath');
+    expect(fields).not.toHaveProperty('path');
+    // No variable of the line holds a path or its parameters (query strings included).
+    expect(format).not.toMatch(/\$context\.path|\$input\.params|querystring|\$context\.requestOverride/i);
+  });
+
   it('traces with X-Ray and never logs request bodies', () => {
     const [, stage] = onlyResourceOf(dev.template, 'AWS::ApiGateway::Stage');
     expect(stage.Properties.TracingEnabled).toBe(true);

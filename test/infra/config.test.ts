@@ -10,6 +10,7 @@ const DEFAULTS = {
   fingerprintApiVersion: 'v4',
   fingerprintMaxRps: 5,
   eventTtlDays: 90,
+  accessLogPathsEnabled: true,
   logRetentionDays: 30,
   logLevel: 'INFO',
   secretCacheSeconds: 300,
@@ -59,6 +60,12 @@ describe('deployment config', () => {
       corsAllowOrigins: ['https://a.example.com', 'https://b.example.com'],
       alarmEmail: 'ops@example.com',
     });
+  });
+
+  it('reads the access log path switch from a cdk.json boolean and -c text', () => {
+    expect(fromContext({ accessLogPathsEnabled: false }).accessLogPathsEnabled).toBe(false);
+    expect(fromContext({ accessLogPathsEnabled: 'false' }).accessLogPathsEnabled).toBe(false);
+    expect(() => fromContext({ accessLogPathsEnabled: 'no' })).toThrow(/accessLogPathsEnabled/);
   });
 
   it('treats an empty value as not set', () => {

@@ -429,13 +429,17 @@ describe('IAM', () => {
         'dynamodb:GetItem on EventTable',
         // Puts, and the deletes of an erasure: IAM authorizes both as BatchWriteItem.
         'dynamodb:BatchWriteItem on EventTable',
+        // Every write reads the erasure records before and after it (ADR 7).
+        'dynamodb:BatchGetItem on EventTable',
+        // An erasure records itself first.
+        'dynamodb:PutItem on EventTable',
         // An erasure finds a visitor's events on this one index.
         `dynamodb:Query on EventTable/index/${EVENT_TABLE_SCHEMA.indexes.byVisitor.indexName}`,
       ].sort(),
     );
   });
 
-  it('lets the webhook function read its own secret and put new events only: no batch writes, deletes, queries or API key', () => {
+  it('lets the webhook function read its own secret, put new events and read the erasure records only: no batch writes, queries or API key', () => {
     expect(permissionsOf(dev, 'webhook')).toEqual(
       [
         ...logsAndTraces(logGroupOf('webhook')),
@@ -444,6 +448,9 @@ describe('IAM', () => {
         // A conditional put of a new requestId, and a read of the stored identity when it is not new.
         'dynamodb:PutItem on EventTable',
         'dynamodb:GetItem on EventTable',
+        // The erasure records every write checks before and after it, and the undo of a write an erasure covers.
+        'dynamodb:BatchGetItem on EventTable',
+        'dynamodb:DeleteItem on EventTable',
       ].sort(),
     );
   });
@@ -456,6 +463,7 @@ describe('IAM', () => {
         'secretsmanager:GetSecretValue on FingerprintSecret',
         'dynamodb:GetItem on EventTable',
         'dynamodb:BatchWriteItem on EventTable',
+        'dynamodb:BatchGetItem on EventTable',
         'sqs:ChangeMessageVisibility on EnrichQueue',
         'sqs:DeleteMessage on EnrichQueue',
         'sqs:GetQueueAttributes on EnrichQueue',

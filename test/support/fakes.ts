@@ -6,9 +6,11 @@ import type {
   SearchResult,
 } from '../../shared/fingerprint/types.js';
 import type {
+  ErasureOutcome,
   EventPage,
   LinkedIdQuery,
   PutIfAbsentOutcome,
+  StoreOutcome,
   VisitorQuery,
   WebhookEventStore,
 } from '../../shared/store/event-store.js';
@@ -21,17 +23,35 @@ export class FakeEventStore implements WebhookEventStore {
   readonly items = new Map<string, NormalizedEvent>();
   readonly visitorQueries: VisitorQuery[] = [];
   readonly linkedIdQueries: LinkedIdQuery[] = [];
+  /** Erasure time per erased visitor. */
+  readonly erasures = new Map<string, number>();
   nextPage: EventPage = { events: [] };
   failWith: Error | undefined;
 
   async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
+    return (await this.storeEvents(events)).stored;
+  }
+
+  async storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome> {
     if (this.failWith !== undefined) throw this.failWith;
-    for (const event of events) this.items.set(event.requestId, event);
-    return events.length;
+    const suppressed: string[] = [];
+    let stored = 0;
+    for (const event of events) {
+      const erasedAt = this.erasures.get(event.visitorId);
+      if (erasedAt !== undefined && event.timestamp <= erasedAt) {
+        suppressed.push(event.requestId);
+        continue;
+      }
+      this.items.set(event.requestId, event);
+      stored += 1;
+    }
+    return { stored, suppressed };
   }
 
   async putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome> {
     if (this.failWith !== undefined) throw this.failWith;
+    const erasedAt = this.erasures.get(event.visitorId);
+    if (erasedAt !== undefined && event.timestamp <= erasedAt) return { outcome: 'suppressed' };
     const stored = this.items.get(event.requestId);
     if (stored === undefined) {
       this.items.set(event.requestId, event);
@@ -64,6 +84,19 @@ export class FakeEventStore implements WebhookEventStore {
       deleted += 1;
     }
     return deleted;
+  }
+
+  async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
+    if (this.failWith !== undefined) throw this.failWith;
+    const erasedAt = Math.max(Date.now(), this.erasures.get(visitorId) ?? 0);
+    this.erasures.set(visitorId, erasedAt);
+    let deleted = 0;
+    for (const [requestId, event] of this.items) {
+      if (event.visitorId !== visitorId || event.timestamp > erasedAt) continue;
+      this.items.delete(requestId);
+      deleted += 1;
+    }
+    return { erasedAt, deleted };
   }
 }
 

@@ -334,10 +334,16 @@ describe('caller client: wire types', () => {
 describe('caller client: erasure', () => {
   it('sends DELETE /visitors/{visitorId}, with upstream=true only when asked, and returns the answer', async () => {
     const visitorId = 'Ibk1527CUFmcnjLwIs4A9';
-    const local: VisitorErasure = { visitorId, deleted: 3, upstream: { requested: false } };
+    const local: VisitorErasure = {
+      visitorId,
+      deleted: 3,
+      erasedAt: 1_708_102_555_327,
+      upstream: { requested: false },
+    };
     const both: VisitorErasure = {
       visitorId,
       deleted: 0,
+      erasedAt: 1_708_102_555_327,
       upstream: {
         requested: true,
         outcome: 'failed',

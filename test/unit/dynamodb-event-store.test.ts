@@ -1,4 +1,5 @@
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   type BatchWriteItemCommandInput,
   DynamoDBClient,
@@ -11,7 +12,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { StoreThrottledError, ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { SCHEMA_VERSION } from '../../shared/domain/event.js';
@@ -29,6 +30,11 @@ const client = new DynamoDBClient({
 
 /** An item as DynamoDB holds it. */
 const asItem = (value: Record<string, unknown>) => marshall(value, { removeUndefinedValues: true });
+
+beforeEach(() => {
+  // No visitor is erased: every write's erasure checks (ADR 7) find no record.
+  ddb.on(BatchGetItemCommand).resolves({ Responses: { [TABLE]: [] } });
+});
 
 afterEach(() => {
   ddb.reset();

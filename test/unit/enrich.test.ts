@@ -34,6 +34,7 @@ describe('enrich use case', () => {
       stored: 1,
       skipped: { count: 0, reasons: {} },
       complete: true,
+      suppressed: 0,
     });
     expect(store.items.get(event.requestId)).toEqual(event);
   });
@@ -56,6 +57,7 @@ describe('enrich use case', () => {
       stored: 0,
       skipped: { count: 0, reasons: {} },
       complete: true,
+      suppressed: 0,
     });
     expect(fingerprint.calls).toEqual([]);
   });
@@ -98,7 +100,7 @@ describe('enrich use case', () => {
         argument: { visitorId: 'Ibk1527CUFmcnjLwIs4A9', linkedId: 'order-1', maxEvents: 1 },
       },
     ]);
-    expect(result).toMatchObject({ events: [events[0]], source: 'fingerprint', stored: 1 });
+    expect(result).toMatchObject({ events: [events[0]], source: 'fingerprint', stored: 1, suppressed: 0 });
   });
 
   it('stores nothing when Fingerprint fails', async () => {

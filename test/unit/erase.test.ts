@@ -36,7 +36,12 @@ describe('erasing a visitor', () => {
     );
 
     expect(result).toEqual({
-      erasure: { visitorId: VISITOR_ID, deleted: 3, upstream: { requested: false } },
+      erasure: {
+        visitorId: VISITOR_ID,
+        deleted: 3,
+        erasedAt: expect.any(Number),
+        upstream: { requested: false },
+      },
     });
     expect([...store.items.keys()]).toEqual([other.requestId]);
     expect(fingerprint.calls).toEqual([]);
@@ -64,6 +69,7 @@ describe('erasing a visitor', () => {
     expect(result.erasure).toEqual({
       visitorId: VISITOR_ID,
       deleted: 2,
+      erasedAt: expect.any(Number),
       upstream: { requested: true, outcome: 'scheduled' },
     });
     expect(fingerprint.calls).toEqual([{ operation: 'deleteVisitor', argument: VISITOR_ID }]);
@@ -99,6 +105,7 @@ describe('erasing a visitor', () => {
     expect(result.erasure).toEqual({
       visitorId: VISITOR_ID,
       deleted: 4,
+      erasedAt: expect.any(Number),
       upstream: {
         requested: true,
         outcome: 'failed',

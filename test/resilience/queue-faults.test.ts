@@ -45,8 +45,9 @@ const UPSTREAM_FAULTS = {
   // Longer than the client's 5 s attempt timeout.
   timeout: { kind: 'delay', ms: 5_500 },
   connectionReset: { kind: 'reset' },
-  malformedJson: { kind: 'body', body: '<html><body><h1>502 Bad Gateway</h1></body></html>' },
-  truncatedJson: { kind: 'truncate', keep: 0.6 },
+  // No 200 with a malformed or truncated body: it is a permanent failure, dead-lettered at once (issue 11),
+  // so it has no place among faults that a retry gets past. test/unit/queue-record.test.ts and
+  // test/unit/fingerprint-client.test.ts cover it.
 } as const satisfies Record<string, Fault>;
 type UpstreamFaultKind = keyof typeof UPSTREAM_FAULTS;
 const UPSTREAM_FAULT_WEIGHTS: Record<UpstreamFaultKind, number> = {
@@ -59,8 +60,6 @@ const UPSTREAM_FAULT_WEIGHTS: Record<UpstreamFaultKind, number> = {
   stateNotReady: 2,
   timeout: 1,
   connectionReset: 2,
-  malformedJson: 2,
-  truncatedJson: 2,
 };
 /** Slow but successful answers: not faults, but they reorder completions. */
 const SLOW_ANSWER_RATE = 0.03;
@@ -84,8 +83,6 @@ const STICKY_KINDS = {
   gatewayTimeout: 1,
   connectionReset: 2,
   stateNotReady: 2,
-  malformedJson: 1,
-  truncatedJson: 1,
   rateLimitedWithoutRetryAfter: 2,
   storeReadThrottled: 2,
   storeWritesUnprocessed: 2,

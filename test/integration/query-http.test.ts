@@ -1,4 +1,4 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
@@ -126,10 +126,12 @@ describe('query routes', () => {
       });
     });
 
-    it('filters exactly by request_id and by linked_id', async () => {
+    it('filters by request_id and by linked_id among the visits it scans', async () => {
       const [requestId] = seededIds;
       if (requestId === undefined) throw new Error('no seeds');
-      const byRequest = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { request_id: requestId }));
+      const byRequest = jsonBody<VisitorsAnswer>(
+        await visits(VISITOR_ID, { request_id: requestId, limit: '500' }),
+      );
       expect(byRequest.visits.map((visit) => visit.requestId)).toEqual([requestId]);
 
       const foreign = jsonBody<VisitorsAnswer>(await visits(OTHER_VISITOR_ID, { request_id: requestId }));
@@ -140,6 +142,23 @@ describe('query routes', () => {
       );
       expect(byLinked.visits).toHaveLength(7);
       expect(byLinked.visits.every((visit) => visit.linkedId === 'cart-1')).toBe(true);
+    });
+
+    it('scans limit visits before the request_id filter, as v3 does, and pages on to it', async () => {
+      // The seeds are newest first: the 150th newest is not among the 100 visits a default page scans.
+      const newestFirst = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { limit: '500' })).visits;
+      const target = newestFirst[149]?.requestId;
+      if (target === undefined) throw new Error('too few seeds');
+
+      const first = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { request_id: target }));
+      expect(first.visits).toEqual([]);
+      expect(first.paginationKey).toBe(newestFirst[99]?.requestId);
+      expect(first.lastTimestamp).toBe(newestFirst[99]?.timestamp);
+
+      const second = jsonBody<VisitorsAnswer>(
+        await visits(VISITOR_ID, { request_id: target, paginationKey: first.paginationKey ?? '' }),
+      );
+      expect(second.visits.map((visit) => visit.requestId)).toEqual([target]);
     });
 
     it('answers 200 with no visits for a visitor with nothing cached', async () => {
@@ -206,6 +225,9 @@ describe('query routes', () => {
       expect(newest.visits.map((visit) => visit.requestId)).not.toContain(requestId);
       const byLinked = jsonBody<EventsAnswer>(await get('/events', {}, { linkedId: 'cart-1', limit: '5' }));
       expect(byLinked.events.map((event) => event.requestId)).not.toContain(requestId);
+      await service.dynamo.documentClient.send(
+        new DeleteCommand({ TableName: service.tableName, Key: { requestId } }),
+      );
     });
     it('pages a linkedId across visitors newest first with an opaque cursor', async () => {
       const ids: string[] = [];

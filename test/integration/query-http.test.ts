@@ -1,9 +1,9 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { expectError, jsonBody } from '../support/http-assertions.js';
+import { expectError, expectPlainError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { type Service, startService } from '../support/service.js';
+import { API_KEY, captureOutput, type Service, startService } from '../support/service.js';
 
 const VISITOR_ID = 'Pag1527CUFmcnjLwIs4A9';
 const OTHER_VISITOR_ID = 'Oth1527CUFmcnjLwIs4A9';
@@ -161,6 +161,39 @@ describe('query routes', () => {
       expect(second.visits.map((visit) => visit.requestId)).toEqual([target]);
     });
 
+    it('accepts and ignores the ii and api_key parameters of Fingerprint SDKs, and never shows the key', async () => {
+      const plain = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { limit: '3' }));
+      const output = captureOutput();
+      let withExtras: VisitorsAnswer;
+      let refused: string;
+      try {
+        withExtras = jsonBody<VisitorsAnswer>(
+          await service.handlers.query(
+            buildApiEvent({
+              method: 'GET',
+              resource: '/visitors/{visitorId}',
+              pathParameters: { visitorId: VISITOR_ID },
+              query: { limit: '3', ii: 'fingerprint-pro-server-node-sdk/6.10.0', api_key: API_KEY },
+              headers: { 'Auth-API-Key': API_KEY },
+            }),
+            buildContext(),
+          ),
+        );
+        // A refused request names the bad field, not the key beside it.
+        refused = expectPlainError(
+          await visits(VISITOR_ID, { limit: 'x', api_key: API_KEY }),
+          400,
+          'ValidationFailed',
+          'limit',
+        );
+      } finally {
+        output.stop();
+      }
+      expect(withExtras).toEqual(plain);
+      expect(refused).not.toContain(API_KEY);
+      expect(output.text()).not.toContain(API_KEY);
+    });
+
     it('answers 200 with no visits for a visitor with nothing cached', async () => {
       const answer = jsonBody<VisitorsAnswer>(await visits('Unknown1527CUFmcnjLw'));
       expect(answer).toEqual({ visitorId: 'Unknown1527CUFmcnjLw', visits: [] });
@@ -169,7 +202,7 @@ describe('query routes', () => {
     it('refuses a paginationKey of another visitor', async () => {
       const [requestId] = seededIds;
       if (requestId === undefined) throw new Error('no seeds');
-      expectError(
+      expectPlainError(
         await visits(OTHER_VISITOR_ID, { paginationKey: requestId }),
         400,
         'ValidationFailed',
@@ -183,13 +216,13 @@ describe('query routes', () => {
       [{ limit: '1e2' }, 'limit'],
       [{ before: '-5' }, 'before'],
       [{ paginationKey: 'x' }, 'paginationKey'],
-      [{ api_key: 'x' }, 'api_key'],
-    ])('refuses the query %j with 400 naming the field', async (query, field) => {
-      expectError(await visits(VISITOR_ID, query), 400, 'ValidationFailed', field);
+      [{ ii: 'sdk/1', apiKey: 'x' }, 'apiKey'],
+    ])('refuses the query %j with 400 in v3 error shape, naming the field', async (query, field) => {
+      expectPlainError(await visits(VISITOR_ID, query), 400, 'ValidationFailed', field);
     });
 
-    it('refuses a malformed visitorId', async () => {
-      expectError(await visits('abc-def'), 400, 'ValidationFailed', 'visitorId');
+    it('refuses a malformed visitorId in v3 error shape', async () => {
+      expectPlainError(await visits('abc-def'), 400, 'ValidationFailed', 'visitorId');
     });
   });
 

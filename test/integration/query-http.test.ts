@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
@@ -219,6 +220,22 @@ describe('query routes', () => {
       [{ ii: 'sdk/1', apiKey: 'x' }, 'apiKey'],
     ])('refuses the query %j with 400 in v3 error shape, naming the field', async (query, field) => {
       expectPlainError(await visits(VISITOR_ID, query), 400, 'ValidationFailed', field);
+    });
+
+    it("answers errors with the shape of Fingerprint's own examples of this route's 400, 403 and 429", async () => {
+      const ours = jsonBody(await visits(VISITOR_ID, { limit: '0' }));
+      for (const example of ['400_bad_request', '403_forbidden', '429_too_many_requests']) {
+        const official = JSON.parse(
+          readFileSync(
+            new URL(`../fixtures/fingerprint/v3/get_visitors_${example}.json`, import.meta.url),
+            'utf8',
+          ),
+        ) as Record<string, unknown>;
+        expect(Object.keys(ours)).toEqual(Object.keys(official));
+        expect(Object.values(ours).map((value) => typeof value)).toEqual(
+          Object.values(official).map((value) => typeof value),
+        );
+      }
     });
 
     it('refuses a malformed visitorId in v3 error shape', async () => {

@@ -23,7 +23,7 @@ import type {
   SQSEvent,
 } from 'aws-lambda';
 import { assertNever } from '../shared/domain/errors.js';
-import { EVENT_TABLE_SCHEMA, TTL_ATTRIBUTE } from '../shared/store/schema.js';
+import { EVENT_TABLE_SCHEMA } from '../shared/store/schema.js';
 import { buildApiEvent, buildContext } from '../test/support/lambda.js';
 import { buildRecord } from '../test/support/sqs.js';
 import { eventWriteCost } from './support/item-size.js';
@@ -79,19 +79,16 @@ async function warm(task: WarmTask): Promise<WarmRouteResult[]> {
 
   const getItem = () =>
     dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { requestId: { S: requestId } } }));
-  // The Query the event store sends for a first page: newest first, `limit + 1` items, expired ones filtered.
+  // The Query the event store sends for a first page: newest first, `limit + 1` items (it skips expired ones
+  // itself, after the read).
   const queryIndex = (index: keyof typeof indexes, value: string, limit: number) => () =>
     dynamodb.send(
       new QueryCommand({
         TableName: tableName,
         IndexName: indexes[index].indexName,
         KeyConditionExpression: '#pk = :pk',
-        FilterExpression: '#expiresAt > :now',
-        ExpressionAttributeNames: { '#pk': indexes[index].partitionKey.name, '#expiresAt': TTL_ATTRIBUTE },
-        ExpressionAttributeValues: {
-          ':pk': { S: value },
-          ':now': { N: String(Math.floor(Date.now() / 1000)) },
-        },
+        ExpressionAttributeNames: { '#pk': indexes[index].partitionKey.name },
+        ExpressionAttributeValues: { ':pk': { S: value } },
         ScanIndexForward: false,
         Limit: limit + 1,
       }),

@@ -256,7 +256,7 @@ export class EnrichmentClient {
       return json;
     }
     const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
-    const error = readError(json);
+    const error = readError(json, response.headers);
     throw new EnrichmentApiError({
       status: response.status,
       code: error?.code ?? 'InvalidResponse',
@@ -295,15 +295,38 @@ function parseJson(text: string): unknown {
   }
 }
 
-function readError(json: unknown): { code: ErrorCode; message: string; field?: string } | undefined {
+/**
+ * The error of an answer: `{"error": {"code", "message", "field"?}}`, or on `GET /visitors/{visitorId}`
+ * Fingerprint's v3 shape `{"error": "<message>"}` with the code in `X-Error-Code` and the field, URI-encoded,
+ * in `X-Error-Field`.
+ */
+function readError(
+  json: unknown,
+  headers: Headers,
+): { code: ErrorCode; message: string; field?: string } | undefined {
   if (typeof json !== 'object' || json === null || !('error' in json)) return undefined;
   const { error } = json;
+  if (typeof error === 'string') {
+    const code = headers.get('x-error-code');
+    const field = decodeField(headers.get('x-error-field'));
+    if (!isErrorCode(code)) return undefined;
+    return { code, message: error, ...(field !== undefined && { field }) };
+  }
   if (typeof error !== 'object' || error === null) return undefined;
   const code = 'code' in error ? error.code : undefined;
   const message = 'message' in error ? error.message : undefined;
   const field = 'field' in error ? error.field : undefined;
   if (!isErrorCode(code) || typeof message !== 'string') return undefined;
   return { code, message, ...(typeof field === 'string' && { field }) };
+}
+
+function decodeField(value: string | null): string | undefined {
+  if (value === null) return undefined;
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return undefined;
+  }
 }
 
 function isErrorCode(value: unknown): value is ErrorCode {

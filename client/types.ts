@@ -181,9 +181,9 @@ export interface VisitorHistory {
   visitorId: string;
   /** Newest first. */
   visits: V3Visit[];
-  /** Present only when more visits exist: pass it back as `before`. */
+  /** Present only when more visits exist: the last visit scanned's timestamp; pass it back as `before`. */
   lastTimestamp?: number;
-  /** Present only when more visits exist: pass it back as `paginationKey`. */
+  /** Present only when more visits exist: the last visit scanned's requestId; pass it back as `paginationKey`. */
   paginationKey?: string;
 }
 
@@ -216,7 +216,10 @@ export interface EraseVisitorOptions {
 export interface VisitorHistoryQuery {
   request_id?: string;
   linked_id?: string;
-  /** 1–500. @default 100 */
+  /**
+   * Visits scanned for the page, 1–500, before the `request_id` / `linked_id` filters (as in v3): a filtered
+   * page may hold fewer, with a `paginationKey` to go on. @default 100
+   */
   limit?: number;
   /** Only visits strictly older than this ms timestamp. */
   before?: number;
@@ -228,7 +231,10 @@ export type EventListQuery = (
   | { visitorId: string; linkedId?: string }
   | { visitorId?: string; linkedId: string }
 ) & {
-  /** 1–100. @default 20 */
+  /**
+   * Events read for the page, 1–100, before the `linkedId` filter of a visitor query: a filtered page may hold
+   * fewer, with a `nextCursor` to go on. @default 20
+   */
   limit?: number;
   cursor?: string;
 };

@@ -202,33 +202,38 @@ function isProxyResult(value: unknown): value is APIGatewayProxyResult {
   return Number.isInteger(statusCode) && (typeof body === 'string' || body === undefined);
 }
 
-/** Headers with the caller's spelling: the last value in `headers`, all of them in `multiValueHeaders`. */
+/**
+ * Headers with the caller's spelling: the last value in `headers`, all of them in `multiValueHeaders`. Names
+ * are data: they are gathered in Maps and turned into own properties (as the JSON of a real proxy event
+ * gives), so a header named `__proto__` or `constructor` is one more header, not a property of every object.
+ */
 function readHeaders(raw: readonly string[]) {
-  const headers: Record<string, string> = {};
-  const multiValueHeaders: Record<string, string[]> = {};
+  const multi = new Map<string, string[]>();
   for (let index = 0; index + 1 < raw.length; index += 2) {
     const name = raw[index] ?? '';
     const value = raw[index + 1] ?? '';
-    headers[name] = value;
-    const existing = multiValueHeaders[name];
-    if (existing === undefined) multiValueHeaders[name] = [value];
+    const existing = multi.get(name);
+    if (existing === undefined) multi.set(name, [value]);
     else existing.push(value);
   }
-  return { headers, multiValueHeaders };
+  return { headers: lastValues(multi), multiValueHeaders: Object.fromEntries(multi) };
 }
 
 /** Query parameters, decoded: the last value of a repeated name in the single-value map, as API Gateway does. */
 function readQuery(params: URLSearchParams) {
-  if ([...params.keys()].length === 0) return { single: null, multi: null };
-  const single: Record<string, string> = {};
-  const multi: Record<string, string[]> = {};
+  const multi = new Map<string, string[]>();
   for (const [name, value] of params) {
-    single[name] = value;
-    const existing = multi[name];
-    if (existing === undefined) multi[name] = [value];
+    const existing = multi.get(name);
+    if (existing === undefined) multi.set(name, [value]);
     else existing.push(value);
   }
-  return { single, multi };
+  if (multi.size === 0) return { single: null, multi: null };
+  return { single: lastValues(multi), multi: Object.fromEntries(multi) };
+}
+
+/** `Object.fromEntries` defines own properties, whatever the names: `__proto__` included. */
+function lastValues(multi: ReadonlyMap<string, readonly string[]>): Record<string, string> {
+  return Object.fromEntries([...multi].map(([name, values]) => [name, values.at(-1) ?? '']));
 }
 
 function signingAccessKey(authorization: string | undefined): string | null {

@@ -43,6 +43,10 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
       }
       return route(event);
     },
-    { corsAllowOrigins: deps.corsAllowOrigins },
+    {
+      corsAllowOrigins: deps.corsAllowOrigins,
+      // v3's own route answers v3's error shape, so Fingerprint's SDKs read our errors as theirs.
+      plainErrors: (event) => event.httpMethod === 'GET' && event.resource === '/visitors/{visitorId}',
+    },
   );
 }

@@ -22,6 +22,10 @@ export const visitorsQuerySchema = z.strictObject({
   limit: z._default(wholeNumber(1, 500), 100),
   before: z.optional(wholeNumber(1, Number.MAX_SAFE_INTEGER)),
   paginationKey: z.optional(requestIdParam),
+  // Fingerprint's SDKs add `ii` (their name and version) to every call, and `api_key` in their query-auth
+  // mode; both are accepted and dropped (IAM authenticates callers, so a key here is never read or kept).
+  ii: z.optional(z.string()),
+  api_key: z.optional(z.string()),
 });
 
 export const eventsQuerySchema = z.strictObject({
@@ -31,8 +35,10 @@ export const eventsQuerySchema = z.strictObject({
   cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
 });
 
+/** The v3 `/visitors` query, without the parameters it accepts only to ignore (`ii`, `api_key`). */
 export function parseVisitorsQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>) {
-  return parseInput(visitorsQuerySchema, queryParams(event));
+  const { ii: _ii, api_key: _apiKey, ...query } = parseInput(visitorsQuerySchema, queryParams(event));
+  return query;
 }
 
 export function parseEventsQuery(event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>) {

@@ -24,23 +24,15 @@ export interface VisitorHistory {
 }
 
 /**
- * A visitor's cached history in the v3 `/visitors` contract, newest first. Unlike v3, filters apply before
- * the page is cut, so a page holds up to `limit` matching visits; `lastTimestamp` and `paginationKey`
- * appear only when more exist.
+ * A visitor's cached history in the v3 `/visitors` contract, newest first, with v3's semantics: `limit` is
+ * the number of visits scanned before the `request_id` / `linked_id` filters, so a page costs `limit` reads
+ * however selective the filters, and may hold fewer visits (none, even) with a `paginationKey` to go on.
+ * `lastTimestamp` and `paginationKey` name the last visit scanned and appear only when more exist.
  */
 export async function getVisitorHistory(
   query: VisitorHistoryQuery,
   deps: QueryDeps,
 ): Promise<VisitorHistory> {
-  if (query.requestId !== undefined) {
-    const event = await deps.store.getEvent(query.requestId);
-    const matches =
-      event !== undefined &&
-      event.visitorId === query.visitorId &&
-      (query.linkedId === undefined || event.linkedId === query.linkedId) &&
-      (query.before === undefined || event.timestamp < query.before);
-    return { visitorId: query.visitorId, visits: matches ? [toV3Visit(event)] : [] };
-  }
   const page = await deps.store.listByVisitor({
     visitorId: query.visitorId,
     limit: query.limit,
@@ -48,9 +40,13 @@ export async function getVisitorHistory(
     ...(query.before !== undefined && { before: query.before }),
     ...(query.paginationKey !== undefined && { afterRequestId: query.paginationKey }),
   });
+  const events =
+    query.requestId === undefined
+      ? page.events
+      : page.events.filter((event) => event.requestId === query.requestId);
   return {
     visitorId: query.visitorId,
-    visits: page.events.map(toV3Visit),
+    visits: events.map(toV3Visit),
     ...(page.next !== undefined && {
       lastTimestamp: page.next.lastTimestamp,
       paginationKey: page.next.lastRequestId,
@@ -72,7 +68,9 @@ export interface EventList {
 
 /**
  * A page of cached events newest first, by visitorId (optionally filtered by linkedId) or by linkedId.
- * The caller guarantees at least one of the two.
+ * The caller guarantees at least one of the two. As on `/visitors`, `limit` counts the events read before
+ * the linkedId filter (and expiry), so a page costs at most `limit` reads and may hold fewer events with a
+ * `nextCursor` to go on.
  */
 export async function listCachedEvents(query: EventListQuery, deps: QueryDeps): Promise<EventList> {
   const { visitorId, linkedId, limit, cursor } = query;

@@ -81,6 +81,40 @@ export interface HttpErrorAnswer {
   body: ErrorBody;
 }
 
+/** Fingerprint's v3 error body (`ErrorPlainResponse`): a message and nothing else. */
+export interface PlainErrorBody {
+  error: string;
+}
+
+/** Where an answer in {@link PlainErrorBody} shape keeps our error code, and the field at fault (URI-encoded). */
+export const ERROR_CODE_HEADER = 'X-Error-Code';
+export const ERROR_FIELD_HEADER = 'X-Error-Field';
+
+/**
+ * An error answer in Fingerprint's v3 shape, for the route that keeps v3's contract: the message in the body,
+ * our code and field in headers. The field is URI-encoded because it may name an unknown query parameter,
+ * which is caller input and not always a valid header value.
+ */
+export function toPlainErrorAnswer(answer: HttpErrorAnswer): {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: PlainErrorBody;
+} {
+  const { code, message, field } = answer.body.error;
+  return {
+    statusCode: answer.statusCode,
+    headers: {
+      ...answer.headers,
+      [ERROR_CODE_HEADER]: code,
+      // A lone surrogate (caller input) cannot be URI-encoded: it becomes U+FFFD, as UTF-8 would make it.
+      ...(field !== undefined && {
+        [ERROR_FIELD_HEADER]: encodeURIComponent(field.replace(/\p{Cs}/gu, '\ufffd')),
+      }),
+    },
+    body: { error: message },
+  };
+}
+
 /** Seconds a client should wait after a 503 from a busy store. */
 const STORE_RETRY_AFTER_SECONDS = 1;
 

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { injectLambdaContext, type Logger } from '../observability/logger.js';
-import { toHttpError } from './errors.js';
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER, toHttpError, toPlainErrorAnswer } from './errors.js';
 
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -22,7 +22,10 @@ export function jsonResponse(
  * Turns whatever a route throws into its JSON error answer. Caller mistakes (4xx) are logged at INFO with
  * their code; failures (5xx) at ERROR with the error, whose messages never hold the key.
  */
-function errorResponses(logger: Logger): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
+function errorResponses(
+  logger: Logger,
+  plainErrors: (event: APIGatewayProxyEvent) => boolean,
+): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
       const answer = toHttpError(request.error);
@@ -35,13 +38,14 @@ function errorResponses(logger: Logger): middy.MiddlewareObj<APIGatewayProxyEven
           field: answer.body.error.field,
         });
       }
-      request.response = jsonResponse(answer.statusCode, answer.body, answer.headers);
+      const shaped = plainErrors(request.event) ? toPlainErrorAnswer(answer) : answer;
+      request.response = jsonResponse(shaped.statusCode, shaped.body, shaped.headers);
     },
   };
 }
 
 /** Headers of our answers a browser script may read, beyond the ones CORS always exposes. */
-const CORS_EXPOSED_HEADERS = 'Retry-After, WWW-Authenticate, X-Event-Source';
+const CORS_EXPOSED_HEADERS = `Retry-After, WWW-Authenticate, X-Event-Source, ${ERROR_CODE_HEADER}, ${ERROR_FIELD_HEADER}`;
 
 /** The request's `Origin` header, whatever its case (HTTP/2 clients send it in lower case). */
 function originOf(event: APIGatewayProxyEvent): string | undefined {
@@ -80,6 +84,11 @@ function corsHeaders(
 export interface HttpHandlerOptions {
   /** Browser origins allowed by CORS (`CORS_ALLOW_ORIGINS`). @default none: no CORS headers */
   corsAllowOrigins?: readonly string[] | undefined;
+  /**
+   * Which requests get errors in Fingerprint's v3 shape `{"error": "<message>"}` (the code in `X-Error-Code`)
+   * instead of `{"error": {"code", "message"}}`: the routes that keep v3's contract. @default none
+   */
+  plainErrors?: (event: APIGatewayProxyEvent) => boolean;
 }
 
 /**
@@ -91,5 +100,5 @@ export function httpHandler(logger: Logger, handler: HttpHandler, options: HttpH
   const corsAllowOrigins = options.corsAllowOrigins ?? [];
   const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(logger));
   if (corsAllowOrigins.length > 0) chain.use(corsHeaders(corsAllowOrigins));
-  return chain.use(errorResponses(logger)).handler(handler);
+  return chain.use(errorResponses(logger, options.plainErrors ?? (() => false))).handler(handler);
 }

@@ -87,8 +87,6 @@ const DEFAULT_MAX_WRITE_ATTEMPTS = 6;
 // enough for on-demand capacity to adapt to a burst.
 const BASE_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 2_000;
-// Filters run after Limit, so a selective filter needs larger reads; this caps one Query's Limit.
-const MAX_QUERY_LIMIT = 1_000;
 // Keys read per Query while erasing a visitor: four batches of deletes, so memory stays bounded however long
 // the history, and a function that runs out of time has deleted whole pages (erasure is idempotent anyway).
 const ERASE_PAGE_SIZE = 100;
@@ -660,43 +658,37 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   /**
-   * Reads the index newest first until `limit` matching events plus one are found (the extra one proves a
-   * next page exists) or the partition is exhausted. Limit applies before the filter, hence the loop.
+   * Reads `limit` items of the index newest first (plus one, which only tells whether more exist) and keeps
+   * those that are live and carry the linkedId filter. The filter runs here, after the read, so `limit` is
+   * what the page costs however selective the filter: the v3 semantics of `limit`, "scanned before
+   * filtering". The next page starts after the last item read, matching or not, so it may be empty of
+   * matches while `next` is present. (The filter runs in code rather than as a FilterExpression because the
+   * extra item must be told apart from the page: a FilterExpression would hide which item was the last read.)
    */
   private async queryPage(request: PageRequest): Promise<EventPage> {
     const index = INDEXES[request.index];
-    const names: Record<string, string> = {
-      '#pk': index.partitionKey.name,
-      '#ts': TIMESTAMP,
-      '#expiresAt': TTL_ATTRIBUTE,
-    };
-    const values: Record<string, unknown> = { ':pk': request.partitionValue, ':now': this.nowSeconds() };
+    const names: Record<string, string> = { '#pk': index.partitionKey.name };
+    const values: Record<string, unknown> = { ':pk': request.partitionValue };
     let keyCondition = '#pk = :pk';
-    let filter = '#expiresAt > :now';
     if (request.before !== undefined) {
       keyCondition += ' AND #ts < :before';
+      // Unused names are an error in DynamoDB: #ts only when the condition uses it.
+      names['#ts'] = TIMESTAMP;
       values[':before'] = request.before;
-    } else {
-      // Unused names are an error in DynamoDB.
-      delete names['#ts'];
-    }
-    if (request.linkedIdFilter !== undefined) {
-      filter += ' AND #linkedId = :linkedId';
-      names['#linkedId'] = INDEXES.byLinkedId.partitionKey.name;
-      values[':linkedId'] = request.linkedIdFilter;
     }
     const base: QueryCommandInput = {
       TableName: this.tableName,
       IndexName: index.indexName,
       KeyConditionExpression: keyCondition,
-      FilterExpression: filter,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: marshall(values),
       ScanIndexForward: false,
     };
 
-    const wanted = request.limit + 1;
-    const matches: Item[] = [];
+    const events: NormalizedEvent[] = [];
+    let read = 0;
+    let last: CursorPosition | undefined;
+    let more = false;
     // The table key is part of a GSI's start key, so events sharing a timestamp still have distinct positions.
     let startKey: Key | undefined =
       request.start === undefined
@@ -706,30 +698,40 @@ export class DynamoDbEventStore implements EventStore {
             [index.partitionKey.name]: request.partitionValue,
             [TIMESTAMP]: request.start.timestamp,
           });
-    let pageLimit = Math.min(wanted, MAX_QUERY_LIMIT);
     do {
+      // A response stops at 1 MB, so a page may take several reads; none reads past `limit` + 1 items.
       const output = await this.read(() =>
         this.client.send(
           new QueryCommand({
             ...base,
-            Limit: pageLimit,
+            Limit: request.limit + 1 - read,
             ...(startKey !== undefined && { ExclusiveStartKey: startKey }),
           }),
         ),
       );
-      matches.push(...(output.Items ?? []).map((item) => unmarshall(item)));
+      for (const raw of output.Items ?? []) {
+        if (read === request.limit) {
+          more = true;
+          break;
+        }
+        read += 1;
+        const item = unmarshall(raw);
+        last = { requestId: String(item[TABLE_KEY.name]), timestamp: Number(item[TIMESTAMP]) };
+        if (
+          !this.isExpired(item) &&
+          (request.linkedIdFilter === undefined || item.linkedId === request.linkedIdFilter)
+        ) {
+          events.push(toEvent(item));
+        }
+      }
       startKey = output.LastEvaluatedKey;
-      // Read more per round trip when the filter turned out to be selective.
-      pageLimit = Math.min(Math.max(wanted - matches.length, pageLimit * 2), MAX_QUERY_LIMIT);
-    } while (matches.length < wanted && startKey !== undefined);
+    } while (!more && startKey !== undefined);
 
-    const events = matches.slice(0, request.limit).map(toEvent);
-    const last = events.at(-1);
-    if (matches.length <= request.limit || last === undefined) return { events };
+    if (!more || last === undefined) return { events };
     return {
       events,
       next: {
-        cursor: encodeCursor(request.scope, { requestId: last.requestId, timestamp: last.timestamp }),
+        cursor: encodeCursor(request.scope, last),
         lastRequestId: last.requestId,
         lastTimestamp: last.timestamp,
       },

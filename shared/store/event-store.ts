@@ -2,6 +2,11 @@ import type { NormalizedEvent } from '../domain/event.js';
 
 export interface VisitorQuery {
   visitorId: string;
+  /**
+   * How many events of the visitor the page reads, newest first, before the linkedId filter and expiry: the
+   * v3 `limit` ("scanned before filtering"). It bounds what a page costs however selective the filter; a page
+   * holds at most `limit` events, fewer when some are filtered out, with `next` to go on.
+   */
   limit: number;
   /** Only events carrying this linkedId. */
   linkedId?: string;
@@ -15,6 +20,7 @@ export interface VisitorQuery {
 
 export interface LinkedIdQuery {
   linkedId: string;
+  /** How many events the page reads, expired ones included; as in {@link VisitorQuery.limit}. */
   limit: number;
   cursor?: string;
 }
@@ -35,11 +41,16 @@ export type PutIfAbsentOutcome =
 export interface EventPage {
   /** Newest first, none expired. */
   events: NormalizedEvent[];
-  /** Present only when more matching events exist after this page. */
+  /**
+   * Present only when the index holds more events of the query's partition after the last one read (which
+   * may have been filtered out: the next page can be empty of matches, and end the paging).
+   */
   next?: {
     /** Opaque; pass back as `cursor` to get the next page of the same query. */
     cursor: string;
+    /** The last event read, matching or not: the v3 `paginationKey`. */
     lastRequestId: string;
+    /** Its timestamp: the v3 `lastTimestamp`. */
     lastTimestamp: number;
   };
 }

@@ -103,6 +103,42 @@ describe('local API Gateway', () => {
       },
     });
   });
+
+  it('keeps header and query names such as __proto__ as plain data: own properties, as the JSON of a real event', () => {
+    const match = matchRoute('GET', '/events');
+    if (match.kind !== 'route') throw new Error('no route');
+    for (const name of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+      const event = toProxyEvent({
+        request: request([name, 'a', name, 'b', 'Host', '127.0.0.1:3000']),
+        url: new URL(`http://127.0.0.1:3000/events?${name}=1&visitorId=v&${name}=2`),
+        body: Buffer.alloc(0),
+        match,
+        requestId: '11111111-2222-3333-4444-555555555555',
+        receivedAt: Date.UTC(2026, 10, 25, 12, 17, 0),
+      });
+
+      // Own properties like those of the JSON a Lambda gets, which survive a round trip through JSON.
+      const parsed = JSON.parse(JSON.stringify(event)) as typeof event;
+      expect(parsed).toEqual(event);
+      expect(Object.getPrototypeOf(event.headers)).toBe(Object.prototype);
+      expect(Object.entries(parsed.headers)).toEqual([
+        [name, 'b'],
+        ['Host', '127.0.0.1:3000'],
+      ]);
+      expect(Object.entries(parsed.multiValueHeaders)).toEqual([
+        [name, ['a', 'b']],
+        ['Host', ['127.0.0.1:3000']],
+      ]);
+      expect(Object.entries(parsed.queryStringParameters ?? {})).toEqual([
+        [name, '2'],
+        ['visitorId', 'v'],
+      ]);
+      expect(Object.entries(parsed.multiValueQueryStringParameters ?? {})).toEqual([
+        [name, ['1', '2']],
+        ['visitorId', ['v']],
+      ]);
+    }
+  });
 });
 
 describe('local configuration of the new routes', () => {

@@ -78,7 +78,11 @@ describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Serve
       { method: 'POST', resource: '/enrich', body: typeof body === 'string' ? body : JSON.stringify(body) },
       remainingMs,
     );
-  const codeOf = (response: ObservedResponse) => (response.body as { error: { code: string } }).error.code;
+  /** The error code: in the body, or in `X-Error-Code` beside v3's `{"error": "<message>"}`. */
+  const codeOf = (response: ObservedResponse) => {
+    const { error } = response.body as { error: string | { code: string } };
+    return typeof error === 'string' ? response.headers['x-error-code'] : error.code;
+  };
 
   it('documents the answers of POST /enrich for a requestId, from Fingerprint and then from the cache', async () => {
     const [seed] = service.upstream.seedMany(1, { visitorId: 'Conf1527CUFmcnjLwIs4A', linkedId: 'cart-9' });
@@ -166,6 +170,7 @@ describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Serve
     expect(events.body).toHaveProperty('nextCursor');
     await list({ linkedId: 'read-1', limit: '100' });
 
+    await visitors({ limit: '1', ii: 'fingerprint-pro-server-node-sdk/6.10.0', api_key: 'ignored' });
     const errors = [
       await visitors({ limit: '0' }),
       await visitors({ unknown: 'x' }),
@@ -185,6 +190,15 @@ describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Serve
       [404, 'NotFound'],
       [400, 'ValidationFailed'],
       [400, 'ValidationFailed'],
+    ]);
+    // v3's route answers v3's error shape; our own routes keep theirs.
+    expect(errors.map((answer) => typeof (answer.body as { error: unknown }).error)).toEqual([
+      'string',
+      'string',
+      'object',
+      'object',
+      'object',
+      'object',
     ]);
   });
 
@@ -305,5 +319,16 @@ describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Serve
     });
     expect([answer.status, codeOf(answer)]).toEqual([500, 'Internal']);
     expect(JSON.stringify(answer.body)).not.toContain(service.tableName);
+    const history = await call({
+      method: 'GET',
+      resource: '/visitors/{visitorId}',
+      pathParameters: { visitorId: 'Gone1527CUFmcnjLwIs4A' },
+    });
+    expect([history.status, codeOf(history), typeof (history.body as { error: unknown }).error]).toEqual([
+      500,
+      'Internal',
+      'string',
+    ]);
+    expect(JSON.stringify(history.body)).not.toContain(service.tableName);
   });
 });

@@ -170,6 +170,85 @@ describe('local server (npm start)', () => {
     });
   });
 
+  it("answers GET /visitors/{visitorId}'s errors in v3's shape, which the caller client reads as its own", async () => {
+    await expect(api.getVisitorHistory(VISITOR_ID, { limit: 501 })).rejects.toMatchObject({
+      status: 400,
+      code: 'ValidationFailed',
+      field: 'limit',
+    });
+    const response = await fetch(`${server.url}/visitors/${VISITOR_ID}?limit=0`);
+    expect(response.status).toBe(400);
+    expect(response.headers.get('x-error-code')).toBe('ValidationFailed');
+    expect(response.headers.get('x-error-field')).toBe('limit');
+    expect(Object.keys((await response.json()) as object)).toEqual(['error']);
+  });
+
+  it('accepts and ignores ii, api_key and Auth-API-Key, as Fingerprint SDKs send them, and shows the key nowhere', async () => {
+    const key = 'fpsk_E2eSdkKeyCanary_4vQ9';
+    const plain = await fetch(`${server.url}/visitors/${VISITOR_ID}?limit=2`);
+    const sdk = await fetch(
+      `${server.url}/visitors/${VISITOR_ID}?limit=2&ii=fingerprint-pro-server-node-sdk%2F6.10.0&api_key=${key}`,
+      { headers: { 'Auth-API-Key': key } },
+    );
+    const refused = await fetch(`${server.url}/visitors/${VISITOR_ID}?limit=x&api_key=${key}`, {
+      headers: { 'Auth-API-Key': key },
+    });
+
+    expect(sdk.status).toBe(200);
+    expect(await sdk.json()).toEqual(await plain.json());
+    expect(refused.status).toBe(400);
+    const refusal = await refused.text();
+    expect(refusal).not.toContain(key);
+    expect([...refused.headers].flat().join('\n')).not.toContain(key);
+    expect(server.output()).not.toContain(key);
+  });
+
+  it('treats query parameters and headers named like Object.prototype properties as plain data, on every route', async () => {
+    const routes: Array<[string, string, string?]> = [
+      ['GET', `/visitors/${VISITOR_ID}`],
+      ['GET', `/events?visitorId=${VISITOR_ID}`],
+      ['GET', `/events/${REQUEST_ID}`],
+      ['POST', '/enrich', JSON.stringify({ requestId: REQUEST_ID })],
+      ['DELETE', '/visitors/NobodyE2e00000000001'],
+      ['POST', '/webhooks/fingerprint', '{}'],
+      ['GET', '/openapi.json'],
+      ['GET', '/_local/dlq'],
+      ['GET', '/no/such/route'],
+    ];
+    const failures: string[] = [];
+    for (const [method, route, body] of routes) {
+      for (const name of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+        for (const where of ['query', 'header'] as const) {
+          const url = new URL(`${server.url}${route}`);
+          if (where === 'query') url.searchParams.append(name, 'x');
+          const response = await fetch(url, {
+            method,
+            // Pairs, not an object literal: `{ __proto__: … }` would set the prototype, not a header.
+            headers: [['content-type', 'application/json'], ...(where === 'header' ? [[name, 'x']] : [])] as [
+              string,
+              string,
+            ][],
+            ...(body !== undefined && { body }),
+          });
+          const text = await response.text();
+          let json = true;
+          try {
+            JSON.parse(text);
+          } catch {
+            json = false;
+          }
+          if (response.status >= 500 || !json) {
+            failures.push(
+              `${method} ${route} with ${where} ${name}: ${response.status} ${text.slice(0, 120)}`,
+            );
+          }
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(server.output()).not.toContain('Local server failure');
+  });
+
   it('runs the queue consumer once on a batch: the good record is stored, the bad ones are dead-lettered', async () => {
     const batch = await local<QueueAnswer>('POST', '/_local/queue/enrich', {
       records: [

@@ -155,7 +155,9 @@ describe('fuzzing every HTTP route', () => {
     expect(response.headers?.['Content-Type']).toBe('application/json');
     const body: unknown = JSON.parse(response.body);
     if (response.statusCode >= 400) {
-      const { error } = body as ErrorAnswer;
+      // v3's route keeps v3's `{"error": "<message>"}`, with our code and field in headers.
+      const error =
+        route === 'GET /visitors/{visitorId}' ? plainError(response, body) : (body as ErrorAnswer).error;
       expect(error.code).toMatch(/^[A-Z][A-Za-z]+$/);
       expect(error.message.length).toBeGreaterThan(0);
       if (response.statusCode === 400 && error.code === 'ValidationFailed') {
@@ -163,6 +165,19 @@ describe('fuzzing every HTTP route', () => {
       }
     }
     return body;
+  }
+
+  /** An error in v3's shape, read as ours: the body holds only the message, the headers the code and field. */
+  function plainError(response: APIGatewayProxyResult, body: unknown): ErrorAnswer['error'] {
+    expect(Object.keys(body as object)).toEqual(['error']);
+    const message = (body as { error: unknown }).error;
+    expect(typeof message).toBe('string');
+    const field = response.headers?.['X-Error-Field'];
+    return {
+      code: String(response.headers?.['X-Error-Code']),
+      message: String(message),
+      ...(field !== undefined && { field: decodeURIComponent(String(field)) }),
+    };
   }
 
   /** Every request Fingerprint saw since `from` carries only ids that pass the id rules. */
@@ -551,6 +566,81 @@ describe('fuzzing every HTTP route', () => {
       }),
       { seed: SEEDS.webhook, numRuns: RUNS.webhook },
     );
+  });
+
+  it('names of Object.prototype properties, as query parameters or headers, are plain data on every route', async () => {
+    const requestId = seeds[0]?.requestId ?? VALID_REQUEST_ID;
+    const routes: Array<{
+      handler: 'enrich' | 'query' | 'webhook';
+      request: Parameters<typeof buildApiEvent>[0];
+    }> = [
+      {
+        handler: 'enrich',
+        request: { method: 'POST', resource: '/enrich', body: JSON.stringify({ requestId }) },
+      },
+      {
+        handler: 'enrich',
+        request: { method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } },
+      },
+      {
+        handler: 'enrich',
+        request: {
+          method: 'DELETE',
+          resource: '/visitors/{visitorId}',
+          pathParameters: { visitorId: 'Nobody0000000000001' },
+        },
+      },
+      { handler: 'query', request: { method: 'GET', resource: '/events', query: { visitorId: VISITORS.a } } },
+      {
+        handler: 'query',
+        request: {
+          method: 'GET',
+          resource: '/visitors/{visitorId}',
+          pathParameters: { visitorId: VISITORS.a },
+        },
+      },
+      { handler: 'webhook', request: { method: 'POST', resource: '/webhooks/fingerprint', body: '{}' } },
+    ];
+    /** These routes refuse a query parameter they do not know; the others ignore the query string. */
+    const strictQuery = ['DELETE /visitors/{visitorId}', 'GET /events', 'GET /visitors/{visitorId}'];
+    // Built from JSON text, as the Lambda runtime builds the event: `__proto__` is then an own property.
+    const own = <T>(name: string, value: T): Record<string, T> =>
+      JSON.parse(`{${JSON.stringify(name)}:${JSON.stringify(value)}}`) as Record<string, T>;
+
+    for (const { handler, request } of routes) {
+      const route = `${request.method} ${request.resource}`;
+      const base = buildApiEvent(request);
+      const baseline = await service.handlers[handler](base, buildContext());
+      checkAnswer(route, baseline);
+      for (const name of ['__proto__', 'constructor', 'toString', 'valueOf', 'hasOwnProperty']) {
+        const withHeader = {
+          ...base,
+          headers: { ...base.headers, ...own(name, 'x') },
+          multiValueHeaders: { ...base.multiValueHeaders, ...own(name, ['x']) },
+        };
+        const headerAnswer = await service.handlers[handler](withHeader, buildContext());
+        checkAnswer(route, headerAnswer);
+        expect(headerAnswer.statusCode, `${route} with a header named ${name}`).toBe(baseline.statusCode);
+
+        const withQuery = {
+          ...base,
+          queryStringParameters: { ...base.queryStringParameters, ...own(name, 'x') },
+          multiValueQueryStringParameters: { ...base.multiValueQueryStringParameters, ...own(name, ['x']) },
+        };
+        const queryAnswer = await service.handlers[handler](withQuery, buildContext());
+        const body = checkAnswer(route, queryAnswer);
+        if (!strictQuery.includes(route)) {
+          expect(queryAnswer.statusCode, `${route} with ?${name}=x`).toBe(baseline.statusCode);
+        } else {
+          expect(queryAnswer.statusCode, `${route} with ?${name}=x`).toBe(400);
+          const field =
+            route === 'GET /visitors/{visitorId}'
+              ? plainError(queryAnswer, body).field
+              : (body as ErrorAnswer).error.field;
+          expect(field).toBe(name);
+        }
+      }
+    }
   });
 
   it('routes that do not exist, on any function', async () => {

@@ -218,15 +218,19 @@ describe('DynamoDbEventStore against dynalite', () => {
       expect(ids(await later.listByLinkedId({ linkedId: 'order-1', limit: 10 }))).toEqual([fresh.requestId]);
     });
 
-    it('offers no next page when only expired events remain', async () => {
+    it('never serves an expired event, counting it among the events a page reads', async () => {
       const fresh = Array.from({ length: 5 }, (_, i) => buildEvent({ timestamp: NOW - DAY_MS - i }));
       const old = Array.from({ length: 30 }, (_, i) => buildEvent({ timestamp: NOW - 80 * DAY_MS - i }));
       await store.putEvents([...fresh, ...old]);
+      const later = storeOn(tableName, LATER);
+      const query = { visitorId: VISITOR, limit: 5 };
 
-      const page = await storeOn(tableName, LATER).listByVisitor({ visitorId: VISITOR, limit: 5 });
+      const pages = await collectPages(later, query, (page) => ({ ...query, cursor: page.next?.cursor }));
 
-      expect(ids(page)).toEqual(newestFirst(fresh));
-      expect(page.next).toBeUndefined();
+      expect(pages.flatMap(ids)).toEqual(newestFirst(fresh));
+      // A page costs what it reads: the 30 expired items DynamoDB has not deleted yet take 6 more pages.
+      expect(pages.map((page) => page.events.length)).toEqual([5, 0, 0, 0, 0, 0, 0]);
+      expect(pages.at(-1)?.next).toBeUndefined();
     });
   });
 
@@ -237,7 +241,7 @@ describe('DynamoDbEventStore against dynalite', () => {
       });
     });
 
-    it('fills a page with events of the linkedId only, and pages through all of them', async () => {
+    it('reads limit events per page before the linkedId filter, and pages through all of them', async () => {
       const events = Array.from({ length: 40 }, (_, i) =>
         buildEvent(i % 4 === 0 ? { linkedId: 'order-7' } : i % 4 === 1 ? { linkedId: 'order-8' } : {}),
       );
@@ -247,9 +251,33 @@ describe('DynamoDbEventStore against dynalite', () => {
       const query = { visitorId: VISITOR, linkedId: 'order-7', limit: 4 };
       const pages = await collectPages(store, query, (page) => ({ ...query, cursor: page.next?.cursor }));
 
-      expect(pages.map((page) => page.events.length)).toEqual([4, 4, 2]);
+      // Each run of 4 events holds one of order-7: a page of 4 read holds 1 match, as in v3.
+      expect(pages.map((page) => page.events.length)).toEqual(Array(10).fill(1));
       expect(pages.flatMap(ids)).toEqual(newestFirst(matching));
       expect(pages.flatMap((page) => page.events).every((event) => event.linkedId === 'order-7')).toBe(true);
+    });
+
+    it('names the last event read in next, whether or not it matched the filter', async () => {
+      const events = [
+        buildEvent({ linkedId: 'order-7' }),
+        buildEvent({ linkedId: 'order-8' }),
+        buildEvent({ linkedId: 'order-8' }),
+        buildEvent({ linkedId: 'order-7' }),
+      ];
+      await store.putEvents(events);
+
+      const page = await store.listByVisitor({ visitorId: VISITOR, linkedId: 'order-7', limit: 3 });
+
+      expect(ids(page)).toEqual([events[0]?.requestId]);
+      expect(page.next?.lastRequestId).toBe(events[2]?.requestId);
+      expect(page.next?.lastTimestamp).toBe(events[2]?.timestamp);
+      const rest = await store.listByVisitor({
+        visitorId: VISITOR,
+        linkedId: 'order-7',
+        limit: 3,
+        afterRequestId: page.next?.lastRequestId,
+      });
+      expect(rest).toStrictEqual({ events: [events[3]] });
     });
 
     it('reports the last event of a page in next', async () => {

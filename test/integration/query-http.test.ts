@@ -1,9 +1,10 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { expectError, jsonBody } from '../support/http-assertions.js';
+import { expectError, expectPlainError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { type Service, startService } from '../support/service.js';
+import { API_KEY, captureOutput, type Service, startService } from '../support/service.js';
 
 const VISITOR_ID = 'Pag1527CUFmcnjLwIs4A9';
 const OTHER_VISITOR_ID = 'Oth1527CUFmcnjLwIs4A9';
@@ -126,10 +127,12 @@ describe('query routes', () => {
       });
     });
 
-    it('filters exactly by request_id and by linked_id', async () => {
+    it('filters by request_id and by linked_id among the visits it scans', async () => {
       const [requestId] = seededIds;
       if (requestId === undefined) throw new Error('no seeds');
-      const byRequest = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { request_id: requestId }));
+      const byRequest = jsonBody<VisitorsAnswer>(
+        await visits(VISITOR_ID, { request_id: requestId, limit: '500' }),
+      );
       expect(byRequest.visits.map((visit) => visit.requestId)).toEqual([requestId]);
 
       const foreign = jsonBody<VisitorsAnswer>(await visits(OTHER_VISITOR_ID, { request_id: requestId }));
@@ -142,6 +145,56 @@ describe('query routes', () => {
       expect(byLinked.visits.every((visit) => visit.linkedId === 'cart-1')).toBe(true);
     });
 
+    it('scans limit visits before the request_id filter, as v3 does, and pages on to it', async () => {
+      // The seeds are newest first: the 150th newest is not among the 100 visits a default page scans.
+      const newestFirst = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { limit: '500' })).visits;
+      const target = newestFirst[149]?.requestId;
+      if (target === undefined) throw new Error('too few seeds');
+
+      const first = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { request_id: target }));
+      expect(first.visits).toEqual([]);
+      expect(first.paginationKey).toBe(newestFirst[99]?.requestId);
+      expect(first.lastTimestamp).toBe(newestFirst[99]?.timestamp);
+
+      const second = jsonBody<VisitorsAnswer>(
+        await visits(VISITOR_ID, { request_id: target, paginationKey: first.paginationKey ?? '' }),
+      );
+      expect(second.visits.map((visit) => visit.requestId)).toEqual([target]);
+    });
+
+    it('accepts and ignores the ii and api_key parameters of Fingerprint SDKs, and never shows the key', async () => {
+      const plain = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { limit: '3' }));
+      const output = captureOutput();
+      let withExtras: VisitorsAnswer;
+      let refused: string;
+      try {
+        withExtras = jsonBody<VisitorsAnswer>(
+          await service.handlers.query(
+            buildApiEvent({
+              method: 'GET',
+              resource: '/visitors/{visitorId}',
+              pathParameters: { visitorId: VISITOR_ID },
+              query: { limit: '3', ii: 'fingerprint-pro-server-node-sdk/6.10.0', api_key: API_KEY },
+              headers: { 'Auth-API-Key': API_KEY },
+            }),
+            buildContext(),
+          ),
+        );
+        // A refused request names the bad field, not the key beside it.
+        refused = expectPlainError(
+          await visits(VISITOR_ID, { limit: 'x', api_key: API_KEY }),
+          400,
+          'ValidationFailed',
+          'limit',
+        );
+      } finally {
+        output.stop();
+      }
+      expect(withExtras).toEqual(plain);
+      expect(refused).not.toContain(API_KEY);
+      expect(output.text()).not.toContain(API_KEY);
+    });
+
     it('answers 200 with no visits for a visitor with nothing cached', async () => {
       const answer = jsonBody<VisitorsAnswer>(await visits('Unknown1527CUFmcnjLw'));
       expect(answer).toEqual({ visitorId: 'Unknown1527CUFmcnjLw', visits: [] });
@@ -150,7 +203,7 @@ describe('query routes', () => {
     it('refuses a paginationKey of another visitor', async () => {
       const [requestId] = seededIds;
       if (requestId === undefined) throw new Error('no seeds');
-      expectError(
+      expectPlainError(
         await visits(OTHER_VISITOR_ID, { paginationKey: requestId }),
         400,
         'ValidationFailed',
@@ -164,13 +217,29 @@ describe('query routes', () => {
       [{ limit: '1e2' }, 'limit'],
       [{ before: '-5' }, 'before'],
       [{ paginationKey: 'x' }, 'paginationKey'],
-      [{ api_key: 'x' }, 'api_key'],
-    ])('refuses the query %j with 400 naming the field', async (query, field) => {
-      expectError(await visits(VISITOR_ID, query), 400, 'ValidationFailed', field);
+      [{ ii: 'sdk/1', apiKey: 'x' }, 'apiKey'],
+    ])('refuses the query %j with 400 in v3 error shape, naming the field', async (query, field) => {
+      expectPlainError(await visits(VISITOR_ID, query), 400, 'ValidationFailed', field);
     });
 
-    it('refuses a malformed visitorId', async () => {
-      expectError(await visits('abc-def'), 400, 'ValidationFailed', 'visitorId');
+    it("answers errors with the shape of Fingerprint's own examples of this route's 400, 403 and 429", async () => {
+      const ours = jsonBody(await visits(VISITOR_ID, { limit: '0' }));
+      for (const example of ['400_bad_request', '403_forbidden', '429_too_many_requests']) {
+        const official = JSON.parse(
+          readFileSync(
+            new URL(`../fixtures/fingerprint/v3/get_visitors_${example}.json`, import.meta.url),
+            'utf8',
+          ),
+        ) as Record<string, unknown>;
+        expect(Object.keys(ours)).toEqual(Object.keys(official));
+        expect(Object.values(ours).map((value) => typeof value)).toEqual(
+          Object.values(official).map((value) => typeof value),
+        );
+      }
+    });
+
+    it('refuses a malformed visitorId in v3 error shape', async () => {
+      expectPlainError(await visits('abc-def'), 400, 'ValidationFailed', 'visitorId');
     });
   });
 
@@ -206,6 +275,9 @@ describe('query routes', () => {
       expect(newest.visits.map((visit) => visit.requestId)).not.toContain(requestId);
       const byLinked = jsonBody<EventsAnswer>(await get('/events', {}, { linkedId: 'cart-1', limit: '5' }));
       expect(byLinked.events.map((event) => event.requestId)).not.toContain(requestId);
+      await service.dynamo.documentClient.send(
+        new DeleteCommand({ TableName: service.tableName, Key: { requestId } }),
+      );
     });
     it('pages a linkedId across visitors newest first with an opaque cursor', async () => {
       const ids: string[] = [];

@@ -10,7 +10,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { Logger } from '../../shared/observability/logger.js';
 import { encodeCursor } from '../../shared/store/cursor.js';
-import { expectError, jsonBody } from '../support/http-assertions.js';
+import { expectError, expectPlainError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { findSecret, leakGuardState, recordAnswer } from '../support/leak-guard.js';
 import { IPV4, IPV6, parseLogLines, personalDataIn } from '../support/log-lines.js';
@@ -293,7 +293,7 @@ describe('access: cursors and pagination keys cannot be forged to read another v
   });
 
   it('their requestId is refused as my paginationKey and filters my history to nothing', async () => {
-    expectError(
+    expectPlainError(
       await get('/visitors/{visitorId}', { visitorId: visitors.mine }, { paginationKey: newest().requestId }),
       400,
       'ValidationFailed',

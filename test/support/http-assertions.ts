@@ -23,3 +23,27 @@ export function expectError(
   expect(body.error.message.length).toBeGreaterThan(0);
   return body.error;
 }
+
+/**
+ * Checks an answer of `GET /visitors/{visitorId}` is an error in Fingerprint's v3 shape (`ErrorPlainResponse`:
+ * `{"error": "<message>"}` and nothing else) with this status, our code in `X-Error-Code` and (optionally) the
+ * field in `X-Error-Field`.
+ */
+export function expectPlainError(
+  response: APIGatewayProxyResult,
+  statusCode: number,
+  code: string,
+  field?: string,
+) {
+  const body = jsonBody<Record<string, unknown>>(response);
+  expect(Object.keys(body)).toEqual(['error']);
+  expect(typeof body.error).toBe('string');
+  const fieldHeader = response.headers?.['X-Error-Field'];
+  expect({
+    statusCode: response.statusCode,
+    code: response.headers?.['X-Error-Code'],
+    field: fieldHeader === undefined ? undefined : decodeURIComponent(String(fieldHeader)),
+  }).toEqual({ statusCode, code, field });
+  expect(String(body.error).length).toBeGreaterThan(0);
+  return String(body.error);
+}

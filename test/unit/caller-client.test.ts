@@ -234,6 +234,30 @@ describe('caller client: answers and errors', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("reads GET /visitors/{visitorId}'s errors in v3's shape: the message in the body, code and field in headers", async () => {
+    const { fetch } = fakeFetch(
+      json(
+        400,
+        { error: 'Unknown field "a b": remove it.' },
+        { 'X-Error-Code': 'ValidationFailed', 'X-Error-Field': 'a%20b' },
+      ),
+      json(503, { error: 'The event store is busy; retry later.' }, { 'X-Error-Code': 'StoreThrottled' }),
+    );
+    const api = client(fetch, { maxAttempts: 1 });
+
+    await expect(api.getVisitorHistory('Ibk1527CUFmcnjLwIs4A9', { limit: 5 })).rejects.toMatchObject({
+      status: 400,
+      code: 'ValidationFailed',
+      field: 'a b',
+      message: 'Unknown field "a b": remove it.',
+    });
+    await expect(api.getVisitorHistory('Ibk1527CUFmcnjLwIs4A9')).rejects.toMatchObject({
+      status: 503,
+      code: 'StoreThrottled',
+      field: undefined,
+    });
+  });
+
   it('retries a 429 after its Retry-After, then succeeds', async () => {
     const sleep = vi.fn(async () => undefined);
     const { fetch, sent } = fakeFetch(

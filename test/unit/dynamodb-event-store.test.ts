@@ -228,7 +228,7 @@ describe('DynamoDbEventStore reads', () => {
     );
   });
 
-  it('keeps reading pages while the filter leaves fewer events than the limit', async () => {
+  it('reads exactly limit items and one more across responses cut short, and starts the next page after the last read', async () => {
     const events = Array.from({ length: 3 }, () => buildEvent({ linkedId: 'order-1' }));
     const items = events.map((event) => asItem({ ...event, expiresAt: NOW / 1000 + 86_400 }));
     const lastKey = (index: number) =>
@@ -237,10 +237,11 @@ describe('DynamoDbEventStore reads', () => {
         linkedId: 'order-1',
         timestamp: events[index]?.timestamp,
       });
+    // DynamoDB stops a response at 1 MB, whatever the Limit: the store must ask again for the rest only.
     ddb
       .on(QueryCommand)
-      .resolvesOnce({ Items: [], LastEvaluatedKey: lastKey(0) })
-      .resolvesOnce({ Items: items.slice(0, 2), LastEvaluatedKey: lastKey(1) })
+      .resolvesOnce({ Items: items.slice(0, 1), LastEvaluatedKey: lastKey(0) })
+      .resolvesOnce({ Items: items.slice(1, 2), LastEvaluatedKey: lastKey(1) })
       .resolvesOnce({ Items: items.slice(2), LastEvaluatedKey: lastKey(2) });
     const { store } = buildStore();
 
@@ -249,9 +250,10 @@ describe('DynamoDbEventStore reads', () => {
     expect(page.events).toStrictEqual(events.slice(0, 2));
     expect(page.next?.lastRequestId).toBe(events[1]?.requestId);
     const calls = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
-    expect(calls).toHaveLength(3);
+    expect(calls.map((input) => input.Limit)).toEqual([3, 2, 1]);
     expect(calls[1]?.ExclusiveStartKey).toStrictEqual(lastKey(0));
-    // Reads grow when the filter is selective, so a sparse match does not cost one round trip per item.
-    expect(calls.map((input) => input.Limit)).toEqual([3, 6, 12]);
+    expect(calls[2]?.ExclusiveStartKey).toStrictEqual(lastKey(1));
+    // No FilterExpression: one would hide which item was the last read, where the next page must start.
+    expect(calls.every((input) => input.FilterExpression === undefined)).toBe(true);
   });
 });

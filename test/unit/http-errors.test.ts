@@ -12,7 +12,7 @@ import {
   UpstreamUnavailableError,
   ValidationError,
 } from '../../shared/domain/errors.js';
-import { toHttpError } from '../../shared/http/errors.js';
+import { toHttpError, toPlainErrorAnswer } from '../../shared/http/errors.js';
 
 describe('error mapping', () => {
   it('answers 400 with the field for a validation error', () => {
@@ -83,5 +83,24 @@ describe('error mapping', () => {
     const answer = toHttpError(new Error('secret internals'));
     expect(answer.statusCode).toBe(500);
     expect(answer.body).toEqual({ error: { code: 'Internal', message: 'Internal error.' } });
+  });
+
+  it("renders an answer in v3's plain shape: the message in the body, the code and field in headers", () => {
+    const answer = toPlainErrorAnswer(toHttpError(new ValidationError('query.a b', 'Unknown field "a b".')));
+    expect(answer).toEqual({
+      statusCode: 400,
+      headers: { 'X-Error-Code': 'ValidationFailed', 'X-Error-Field': 'query.a%20b' },
+      body: { error: 'Unknown field "a b".' },
+    });
+    // A field named by the caller may hold a lone surrogate, which URI encoding refuses.
+    expect(toPlainErrorAnswer(toHttpError(new ValidationError('\ud800', 'x'))).headers['X-Error-Field']).toBe(
+      '%EF%BF%BD',
+    );
+    const busy = toPlainErrorAnswer(toHttpError(new StoreThrottledError('DynamoDB is busy.')));
+    expect(busy).toEqual({
+      statusCode: 503,
+      headers: { 'Retry-After': '1', 'X-Error-Code': 'StoreThrottled' },
+      body: { error: 'The event store is busy; retry later.' },
+    });
   });
 });

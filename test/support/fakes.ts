@@ -1,6 +1,13 @@
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions, FingerprintClient, SearchQuery } from '../../shared/fingerprint/types.js';
-import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from '../../shared/store/event-store.js';
+import type {
+  EventPage,
+  EventStore,
+  HistoryFilter,
+  HistorySync,
+  LinkedIdQuery,
+  VisitorQuery,
+} from '../../shared/store/event-store.js';
 
 /**
  * An event store port for use-case tests: a map by requestId, with the queries it was asked recorded and
@@ -12,6 +19,8 @@ export class FakeEventStore implements EventStore {
   readonly linkedIdQueries: LinkedIdQuery[] = [];
   nextPage: EventPage = { events: [] };
   failWith: Error | undefined;
+  /** History sync records, by the filter's JSON. */
+  readonly historySyncs = new Map<string, HistorySync>();
 
   async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
     if (this.failWith !== undefined) throw this.failWith;
@@ -31,6 +40,15 @@ export class FakeEventStore implements EventStore {
   async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
     this.linkedIdQueries.push(query);
     return this.nextPage;
+  }
+
+  async getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined> {
+    return this.historySyncs.get(JSON.stringify([filter.visitorId, filter.linkedId]));
+  }
+
+  async putHistorySync(filter: HistoryFilter, sync: HistorySync): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.historySyncs.set(JSON.stringify([filter.visitorId, filter.linkedId]), sync);
   }
 
   async deleteVisitor(visitorId: string): Promise<number> {
@@ -69,6 +87,7 @@ export class FakeFingerprintClient implements FingerprintClient {
     return this.events
       .filter((event) => query.visitorId === undefined || event.visitorId === query.visitorId)
       .filter((event) => query.linkedId === undefined || event.linkedId === query.linkedId)
+      .filter((event) => query.start === undefined || event.timestamp > query.start)
       .slice(0, query.maxEvents);
   }
 

@@ -65,6 +65,11 @@ const configSchema = z.object({
    * number of at least 2, so that the event source's two or more consumers can share it evenly.
    */
   fingerprintMaxRps: z.coerce.number().int().min(2).max(1000).default(5),
+  /**
+   * Days a visitorId or linkedId history reaches back at Fingerprint: its retention, 30 days by default and 90
+   * or more on Enterprise plans. Capped at `eventTtlDays` by the functions.
+   */
+  fingerprintHistoryDays: z.coerce.number().int().min(1).max(3650).default(30),
   /** Days a stored event is served and kept, counted from the event's timestamp. */
   eventTtlDays: z.coerce.number().int().min(1).max(3650).default(90),
   /**

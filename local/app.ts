@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { historyDaysFor } from '../functions/enrich/enrich.js';
 import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
 import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
 import { createQueryHttpHandler } from '../functions/query/http-handler.js';
@@ -187,12 +188,14 @@ function createPools(
     tableName: config.tableName,
     ttlDays: config.eventTtlDays,
   });
+  const historyDays = historyDaysFor({ historyDays: config.historyDays, eventTtlDays: config.eventTtlDays });
   const fingerprint = (maxRps: number) =>
     createFingerprintClient({
       apiVersion: config.apiVersion,
       region: config.region,
       ...(ports.upstream.baseUrl !== undefined && { baseUrl: ports.upstream.baseUrl }),
       keys: ports.upstream.keys,
+      historyDays,
       maxRps,
     });
   const settings = (key: keyof typeof FUNCTIONS) => ({ ...FUNCTIONS[key], region: ports.region });
@@ -205,6 +208,7 @@ function createPools(
           settings: { readThrough: config.readThrough, upstreamErasure: config.upstreamErasure },
           store,
           fingerprint: fingerprint(config.maxRps),
+          historyDays,
         }),
     }),
     query: new FunctionPool({
@@ -232,6 +236,7 @@ function createPools(
           logger: createLogger(config.logLevel),
           store,
           fingerprint: fingerprint(config.maxRps / config.queueMaxConcurrency),
+          historyDays,
           deadLetters: ports.deadLetters,
         }),
     }),

@@ -26,6 +26,7 @@ const localEnvSchema = extend(
     FINGERPRINT_API_VERSION: true,
     FINGERPRINT_BASE_URL: true,
     FINGERPRINT_MAX_RPS: true,
+    FINGERPRINT_HISTORY_DAYS: true,
     QUEUE_MAX_CONCURRENCY: true,
   }),
   {
@@ -72,6 +73,8 @@ export interface LocalConfig {
   apiVersion: ApiVersion;
   region: Region;
   maxRps: number;
+  /** `FINGERPRINT_HISTORY_DAYS`. */
+  historyDays: number;
   queueMaxConcurrency: number;
   upstream: UpstreamConfig;
   /** `READ_THROUGH_ENABLED`. */
@@ -99,9 +102,9 @@ Options:
   -h, --help         show this help
 
 Environment: PORT, TABLE_NAME, EVENT_TTL_DAYS, LOG_LEVEL, FINGERPRINT_SECRET_API_KEY, FINGERPRINT_REGION,
-FINGERPRINT_API_VERSION, FINGERPRINT_BASE_URL, FINGERPRINT_MAX_RPS, QUEUE_MAX_CONCURRENCY, READ_THROUGH_ENABLED,
-UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET, WEBHOOK_BASIC_AUTH_ENABLED, WEBHOOK_MAX_EVENT_AGE_SECONDS
-(see "Run it locally" in README.md).`;
+FINGERPRINT_API_VERSION, FINGERPRINT_BASE_URL, FINGERPRINT_MAX_RPS, FINGERPRINT_HISTORY_DAYS, QUEUE_MAX_CONCURRENCY,
+READ_THROUGH_ENABLED, UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET, WEBHOOK_BASIC_AUTH_ENABLED,
+WEBHOOK_MAX_EVENT_AGE_SECONDS (see "Run it locally" in README.md).`;
 
 /** What the command line asked for: a run, or the usage text. */
 export type LocalCommand = { kind: 'help' } | { kind: 'run'; config: LocalConfig };
@@ -146,6 +149,7 @@ export function loadLocalConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
       apiVersion: settings.FINGERPRINT_API_VERSION,
       region: settings.FINGERPRINT_REGION,
       maxRps: settings.FINGERPRINT_MAX_RPS,
+      historyDays: settings.FINGERPRINT_HISTORY_DAYS,
       queueMaxConcurrency: settings.QUEUE_MAX_CONCURRENCY,
       upstream: upstreamFrom(settings, values.sandbox === true),
       readThrough: settings.READ_THROUGH_ENABLED,

@@ -126,7 +126,7 @@ Fingerprint event enrichment: local API
   DLQ        GET ${url}/_local/dlq
   DynamoDB   dynalite, table ${config.tableName}, ${store}
   Upstream   ${upstream}
-  Limits     FINGERPRINT_MAX_RPS=${config.maxRps} (queue consumers: ${consumerRps}/s each, at most ${config.queueMaxConcurrency} at once), EVENT_TTL_DAYS=${config.eventTtlDays}
+  Limits     FINGERPRINT_MAX_RPS=${config.maxRps} (queue consumers: ${consumerRps}/s each, at most ${config.queueMaxConcurrency} at once), EVENT_TTL_DAYS=${config.eventTtlDays}, FINGERPRINT_HISTORY_DAYS=${config.historyDays}
 
   Try: curl -s -X POST ${url}/enrich -H 'Content-Type: application/json' -d '{"visitorId": "Ibk1527CUFmcnjLwIs4A9"}'
   Stop with Ctrl+C: requests in flight finish and the data is flushed first.

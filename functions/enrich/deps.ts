@@ -4,7 +4,7 @@ import type { FingerprintCallerEnv } from '../../shared/config/env.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
-import type { EnrichDeps } from './enrich.js';
+import { type EnrichDeps, historyDaysFor } from './enrich.js';
 
 /**
  * Builds the enrich use case's ports from the environment. Called once at module scope by each trigger, so
@@ -19,7 +19,12 @@ export function createEnrichDeps(
     secretId: env.FINGERPRINT_SECRET_ID,
     cacheSeconds: env.SECRET_CACHE_SECONDS,
   });
+  const historyDays = historyDaysFor({
+    historyDays: env.FINGERPRINT_HISTORY_DAYS,
+    eventTtlDays: env.EVENT_TTL_DAYS,
+  });
   return {
+    historyDays,
     store: new DynamoDbEventStore({
       client: new DynamoDBClient({}),
       tableName: env.TABLE_NAME,
@@ -31,6 +36,7 @@ export function createEnrichDeps(
       region: env.FINGERPRINT_REGION,
       ...(env.FINGERPRINT_BASE_URL !== undefined && { baseUrl: env.FINGERPRINT_BASE_URL }),
       keys,
+      historyDays,
       ...(options.maxRps !== undefined && { maxRps: options.maxRps }),
     }),
   };

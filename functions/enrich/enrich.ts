@@ -8,7 +8,7 @@ import type {
 } from '../../shared/fingerprint/types.js';
 import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { EventStore, StoreOutcome } from '../../shared/store/event-store.js';
+import type { EventStore, HistoryFilter, HistorySync, StoreOutcome } from '../../shared/store/event-store.js';
 import type { EnrichInput } from './input.js';
 
 export interface EnrichDeps {
@@ -16,6 +16,28 @@ export interface EnrichDeps {
   fingerprint: FingerprintClient;
   /** Where skipped events are reported (WARN); the HTTP and queue handlers pass theirs. */
   logger?: Logger;
+  /**
+   * Days a history reaches back (`FINGERPRINT_HISTORY_DAYS`, capped by {@link historyDaysFor}).
+   * @default 30, Fingerprint's default retention
+   */
+  historyDays?: number;
+  /** Epoch ms. @default Date.now */
+  now?: () => number;
+}
+
+const DAY_MS = 86_400_000;
+const DEFAULT_HISTORY_DAYS = 30;
+
+/**
+ * How far before the newest cached event an incremental refresh starts (ADR 0009). Fingerprint indexes an
+ * event for search shortly after it happens, so an event can turn up in a search after a newer one has; ten
+ * minutes covers that delay many times over and costs a re-read of a few events.
+ */
+export const HISTORY_OVERLAP_MS = 10 * 60_000;
+
+/** A history never reaches past the events' TTL: older events would expire on arrival and not be stored. */
+export function historyDaysFor(settings: { historyDays: number; eventTtlDays: number }): number {
+  return Math.min(settings.historyDays, settings.eventTtlDays);
 }
 
 /** Where an answer came from: the cache, or the Server API (`source` of `POST /enrich`, `X-Event-Source`). */
@@ -56,7 +78,8 @@ const MAX_LOGGED_SKIPS = 20;
 /**
  * Resolves events through the Fingerprint Server API and stores them. A requestId already in the cache (and
  * not expired) is answered from it with no upstream call, unless `refresh` asks for a fresh copy. Histories
- * are always fetched: the upstream is the only place that knows whether new events arrived. In a history, an
+ * always call the upstream (the only place that knows whether new events arrived), but a history already
+ * fetched is only asked for what is newer than its newest event; see {@link enrichHistory}. In a history, an
  * event that cannot be normalized or stored is skipped and counted rather than failing the rest.
  */
 export async function enrich(
@@ -72,19 +95,127 @@ export async function enrich(
     const event = await deps.fingerprint.getEvent(input.requestId, options);
     return whole([event], ANSWER_SOURCES.fingerprint, await storeOne(deps.store, event));
   }
-  const { kind: _, ...query } = input;
-  const found = await deps.fingerprint.searchEvents(query, options);
-  const { events, stored, suppressed, refused } = await storeEach(deps.store, found.events);
+  return enrichHistory(input, deps, options);
+}
+
+/**
+ * A history covers the last `historyDays`. The first time, or with `refresh`, the whole window is fetched.
+ * After that, when the cache is known to hold the history (its {@link HistorySync} record), only events after
+ * the newest one fetched, less {@link HISTORY_OVERLAP_MS}, are asked for, and the answer merges them with the
+ * cached history: the newest `maxEvents` events of the window either way. A fetch whose paging stopped early
+ * (a repeated pagination key, an unusable page) leaves the record as it was, so the next call asks again for
+ * what is missing.
+ */
+async function enrichHistory(
+  input: Extract<EnrichInput, { kind: 'search' }>,
+  deps: EnrichDeps,
+  options: CallOptions,
+): Promise<EnrichResult> {
+  const { visitorId, linkedId, maxEvents } = input;
+  const filter: HistoryFilter = {
+    ...(visitorId !== undefined && { visitorId }),
+    ...(linkedId !== undefined && { linkedId }),
+  };
+  const windowStart = (deps.now ?? Date.now)() - (deps.historyDays ?? DEFAULT_HISTORY_DAYS) * DAY_MS;
+  const sync = input.refresh ? undefined : await deps.store.getHistorySync(filter);
+  const incremental = sync !== undefined && coversWindow(sync, windowStart, maxEvents);
+  const start = incremental
+    ? Math.max(windowStart, (sync.newest ?? windowStart) - HISTORY_OVERLAP_MS)
+    : windowStart;
+  const found = await deps.fingerprint.searchEvents({ ...filter, maxEvents, start }, options);
+  const { events: fresh, stored, suppressed, refused } = await storeEach(deps.store, found.events);
   const skipped = [...found.skipped, ...refused];
   if (deps.logger !== undefined) logIncomplete(deps.logger, found, skipped);
+
+  const reachedMax = found.truncated?.reason === TRUNCATIONS.maxEvents || found.events.length >= maxEvents;
+  const pagedToTheEnd = found.truncated === undefined || reachedMax;
+  if (pagedToTheEnd) {
+    const newest = Math.max(incremental ? (sync.newest ?? 0) : 0, found.events[0]?.timestamp ?? 0);
+    await deps.store.putHistorySync(filter, {
+      from: incremental ? sync.from : windowStart,
+      ...(newest > 0 && { newest }),
+      // Cut at maxEvents: older events of the window may exist that were not fetched, and only the newest
+      // `maxEvents` are known to be cached now.
+      ...(reachedMax
+        ? { depth: maxEvents }
+        : incremental && sync.depth !== undefined && { depth: sync.depth }),
+    });
+  }
   return {
-    events,
+    events: incremental
+      ? mergeNewestFirst(
+          fresh,
+          await readCachedHistory(deps.store, filter, maxEvents),
+          windowStart,
+          maxEvents,
+        )
+      : fresh,
     source: ANSWER_SOURCES.fingerprint,
     stored,
     suppressed,
     skipped: summarize(skipped),
     complete: skipped.length === 0 && found.truncated === undefined,
   };
+}
+
+/**
+ * Whether the cache holds every event of the window that an answer of `maxEvents` needs: the last full fetch
+ * reached back at least as far (a longer `FINGERPRINT_HISTORY_DAYS` since calls for a new one) and was not
+ * cut shorter than `maxEvents`.
+ */
+function coversWindow(sync: HistorySync, windowStart: number, maxEvents: number): boolean {
+  return sync.from <= windowStart && (sync.depth === undefined || sync.depth >= maxEvents);
+}
+
+/**
+ * The newest `limit` cached events of the history. A page's `limit` bounds the events it reads, before the
+ * linkedId filter of a visitor-and-linkedId history, so pages are followed until `limit` events match or the
+ * visitor's events run out.
+ */
+async function readCachedHistory(
+  store: EventStore,
+  filter: HistoryFilter,
+  limit: number,
+): Promise<NormalizedEvent[]> {
+  const events: NormalizedEvent[] = [];
+  let cursor: string | undefined;
+  do {
+    const page =
+      filter.visitorId !== undefined
+        ? await store.listByVisitor({
+            visitorId: filter.visitorId,
+            limit,
+            ...(filter.linkedId !== undefined && { linkedId: filter.linkedId }),
+            ...(cursor !== undefined && { cursor }),
+          })
+        : await store.listByLinkedId({
+            linkedId: filter.linkedId ?? '',
+            limit,
+            ...(cursor !== undefined && { cursor }),
+          });
+    events.push(...page.events);
+    cursor = page.next?.cursor;
+  } while (cursor !== undefined && events.length < limit);
+  return events.slice(0, limit);
+}
+
+/**
+ * The fetched events and the cached ones, newest first, without duplicates (the fetched copy wins: the index
+ * may not show a write of a moment ago yet, and it is the fresher one), within the window.
+ */
+function mergeNewestFirst(
+  fresh: readonly NormalizedEvent[],
+  cached: readonly NormalizedEvent[],
+  windowStart: number,
+  maxEvents: number,
+): NormalizedEvent[] {
+  const byId = new Map<string, NormalizedEvent>();
+  for (const event of cached) byId.set(event.requestId, event);
+  for (const event of fresh) byId.set(event.requestId, event);
+  return [...byId.values()]
+    .filter((event) => event.timestamp > windowStart)
+    .sort((a, b) => b.timestamp - a.timestamp || (a.requestId < b.requestId ? 1 : -1))
+    .slice(0, maxEvents);
 }
 
 /** The answer of a call that succeeds or fails as a whole; an erased visitor's event is not answered. */

@@ -38,7 +38,14 @@ const bodySchema = z.strictObject({
 /** What to enrich: one event by requestId, or a history by visitorId and/or linkedId. */
 export type EnrichInput =
   | { kind: 'request'; requestId: string; refresh: boolean }
-  | { kind: 'search'; visitorId?: string; linkedId?: string; maxEvents: number };
+  | {
+      kind: 'search';
+      visitorId?: string;
+      linkedId?: string;
+      maxEvents: number;
+      /** Fetch the whole window again instead of only what is newer than the cached history. */
+      refresh: boolean;
+    };
 
 /**
  * Parses a raw `POST /enrich` body or queue message body. Every refusal is a {@link ValidationError} naming
@@ -72,14 +79,12 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
   if (body.visitorId === undefined && body.linkedId === undefined) {
     throw new ValidationError('requestId', 'Send one of "requestId", "linkedId" or "visitorId".');
   }
-  if (body.refresh !== undefined) {
-    throw new ValidationError('refresh', '"refresh" applies to a "requestId" only.');
-  }
   return {
     kind: 'search',
     ...(body.visitorId !== undefined && { visitorId: body.visitorId }),
     ...(body.linkedId !== undefined && { linkedId: body.linkedId }),
     maxEvents: body.maxEvents ?? DEFAULT_MAX_EVENTS,
+    refresh: body.refresh ?? false,
   };
 }
 

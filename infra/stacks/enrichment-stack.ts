@@ -98,6 +98,7 @@ export class EnrichmentStack extends Stack {
       FINGERPRINT_REGION: config.fingerprintRegion,
       FINGERPRINT_API_VERSION: config.fingerprintApiVersion,
       FINGERPRINT_MAX_RPS: String(config.fingerprintMaxRps),
+      FINGERPRINT_HISTORY_DAYS: String(config.fingerprintHistoryDays),
       SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
       ...(config.fingerprintBaseUrl !== undefined && { FINGERPRINT_BASE_URL: config.fingerprintBaseUrl }),
     };

@@ -3,8 +3,9 @@
  * derived from the ids and the clock with {@link SeededRandom}, so the same id always yields the same event.
  *
  * - A visitor has a regular series of events: 5 to 250 every 30 days (depending on its id), from a first
- *   visit in 2024 on, each at a fixed time. A search sees those of the last {@link RETENTION_MS}, like the
- *   Server API sees its retention window, so a history grows over time and old events drop out.
+ *   visit in 2024 on, each at a fixed time. The world holds those of the last {@link RETENTION_MS}, like the
+ *   Server API holds its retention, so a history grows over time and old events drop out; a search sees the
+ *   part of them in its `start`/`end` window (the last 7 days by default, as documented).
  * - A linkedId has a series of its own (2 to 40 events every 30 days) shared by one to three visitors.
  * - A requestId `<13-digit ms>.<6 alphanumerics>` is an event at that time, if it lies in the retention window,
  *   of one of a fixed population of visitors; a legacy 20-character requestId gets a time in the window that
@@ -284,6 +285,11 @@ export class SandboxWorld {
 
   constructor(options: { now?: () => number } = {}) {
     this.#now = options.now ?? Date.now;
+  }
+
+  /** The world's clock, in epoch ms. */
+  now(): number {
+    return this.#now();
   }
 
   /** The event with this requestId, or why there is none. */

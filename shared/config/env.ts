@@ -47,6 +47,11 @@ export const fingerprintEnv = () => ({
   FINGERPRINT_BASE_URL: z.optional(z.url({ protocol: /^https?$/ })),
   /** Fingerprint's default limit is 5 requests/s; raise it only with a plan that allows more. */
   FINGERPRINT_MAX_RPS: wholeNumberEnv(1, 1000, 5),
+  /**
+   * Days a visitorId or linkedId history reaches back: Fingerprint's retention (30 by default, 90 or more on
+   * Enterprise). Capped at `EVENT_TTL_DAYS`, since older events would expire on arrival.
+   */
+  FINGERPRINT_HISTORY_DAYS: wholeNumberEnv(1, 3650, 30),
   SECRET_CACHE_SECONDS: secretCacheSecondsEnv(),
 });
 

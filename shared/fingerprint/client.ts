@@ -1,7 +1,7 @@
 import { UpstreamBadResponseError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../domain/ids.js';
-import type { Dialect, SearchFilter, SearchPage } from './dialect.js';
+import type { Dialect, SearchFilter, SearchPage, SearchWindow } from './dialect.js';
 import { DEFAULT_RETRY_POLICY, HttpCore } from './http.js';
 import { SpacingRateLimiter } from './rate-limiter.js';
 import {
@@ -31,6 +31,11 @@ export const REGION_HOSTS = {
 /** Fingerprint's default rate limit for a workspace. */
 export const DEFAULT_MAX_RPS = 5;
 
+/** Fingerprint's default retention: how far back a search reaches when the query gives no `start`. */
+export const DEFAULT_HISTORY_DAYS = 30;
+
+const DAY_MS = 86_400_000;
+
 export interface FingerprintClientOptions {
   /** @default 'v4' */
   apiVersion?: ApiVersion;
@@ -48,6 +53,12 @@ export interface FingerprintClientOptions {
    * @default 5
    */
   maxRps?: number;
+  /**
+   * Days a search reaches back when its query gives no `start` (`FINGERPRINT_HISTORY_DAYS`). The Server API
+   * would search only the last 7 days.
+   * @default 30
+   */
+  historyDays?: number;
   /** Longest wait for one answer; clipped to the time left before the call's deadline. @default 5000 */
   attemptTimeoutMs?: number;
   /** Attempts per request, the first included (plus one after a 403, to pick up a rotated key). @default 4 */
@@ -75,6 +86,7 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
   const dialect = options.apiVersion === API_VERSIONS.v3 ? v3Dialect : v4Dialect;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? defaultSleep;
+  const historyDays = positiveInteger('historyDays', options.historyDays ?? DEFAULT_HISTORY_DAYS);
   const policy = {
     maxAttempts: positiveInteger('maxAttempts', options.maxAttempts ?? DEFAULT_RETRY_POLICY.maxAttempts),
     attemptTimeoutMs: positive(
@@ -113,7 +125,8 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
       }
       return event;
     },
-    searchEvents: (query, callOptions) => searchEvents(core, dialect, query, callOptions),
+    searchEvents: async (query, callOptions) =>
+      searchEvents(core, dialect, validateWindow(query, now() - historyDays * DAY_MS), query, callOptions),
     deleteVisitor: async (visitorId, callOptions) => {
       if (!isVisitorId(visitorId)) {
         throw new ValidationError(
@@ -135,6 +148,7 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
 async function searchEvents(
   core: HttpCore,
   dialect: Dialect,
+  window: SearchWindow,
   query: SearchQuery,
   options: CallOptions,
 ): Promise<SearchResult> {
@@ -152,7 +166,10 @@ async function searchEvents(
   do {
     let page: SearchPage;
     try {
-      page = await core.send(dialect.searchPage(filter, query.maxEvents - events.length, pageKey), options);
+      page = await core.send(
+        dialect.searchPage(filter, window, query.maxEvents - events.length, pageKey),
+        options,
+      );
     } catch (error) {
       if (pages === 0 || !(error instanceof UpstreamBadResponseError)) throw error;
       stop(TRUNCATIONS.unusablePage, `page ${pages + 1}: ${error.message}`);
@@ -225,6 +242,17 @@ function validateSearch(query: SearchQuery): SearchFilter {
     throw new ValidationError('maxEvents', 'maxEvents must be a positive integer.');
   }
   return { ...(visitorId !== undefined && { visitorId }), ...(linkedId !== undefined && { linkedId }) };
+}
+
+function validateWindow(query: SearchQuery, defaultStart: number): SearchWindow {
+  const { start = defaultStart, end } = query;
+  if (!Number.isSafeInteger(start) || start < 0) {
+    throw new ValidationError('start', 'start must be a timestamp in milliseconds since the epoch.');
+  }
+  if (end !== undefined && (!Number.isSafeInteger(end) || end <= start)) {
+    throw new ValidationError('end', 'end must be a timestamp in milliseconds since the epoch, after start.');
+  }
+  return { start, ...(end !== undefined && { end }) };
 }
 
 function defaultSleep(ms: number): Promise<void> {

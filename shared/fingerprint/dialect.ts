@@ -55,6 +55,12 @@ export interface SearchFilter {
   linkedId?: string;
 }
 
+/** The time range of a search, in epoch ms; validated (`start` < `end`). */
+export interface SearchWindow {
+  start: number;
+  end?: number;
+}
+
 export interface SearchPage {
   events: NormalizedEvent[];
   /** Events of the page that could not be normalized, in page order. */
@@ -109,9 +115,13 @@ export interface Dialect {
   getEvent(requestId: string): UpstreamRequest<NormalizedEvent>;
   /** Asks Fingerprint to delete everything it holds about a visitor; `visitorId` is already validated. */
   deleteVisitor(visitorId: string): UpstreamRequest<void>;
-  /** The request for the next page; `remaining` is how many more events the caller wants (at least 1). */
+  /**
+   * The request for the next page; `remaining` is how many more events the caller wants (at least 1). Every
+   * page of one search is sent with the same `window`.
+   */
   searchPage(
     filter: SearchFilter,
+    window: SearchWindow,
     remaining: number,
     pageKey: string | undefined,
   ): UpstreamRequest<SearchPage>;

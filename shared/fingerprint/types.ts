@@ -17,6 +17,14 @@ export interface SearchQuery {
   linkedId?: string;
   /** How many events to collect at most, following upstream pagination. */
   maxEvents: number;
+  /**
+   * Epoch ms: only events that happened after it. Always sent: without it both versions' searches cover only
+   * the last 7 days, which silently drops the rest of a history.
+   * @default the client's `historyDays` before now
+   */
+  start?: number;
+  /** Epoch ms: only events that happened before it. @default the upstream's now */
+  end?: number;
 }
 
 /** An event of a history that could not be used, and why: it is neither stored nor answered. */

@@ -1,5 +1,5 @@
 import type { NormalizedEvent } from '../domain/event.js';
-import { normalizeV3Event, normalizeV3Visit, readV3IdentificationError } from '../domain/normalize.js';
+import { normalizeV3Event, readV3IdentificationError } from '../domain/normalize.js';
 import * as z from '../validation/zod.js';
 import {
   type Dialect,
@@ -8,13 +8,12 @@ import {
   normalizeEach,
   type SearchFilter,
   type SearchPage,
+  type SearchWindow,
   UPSTREAM_METHODS,
   type UpstreamRequest,
 } from './dialect.js';
 import { API_VERSIONS } from './types.js';
 
-/** `limit` of `GET /visitors/{visitor_id}`: "the maximum is 500" (visits scanned per page). */
-export const V3_VISITS_MAX_PAGE_SIZE = 500;
 /**
  * `limit` of `GET /events/search` has no documented maximum; 100 matches v4's documented one, so a page costs
  * about the same in either version.
@@ -24,20 +23,15 @@ export const V3_SEARCH_MAX_PAGE_SIZE = 100;
 /** Documented as a string; a number (the key of `/events/search` is a timestamp) is accepted too. */
 const pageKeySchema = z.optional(z.union([z.string(), z.pipe(z.number(), z.transform(String))]));
 
-const visitsBodySchema = z.object({
-  visitorId: z.optional(z.string()),
-  visits: z.array(z.unknown()),
-  paginationKey: pageKeySchema,
-});
-
 const searchBodySchema = z.object({
   events: z.array(z.unknown()),
   paginationKey: pageKeySchema,
 });
 
 /**
- * Server API v3 (deprecated): `Auth-API-Key` header; a visitor's history from `/visitors/{visitor_id}` (also
- * when filtered by linkedId), a linkedId alone from `/events/search`.
+ * Server API v3 (deprecated): `Auth-API-Key` header; every history (visitorId, linkedId or both) from
+ * `/events/search` with a `start`. `GET /visitors/{visitor_id}` is not used: Fingerprint removed it on
+ * 2026-10-31 (ADR 0009).
  */
 export const v3Dialect: Dialect = {
   version: API_VERSIONS.v3,
@@ -51,10 +45,7 @@ export const v3Dialect: Dialect = {
     parse: parseV3Event,
   }),
 
-  searchPage: (filter, remaining, pageKey) =>
-    filter.visitorId !== undefined
-      ? visitsRequest(filter.visitorId, filter.linkedId, remaining, pageKey)
-      : searchRequest(filter, remaining, pageKey),
+  searchPage: (filter, window, remaining, pageKey) => searchRequest(filter, window, remaining, pageKey),
 
   // 200 "The visitor ID is scheduled for deletion", with no content; 404 `VisitorNotFound`.
   deleteVisitor: (visitorId) => ({
@@ -66,46 +57,18 @@ export const v3Dialect: Dialect = {
   }),
 };
 
-function visitsRequest(
-  visitorId: string,
-  linkedId: string | undefined,
-  remaining: number,
-  pageKey: string | undefined,
-): UpstreamRequest<SearchPage> {
-  const query = new URLSearchParams();
-  if (linkedId !== undefined) query.set('linked_id', linkedId);
-  // v3 scans `limit` visits and then filters them by linked_id: with a filter, scan as much as a page allows
-  // or a sparse linkedId costs one call per few visits.
-  const limit =
-    linkedId === undefined ? Math.min(remaining, V3_VISITS_MAX_PAGE_SIZE) : V3_VISITS_MAX_PAGE_SIZE;
-  query.set('limit', String(limit));
-  if (pageKey !== undefined) query.set('paginationKey', pageKey);
-  return {
-    route: 'GET /visitors/{visitor_id}',
-    path: `/visitors/${encodeURIComponent(visitorId)}`,
-    query,
-    parse: (body) => {
-      const page = visitsBodySchema.parse(body);
-      const owner = page.visitorId ?? visitorId;
-      return {
-        ...normalizeEach(
-          page.visits,
-          (visit) => normalizeV3Visit(visit, owner),
-          (visit) => field(visit, 'requestId'),
-        ),
-        ...(page.paginationKey && { nextPageKey: page.paginationKey }),
-      };
-    },
-  };
-}
-
 function searchRequest(
   filter: SearchFilter,
+  window: SearchWindow,
   remaining: number,
   pageKey: string | undefined,
 ): UpstreamRequest<SearchPage> {
   const query = new URLSearchParams();
+  if (filter.visitorId !== undefined) query.set('visitor_id', filter.visitorId);
   if (filter.linkedId !== undefined) query.set('linked_id', filter.linkedId);
+  // Unix ms, the only form v3 documents. Without `start` the search covers the last 7 days only.
+  query.set('start', String(window.start));
+  if (window.end !== undefined) query.set('end', String(window.end));
   query.set('limit', String(Math.min(remaining, V3_SEARCH_MAX_PAGE_SIZE)));
   if (pageKey !== undefined) query.set('pagination_key', pageKey);
   return {

@@ -7,6 +7,7 @@ import {
   normalizeEach,
   type SearchFilter,
   type SearchPage,
+  type SearchWindow,
   UPSTREAM_METHODS,
   type UpstreamRequest,
 } from './dialect.js';
@@ -40,7 +41,7 @@ export const v4Dialect: Dialect = {
     },
   }),
 
-  searchPage: (filter, remaining, pageKey) => searchRequest(filter, remaining, pageKey),
+  searchPage: (filter, window, remaining, pageKey) => searchRequest(filter, window, remaining, pageKey),
 
   // 200 "The visitor ID is scheduled for deletion", with no content; 404 `visitor_not_found`.
   deleteVisitor: (visitorId) => ({
@@ -63,12 +64,17 @@ function isEdgeAnalysis(event: unknown): boolean {
 
 function searchRequest(
   filter: SearchFilter,
+  window: SearchWindow,
   remaining: number,
   pageKey: string | undefined,
 ): UpstreamRequest<SearchPage> {
   const query = new URLSearchParams();
   if (filter.visitorId !== undefined) query.set('visitor_id', filter.visitorId);
   if (filter.linkedId !== undefined) query.set('linked_id', filter.linkedId);
+  // RFC3339, the documented form (unix ms is accepted "for backward compatibility"). Without `start` the
+  // search covers the last 7 days only.
+  query.set('start', new Date(window.start).toISOString());
+  if (window.end !== undefined) query.set('end', new Date(window.end).toISOString());
   query.set('limit', String(Math.min(remaining, V4_MAX_PAGE_SIZE)));
   if (pageKey !== undefined) query.set('pagination_key', pageKey);
   return {

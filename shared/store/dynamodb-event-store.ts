@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import {
   type AttributeValue,
@@ -20,6 +21,8 @@ import type {
   ErasureOutcome,
   EventPage,
   EventStore,
+  HistoryFilter,
+  HistorySync,
   LinkedIdQuery,
   StoreOutcome,
   VisitorQuery,
@@ -101,6 +104,33 @@ const THROTTLING_ERRORS = new Set([
 
 const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
 const TIMESTAMP = INDEXES.byVisitor.sortKey.name;
+
+/**
+ * History sync records share the table with events, under a key no event has (`history#` and a hash of the
+ * filter, so no id is kept in clear) and with no visitorId, linkedId or timestamp, so neither index holds
+ * them. `recordType` tells them apart from events, whatever a requestId may look like.
+ */
+const HISTORY_KEY_PREFIX = 'history#';
+const RECORD_TYPE = 'recordType';
+const HISTORY_SYNC_RECORD = 'historySync';
+
+function historyKey(filter: HistoryFilter): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([filter.visitorId ?? null, filter.linkedId ?? null]))
+    .digest('base64url');
+  return `${HISTORY_KEY_PREFIX}${digest}`;
+}
+
+/** A history sync record as read back; anything else (never written by this store) is ignored. */
+function toHistorySync(item: Item): HistorySync | undefined {
+  const { from, newest, depth } = item;
+  if (typeof from !== 'number') return undefined;
+  return {
+    from,
+    ...(typeof newest === 'number' && { newest }),
+    ...(typeof depth === 'number' && { depth }),
+  };
+}
 
 export function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_ERRORS.has(error.name);
@@ -410,8 +440,49 @@ export class DynamoDbEventStore implements EventStore {
       ),
     );
     const item = output.Item === undefined ? undefined : unmarshall(output.Item);
-    if (item === undefined || this.isExpired(item)) return undefined;
+    if (item === undefined || this.isExpired(item) || item[RECORD_TYPE] !== undefined) return undefined;
     return toEvent(item);
+  }
+
+  async getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined> {
+    const output = await this.read(() =>
+      this.client.send(
+        new GetItemCommand({
+          TableName: this.tableName,
+          Key: { [TABLE_KEY.name]: { S: historyKey(filter) } },
+        }),
+      ),
+    );
+    const item = output.Item === undefined ? undefined : unmarshall(output.Item);
+    if (item === undefined || this.isExpired(item) || item[RECORD_TYPE] !== HISTORY_SYNC_RECORD) {
+      return undefined;
+    }
+    return toHistorySync(item);
+  }
+
+  /**
+   * Kept as long as an event stored now: by the time it expires, every event it vouches for has expired too.
+   */
+  async putHistorySync(filter: HistoryFilter, sync: HistorySync): Promise<void> {
+    const item = {
+      [TABLE_KEY.name]: historyKey(filter),
+      [RECORD_TYPE]: HISTORY_SYNC_RECORD,
+      ...sync,
+      [TTL_ATTRIBUTE]: expiresAtFor(this.now(), this.ttlDays),
+    };
+    try {
+      await this.client.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall(item, { removeUndefinedValues: true }),
+        }),
+      );
+    } catch (error) {
+      if (isThrottling(error)) {
+        throw new StoreThrottledError('DynamoDB is throttling writes. Retry later.', { cause: error });
+      }
+      throw error;
+    }
   }
 
   async listByVisitor(query: VisitorQuery): Promise<EventPage> {

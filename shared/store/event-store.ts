@@ -77,6 +77,29 @@ export interface ErasureOutcome {
   deleted: number;
 }
 
+/** Which history: a visitorId, a linkedId, or both. At least one is set. */
+export interface HistoryFilter {
+  visitorId?: string;
+  linkedId?: string;
+}
+
+/**
+ * What the cache is known to hold of one history, written after each fetch from the Server API. Without it
+ * the cache proves nothing: events also arrive one by one (a requestId, a webhook, read-through), so a cached
+ * newest event does not mean the older ones are cached.
+ */
+export interface HistorySync {
+  /** Epoch ms: the start of the window of the last full fetch. Every event after it was fetched and stored. */
+  from: number;
+  /** Epoch ms: the newest event's timestamp fetched so far; absent while the history is empty. */
+  newest?: number;
+  /**
+   * Set when the full fetch stopped at `maxEvents` before reaching `from`: only the newest `depth` events
+   * (and any newer ones fetched since) are known to be cached.
+   */
+  depth?: number;
+}
+
 /**
  * The cache of normalized events. Reads never return an expired event, even before DynamoDB's lazy TTL
  * deletion removes it. Failures: `ValidationError` for a malformed cursor or paginationKey, and
@@ -110,6 +133,10 @@ export interface EventStore {
    * still records the erasure.
    */
   eraseVisitor(visitorId: string): Promise<ErasureOutcome>;
+  /** What the cache holds of a history, or `undefined` when it was never fetched (or the record expired). */
+  getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined>;
+  /** Records what the cache holds of a history, replacing the previous record. */
+  putHistorySync(filter: HistoryFilter, sync: HistorySync): Promise<void>;
 }
 
 /** The webhook's store: an {@link EventStore} that can also store an event only if it is new. */

@@ -140,7 +140,7 @@ describe('openapi/openapi.json', () => {
       {},
       { requestId: '1708102555327.NLOjmg', visitorId: 'Ibk1527CUFmcnjLwIs4A9' },
       { requestId: '1708102555327.NLOjmg', maxEvents: 5 },
-      { linkedId: 'order-1', refresh: true },
+      { linkedId: 'order-1', refresh: 'yes' },
       { visitorId: 'abc-def' },
       { linkedId: 'x'.repeat(257) },
       { linkedId: 'order-1', maxEvents: 501 },

@@ -242,3 +242,67 @@ describe.each(['v4', 'v3'] as const)(
     });
   },
 );
+
+describe('the sandbox honors the documented search window', () => {
+  const DAY = 86_400_000;
+  const world = new SandboxWorld({ now: () => NOW });
+  let upstream: SandboxUpstream;
+  beforeAll(async () => {
+    upstream = await startSandboxUpstream({ world });
+  });
+  afterAll(async () => {
+    await upstream.close();
+  });
+
+  const search = async (version: 'v3' | 'v4', query: Record<string, string>) => {
+    const v4 = version === 'v4';
+    const params = new URLSearchParams({ visitor_id: VISITOR_ID, limit: '100', ...query });
+    const response = await fetch(`${upstream.url}${v4 ? '/v4/events' : '/events/search'}?${params}`, {
+      headers: v4 ? { authorization: 'Bearer sandbox-key' } : { 'auth-api-key': 'sandbox-key' },
+    });
+    const body = (await response.json()) as { events?: Json[] };
+    const timestamps = (body.events ?? []).map((event) =>
+      v4
+        ? Number(event.timestamp)
+        : Number((event.products as { identification: { data: Json } }).identification.data.timestamp),
+    );
+    return { status: response.status, timestamps };
+  };
+  const all = () => world.search({ visitorId: VISITOR_ID }).map((event) => event.timestamp);
+
+  it('holds a history older than 7 days, which a search without start does not see', () => {
+    expect(all().some((timestamp) => timestamp < NOW - 7 * DAY)).toBe(true);
+    expect(all().some((timestamp) => timestamp > NOW - 7 * DAY)).toBe(true);
+  });
+
+  it.each(['v4', 'v3'] as const)('%s: searches the last 7 days when start is absent', async (version) => {
+    const { status, timestamps } = await search(version, {});
+    expect(status).toBe(200);
+    expect(timestamps).toEqual(all().filter((timestamp) => timestamp > NOW - 7 * DAY));
+  });
+
+  it.each(['v4', 'v3'] as const)(
+    '%s: keeps the events strictly after start and strictly before end',
+    async (version) => {
+      const history = all();
+      const start = history.at(-3) ?? 0;
+      const end = history[1] ?? 0;
+      const whole = await search(version, { start: String(NOW - 30 * DAY) });
+      const between = await search(version, { start: String(start), end: String(end) });
+      expect(whole.timestamps).toEqual(history);
+      expect(between.timestamps).toEqual(history.slice(2, -3));
+    },
+  );
+
+  it('takes an RFC3339 start and end in v4 only, and refuses what is neither form', async () => {
+    const history = all();
+    const start = new Date(NOW - 30 * DAY).toISOString();
+    expect((await search('v4', { start })).timestamps).toEqual(history);
+    expect((await search('v4', { start, end: new Date(history[0] ?? 0).toISOString() })).timestamps).toEqual(
+      history.slice(1),
+    );
+    expect((await search('v3', { start })).status).toBe(400);
+    expect((await search('v4', { start: 'yesterday' })).status).toBe(400);
+    expect((await search('v3', { end: '-1' })).status).toBe(400);
+  });
+});

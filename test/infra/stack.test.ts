@@ -136,6 +136,7 @@ describe('functions', () => {
       FINGERPRINT_API_VERSION?: string;
       FINGERPRINT_BASE_URL?: string;
       FINGERPRINT_MAX_RPS?: string;
+      FINGERPRINT_HISTORY_DAYS?: string;
       SECRET_CACHE_SECONDS?: string;
       DEAD_LETTER_QUEUE_URL: string;
       QUEUE_MAX_CONCURRENCY?: string;
@@ -180,6 +181,7 @@ describe('functions', () => {
     }
     expect(environmentOf(full, 'enrichQueue')).toMatchObject({
       FINGERPRINT_MAX_RPS: '20',
+      FINGERPRINT_HISTORY_DAYS: '90',
       FINGERPRINT_REGION: 'us',
       FINGERPRINT_API_VERSION: 'v4',
       EVENT_TTL_DAYS: '90',

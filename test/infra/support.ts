@@ -14,6 +14,7 @@ export const FULL_CONTEXT = {
   allowedPrincipals: ['111122223333', 'arn:aws:iam::444455556666:role/orders-service'],
   corsAllowOrigins: ['https://console.example.com'],
   fingerprintMaxRps: 20,
+  fingerprintHistoryDays: 90,
   logRetentionDays: 365,
   wafWebAclArn: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/api/0123',
   webhookAllowedSourceCidrs: ['203.0.113.0/24', '2001:db8::/32'],

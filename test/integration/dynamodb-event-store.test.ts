@@ -551,4 +551,39 @@ describe('DynamoDbEventStore against dynalite', () => {
       expect(error.field).toBe('cursor');
     });
   });
+
+  describe('history sync records', () => {
+    const both = { visitorId: VISITOR, linkedId: 'order-1' };
+
+    it('answers the record of exactly the filter it was written for, replaced by the next one', async () => {
+      await store.putHistorySync({ visitorId: VISITOR }, { from: NOW - 30 * DAY_MS, newest: NOW - 5 });
+      await store.putHistorySync(both, { from: NOW - 30 * DAY_MS, depth: 100 });
+      await store.putHistorySync({ visitorId: VISITOR }, { from: NOW - 30 * DAY_MS, newest: NOW - 1 });
+
+      expect(await store.getHistorySync({ visitorId: VISITOR })).toEqual({
+        from: NOW - 30 * DAY_MS,
+        newest: NOW - 1,
+      });
+      expect(await store.getHistorySync(both)).toEqual({ from: NOW - 30 * DAY_MS, depth: 100 });
+      expect(await store.getHistorySync({ linkedId: 'order-1' })).toBeUndefined();
+      expect(await store.getHistorySync({ visitorId: OTHER_VISITOR })).toBeUndefined();
+    });
+
+    it('is no event: not served by id, not in either index, no id kept in clear, gone with its TTL', async () => {
+      await store.putEvents([buildEvent({ linkedId: 'order-1' })]);
+      await store.putHistorySync(both, { from: NOW - DAY_MS, newest: NOW - 1 });
+      const { Items = [] } = await dynamo.documentClient.send(new ScanCommand({ TableName: tableName }));
+      const record = Items.find((item) => String(item.requestId).startsWith('history#'));
+
+      expect(record).toBeDefined();
+      expect(JSON.stringify(record)).not.toContain(VISITOR);
+      expect(JSON.stringify(record)).not.toContain('order-1');
+      expect(await store.getEvent(String(record?.requestId))).toBeUndefined();
+      expect(ids(await store.listByVisitor({ visitorId: VISITOR, limit: 10 }))).toHaveLength(1);
+      expect(ids(await store.listByLinkedId({ linkedId: 'order-1', limit: 10 }))).toHaveLength(1);
+      expect(record?.expiresAt).toBe(expiresAtFor(NOW, TTL_DAYS));
+      const later = storeOn(tableName, NOW + (TTL_DAYS + 1) * DAY_MS);
+      expect(await later.getHistorySync(both)).toBeUndefined();
+    });
+  });
 });

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { recordFigures } from '../support/figures.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { parseLogLines } from '../support/log-lines.js';
@@ -104,12 +106,17 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
   it('answers a history holding bad events with the others stored, the skips counted, and complete: false', async () => {
     const visitorId = `Skip${apiVersion}AAAAAAAAAAAAAAAA`.slice(0, 20);
     const seeds = service.upstream.seedMany(6, { visitorId });
-    const list = apiVersion === 'v4' ? 'events' : 'visits';
+    // Where an event's own fields sit: at the top of a v4 event, under the identification of a v3 one.
+    const reason = apiVersion === 'v4' ? 'timestamp' : 'products.identification.data.timestamp';
+    const fieldsOf = (event: Record<string, unknown>): Record<string, unknown> =>
+      apiVersion === 'v4'
+        ? event
+        : ((event.products as Record<string, { data: Record<string, unknown> }>).identification?.data ?? {});
     service.upstream.failNext(
       {
         kind: 'edit',
         edit: (page) => {
-          ((page[list] as Array<Record<string, unknown>>)[1] as Record<string, unknown>).timestamp = 'soon';
+          fieldsOf((page.events as Array<Record<string, unknown>>)[1] ?? {}).timestamp = 'soon';
           return page;
         },
       },
@@ -123,12 +130,12 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
     const answer = jsonBody<EnrichAnswer>(response);
     expect(answer).toMatchObject({
       stored: 5,
-      skipped: { count: 1, reasons: { timestamp: 1 } },
+      skipped: { count: 1, reasons: { [reason]: 1 } },
       complete: false,
     });
     expect(answer.events.map((event) => event.requestId)).not.toContain(seeds[1]?.requestId);
     const warning = parseLogLines(output.text()).lines.find((line) => line.message === 'Events skipped');
-    expect(warning).toMatchObject({ level: 'WARN', skipped: { count: 1, reasons: { timestamp: 1 } } });
+    expect(warning).toMatchObject({ level: 'WARN', skipped: { count: 1, reasons: { [reason]: 1 } } });
   });
 
   it('answers a whole history with complete: true and nothing skipped', async () => {
@@ -250,11 +257,150 @@ describe('POST /enrich with a linkedId of 250 events (Server API v4)', () => {
     expect(new Set(answer.events.map((event) => event.requestId)).size).toBe(250);
     expect(service.upstream.requests).toHaveLength(3);
     const count = await service.dynamo.documentClient.send(
-      new ScanCommand({ TableName: service.tableName, Select: 'COUNT' }),
+      new ScanCommand({
+        TableName: service.tableName,
+        Select: 'COUNT',
+        // Events only: the table also holds the record of what was fetched of this history.
+        FilterExpression: 'attribute_exists(visitorId)',
+      }),
     );
     expect(count.Count).toBe(250);
   });
 });
+
+describe.each(['v4', 'v3'] as const)(
+  'POST /enrich of a history over its window (Server API %s)',
+  (apiVersion) => {
+    const DAY = 86_400_000;
+    let service: Service;
+
+    beforeAll(async () => {
+      service = await startService({ apiVersion });
+    });
+    afterAll(async () => {
+      await service.stop();
+    });
+    beforeEach(() => {
+      service.upstream.requests.length = 0;
+    });
+
+    const post = async (body: unknown) => {
+      const response = await service.handlers.enrich(
+        buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify(body) }),
+        buildContext(),
+      );
+      expect(response.statusCode).toBe(200);
+      return jsonBody<EnrichAnswer>(response);
+    };
+    /** Distinct visitors per test, so that each starts with nothing cached. */
+    let visitors = 0;
+    const newVisitor = () => {
+      visitors += 1;
+      return `Win${apiVersion}Visitor${String(visitors).padStart(6, '0')}`;
+    };
+    /** `count` events of a visitor, newest first, `gapMs` apart, the newest at `newest`. */
+    const history = (visitorId: string, count: number, newest: number, gapMs: number) => {
+      const seeds = Array.from({ length: count }, (_, index) => {
+        const timestamp = newest - index * gapMs;
+        return { requestId: `${timestamp}.Hst${String(index).padStart(3, '0')}`, visitorId, timestamp };
+      });
+      service.upstream.seed(seeds);
+      return seeds;
+    };
+    const ids = (events: ReadonlyArray<{ requestId: string }>) => events.map((event) => event.requestId);
+
+    it('enriches a 25-day history whole, where a search without start would have covered 7 days', async () => {
+      const visitorId = newVisitor();
+      const now = Date.now();
+      const seeds = Array.from({ length: 50 }, (_, index) => {
+        const timestamp = now - Math.round((index * 25 * DAY) / 50) - 60_000;
+        return { requestId: `${timestamp}.Days${String(index).padStart(2, '0')}`, visitorId, timestamp };
+      });
+      service.upstream.seed(seeds);
+
+      const answer = await post({ visitorId });
+
+      expect(ids(answer.events)).toEqual(ids(seeds));
+      expect(answer.stored).toBe(50);
+      expect(service.upstream.requests).toHaveLength(1);
+    });
+
+    it('re-enriches a cached 250-event history with one upstream call, with 0 and with 3 new events', async () => {
+      const visitorId = newVisitor();
+      // Spread over 25 days, as a real history is: the overlap re-reads only the few newest.
+      const old = history(visitorId, 250, Date.now() - DAY, (24 * DAY) / 250);
+
+      const first = await post({ visitorId, maxEvents: 500 });
+      const full = service.upstream.requests.splice(0);
+
+      const again = await post({ visitorId, maxEvents: 500 });
+      const nothingNew = service.upstream.requests.splice(0);
+
+      const fresh = service.upstream.seedMany(3, { visitorId, timestamp: Date.now() - 1_000 });
+      const withNew = await post({ visitorId, maxEvents: 500 });
+      const threeNew = service.upstream.requests.splice(0);
+
+      expect(full).toHaveLength(3);
+      expect(ids(first.events)).toEqual(ids(old));
+      expect(nothingNew).toHaveLength(1);
+      expect(ids(again.events)).toEqual(ids(old));
+      expect(threeNew).toHaveLength(1);
+      // The cached history with the new events on top, newest first: the same answer a full fetch gives.
+      expect(ids(withNew.events)).toEqual(ids([...fresh, ...old]));
+      expect(withNew.stored).toBeGreaterThanOrEqual(3);
+      // Asked only for what is newer than the newest event, less the overlap.
+      const startOf = (request: { query: Record<string, string> } | undefined) => {
+        const start = request?.query.start ?? '';
+        return apiVersion === 'v4' ? Date.parse(start) : Number(start);
+      };
+      expect(startOf(nothingNew[0])).toBe((old[0]?.timestamp ?? 0) - HISTORY_OVERLAP_MS);
+      expect(startOf(threeNew[0])).toBe((old[0]?.timestamp ?? 0) - HISTORY_OVERLAP_MS);
+      recordFigures(`history-refresh-${apiVersion}`, {
+        history: 250,
+        upstreamCalls: {
+          firstEnrichment: full.length,
+          noNewEvents: nothingNew.length,
+          threeNewEvents: threeNew.length,
+        },
+      });
+    });
+
+    it('fetches the whole window again with refresh: true', async () => {
+      const visitorId = newVisitor();
+      const seeds = service.upstream.seedMany(150, { visitorId, timestamp: Date.now() - 20 * DAY });
+      await post({ visitorId, maxEvents: 500 });
+      service.upstream.requests.length = 0;
+
+      const answer = await post({ visitorId, maxEvents: 500, refresh: true });
+
+      expect(service.upstream.requests).toHaveLength(2);
+      expect(ids(answer.events)).toEqual(ids(seeds));
+    });
+
+    it('fetches the whole window after a single event was cached, which proves nothing about the history', async () => {
+      const visitorId = newVisitor();
+      const seeds = service.upstream.seedMany(20, { visitorId, timestamp: Date.now() - 10 * DAY });
+      await post({ requestId: seeds[0]?.requestId });
+      service.upstream.requests.length = 0;
+
+      const answer = await post({ visitorId });
+
+      expect(ids(answer.events)).toEqual(ids(seeds));
+    });
+
+    it('keeps a history of a linkedId apart from the same linkedId with a visitorId', async () => {
+      const visitorId = newVisitor();
+      const linkedId = `order-${visitorId}`;
+      const mine = service.upstream.seedMany(5, { visitorId, linkedId, timestamp: Date.now() - DAY });
+      await post({ visitorId, linkedId });
+      const other = service.upstream.seedMany(5, { linkedId, timestamp: Date.now() - 3 * DAY });
+
+      const answer = await post({ linkedId });
+
+      expect(ids(answer.events)).toEqual(ids([...mine, ...other]));
+    });
+  },
+);
 
 describe('POST /enrich of an event whose tag holds a 64-bit id as a JSON number (Server API v4)', () => {
   let service: Service;

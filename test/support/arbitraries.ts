@@ -182,10 +182,13 @@ export function enrichBody(ids: {
   const maxEvents = fc.integer({ min: 1, max: 500 });
   const wellFormed = fc.oneof(
     fc.record({ requestId: ids.requestIds, refresh: fc.boolean() }, { requiredKeys: ['requestId'] }),
-    fc.record({ visitorId: ids.visitorIds, maxEvents }, { requiredKeys: ['visitorId'] }),
-    fc.record({ linkedId: ids.linkedIds, maxEvents }, { requiredKeys: ['linkedId'] }),
     fc.record(
-      { visitorId: ids.visitorIds, linkedId: ids.linkedIds, maxEvents },
+      { visitorId: ids.visitorIds, maxEvents, refresh: fc.boolean() },
+      { requiredKeys: ['visitorId'] },
+    ),
+    fc.record({ linkedId: ids.linkedIds, maxEvents, refresh: fc.boolean() }, { requiredKeys: ['linkedId'] }),
+    fc.record(
+      { visitorId: ids.visitorIds, linkedId: ids.linkedIds, maxEvents, refresh: fc.boolean() },
       { requiredKeys: ['visitorId', 'linkedId'] },
     ),
   );

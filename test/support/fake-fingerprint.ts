@@ -92,6 +92,8 @@ const ERRORS = {
   v4: {
     400: fixtureText('v4/errors/400_request_body_invalid.json'),
     limit: fixtureText('v4/errors/400_limit_invalid.json'),
+    start: fixtureText('v4/errors/400_start_time_invalid.json'),
+    end: fixtureText('v4/errors/400_end_time_invalid.json'),
     visitorIdInvalid: fixtureText('v4/errors/400_visitor_id_invalid.json'),
     linkedIdInvalid: fixtureText('v4/errors/400_linked_id_invalid.json'),
     paginationKey: fixtureText('v4/errors/400_pagination_key_invalid.json'),
@@ -107,6 +109,8 @@ const ERRORS = {
   v3: {
     400: fixtureText('v3/errors/400_request_body_invalid.json'),
     limit: fixtureText('v3/errors/400_limit_invalid.json'),
+    start: fixtureText('v3/errors/400_start_time_invalid.json'),
+    end: fixtureText('v3/errors/400_end_time_invalid.json'),
     visitorIdInvalid: fixtureText('v3/errors/400_visitor_id_invalid.json'),
     linkedIdInvalid: fixtureText('v3/errors/400_linked_id_invalid.json'),
     paginationKey: fixtureText('v3/errors/400_pagination_key_invalid.json'),
@@ -310,10 +314,15 @@ function deleteVisitor(record: RecordedRequest, presented: string | undefined, e
   return { status: 200, body: '' };
 }
 
-/** `GET /v4/events`: newest first, `limit` 1–100 (default 10), opaque `pagination_key`. */
+/**
+ * `GET /v4/events`: newest first, `limit` 1–100 (default 10), opaque `pagination_key`, and only the events
+ * "after" `start` and "before" `end` (RFC3339 or unix ms; by default the last 7 days up to now).
+ */
 function v4Search(params: URLSearchParams, events: EventStore): Answer {
   const limit = parseLimit(params.get('limit'), { fallback: 10, max: 100 });
   if (limit === undefined) return fail(400, ERRORS.v4.limit);
+  const window = readWindow(params, 'v4');
+  if (window === 'start' || window === 'end') return fail(400, ERRORS.v4[window]);
   const filter = readFilter(params);
   if (filter.visitorId !== undefined && !/^[A-Za-z0-9]+$/.test(filter.visitorId)) {
     return fail(400, ERRORS.v4.visitorIdInvalid);
@@ -323,7 +332,7 @@ function v4Search(params: URLSearchParams, events: EventStore): Answer {
   if (filter.visitorId !== undefined && !events.hasVisitor(filter.visitorId)) {
     return fail(404, ERRORS.v4.visitorNotFound);
   }
-  const matching = events.matching(filter);
+  const matching = events.matching(filter).filter(window);
   let start = 0;
   const key = params.get('pagination_key');
   if (key !== null) {
@@ -383,18 +392,21 @@ function v3Visits(visitorId: string, params: URLSearchParams, events: EventStore
 
 /**
  * v3 `GET /events/search`: `limit` required; `paginationKey` is the timestamp of the last returned event, and
- * the next page holds the events older than it.
+ * the next page holds the events older than it. Only events whose timestamp is "greater than" `start` and
+ * "smaller than" `end` (unix ms; by default the last 7 days up to now).
  */
 function v3Search(params: URLSearchParams, events: EventStore): Answer {
   const limit = parseLimit(params.get('limit'), { fallback: undefined, max: Number.MAX_SAFE_INTEGER });
   if (limit === undefined) return fail(400, ERRORS.v3.limit);
+  const window = readWindow(params, 'v3');
+  if (window === 'start' || window === 'end') return fail(400, ERRORS.v3[window]);
   const filter = readFilter(params);
   if (filter.visitorId !== undefined && !/^[A-Za-z0-9]+$/.test(filter.visitorId)) {
     return fail(400, ERRORS.v3.visitorIdInvalid);
   }
   if (filter.linkedId !== undefined && filter.linkedId.length > 256)
     return fail(400, ERRORS.v3.linkedIdInvalid);
-  let matching = events.matching(filter);
+  let matching = events.matching(filter).filter(window);
   const key = params.get('pagination_key');
   if (key !== null) {
     if (!/^\d+$/.test(key)) return fail(400, ERRORS.v3.paginationKey);
@@ -550,6 +562,41 @@ function parseLimit(value: string | null, { fallback, max }: { fallback: number 
   const limit = Number(value);
   return limit >= 1 && limit <= max ? limit : undefined;
 }
+
+/** What both versions' searches cover when `start` is absent (both documents: "the last 7 days"). */
+export const DEFAULT_SEARCH_DAYS = 7;
+
+/**
+ * The time window of a search as a predicate, or the parameter that is invalid. Bounds are exclusive, as the
+ * documents word them; the default end, "now", includes an event of this very millisecond.
+ */
+function readWindow(
+  params: URLSearchParams,
+  version: 'v3' | 'v4',
+): ((event: FakeEventSeed) => boolean) | 'start' | 'end' {
+  const now = Date.now();
+  const start = readInstant(params.get('start'), version);
+  if (start === null) return 'start';
+  const end = readInstant(params.get('end'), version);
+  if (end === null) return 'end';
+  const after = start ?? now - DEFAULT_SEARCH_DAYS * 86_400_000;
+  return (event) =>
+    event.timestamp > after && (end === undefined ? event.timestamp <= now : event.timestamp < end);
+}
+
+/**
+ * A `start`/`end` value in ms: unix ms in both versions, or an RFC3339 date-time in v4. `undefined` when
+ * absent, `null` when invalid.
+ */
+function readInstant(value: string | null, version: 'v3' | 'v4'): number | undefined | null {
+  if (value === null) return undefined;
+  if (/^\d{1,16}$/.test(value)) return Number(value);
+  if (version === 'v3' || !RFC3339.test(value)) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function readFilter(params: URLSearchParams): { visitorId?: string; linkedId?: string } {
   const visitorId = params.get('visitor_id');

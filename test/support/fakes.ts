@@ -8,6 +8,8 @@ import type {
 import type {
   ErasureOutcome,
   EventPage,
+  HistoryFilter,
+  HistorySync,
   LinkedIdQuery,
   PutIfAbsentOutcome,
   StoreOutcome,
@@ -27,6 +29,8 @@ export class FakeEventStore implements WebhookEventStore {
   readonly erasures = new Map<string, number>();
   nextPage: EventPage = { events: [] };
   failWith: Error | undefined;
+  /** History sync records, by the filter's JSON. */
+  readonly historySyncs = new Map<string, HistorySync>();
 
   async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
     return (await this.storeEvents(events)).stored;
@@ -73,6 +77,15 @@ export class FakeEventStore implements WebhookEventStore {
   async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
     this.linkedIdQueries.push(query);
     return this.nextPage;
+  }
+
+  async getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined> {
+    return this.historySyncs.get(JSON.stringify([filter.visitorId, filter.linkedId]));
+  }
+
+  async putHistorySync(filter: HistoryFilter, sync: HistorySync): Promise<void> {
+    if (this.failWith !== undefined) throw this.failWith;
+    this.historySyncs.set(JSON.stringify([filter.visitorId, filter.linkedId]), sync);
   }
 
   async deleteVisitor(visitorId: string): Promise<number> {
@@ -127,6 +140,7 @@ export class FakeFingerprintClient implements FingerprintClient {
     const events = this.events
       .filter((event) => query.visitorId === undefined || event.visitorId === query.visitorId)
       .filter((event) => query.linkedId === undefined || event.linkedId === query.linkedId)
+      .filter((event) => query.start === undefined || event.timestamp > query.start)
       .slice(0, query.maxEvents);
     return { events, ...this.partial };
   }

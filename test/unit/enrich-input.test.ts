@@ -27,17 +27,26 @@ describe('enrich body', () => {
     });
   });
 
-  it('accepts a linkedId, a visitorId or both, with maxEvents defaulting to 100', () => {
+  it('accepts a linkedId, a visitorId or both, with maxEvents defaulting to 100 and refresh off', () => {
     expect(parseEnrichBody('{"linkedId":"order-123"}')).toEqual({
       kind: 'search',
       linkedId: 'order-123',
       maxEvents: 100,
+      refresh: false,
     });
     expect(parseEnrichBody('{"visitorId":"Ibk1527CUFmcnjLwIs4A9","linkedId":"o","maxEvents":500}')).toEqual({
       kind: 'search',
       visitorId: 'Ibk1527CUFmcnjLwIs4A9',
       linkedId: 'o',
       maxEvents: 500,
+      refresh: false,
+    });
+  });
+
+  it('accepts refresh: true on a history, to fetch its whole window again', () => {
+    expect(parseEnrichBody('{"visitorId":"abc","refresh":true}')).toMatchObject({
+      kind: 'search',
+      refresh: true,
     });
   });
 
@@ -60,7 +69,7 @@ describe('enrich body', () => {
     ['maxEvents 1.5', '{"linkedId":"o","maxEvents":1.5}', 'maxEvents'],
     ['maxEvents with a requestId', '{"requestId":"1708102555327.NLOjmg","maxEvents":5}', 'maxEvents'],
     ['a requestId and a visitorId', '{"requestId":"1708102555327.NLOjmg","visitorId":"abc"}', 'visitorId'],
-    ['refresh on a history', '{"visitorId":"abc","refresh":true}', 'refresh'],
+    ['refresh that is not a boolean', '{"visitorId":"abc","refresh":"yes"}', 'refresh'],
   ])('refuses %s, naming the field', (_, body, field) => {
     const error = refusal(body);
     expect(error.field).toBe(field);

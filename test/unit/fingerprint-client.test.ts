@@ -650,13 +650,10 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
     });
 
     it('filters by visitorId and linkedId together', async () => {
-      fake.seedMany(5, { visitorId: VISITOR_ID, linkedId: 'order-1', timestamp: 1_708_000_000_000 });
-      fake.seedMany(5, { visitorId: VISITOR_ID, linkedId: 'order-2', timestamp: 1_708_000_000_500 });
-      fake.seedMany(5, {
-        visitorId: 'AnotherVisitor000001',
-        linkedId: 'order-1',
-        timestamp: 1_708_000_000_700,
-      });
+      const base = Date.now() - 3_600_000;
+      fake.seedMany(5, { visitorId: VISITOR_ID, linkedId: 'order-1', timestamp: base });
+      fake.seedMany(5, { visitorId: VISITOR_ID, linkedId: 'order-2', timestamp: base + 500 });
+      fake.seedMany(5, { visitorId: 'AnotherVisitor000001', linkedId: 'order-1', timestamp: base + 700 });
       const { client } = buildClient(version);
 
       const { events } = await client.searchEvents(
@@ -699,16 +696,20 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
 
     it('skips the events that cannot be normalized, naming the field at fault, and keeps the others', async () => {
       const seeds = fake.seedMany(5, { visitorId: VISITOR_ID });
-      const [idField, listField] = version === 'v4' ? ['event_id', 'events'] : ['requestId', 'visits'];
+      const idField = version === 'v4' ? 'event_id' : 'requestId';
+      // Where an event's own fields sit: at the top of a v4 event, under the identification of a v3 one.
+      const fieldsOf = (event: Record<string, unknown>): Record<string, unknown> =>
+        version === 'v4'
+          ? event
+          : ((event.products as Record<string, { data: Record<string, unknown> }>).identification?.data ??
+            {});
       const { client } = buildClient(version, {
         fetch: async (input, init) => {
-          const page = (await (await fetch(input, init)).json()) as Record<
-            string,
-            Array<Record<string, unknown>>
-          >;
-          const list = page[listField] ?? [];
-          (list[1] as Record<string, unknown>).timestamp = 'yesterday';
-          (list[3] as Record<string, unknown>)[idField] = 42;
+          const page = (await (await fetch(input, init)).json()) as {
+            events: Array<Record<string, unknown>>;
+          };
+          fieldsOf(page.events[1] ?? {}).timestamp = 'yesterday';
+          fieldsOf(page.events[3] ?? {})[idField] = 42;
           return Response.json(page);
         },
       });
@@ -718,9 +719,14 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
       expect(result.events.map((event) => event.requestId)).toEqual(
         [0, 2, 4].map((index) => seeds[index]?.requestId),
       );
+      const path = version === 'v4' ? '' : 'products.identification.data.';
       expect(result.skipped).toEqual([
-        { reason: 'timestamp', message: expect.stringContaining('timestamp'), eventId: seeds[1]?.requestId },
-        { reason: idField, message: expect.stringContaining(idField) },
+        {
+          reason: `${path}timestamp`,
+          message: expect.stringContaining('timestamp'),
+          eventId: seeds[1]?.requestId,
+        },
+        { reason: `${path}${idField}`, message: expect.stringContaining(idField) },
       ]);
       expect(result.truncated).toBeUndefined();
       expect(fake.requests).toHaveLength(1);
@@ -728,7 +734,7 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
 
     it('keeps the pages before a later page whose content is unusable, and does not retry it', async () => {
       fake.seedMany(600, { visitorId: VISITOR_ID });
-      const firstPageSize = version === 'v4' ? 100 : 500;
+      const firstPageSize = 100;
       let calls = 0;
       const { client, sleeps } = buildClient(version, {
         fetch: async (input, init) => {
@@ -848,12 +854,16 @@ describe('Fingerprint client pagination', () => {
 
       expect(events).toHaveLength(30);
       expect(fake.requests.map((request) => request.path)).toEqual(['/v4/events']);
-      expect(fake.requests[0]?.query).toEqual({ linked_id: 'order-7', limit: '100' });
+      expect(fake.requests[0]?.query).toEqual({
+        linked_id: 'order-7',
+        limit: '100',
+        start: expect.any(String),
+      });
     });
   });
 
   describe('v3', () => {
-    it('reads a visitor history from /visitors, following paginationKey', async () => {
+    it('reads a visitor history from /events/search with visitor_id, following pagination_key', async () => {
       const seeds = fake.seedMany(620, { visitorId: VISITOR_ID });
       const { client } = buildClient('v3');
 
@@ -862,44 +872,21 @@ describe('Fingerprint client pagination', () => {
         withinSeconds(5),
       );
 
-      expect(events).toHaveLength(550);
       expect(events.map((event) => event.requestId)).toEqual(
         seeds.slice(0, 550).map((seed) => seed.requestId),
       );
-      expect(fake.requests.map((request) => request.path)).toEqual([
-        `/visitors/${VISITOR_ID}`,
-        `/visitors/${VISITOR_ID}`,
+      // GET /visitors/{visitor_id} was removed on 2026-10-31 (ADR 0007).
+      expect(new Set(fake.requests.map((request) => request.path))).toEqual(new Set(['/events/search']));
+      expect(fake.requests.map((request) => request.query.limit)).toEqual([
+        '100',
+        '100',
+        '100',
+        '100',
+        '100',
+        '50',
       ]);
-      expect(fake.requests.map((request) => request.query.limit)).toEqual(['500', '50']);
-      expect(fake.requests[1]?.query.paginationKey).toBe(seeds[499]?.requestId);
-    });
-
-    it('asks /visitors for no more than maxEvents', async () => {
-      fake.seedMany(250, { visitorId: VISITOR_ID });
-      const { client } = buildClient('v3');
-
-      const { events } = await client.searchEvents(
-        { visitorId: VISITOR_ID, maxEvents: 120 },
-        withinSeconds(5),
-      );
-
-      expect(events).toHaveLength(120);
-      expect(fake.requests.map((request) => request.query.limit)).toEqual(['120']);
-    });
-
-    it('keeps paging a visitor filtered by linkedId when a scanned page holds no match', async () => {
-      fake.seedMany(10, { visitorId: VISITOR_ID, linkedId: 'old-order', timestamp: 1_700_000_000_000 });
-      fake.seedMany(600, { visitorId: VISITOR_ID, linkedId: 'other', timestamp: 1_708_000_000_000 });
-      const { client } = buildClient('v3');
-
-      const { events } = await client.searchEvents(
-        { visitorId: VISITOR_ID, linkedId: 'old-order', maxEvents: 100 },
-        withinSeconds(5),
-      );
-
-      expect(events).toHaveLength(10);
-      expect(fake.requests).toHaveLength(2);
-      expect(fake.requests.every((request) => request.query.linked_id === 'old-order')).toBe(true);
+      expect(fake.requests.every((request) => request.query.visitor_id === VISITOR_ID)).toBe(true);
+      expect(fake.requests[1]?.query.pagination_key).toBe(String(seeds[99]?.timestamp));
     });
 
     it('searches a linkedId alone with /events/search, following pagination_key', async () => {
@@ -995,18 +982,147 @@ describe('Fingerprint client pagination', () => {
       ]);
       expect(sleeps).toEqual([]);
     });
+  });
+});
 
-    it('reads the plain {"error": "…"} body of /visitors errors', async () => {
-      fake.failNext({ kind: 'status', status: 400 });
-      const { client } = buildClient('v3');
+describe.each(VERSIONS)('Fingerprint client search window, Server API %s', (version) => {
+  const DAY = 86_400_000;
+  /** How each version's document writes `start`/`end`: RFC3339 in v4, unix ms in v3. */
+  const sent = (ms: number) => (version === 'v4' ? new Date(ms).toISOString() : String(ms));
+  const instant = (value: string | undefined) =>
+    value === undefined ? Number.NaN : version === 'v4' ? Date.parse(value) : Number(value);
 
-      const error = await rejectionOf(
-        client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 5 }, withinSeconds(5)),
-      );
+  it('sends start = historyDays ago on every page, in the form the document gives, and no end', async () => {
+    fake.seedMany(150, { visitorId: VISITOR_ID });
+    const { client } = buildClient(version, { historyDays: 45 });
 
-      expect(error).toBeInstanceOf(UpstreamRejectedError);
-      expect((error as Error).message).toContain('bad request');
+    const before = Date.now();
+    await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 500 }, withinSeconds(5));
+    const after = Date.now();
+
+    expect(fake.requests).toHaveLength(2);
+    const starts = new Set(fake.requests.map((request) => request.query.start));
+    expect(starts.size).toBe(1);
+    const [start] = [...starts];
+    expect(start).toMatch(version === 'v4' ? /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/ : /^\d{13}$/);
+    expect(instant(start)).toBeGreaterThanOrEqual(before - 45 * DAY);
+    expect(instant(start)).toBeLessThanOrEqual(after - 45 * DAY);
+    expect(fake.requests.every((request) => request.query.end === undefined)).toBe(true);
+  });
+
+  it('covers 30 days by default: a 25-day history comes back whole, not its last 7 days', async () => {
+    const now = Date.now();
+    const seeds = [0, 1, 6, 8, 13, 20, 24, 25].map((days, index) => ({
+      requestId: `${now - days * DAY - index}.Windw${index}`,
+      visitorId: VISITOR_ID,
+      timestamp: now - days * DAY - index,
+    }));
+    fake.seed(seeds);
+    const { client } = buildClient(version);
+
+    const { events } = await client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 100 }, withinSeconds(5));
+
+    expect(events.map((event) => event.requestId)).toEqual(seeds.map((seed) => seed.requestId));
+  });
+
+  it("sends the query's own start and end, and the upstream keeps only the events strictly between", async () => {
+    const now = Date.now();
+    const at = (ms: number, index: number) => ({
+      requestId: `${ms}.Bound${index}`,
+      visitorId: VISITOR_ID,
+      timestamp: ms,
     });
+    const start = now - 10 * DAY;
+    const end = now - 2 * DAY;
+    fake.seed([at(start, 0), at(start + 1, 1), at(end - 1, 2), at(end, 3), at(now - DAY, 4)]);
+    const { client } = buildClient(version);
+
+    const { events } = await client.searchEvents(
+      { visitorId: VISITOR_ID, maxEvents: 100, start, end },
+      withinSeconds(5),
+    );
+
+    expect(fake.requests[0]?.query).toMatchObject({ start: sent(start), end: sent(end) });
+    expect(events.map((event) => event.timestamp)).toEqual([end - 1, start + 1]);
+  });
+
+  it('refuses a window that is not one, before any call', async () => {
+    const { client } = buildClient(version);
+    const search = (window: { start?: number; end?: number }) =>
+      rejectionOf(client.searchEvents({ visitorId: VISITOR_ID, maxEvents: 5, ...window }, withinSeconds(5)));
+
+    expect(await search({ start: -1 })).toMatchObject({ field: 'start' });
+    expect(await search({ start: 1.5 })).toMatchObject({ field: 'start' });
+    expect(await search({ start: 2_000, end: 2_000 })).toMatchObject({ field: 'end' });
+    expect(fake.requests).toEqual([]);
+    expect(() => buildClient(version, { historyDays: 0 })).toThrow(RangeError);
+  });
+});
+
+describe('the test fake honors the documented search window', () => {
+  const DAY = 86_400_000;
+  const search = async (path: string, query: Record<string, string>, headers: Record<string, string>) => {
+    const response = await fetch(`${fake.baseUrl}${path}?${new URLSearchParams(query)}`, { headers });
+    const body = (await response.json()) as { events?: Array<Record<string, unknown>> };
+    return { status: response.status, body };
+  };
+  const v4 = (query: Record<string, string>) =>
+    search(
+      '/v4/events',
+      { visitor_id: VISITOR_ID, limit: '100', ...query },
+      {
+        authorization: `Bearer ${API_KEY}`,
+      },
+    );
+  const v3 = (query: Record<string, string>) =>
+    search('/events/search', { visitor_id: VISITOR_ID, limit: '100', ...query }, { 'auth-api-key': API_KEY });
+  const v4Ids = (body: { events?: Array<Record<string, unknown>> }) =>
+    (body.events ?? []).map((event) => event.event_id);
+  const v3Ids = (body: { events?: Array<Record<string, unknown>> }) =>
+    (body.events ?? []).map(
+      (event) =>
+        (event.products as { identification: { data: { requestId: string } } }).identification.data.requestId,
+    );
+
+  let seeds: Array<{ requestId: string; timestamp: number }> = [];
+  beforeEach(() => {
+    const now = Date.now();
+    seeds = [1, 6, 8, 20].map((days, index) => ({
+      requestId: `${now - days * DAY}.Fake0${index}`,
+      visitorId: VISITOR_ID,
+      timestamp: now - days * DAY,
+    }));
+    fake.seed(seeds.map((seed) => ({ ...seed, visitorId: VISITOR_ID })));
+  });
+  const ids = (indexes: number[]) => indexes.map((index) => seeds[index]?.requestId);
+
+  it('searches the last 7 days when start is absent, in both versions', async () => {
+    expect(v4Ids((await v4({})).body)).toEqual(ids([0, 1]));
+    expect(v3Ids((await v3({})).body)).toEqual(ids([0, 1]));
+  });
+
+  it('takes v4 start and end as RFC3339 or unix ms, both exclusive', async () => {
+    const [, second, third] = seeds;
+    const start = String(third?.timestamp);
+    const end = new Date(second?.timestamp ?? 0).toISOString();
+    expect(v4Ids((await v4({ start: new Date(Date.now() - 30 * DAY).toISOString() })).body)).toEqual(
+      ids([0, 1, 2, 3]),
+    );
+    expect(v4Ids((await v4({ start, end: String(Date.now()) })).body)).toEqual(ids([0, 1]));
+    expect(v4Ids((await v4({ start: String(Number(start) - 1), end })).body)).toEqual(ids([2]));
+    expect((await v4({ start: 'last month' })).status).toBe(400);
+    expect((await v4({ end: '2026-13-01T00:00:00Z' })).status).toBe(400);
+  });
+
+  it('takes v3 start and end as unix ms only, "greater than" and "smaller than"', async () => {
+    const [, second, third] = seeds;
+    expect(v3Ids((await v3({ start: String(Date.now() - 30 * DAY) })).body)).toEqual(ids([0, 1, 2, 3]));
+    expect(v3Ids((await v3({ start: String(third?.timestamp) })).body)).toEqual(ids([0, 1]));
+    expect(
+      v3Ids((await v3({ start: String((third?.timestamp ?? 0) - 1), end: String(second?.timestamp) })).body),
+    ).toEqual(ids([2]));
+    expect((await v3({ start: new Date().toISOString() })).status).toBe(400);
+    expect((await v3({ end: 'now' })).status).toBe(400);
   });
 });
 

@@ -112,9 +112,11 @@ describe('local configuration of the new routes', () => {
       UPSTREAM_ERASURE_ENABLED: 'true',
       FINGERPRINT_WEBHOOK_SECRET: JSON.stringify({ secrets: ['current', 'previous'] }),
       WEBHOOK_BASIC_AUTH_ENABLED: 'false',
+      FINGERPRINT_HISTORY_DAYS: '90',
     });
     if (command.kind !== 'run') throw new Error('expected a run');
     expect(command.config).toMatchObject({
+      historyDays: 90,
       readThrough: false,
       upstreamErasure: true,
       webhook: { basicAuth: false, secrets: expect.any(Object) },
@@ -125,6 +127,7 @@ describe('local configuration of the new routes', () => {
     const command = loadLocalConfig([], {});
     if (command.kind !== 'run') throw new Error('expected a run');
     expect(command.config).toMatchObject({
+      historyDays: 30,
       readThrough: true,
       upstreamErasure: false,
       webhook: { basicAuth: false },

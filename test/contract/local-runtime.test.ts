@@ -148,10 +148,12 @@ describe('local configuration of the new routes', () => {
       UPSTREAM_ERASURE_ENABLED: 'true',
       FINGERPRINT_WEBHOOK_SECRET: JSON.stringify({ secrets: ['current', 'previous'] }),
       WEBHOOK_BASIC_AUTH_ENABLED: 'false',
+      FINGERPRINT_HISTORY_DAYS: '90',
       WEBHOOK_MAX_EVENT_AGE_SECONDS: '900',
     });
     if (command.kind !== 'run') throw new Error('expected a run');
     expect(command.config).toMatchObject({
+      historyDays: 90,
       readThrough: false,
       upstreamErasure: true,
       webhook: { basicAuth: false, maxEventAgeSeconds: 900, secrets: expect.any(Object) },
@@ -162,6 +164,7 @@ describe('local configuration of the new routes', () => {
     const command = loadLocalConfig([], {});
     if (command.kind !== 'run') throw new Error('expected a run');
     expect(command.config).toMatchObject({
+      historyDays: 30,
       readThrough: true,
       upstreamErasure: false,
       webhook: { basicAuth: false, maxEventAgeSeconds: 3_600 },

@@ -16,6 +16,7 @@ describe('environment', () => {
       FINGERPRINT_REGION: 'us',
       FINGERPRINT_API_VERSION: 'v4',
       FINGERPRINT_MAX_RPS: 5,
+      FINGERPRINT_HISTORY_DAYS: 30,
       EVENT_TTL_DAYS: 90,
       SECRET_CACHE_SECONDS: 300,
       LOG_LEVEL: 'INFO',
@@ -27,11 +28,17 @@ describe('environment', () => {
     const env = loadEnv(enrichQueueEnvSchema, {
       ...queueEnv(),
       FINGERPRINT_MAX_RPS: '20',
+      FINGERPRINT_HISTORY_DAYS: '90',
       EVENT_TTL_DAYS: '400',
       LOG_LEVEL: 'debug',
       FINGERPRINT_REGION: 'eu',
     });
-    expect(env).toMatchObject({ FINGERPRINT_MAX_RPS: 20, EVENT_TTL_DAYS: 400, LOG_LEVEL: 'DEBUG' });
+    expect(env).toMatchObject({
+      FINGERPRINT_MAX_RPS: 20,
+      FINGERPRINT_HISTORY_DAYS: 90,
+      EVENT_TTL_DAYS: 400,
+      LOG_LEVEL: 'DEBUG',
+    });
   });
 
   it('names a missing variable', () => {
@@ -43,6 +50,8 @@ describe('environment', () => {
     ['FINGERPRINT_API_VERSION', 'v5'],
     ['EVENT_TTL_DAYS', '0'],
     ['FINGERPRINT_MAX_RPS', 'fast'],
+    ['FINGERPRINT_HISTORY_DAYS', '0'],
+    ['FINGERPRINT_HISTORY_DAYS', '3651'],
     ['FINGERPRINT_BASE_URL', 'ftp://example.com'],
     ['LOG_LEVEL', 'LOUD'],
   ])('names %s when it is %j', (name, value) => {

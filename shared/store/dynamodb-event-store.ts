@@ -11,7 +11,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
-import { isLinkedId, isRequestId, isVisitorId } from '../domain/ids.js';
+import { ID_MESSAGES, isId, requireId } from '../domain/ids.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type { EventPage, EventStore, LinkedIdQuery, VisitorQuery } from './event-store.js';
@@ -77,22 +77,19 @@ function backoffMs(attempt: number): number {
 }
 
 function assertStorable(event: NormalizedEvent): void {
-  if (!isRequestId(event.requestId)) {
-    throw new ValidationError(
-      'requestId',
-      'An event has a requestId that is not "<13-digit ms>.<6 letters or digits>"; nothing was stored.',
-    );
+  for (const kind of ['requestId', 'visitorId'] as const) {
+    if (!isId(event[kind])) {
+      throw new ValidationError(
+        kind,
+        `An event's ${kind} breaks the id rule; nothing was stored. ${ID_MESSAGES[kind]}`,
+      );
+    }
   }
-  if (!isVisitorId(event.visitorId)) {
-    throw new ValidationError(
-      'visitorId',
-      `Event ${event.requestId} has a visitorId that is not 1 to 64 letters or digits; nothing was stored.`,
-    );
-  }
-  if (event.linkedId !== undefined && event.linkedId !== '' && !isLinkedId(event.linkedId)) {
+  // An empty linkedId means there is none (see toItem).
+  if (event.linkedId !== undefined && event.linkedId !== '' && !isId(event.linkedId)) {
     throw new ValidationError(
       'linkedId',
-      `Event ${event.requestId} has a linkedId that is not 1 to 256 characters without control characters; nothing was stored.`,
+      `Event ${event.requestId} has a linkedId that breaks the id rule; nothing was stored. ${ID_MESSAGES.linkedId}`,
     );
   }
   if (!Number.isSafeInteger(event.timestamp) || event.timestamp < 0) {
@@ -200,9 +197,7 @@ export class DynamoDbEventStore implements EventStore {
    * @throws StoreThrottledError when DynamoDB keeps throttling; what was deleted by then stays deleted.
    */
   async deleteVisitor(visitorId: string): Promise<number> {
-    if (!isVisitorId(visitorId)) {
-      throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
-    }
+    requireId(visitorId, 'visitorId');
     const index = INDEXES.byVisitor;
     let startKey: Key | undefined;
     let deleted = 0;
@@ -243,7 +238,7 @@ export class DynamoDbEventStore implements EventStore {
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
     // Nothing that fails the id rules is ever stored, and DynamoDB rejects some such keys outright.
-    if (!isRequestId(requestId)) return undefined;
+    if (!isId(requestId)) return undefined;
     const output = await this.read(() =>
       this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: { [TABLE_KEY.name]: { S: requestId } } }),
@@ -256,16 +251,9 @@ export class DynamoDbEventStore implements EventStore {
 
   async listByVisitor(query: VisitorQuery): Promise<EventPage> {
     const { visitorId, linkedId, before, limit } = query;
-    if (!isVisitorId(visitorId)) {
-      throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
-    }
+    requireId(visitorId, 'visitorId');
     requireLimit(limit);
-    if (linkedId !== undefined && !isLinkedId(linkedId)) {
-      throw new ValidationError(
-        'linkedId',
-        'The linkedId must be 1 to 256 characters without control characters.',
-      );
-    }
+    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
     if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) {
       throw new ValidationError(
         'before',
@@ -303,12 +291,7 @@ export class DynamoDbEventStore implements EventStore {
 
   async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
     const { linkedId, limit } = query;
-    if (!isLinkedId(linkedId)) {
-      throw new ValidationError(
-        'linkedId',
-        'The linkedId must be 1 to 256 characters without control characters.',
-      );
-    }
+    requireId(linkedId, 'linkedId');
     requireLimit(limit);
     const scope: CursorScope = { index: 'byLinkedId', linkedId };
     const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
@@ -393,7 +376,7 @@ export class DynamoDbEventStore implements EventStore {
       'paginationKey',
       'The paginationKey is not an event of this visitor: pass back the paginationKey of an earlier response unchanged.',
     );
-    if (!isRequestId(requestId)) throw invalid;
+    if (!isId(requestId)) throw invalid;
     // Expiry is deliberately ignored: an expired event still marks a valid position.
     const output = await this.read(() =>
       this.client.send(

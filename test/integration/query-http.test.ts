@@ -170,7 +170,7 @@ describe('query routes', () => {
     });
 
     it('refuses a malformed visitorId', async () => {
-      expectError(await visits('abc-def'), 400, 'ValidationFailed', 'visitorId');
+      expectError(await visits('abc\u009fdef'), 400, 'ValidationFailed', 'visitorId');
     });
   });
 

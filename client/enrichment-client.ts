@@ -192,9 +192,12 @@ export class EnrichmentClient {
     options: CallOptions,
   ): Promise<T> {
     const url = new URL(`${this.#base.pathname.replace(/\/+$/, '')}${path}`, this.#base);
-    for (const [name, value] of Object.entries(query ?? {})) {
-      if (value !== undefined) url.searchParams.set(name, String(value));
-    }
+    // Percent-encoded as URI components (a space is %20, not +): API Gateway does not read + as a space, so an
+    // id holding spaces or a + must not depend on form encoding.
+    url.search = Object.entries(query ?? {})
+      .filter((entry) => entry[1] !== undefined)
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(String(value))}`)
+      .join('&');
     const text = body === undefined ? undefined : JSON.stringify(body);
     for (let attempt = 1; ; attempt += 1) {
       try {

@@ -101,6 +101,11 @@ export interface NormalizedEvent {
   ip?: string;
   incognito?: boolean;
   tag?: Record<string, unknown>;
+  /**
+   * `true` when the tag had to be changed to be stored: numbers DynamoDB refuses and nesting deeper than 16
+   * levels kept as their text, unpaired surrogates replaced, or the whole tag dropped for exceeding 64 KiB.
+   */
+  tagAltered?: true;
   confidence?: Confidence;
   visitorFound?: boolean;
   firstSeenAt?: SeenAt;

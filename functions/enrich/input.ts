@@ -1,5 +1,5 @@
 import { ValidationError } from '../../shared/domain/errors.js';
-import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../../shared/domain/ids.js';
+import { linkedIdParam, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
 import { parseInput } from '../../shared/http/validation.js';
 import * as z from '../../shared/validation/zod.js';
 
@@ -9,28 +9,9 @@ export const DEFAULT_MAX_EVENTS = 100;
 export const MAX_MAX_EVENTS = 500;
 
 const bodySchema = z.strictObject({
-  requestId: z.optional(
-    z
-      .string()
-      .check(
-        z.refine(
-          isRequestId,
-          'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
-        ),
-      ),
-  ),
-  visitorId: z.optional(
-    z
-      .string()
-      .check(z.refine(isVisitorId, 'expected 1 to 64 letters or digits, e.g. "Ibk1527CUFmcnjLwIs4A9"')),
-  ),
-  linkedId: z.optional(
-    z
-      .string()
-      .check(
-        z.refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`),
-      ),
-  ),
+  requestId: z.optional(requestIdParam),
+  visitorId: z.optional(visitorIdParam),
+  linkedId: z.optional(linkedIdParam),
   maxEvents: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_MAX_EVENTS))),
   refresh: z.optional(z.boolean()),
 });

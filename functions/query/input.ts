@@ -1,8 +1,8 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ValidationError } from '../../shared/domain/errors.js';
-import { isLinkedId, LINKED_ID_MAX_LENGTH } from '../../shared/domain/ids.js';
-import { queryParams, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
+import { linkedIdParam, queryParams, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
 import { parseInput } from '../../shared/http/validation.js';
+import { MAX_CURSOR_LENGTH } from '../../shared/store/cursor.js';
 import * as z from '../../shared/validation/zod.js';
 
 /** A whole number in a query string, written as plain digits (no sign, exponent or spaces). */
@@ -11,10 +11,6 @@ const wholeNumber = (min: number, max: number) =>
     z.pipe(z.string().check(z.regex(/^\d{1,16}$/, 'expected a whole number')), z.transform(Number)),
     z.int().check(z.minimum(min), z.maximum(max)),
   );
-
-const linkedIdParam = z
-  .string()
-  .check(z.refine(isLinkedId, `expected 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters`));
 
 export const visitorsQuerySchema = z.strictObject({
   request_id: z.optional(requestIdParam),
@@ -32,7 +28,7 @@ export const eventsQuerySchema = z.strictObject({
   visitorId: z.optional(visitorIdParam),
   linkedId: z.optional(linkedIdParam),
   limit: z._default(wholeNumber(1, 100), 20),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_LENGTH))),
 });
 
 /** The v3 `/visitors` query, without the parameters it accepts only to ignore (`ii`, `api_key`). */

@@ -4,7 +4,7 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../../shared/domain/errors.js';
-import { isRequestId } from '../../shared/domain/ids.js';
+import { requireId } from '../../shared/domain/ids.js';
 import { normalizeWebhook } from '../../shared/domain/normalize.js';
 import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
@@ -191,9 +191,5 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
  */
 function edgeAnalysisId(payload: Record<string, unknown>): string | undefined {
   if (!('event_id' in payload) || 'identification' in payload) return undefined;
-  const id = payload.event_id;
-  if (typeof id !== 'string' || !isRequestId(id)) {
-    throw new ValidationError('event_id', 'event_id is not a Fingerprint request id.');
-  }
-  return id;
+  return requireId(payload.event_id, 'requestId', 'event_id');
 }

@@ -6,6 +6,8 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+// Fingerprint's documents type every id as a string; the sandbox refuses what the product's own id rule does.
+import { isId } from '../../shared/domain/ids.js';
 import { renderV3Event, renderV3Visit, renderV4Event } from './render.js';
 import { type LookupResult, RETENTION_MS, SandboxWorld, type SearchFilter } from './world.js';
 
@@ -21,8 +23,6 @@ interface Answer {
   body: unknown;
 }
 
-const VISITOR_ID = /^[A-Za-z0-9]{1,64}$/;
-const LINKED_ID_MAX_LENGTH = 256;
 const V4_PAGE = { fallback: 10, max: 100 } as const;
 const V3_VISITS_PAGE = { fallback: 100, max: 500 } as const;
 const V3_SEARCH_PAGE = { max: 100 } as const;
@@ -139,7 +139,7 @@ function deleteVisitor(request: IncomingMessage, path: string, v4: boolean): Ans
       ? failure(403, 'secret_api_key_required', 'secret API key in header is missing or empty')
       : failure(403, 'TokenRequired', 'secret key is required');
   }
-  if (!VISITOR_ID.test(decodeURIComponent(visitor))) {
+  if (!isId(decodeURIComponent(visitor))) {
     return v4
       ? failure(400, 'request_cannot_be_parsed', 'invalid visitor id')
       : failure(400, 'RequestCannotBeParsed', 'invalid visitor id');
@@ -209,7 +209,7 @@ function v4Search(world: SandboxWorld, params: URLSearchParams): Answer {
  */
 function v3Visits(world: SandboxWorld, visitorId: string, params: URLSearchParams): Answer {
   const badRequest = plainFailure(400, 'bad request');
-  if (!VISITOR_ID.test(visitorId)) return badRequest;
+  if (!isId(visitorId)) return badRequest;
   const limit = parseLimit(params.get('limit'), V3_VISITS_PAGE.fallback, V3_VISITS_PAGE.max);
   if (limit === undefined) return badRequest;
   const linkedId = params.get('linked_id');
@@ -303,9 +303,8 @@ function readInstant(value: string | null, version: 'v3' | 'v4'): number | undef
 function readFilter(params: URLSearchParams): SearchFilter | 'visitorId' | 'linkedId' {
   const visitorId = params.get('visitor_id');
   const linkedId = params.get('linked_id');
-  if (visitorId !== null && !VISITOR_ID.test(visitorId)) return 'visitorId';
-  if (linkedId !== null && (linkedId.length === 0 || linkedId.length > LINKED_ID_MAX_LENGTH))
-    return 'linkedId';
+  if (visitorId !== null && !isId(visitorId)) return 'visitorId';
+  if (linkedId !== null && !isId(linkedId)) return 'linkedId';
   return { ...(visitorId !== null && { visitorId }), ...(linkedId !== null && { linkedId }) };
 }
 

@@ -93,7 +93,13 @@ export interface NormalizedEvent {
   url?: string;
   ip?: string;
   incognito?: boolean;
+  /** As stored: see `storableTag` in `values.ts` for what DynamoDB cannot hold and becomes text. */
   tag?: Record<string, unknown>;
+  /**
+   * `true` when the tag had to be changed to be stored (numbers or deep nesting kept as text, unpaired
+   * surrogates replaced) or was dropped for its size; absent otherwise.
+   */
+  tagAltered?: true;
   confidence?: Confidence;
   visitorFound?: boolean;
   firstSeenAt?: SeenAt;

@@ -6,7 +6,9 @@
  * Every payload is parsed leniently: unknown fields are ignored, a wrong-typed optional field is dropped
  * rather than failing the event, and only the fields of {@link NormalizedEvent} are kept, so a stored item
  * stays small and never holds raw device attributes. Only a missing or malformed requestId (v4 `event_id`),
- * visitorId or timestamp rejects the event, with a {@link ValidationError} naming its path in the payload.
+ * visitorId or timestamp (including one outside the plausible window of `values.ts`) rejects the event, with
+ * a {@link ValidationError} naming its path in the payload. Values that would break the API's own contract
+ * are clamped, omitted or kept as text, field by field, as `values.ts` describes.
  */
 import { BlockList, isIP } from 'node:net';
 import * as z from '../validation/zod.js';
@@ -23,9 +25,19 @@ import {
   type SeenAt,
   type Signals,
 } from './event.js';
-import { isLinkedId, isRequestId, isVisitorId } from './ids.js';
-
+import { ID_MESSAGES, isId } from './ids.js';
 import { compact } from './v3-visit.js';
+import {
+  clamp,
+  inRange,
+  isDateTime,
+  isPlausibleTimestamp,
+  isStorableNumber,
+  PLAUSIBLE_TIMESTAMP_RULE,
+  seenAtFromMs,
+  seenAtText,
+  storableTag,
+} from './values.js';
 
 export { toV3Visit, type V3BrowserDetails, type V3IpLocation, type V3Visit } from './v3-visit.js';
 
@@ -385,8 +397,8 @@ interface V3Context {
 
 function fromV3Identification(data: V3Identification, context: V3Context): NormalizedEvent {
   const { prefix } = context;
-  const requestId = requireId(data.requestId, `${prefix}requestId`, 'request', context.requestIdHint);
-  const visitorId = requireId(context.visitorId, context.visitorIdField, 'visitor');
+  const requestId = requireId(data.requestId, `${prefix}requestId`, 'requestId', context.requestIdHint);
+  const visitorId = requireId(context.visitorId, context.visitorIdField, 'visitorId');
   const timestamp = requireTimestamp(data.timestamp, `${prefix}timestamp`);
   return compact({
     requestId,
@@ -397,11 +409,11 @@ function fromV3Identification(data: V3Identification, context: V3Context): Norma
     url: data.url,
     ip: data.ip,
     incognito: data.incognito,
-    tag: storableTag(data.tag),
-    confidence: data.confidence === undefined ? undefined : compact({ ...data.confidence }),
+    ...tagFields(data.tag),
+    confidence: confidenceOf(data.confidence),
     visitorFound: data.visitorFound,
-    firstSeenAt: data.firstSeenAt,
-    lastSeenAt: data.lastSeenAt,
+    firstSeenAt: seenAtFromV3(data.firstSeenAt),
+    lastSeenAt: seenAtFromV3(data.lastSeenAt),
     browser: browserFromV3(data.browserDetails),
     location: locationFromV3(data.ipLocation, data.ip, context.ipInfo),
     signals: context.signals,
@@ -454,11 +466,11 @@ function locationFromV3(
       country: geolocation.country,
       continent: geolocation.continent,
       subdivisions: geolocation.subdivisions,
-      latitude: geolocation.latitude,
-      longitude: geolocation.longitude,
+      latitude: coordinate(geolocation.latitude, 90),
+      longitude: coordinate(geolocation.longitude, 180),
       postalCode: geolocation.postalCode,
       timezone: geolocation.timezone,
-      accuracyRadius: geolocation.accuracyRadius,
+      accuracyRadius: inRange(geolocation.accuracyRadius, 0, Number.MAX_SAFE_INTEGER),
     }),
   );
 }
@@ -510,7 +522,7 @@ function signalsFromV3(values: V3SignalValues, incognito?: boolean): Signals | u
       locationSpoofing: values.locationSpoofing?.result,
       highActivity: values.highActivity?.result,
       ipBlocklisted: values.ipBlocklist?.result,
-      suspectScore: values.suspectScore?.result,
+      suspectScore: inRange(values.suspectScore?.result, 0, Number.MAX_SAFE_INTEGER),
     }),
   );
 }
@@ -521,11 +533,11 @@ function signalsFromV3(values: V3SignalValues, incognito?: boolean): Signals | u
 
 function fromV4Event(event: V4Event, source: EventSource): NormalizedEvent {
   const { identification } = event;
-  const requestId = requireId(event.event_id, 'event_id', 'request');
+  const requestId = requireId(event.event_id, 'event_id', 'requestId');
   const visitorId = requireId(
     identification?.visitor_id,
     'identification.visitor_id',
-    'visitor',
+    'visitorId',
     identification === undefined ? 'the event has no identification (edge events never have one)' : undefined,
   );
   const timestamp = requireTimestamp(event.timestamp, 'timestamp');
@@ -539,7 +551,7 @@ function fromV4Event(event: V4Event, source: EventSource): NormalizedEvent {
     url: event.url,
     ip: event.ip_address,
     incognito: event.incognito,
-    tag: storableTag(event.tags),
+    ...tagFields(event.tags),
     confidence: confidenceFromV4(identification?.confidence),
     visitorFound: identification?.visitor_found,
     firstSeenAt: seenAtFromV4(identification?.first_seen_at),
@@ -556,7 +568,26 @@ function confidenceFromV4(
   confidence: { score: number; version?: string | undefined; comment?: string | undefined } | undefined,
 ): Confidence | undefined {
   if (confidence === undefined) return undefined;
-  return compact({ score: confidence.score, revision: confidence.version, comment: confidence.comment });
+  return confidenceOf({ score: confidence.score, revision: confidence.version, comment: confidence.comment });
+}
+
+/** The score is a probability: one outside [0, 1] is clamped, and one too small to store is 0. */
+function confidenceOf(confidence: Confidence | undefined): Confidence | undefined {
+  if (confidence === undefined) return undefined;
+  const score = clamp(confidence.score, 0, 1);
+  return compact({ ...confidence, score: isStorableNumber(score) ? score : 0 });
+}
+
+/** A v3 seen-at side that is not a plausible date-time is unknown, as v3 itself reports unknown ones. */
+function seenAtFromV3(seenAt: SeenAt | undefined): SeenAt | undefined {
+  if (seenAt === undefined) return undefined;
+  return { global: seenAtText(seenAt.global), subscription: seenAtText(seenAt.subscription) };
+}
+
+/** The tag as stored, and the flag saying it had to be changed (absent when it did not). */
+function tagFields(tag: Record<string, unknown> | undefined): Pick<NormalizedEvent, 'tag' | 'tagAltered'> {
+  const storable = storableTag(tag);
+  return { tag: storable.tag, tagAltered: storable.altered ? true : undefined };
 }
 
 /**
@@ -565,8 +596,8 @@ function confidenceFromV4(
  * `global` is `null` (unknown).
  */
 function seenAtFromV4(milliseconds: number | undefined): SeenAt | undefined {
-  if (milliseconds === undefined || !isValidEpochMs(milliseconds)) return undefined;
-  return { global: null, subscription: new Date(milliseconds).toISOString() };
+  if (milliseconds === undefined) return undefined;
+  return { global: null, subscription: seenAtFromMs(milliseconds) };
 }
 
 /** Mobile events have no `browser_details`: their os, version and device are top-level fields. */
@@ -591,11 +622,11 @@ function locationFromV4(geolocation: V4Geolocation | undefined): Location | unde
       country: namedCode(geolocation.country_code, geolocation.country_name),
       continent: namedCode(geolocation.continent_code, geolocation.continent_name),
       subdivisions: geolocation.subdivisions?.map(({ iso_code, name }) => ({ isoCode: iso_code, name })),
-      latitude: geolocation.latitude,
-      longitude: geolocation.longitude,
+      latitude: coordinate(geolocation.latitude, 90),
+      longitude: coordinate(geolocation.longitude, 180),
       postalCode: geolocation.postal_code,
       timezone: geolocation.timezone,
-      accuracyRadius: geolocation.accuracy_radius,
+      accuracyRadius: inRange(geolocation.accuracy_radius, 0, Number.MAX_SAFE_INTEGER),
     }),
   );
 }
@@ -635,7 +666,7 @@ function signalsFromV4(event: V4Event): Signals | undefined {
       locationSpoofing: event.location_spoofing,
       highActivity: event.high_activity_device,
       ipBlocklisted,
-      suspectScore: event.suspect_score,
+      suspectScore: inRange(event.suspect_score, 0, Number.MAX_SAFE_INTEGER),
     }),
   );
 }
@@ -659,39 +690,20 @@ function parseObject<T extends z.ZodMiniType>(schema: T, value: unknown, field: 
   return parsed.data;
 }
 
-const ID_RULES = {
-  request: {
-    noun: 'request id',
-    test: isRequestId,
-    format: '<13-digit ms>.<6 alphanumerics> or 20 alphanumerics',
-  },
-  visitor: { noun: 'visitor id', test: isVisitorId, format: '1 to 64 letters and digits' },
-} as const;
+const ID_NOUNS = { requestId: 'request id', visitorId: 'visitor id' } as const;
 
-/** Ids become table keys: anything but the documented formats is refused, not stored. */
-function requireId(value: unknown, field: string, kind: keyof typeof ID_RULES, hint?: string): string {
-  const rule = ID_RULES[kind];
+/** Ids become table keys: a string that breaks the one id rule (see `ids.ts`) is refused, not stored. */
+function requireId(value: unknown, field: string, kind: keyof typeof ID_NOUNS, hint?: string): string {
+  const noun = ID_NOUNS[kind];
   if (value === undefined || value === null || value === '') {
-    const reason = hint ?? `every event needs its ${rule.noun}`;
+    const reason = hint ?? `every event needs its ${noun}`;
     throw new ValidationError(field, `${field} is missing: ${reason}`);
   }
   if (typeof value !== 'string') {
-    throw new ValidationError(
-      field,
-      `${field} must be a string (the ${rule.noun}), got ${describeType(value)}`,
-    );
+    throw new ValidationError(field, `${field} must be a string (the ${noun}), got ${describeType(value)}`);
   }
-  if (!rule.test(value)) {
-    throw new ValidationError(field, `${field} is not a valid ${rule.noun}: expected ${rule.format}`);
-  }
+  if (!isId(value)) throw new ValidationError(field, `${field} is not a valid ${noun}. ${ID_MESSAGES[kind]}`);
   return value;
-}
-
-/** The largest epoch ms a JavaScript Date can hold; beyond it `toISOString()` throws. */
-const MAX_EPOCH_MS = 8.64e15;
-
-function isValidEpochMs(value: number): boolean {
-  return Number.isSafeInteger(value) && value >= 0 && value <= MAX_EPOCH_MS;
 }
 
 function requireTimestamp(value: unknown, field: string): number {
@@ -701,11 +713,12 @@ function requireTimestamp(value: unknown, field: string): number {
       `${field} is missing: every event needs its time in ms since the Unix epoch`,
     );
   }
-  if (typeof value !== 'number' || !isValidEpochMs(value)) {
+  if (typeof value !== 'number' || !isPlausibleTimestamp(value)) {
     const got = typeof value === 'number' ? String(value) : describeType(value);
+    // Stored, an implausible time would defeat the TTL: the event would expire at once or live for ages.
     throw new ValidationError(
       field,
-      `${field} must be a non-negative integer of milliseconds since the Unix epoch, got ${got}`,
+      `${field} must be a whole number of milliseconds ${PLAUSIBLE_TIMESTAMP_RULE}, got ${got}`,
     );
   }
   return value;
@@ -713,10 +726,8 @@ function requireTimestamp(value: unknown, field: string): number {
 
 /** A linkedId becomes a table key too; one that breaks the id rules is dropped like any malformed field. */
 function validLinkedId(value: string | undefined): string | undefined {
-  return value !== undefined && isLinkedId(value) ? value : undefined;
+  return value !== undefined && isId(value) ? value : undefined;
 }
-
-const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 /**
  * The payload's own `time` is kept verbatim when it is already UTC, so a v3 visit renders back exactly as
@@ -724,7 +735,7 @@ const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d
  * timestamp.
  */
 function utcTime(time: string | undefined, timestamp: number): string {
-  if (time !== undefined && ISO_DATE_TIME.test(time) && !Number.isNaN(Date.parse(time))) {
+  if (time !== undefined && isDateTime(time) && isPlausibleTimestamp(Date.parse(time))) {
     return time.endsWith('Z') ? time : new Date(time).toISOString();
   }
   return new Date(timestamp).toISOString();
@@ -754,31 +765,10 @@ function sameIp(a: string, b: string): boolean {
   return list.check(b, 'ipv6');
 }
 
-/**
- * How deep a tag may nest: DynamoDB refuses an item nested deeper than 32 levels, and the tag sits one level
- * down in the item. Half of that leaves room and is far beyond any tag seen in practice.
- */
-const MAX_TAG_DEPTH = 16;
-
-/**
- * The tag as DynamoDB can store it and every reader can serialize it, whatever the customer put in it:
- * - an integer beyond 2^53 (a 64-bit id sent as a JSON number) is kept as its decimal string. `JSON.parse` has
- *   already rounded it, and the AWS SDK refuses to store such a number (and would read one back as a BigInt,
- *   which no JSON answer can hold), so the event could never be stored;
- * - a value nested deeper than {@link MAX_TAG_DEPTH} is kept as its JSON text.
- * Everything else is unchanged.
- */
-function storableTag(tag: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
-  if (tag === undefined) return undefined;
-  const storable = (value: unknown, depth: number): unknown => {
-    if (typeof value === 'number')
-      return Number.isInteger(value) && !Number.isSafeInteger(value) ? String(value) : value;
-    if (typeof value !== 'object' || value === null) return value;
-    if (depth >= MAX_TAG_DEPTH) return JSON.stringify(value);
-    if (Array.isArray(value)) return value.map((entry) => storable(entry, depth + 1));
-    return Object.fromEntries(Object.entries(value).map(([key, entry]) => [key, storable(entry, depth + 1)]));
-  };
-  return storable(tag, 1) as Record<string, unknown>;
+/** A latitude (±90) or longitude (±180) out of range is omitted; one too small to store is 0. */
+function coordinate(value: number | undefined, bound: number): number | undefined {
+  const valid = inRange(value, -bound, bound);
+  return valid === undefined || isStorableNumber(valid) ? valid : 0;
 }
 
 function describeType(value: unknown): string {

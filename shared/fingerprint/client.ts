@@ -1,6 +1,6 @@
 import { UpstreamBadResponseError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
-import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../domain/ids.js';
+import { requireId } from '../domain/ids.js';
 import type { Dialect, SearchFilter, SearchPage, SearchWindow } from './dialect.js';
 import { DEFAULT_RETRY_POLICY, HttpCore } from './http.js';
 import { SpacingRateLimiter } from './rate-limiter.js';
@@ -109,13 +109,7 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
   });
   return {
     getEvent: async (requestId, callOptions) => {
-      if (!isRequestId(requestId)) {
-        throw new ValidationError(
-          'requestId',
-          'requestId must be <13-digit ms>.<6 letters or digits>, or 20 letters or digits, as the JS agent returns it.',
-        );
-      }
-      const event = await core.send(dialect.getEvent(requestId), callOptions);
+      const event = await core.send(dialect.getEvent(requireId(requestId, 'requestId')), callOptions);
       // An answer for another id would be stored under that id and answered in place of the one asked for.
       if (event.requestId !== requestId) {
         throw new UpstreamBadResponseError(
@@ -127,15 +121,8 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
     },
     searchEvents: async (query, callOptions) =>
       searchEvents(core, dialect, validateWindow(query, now() - historyDays * DAY_MS), query, callOptions),
-    deleteVisitor: async (visitorId, callOptions) => {
-      if (!isVisitorId(visitorId)) {
-        throw new ValidationError(
-          'visitorId',
-          'visitorId must be letters and digits only (20 characters in practice).',
-        );
-      }
-      return core.send(dialect.deleteVisitor(visitorId), callOptions);
-    },
+    deleteVisitor: async (visitorId, callOptions) =>
+      core.send(dialect.deleteVisitor(requireId(visitorId, 'visitorId')), callOptions),
   };
 }
 
@@ -226,18 +213,8 @@ function validateSearch(query: SearchQuery): SearchFilter {
   if (visitorId === undefined && linkedId === undefined) {
     throw new ValidationError('visitorId', 'Provide a visitorId, a linkedId, or both.');
   }
-  if (visitorId !== undefined && !isVisitorId(visitorId)) {
-    throw new ValidationError(
-      'visitorId',
-      'visitorId must be letters and digits only (20 characters in practice).',
-    );
-  }
-  if (linkedId !== undefined && !isLinkedId(linkedId)) {
-    throw new ValidationError(
-      'linkedId',
-      `linkedId must be 1 to ${LINKED_ID_MAX_LENGTH} characters without control characters.`,
-    );
-  }
+  if (visitorId !== undefined) requireId(visitorId, 'visitorId');
+  if (linkedId !== undefined) requireId(linkedId, 'linkedId');
   if (!Number.isInteger(maxEvents) || maxEvents < 1) {
     throw new ValidationError('maxEvents', 'maxEvents must be a positive integer.');
   }

@@ -1,18 +1,15 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { isRequestId, isVisitorId } from '../domain/ids.js';
+import { ID_MESSAGES, type IdKind, isId } from '../domain/ids.js';
 import * as z from '../validation/zod.js';
 import { parseInput } from './validation.js';
 
-/** The id parameters of several routes' paths and query strings, with the message that says how to fix one. */
-export const visitorIdParam = z.string().check(z.refine(isVisitorId, 'expected 1 to 64 letters or digits'));
-export const requestIdParam = z
-  .string()
-  .check(
-    z.refine(
-      isRequestId,
-      'expected "<13-digit ms timestamp>.<6 letters or digits>", e.g. "1708102555327.NLOjmg"',
-    ),
-  );
+/** An id in a body, path or query string, refused with the one message of its kind (see `domain/ids.ts`). */
+const idParam = (kind: IdKind) => z.string().check(z.refine(isId, ID_MESSAGES[kind]));
+
+/** The id parameters of several routes' paths, query strings and bodies. */
+export const visitorIdParam = idParam('visitorId');
+export const requestIdParam = idParam('requestId');
+export const linkedIdParam = idParam('linkedId');
 
 /*
  * The path parameters, as objects so that an error names the parameter. Built once: Zod compiles a parser for
@@ -21,12 +18,12 @@ export const requestIdParam = z
 const visitorIdPath = z.object({ visitorId: visitorIdParam });
 const requestIdPath = z.object({ requestId: requestIdParam });
 
-/** `{visitorId}` of a route's path. */
+/** `{visitorId}` of a route's path, already percent-decoded by API Gateway. */
 export function parseVisitorId(value: string | undefined): string {
   return parseInput(visitorIdPath, { visitorId: value }).visitorId;
 }
 
-/** `{requestId}` of a route's path. */
+/** `{requestId}` of a route's path, already percent-decoded by API Gateway. */
 export function parseRequestId(value: string | undefined): string {
   return parseInput(requestIdPath, { requestId: value }).requestId;
 }

@@ -21,6 +21,6 @@ export function parseInput<S extends z.core.$ZodType>(
   const message =
     issue.code === 'unrecognized_keys'
       ? `Unknown field "${field}": remove it (see the API reference for the accepted fields).`
-      : `Invalid "${field}": ${issue.message}.`;
+      : `Invalid "${field}": ${issue.message}${/[.!?]$/.test(issue.message) ? '' : '.'}`;
   throw new ValidationError(field || (fieldPrefix ?? 'input'), message);
 }

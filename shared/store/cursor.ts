@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../domain/errors.js';
-import { isLinkedId, isRequestId, isVisitorId } from '../domain/ids.js';
+import { ID_MAX_BYTES, isId } from '../domain/ids.js';
 import * as z from '../validation/zod.js';
 
 /**
@@ -27,13 +27,16 @@ export interface CursorPosition {
 
 const CURSOR_VERSION = 1;
 const CHECKSUM_BYTES = 12;
-// A payload holds at most a 256-character linkedId twice plus short fields; anything longer is not ours.
-const MAX_CURSOR_LENGTH = 4096;
+/**
+ * A payload holds at most three ids (visitorId, linkedId, requestId), each at most {@link ID_MAX_BYTES} bytes
+ * and at most doubled by JSON escaping, plus short fields; base64url adds a third. Anything longer is not ours.
+ */
+export const MAX_CURSOR_LENGTH = Math.ceil(((3 * 2 * ID_MAX_BYTES + 256 + CHECKSUM_BYTES) * 4) / 3);
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const timestampSchema = z.int().check(z.minimum(0));
-const requestIdSchema = z.string().check(z.refine(isRequestId));
-const linkedIdSchema = z.string().check(z.refine(isLinkedId));
+const requestIdSchema = z.string().check(z.refine(isId));
+const linkedIdSchema = z.string().check(z.refine(isId));
 
 /**
  * What a cursor holds, built on first use: only a request that passes a cursor needs it, and it was a few
@@ -44,7 +47,7 @@ const buildPayloadSchema = () =>
     z.strictObject({
       v: z.literal(CURSOR_VERSION),
       index: z.literal('byVisitor'),
-      visitorId: z.string().check(z.refine(isVisitorId)),
+      visitorId: z.string().check(z.refine(isId)),
       linkedId: z.optional(linkedIdSchema),
       before: z.optional(timestampSchema),
       requestId: requestIdSchema,

@@ -6,6 +6,7 @@ import {
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
+  PutItemCommand,
   QueryCommand,
   type QueryCommandInput,
   type WriteRequest,
@@ -13,7 +14,7 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
-import { isLinkedId, isRequestId, isVisitorId } from '../domain/ids.js';
+import { ID_MESSAGES, isId, requireId } from '../domain/ids.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
 import type {
@@ -141,22 +142,19 @@ function backoffMs(attempt: number): number {
 }
 
 export function assertStorable(event: NormalizedEvent): void {
-  if (!isRequestId(event.requestId)) {
-    throw new ValidationError(
-      'requestId',
-      'An event has a requestId that is not "<13-digit ms>.<6 letters or digits>"; nothing was stored.',
-    );
+  for (const kind of ['requestId', 'visitorId'] as const) {
+    if (!isId(event[kind])) {
+      throw new ValidationError(
+        kind,
+        `An event's ${kind} breaks the id rule; nothing was stored. ${ID_MESSAGES[kind]}`,
+      );
+    }
   }
-  if (!isVisitorId(event.visitorId)) {
-    throw new ValidationError(
-      'visitorId',
-      `Event ${event.requestId} has a visitorId that is not 1 to 64 letters or digits; nothing was stored.`,
-    );
-  }
-  if (event.linkedId !== undefined && event.linkedId !== '' && !isLinkedId(event.linkedId)) {
+  // An empty linkedId means there is none (see toItem).
+  if (event.linkedId !== undefined && event.linkedId !== '' && !isId(event.linkedId)) {
     throw new ValidationError(
       'linkedId',
-      `Event ${event.requestId} has a linkedId that is not 1 to 256 characters without control characters; nothing was stored.`,
+      `Event ${event.requestId} has a linkedId that breaks the id rule; nothing was stored. ${ID_MESSAGES.linkedId}`,
     );
   }
   if (!Number.isSafeInteger(event.timestamp) || event.timestamp < 0) {
@@ -350,9 +348,7 @@ export class DynamoDbEventStore implements EventStore {
    *   and erasing again is safe.
    */
   async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
-    if (!isVisitorId(visitorId)) {
-      throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
-    }
+    requireId(visitorId, 'visitorId');
     const erasedAt = await this.recordErasure(visitorId);
     let deleted = await this.sweepVisitor(visitorId, erasedAt);
     await this.sleep(this.erasureSettleMs);
@@ -371,9 +367,7 @@ export class DynamoDbEventStore implements EventStore {
    * @throws StoreThrottledError when DynamoDB keeps throttling; what was deleted by then stays deleted.
    */
   async deleteVisitor(visitorId: string): Promise<number> {
-    if (!isVisitorId(visitorId)) {
-      throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
-    }
+    requireId(visitorId, 'visitorId');
     return this.sweepVisitor(visitorId);
   }
 
@@ -432,7 +426,7 @@ export class DynamoDbEventStore implements EventStore {
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
     // Nothing that fails the id rules is ever stored, and DynamoDB rejects some such keys outright.
-    if (!isRequestId(requestId)) return undefined;
+    if (!isId(requestId)) return undefined;
     const output = await this.read(() =>
       this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: { [TABLE_KEY.name]: { S: requestId } } }),
@@ -478,16 +472,9 @@ export class DynamoDbEventStore implements EventStore {
 
   async listByVisitor(query: VisitorQuery): Promise<EventPage> {
     const { visitorId, linkedId, before, limit } = query;
-    if (!isVisitorId(visitorId)) {
-      throw new ValidationError('visitorId', 'The visitorId must be 1 to 64 letters or digits.');
-    }
+    requireId(visitorId, 'visitorId');
     requireLimit(limit);
-    if (linkedId !== undefined && !isLinkedId(linkedId)) {
-      throw new ValidationError(
-        'linkedId',
-        'The linkedId must be 1 to 256 characters without control characters.',
-      );
-    }
+    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
     if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) {
       throw new ValidationError(
         'before',
@@ -525,12 +512,7 @@ export class DynamoDbEventStore implements EventStore {
 
   async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
     const { linkedId, limit } = query;
-    if (!isLinkedId(linkedId)) {
-      throw new ValidationError(
-        'linkedId',
-        'The linkedId must be 1 to 256 characters without control characters.',
-      );
-    }
+    requireId(linkedId, 'linkedId');
     requireLimit(limit);
     const scope: CursorScope = { index: 'byLinkedId', linkedId };
     const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
@@ -698,7 +680,7 @@ export class DynamoDbEventStore implements EventStore {
       'paginationKey',
       'The paginationKey is not an event of this visitor: pass back the paginationKey of an earlier response unchanged.',
     );
-    if (!isRequestId(requestId)) throw invalid;
+    if (!isId(requestId)) throw invalid;
     // Expiry is deliberately ignored: an expired event still marks a valid position.
     const output = await this.read(() =>
       this.client.send(

@@ -77,7 +77,12 @@ export class OpenApiValidator {
 
   /** Whether `value` matches the named component schema; the problems otherwise. */
   matches(schemaName: string, value: unknown): string[] {
-    const validate = this.#ajv.compile({ $ref: `openapi.json#/$defs/${schemaName}` });
+    const key = `schema ${schemaName}`;
+    let validate = this.#validators.get(key);
+    if (validate === undefined) {
+      validate = this.#ajv.compile({ $ref: `openapi.json#/$defs/${schemaName}` });
+      this.#validators.set(key, validate);
+    }
     return validate(value) ? [] : [describe(validate.errors)];
   }
 

@@ -158,7 +158,7 @@ describe('local server (npm start)', () => {
   });
 
   it('answers a bad input with a 400 naming the field, and an event Fingerprint no longer has with a 404', async () => {
-    await expect(api.enrich({ requestId: 'DROP TABLE events' })).rejects.toMatchObject({
+    await expect(api.enrich({ requestId: 'DROP\u0000TABLE events' })).rejects.toMatchObject({
       status: 400,
       code: 'ValidationFailed',
       field: 'requestId',
@@ -253,7 +253,7 @@ describe('local server (npm start)', () => {
     const batch = await local<QueueAnswer>('POST', '/_local/queue/enrich', {
       records: [
         { requestId: QUEUED_ID },
-        { requestId: 'not-a-request-id' },
+        { requestId: 'not\u2028a-request-id' },
         '{"requestId":',
         { requestId: '1708102555327.NLOjmg' },
       ],
@@ -356,6 +356,38 @@ describe('local server (npm start)', () => {
       status: 400,
       field: 'upstream',
     });
+  });
+
+  it('stores and serves ids with slashes, spaces, reserved characters and unicode over every route', async () => {
+    // Every character the id rule allows that a URL treats specially: each id must travel as one component.
+    const requestId = `${Date.now() - 300_000}.a/b c?d#e%20+&=é😀`;
+    const visitorId = 'e2e/visitor é😀 ?#%2F..';
+    const linkedId = 'order/1 + 2&x=y%3D;é';
+    const body = JSON.stringify({
+      event_id: requestId,
+      timestamp: Number(requestId.slice(0, 13)),
+      identification: { visitor_id: visitorId },
+      linked_id: linkedId,
+    });
+    const delivered = await recordingFetch(`${server.url}/webhooks/fingerprint`, {
+      method: 'POST',
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]),
+      },
+    });
+    expect(await delivered.json()).toEqual({ requestId, stored: true });
+
+    await expect(api.getEvent(requestId)).resolves.toMatchObject({ requestId, visitorId, linkedId });
+    const history = await api.getVisitorHistory(visitorId, { linked_id: linkedId });
+    expect(history.visitorId).toBe(visitorId);
+    expect(history.visits.map((visit) => visit.requestId)).toEqual([requestId]);
+    const listed = await api.listEvents({ visitorId, linkedId });
+    expect(listed.events.map((event) => event.requestId)).toEqual([requestId]);
+    await expect(api.listEvents({ linkedId })).resolves.toMatchObject({ events: [{ requestId }] });
+    await expect(api.eraseVisitor(visitorId)).resolves.toMatchObject({ visitorId, deleted: 1 });
+    await expect(api.listEvents({ visitorId })).resolves.toEqual({ events: [] });
   });
 
   it('shuts down cleanly on SIGTERM and finds everything again after a restart', async () => {

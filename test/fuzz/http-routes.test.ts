@@ -252,7 +252,8 @@ describe('fuzzing every HTTP route', () => {
       }),
       { seed: SEEDS.enrich, numRuns: RUNS.enrich },
     );
-  });
+    // Every id the documents allow reaches the (loopback) upstream, so a run makes hundreds of round trips.
+  }, 180_000);
 
   it('GET /visitors/{visitorId}', async () => {
     const before = service.upstream.requests.length;

@@ -122,7 +122,7 @@ describe('function bundles (real esbuild)', () => {
       buildApiEvent({
         method: 'GET',
         resource: '/visitors/{visitorId}',
-        pathParameters: { visitorId: 'not/valid' },
+        pathParameters: { visitorId: 'not\u0000valid' },
       }),
     );
     expect(response.statusCode).toBe(400);

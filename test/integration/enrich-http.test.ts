@@ -194,14 +194,26 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
   it.each([
     ['malformed JSON', '{"requestId":', 'body'],
     ['an unknown field', { requestId: '1708102555327.NLOjmg', extra: true }, 'extra'],
-    ['a hostile requestId', { requestId: '../../v4/visitors/x?api_key=1' }, 'requestId'],
-    ['a visitorId with a query string', { visitorId: 'abc?limit=1000' }, 'visitorId'],
+    ['a dot-segment requestId', { requestId: '..' }, 'requestId'],
+    ['a visitorId with a C1 control character', { visitorId: 'abc\u0085' }, 'visitorId'],
+    ['a linkedId with a line separator', { linkedId: 'order\u2028-1' }, 'linkedId'],
     ['an over-long linkedId', { linkedId: 'x'.repeat(257) }, 'linkedId'],
     ['maxEvents above 500', { linkedId: 'order-1', maxEvents: 501 }, 'maxEvents'],
   ])('refuses %s with 400 naming the field, without calling Fingerprint', async (_, body, field) => {
     const response = await post(body);
     expectError(response, 400, 'ValidationFailed', field);
     expect(service.upstream.requests).toEqual([]);
+  });
+
+  it('sends a requestId with slashes and a query string as one encoded path segment, never another route', async () => {
+    const requestId = '../../v4/visitors/x?api_key=1';
+
+    const response = await post({ requestId });
+
+    expectError(response, 404, 'NotFound');
+    expect(service.upstream.requests.map((request) => request.path)).toEqual([
+      `${apiVersion === 'v4' ? '/v4' : ''}/events/${encodeURIComponent(requestId)}`,
+    ]);
   });
 
   it('answers 429 with Retry-After when Fingerprint keeps rate limiting past the deadline', async () => {

@@ -239,7 +239,7 @@ describe('query routes', () => {
     });
 
     it('refuses a malformed visitorId in v3 error shape', async () => {
-      expectPlainError(await visits('abc-def'), 400, 'ValidationFailed', 'visitorId');
+      expectPlainError(await visits('abc\u009fdef'), 400, 'ValidationFailed', 'visitorId');
     });
   });
 

@@ -36,7 +36,7 @@ describe('enrich queue consumer', () => {
     service.upstream.failNext({ kind: 'status', status: 429 }, 1_000, (request) =>
       request.path.includes(limitedId),
     );
-    const bad = buildRecord('{"requestId": "DROP TABLE events"}');
+    const bad = buildRecord('{"requestId": "DROP\\u0000TABLE events"}');
     const missing = buildRecord(JSON.stringify({ requestId: '1708102555327.Gone00' }));
     const limited = buildRecord(JSON.stringify({ requestId: limitedId }));
     const ok1 = buildRecord(JSON.stringify({ requestId: good1.requestId }));

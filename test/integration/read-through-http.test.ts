@@ -185,7 +185,7 @@ describe('GET /events/{requestId} with read-through', () => {
   });
 
   it('refuses a malformed requestId without calling Fingerprint', async () => {
-    expectError(await read('DROP TABLE'), 400, 'ValidationFailed', 'requestId');
+    expectError(await read('DROP\tTABLE'), 400, 'ValidationFailed', 'requestId');
     expect(service.upstream.requests).toEqual([]);
   });
 });

@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+// The documents type a visitor_id as a string: the fake refuses only what the product's id rule refuses.
+import { isId } from '../../shared/domain/ids.js';
 
 export interface FakeEventSeed {
   requestId: string;
@@ -304,7 +306,7 @@ function deleteVisitor(record: RecordedRequest, presented: string | undefined, e
     return fail(403, presented ? ERRORS[version].keyNotFound : ERRORS[version].keyRequired);
   }
   const visitorId = decodeURIComponent(match[1]);
-  if (!/^[A-Za-z0-9]+$/.test(visitorId)) return fail(400, ERRORS[version].visitorIdInvalid);
+  if (!isId(visitorId)) return fail(400, ERRORS[version].visitorIdInvalid);
   if (events.deleteVisitor(visitorId) === 0) {
     return version === 'v4'
       ? fail(404, ERRORS.v4.visitorNotFound)
@@ -324,7 +326,7 @@ function v4Search(params: URLSearchParams, events: EventStore): Answer {
   const window = readWindow(params, 'v4');
   if (window === 'start' || window === 'end') return fail(400, ERRORS.v4[window]);
   const filter = readFilter(params);
-  if (filter.visitorId !== undefined && !/^[A-Za-z0-9]+$/.test(filter.visitorId)) {
+  if (filter.visitorId !== undefined && !isId(filter.visitorId)) {
     return fail(400, ERRORS.v4.visitorIdInvalid);
   }
   if (filter.linkedId !== undefined && filter.linkedId.length > 256)
@@ -357,7 +359,7 @@ function v4Search(params: URLSearchParams, events: EventStore): Answer {
  */
 function v3Visits(visitorId: string, params: URLSearchParams, events: EventStore): Answer {
   const badRequest = fail(400, ERRORS.v3Visitors[400]);
-  if (!/^[A-Za-z0-9]+$/.test(visitorId)) return badRequest;
+  if (!isId(visitorId)) return badRequest;
   const limit = parseLimit(params.get('limit'), { fallback: 100, max: 500 });
   if (limit === undefined) return badRequest;
   const history = events.matching({ visitorId });
@@ -401,7 +403,7 @@ function v3Search(params: URLSearchParams, events: EventStore): Answer {
   const window = readWindow(params, 'v3');
   if (window === 'start' || window === 'end') return fail(400, ERRORS.v3[window]);
   const filter = readFilter(params);
-  if (filter.visitorId !== undefined && !/^[A-Za-z0-9]+$/.test(filter.visitorId)) {
+  if (filter.visitorId !== undefined && !isId(filter.visitorId)) {
     return fail(400, ERRORS.v3.visitorIdInvalid);
   }
   if (filter.linkedId !== undefined && filter.linkedId.length > 256)

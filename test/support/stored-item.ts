@@ -21,6 +21,7 @@ export const normalizedEventSchema = z.strictObject({
   ip: z.string().optional(),
   incognito: z.boolean().optional(),
   tag: z.record(z.string(), z.unknown()).optional(),
+  tagAltered: z.literal(true).optional(),
   confidence: z
     .strictObject({ score: z.number(), revision: z.string().optional(), comment: z.string().optional() })
     .optional(),

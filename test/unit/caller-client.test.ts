@@ -144,7 +144,11 @@ describe('caller client: SigV4 signing', () => {
   });
 
   it('signs what goes on the wire: encoded path parameters and query strings', async () => {
-    const { fetch, sent } = fakeFetch(json(200, { visitorId: 'x', visits: [] }), json(200, { events: [] }));
+    const { fetch, sent } = fakeFetch(
+      json(200, { visitorId: 'x', visits: [] }),
+      json(200, { events: [] }),
+      json(200, { visitorId: 'a/b c+é', visits: [] }),
+    );
 
     await client(fetch).getVisitorHistory('Ibk1527CUFmcnjLwIs4A9', {
       linked_id: 'cart 1&x=2',
@@ -152,10 +156,13 @@ describe('caller client: SigV4 signing', () => {
       before: 1_708_102_555_327,
     });
     await client(fetch).listEvents({ linkedId: 'a+b c', cursor: 'Zm9v_-' });
+    await client(fetch).getVisitorHistory('a/b c+é');
 
+    // URI components: a space is %20 (API Gateway does not read + as a space), a slash in an id is %2F.
     expect(sent.map((request) => `${request.url.pathname}${request.url.search}`)).toEqual([
-      '/prod/visitors/Ibk1527CUFmcnjLwIs4A9?linked_id=cart+1%26x%3D2&limit=50&before=1708102555327',
-      '/prod/events?linkedId=a%2Bb+c&cursor=Zm9v_-',
+      '/prod/visitors/Ibk1527CUFmcnjLwIs4A9?linked_id=cart%201%26x%3D2&limit=50&before=1708102555327',
+      '/prod/events?linkedId=a%2Bb%20c&cursor=Zm9v_-',
+      '/prod/visitors/a%2Fb%20c%2B%C3%A9',
     ]);
     for (const request of sent) expect(verifySignature(request, CREDENTIALS.secretAccessKey)).toBe(true);
   });

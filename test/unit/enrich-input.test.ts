@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, parseEnrichBody } from '../../functions/enrich/input.js';
 import { ValidationError } from '../../shared/domain/errors.js';
+import { ID_MESSAGES } from '../../shared/domain/ids.js';
 
 function refusal(body: string | null): ValidationError {
   try {
@@ -59,11 +60,17 @@ describe('enrich body', () => {
     ['no id at all', '{}', 'requestId'],
     ['an unknown field', '{"requestId":"1708102555327.NLOjmg","api_key":"x"}', 'api_key'],
     ['a requestId of the wrong type', '{"requestId":1708102555327}', 'requestId'],
-    ['a requestId with a path in it', '{"requestId":"../visitors/x"}', 'requestId'],
+    ['a requestId that is a dot-segment', '{"requestId":".."}', 'requestId'],
+    ['a requestId with a C1 control character', JSON.stringify({ requestId: 'a\u0085b' }), 'requestId'],
     ['an empty visitorId', '{"visitorId":""}', 'visitorId'],
-    ['a visitorId with a slash', '{"visitorId":"abc/def"}', 'visitorId'],
+    ['a visitorId with a tab', JSON.stringify({ visitorId: 'abc\tdef' }), 'visitorId'],
+    ['a visitorId of 257 characters', JSON.stringify({ visitorId: 'v'.repeat(257) }), 'visitorId'],
     ['a linkedId over 256 characters', JSON.stringify({ linkedId: 'x'.repeat(257) }), 'linkedId'],
     ['a linkedId with a newline', JSON.stringify({ linkedId: 'a\nb' }), 'linkedId'],
+    ['a linkedId with a C1 control character', JSON.stringify({ linkedId: 'a\u009fb' }), 'linkedId'],
+    ['a linkedId with a line separator', JSON.stringify({ linkedId: 'a\u2028b' }), 'linkedId'],
+    ['a linkedId with a paragraph separator', JSON.stringify({ linkedId: 'a\u2029b' }), 'linkedId'],
+    ['a linkedId with an unpaired surrogate', JSON.stringify({ linkedId: 'a\ud800b' }), 'linkedId'],
     ['maxEvents 0', '{"linkedId":"o","maxEvents":0}', 'maxEvents'],
     ['maxEvents 501', '{"linkedId":"o","maxEvents":501}', 'maxEvents'],
     ['maxEvents 1.5', '{"linkedId":"o","maxEvents":1.5}', 'maxEvents'],
@@ -74,6 +81,29 @@ describe('enrich body', () => {
     const error = refusal(body);
     expect(error.field).toBe(field);
     expect(error.message.length).toBeGreaterThan(10);
+  });
+
+  it('accepts every id the documents allow that the table can key: slashes, spaces, unicode, 256 characters', () => {
+    for (const id of ['abc/def', '../visitors/x', 'a b', 'é😀', '%2F', 'x'.repeat(256), '😀'.repeat(256)]) {
+      expect(parseEnrichBody(JSON.stringify({ requestId: id }))).toMatchObject({ requestId: id });
+      expect(parseEnrichBody(JSON.stringify({ visitorId: id, linkedId: id }))).toMatchObject({
+        visitorId: id,
+        linkedId: id,
+      });
+    }
+  });
+
+  it('refuses a bad id with the one message of its kind: the rule and how to fix it', () => {
+    expect(refusal(JSON.stringify({ requestId: 'a\u0000' })).message).toBe(
+      `Invalid "requestId": ${ID_MESSAGES.requestId}`,
+    );
+    expect(refusal(JSON.stringify({ visitorId: '' })).message).toBe(
+      `Invalid "visitorId": ${ID_MESSAGES.visitorId}`,
+    );
+    expect(refusal(JSON.stringify({ linkedId: 'x'.repeat(257) })).message).toBe(
+      `Invalid "linkedId": ${ID_MESSAGES.linkedId}`,
+    );
+    expect(ID_MESSAGES.linkedId).toContain('256 characters');
   });
 
   it(`refuses a body over ${MAX_BODY_BYTES} bytes before parsing it`, () => {

@@ -587,13 +587,17 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
 
   describe('input validation', () => {
     it.each([
-      ['requestId', () => buildClient(version).client.getEvent('../../admin', withinSeconds(5))],
-      ['requestId', () => buildClient(version).client.getEvent('1708102555327.NLOjmg?x=1', withinSeconds(5))],
+      // A path segment ".." is resolved away by every URL parser, even percent-encoded.
+      ['requestId', () => buildClient(version).client.getEvent('..', withinSeconds(5))],
+      [
+        'requestId',
+        () => buildClient(version).client.getEvent('1708102555327.NLOjmg\u0085', withinSeconds(5)),
+      ],
       [
         'visitorId',
         () =>
           buildClient(version).client.searchEvents(
-            { visitorId: 'abc/../def', maxEvents: 5 },
+            { visitorId: 'abc\u2028def', maxEvents: 5 },
             withinSeconds(5),
           ),
       ],
@@ -621,6 +625,19 @@ describe.each(VERSIONS)('Fingerprint client, Server API %s', (version) => {
       expect(error).toBeInstanceOf(ValidationError);
       expect(error).toMatchObject({ field });
       expect(fake.requests).toHaveLength(0);
+    });
+
+    it('URL-encodes any allowed requestId so it reaches the upstream as one path segment', async () => {
+      const requestId = '1708102555327.a/b c?d#e%20+é😀';
+      fake.seed([{ requestId, visitorId: VISITOR_ID, timestamp: Date.now() - 60_000 }]);
+      const { client } = buildClient(version);
+
+      const event = await client.getEvent(requestId, withinSeconds(5));
+
+      expect(event.requestId).toBe(requestId);
+      expect(fake.requests).toHaveLength(1);
+      const path = fake.requests[0]?.path ?? '';
+      expect(decodeURIComponent(path.slice(path.lastIndexOf('/') + 1))).toBe(requestId);
     });
 
     it('URL-encodes a linkedId so it reaches the upstream unchanged', async () => {

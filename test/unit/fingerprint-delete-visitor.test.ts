@@ -84,7 +84,7 @@ describe.each([
   it('refuses a malformed visitorId before any request', async () => {
     const { client } = buildClient(apiVersion);
 
-    await expect(client.deleteVisitor('a/../b', withinSeconds(5))).rejects.toBeInstanceOf(ValidationError);
+    await expect(client.deleteVisitor('..', withinSeconds(5))).rejects.toBeInstanceOf(ValidationError);
     expect(fake.requests).toEqual([]);
   });
 

@@ -58,7 +58,7 @@ describe('enrich queue record', () => {
 
   it('dead-letters an invalid body at once with the field and reason', async () => {
     const { deps, run } = setup();
-    const record = buildRecord('{"requestId": "not an id"}');
+    const record = buildRecord('{"requestId": ".."}');
 
     await run(record);
 
@@ -85,7 +85,7 @@ describe('enrich queue record', () => {
         return true;
       });
     }
-    const record = buildRecord('{"visitorId": "a/b"}');
+    const record = buildRecord('{"visitorId": "a\\u0000b"}');
 
     await run(record);
 

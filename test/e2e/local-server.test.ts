@@ -345,10 +345,20 @@ describe('local server (npm start)', () => {
     expect(read.headers.get('x-event-source')).toBe('cache');
     await expect(api.getEvent(PUSHED_ID)).resolves.toMatchObject({ visitorId, source: 'webhook' });
 
-    await expect(api.eraseVisitor(visitorId)).resolves.toEqual({
+    const erased = await api.eraseVisitor(visitorId);
+    expect(erased).toEqual({
       visitorId,
       deleted: 1,
+      erasedAt: expect.any(Number),
       upstream: { requested: false },
+    });
+    // The erasure covers the delivered event: it happened at or before the moment of the erasure.
+    expect(erased.erasedAt).toBeGreaterThanOrEqual(Number(PUSHED_ID.slice(0, 13)));
+    await expect(api.listEvents({ visitorId })).resolves.toEqual({ events: [] });
+    // A redelivery of the erased visitor's event (Fingerprint retries webhooks) stores nothing again (ADR 7).
+    expect(await deliver(signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]))).toEqual({
+      status: 200,
+      body: { requestId: PUSHED_ID, stored: false, reason: 'visitorErased' },
     });
     await expect(api.listEvents({ visitorId })).resolves.toEqual({ events: [] });
     // Upstream erasure is off unless the deployment enables it.

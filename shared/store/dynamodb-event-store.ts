@@ -31,6 +31,7 @@ import type { EventIndexName } from './schema.js';
 import {
   DEFAULT_HISTORY_WINDOW_DAYS,
   ERASED_AT_ATTRIBUTE,
+  ERASURE_KEY_PREFIX,
   EVENT_TABLE_SCHEMA,
   erasureKey,
   erasureRetentionDays,
@@ -141,6 +142,14 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 }
 
+/**
+ * Whether a requestId is the key of one of the store's own records (an erasure or a history sync record): an
+ * event under it would overwrite the record (undoing an erasure), and a read of it would answer the record.
+ */
+function isRecordKey(requestId: string): boolean {
+  return requestId.startsWith(ERASURE_KEY_PREFIX) || requestId.startsWith(HISTORY_KEY_PREFIX);
+}
+
 export function assertStorable(event: NormalizedEvent): void {
   for (const kind of ['requestId', 'visitorId'] as const) {
     if (!isId(event[kind])) {
@@ -149,6 +158,12 @@ export function assertStorable(event: NormalizedEvent): void {
         `An event's ${kind} breaks the id rule; nothing was stored. ${ID_MESSAGES[kind]}`,
       );
     }
+  }
+  if (isRecordKey(event.requestId)) {
+    throw new ValidationError(
+      'requestId',
+      `An event's requestId begins like the key of one of this table's own records (${ERASURE_KEY_PREFIX}, ${HISTORY_KEY_PREFIX}); nothing was stored.`,
+    );
   }
   // An empty linkedId means there is none (see toItem).
   if (event.linkedId !== undefined && event.linkedId !== '' && !isId(event.linkedId)) {
@@ -425,8 +440,9 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
-    // Nothing that fails the id rules is ever stored, and DynamoDB rejects some such keys outright.
-    if (!isId(requestId)) return undefined;
+    // Nothing that fails the id rules is ever stored (DynamoDB rejects some such keys outright), and the
+    // store's own records are no events.
+    if (!isId(requestId) || isRecordKey(requestId)) return undefined;
     const output = await this.read(() =>
       this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: { [TABLE_KEY.name]: { S: requestId } } }),

@@ -7,7 +7,7 @@ import { SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { encodeCursor } from '../../shared/store/cursor.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import type { EventPage, VisitorQuery } from '../../shared/store/event-store.js';
-import { expiresAtFor } from '../../shared/store/schema.js';
+import { erasureKey, expiresAtFor } from '../../shared/store/schema.js';
 import type { DynaliteHandle } from '../support/dynalite.js';
 import { startDynalite } from '../support/dynalite.js';
 
@@ -120,6 +120,25 @@ describe('DynamoDbEventStore against dynalite', () => {
   });
 
   describe('putEvents and getEvent', () => {
+    it('keeps its own records apart from events: none is read as an event, none is overwritten by one', async () => {
+      const eraser = new DynamoDbEventStore({
+        client: dynamo.client,
+        tableName,
+        ttlDays: TTL_DAYS,
+        now: () => NOW,
+        erasureSettleMs: 0,
+      });
+      await eraser.eraseVisitor(OTHER_VISITOR);
+      const recordKey = erasureKey(OTHER_VISITOR);
+
+      expect(await store.getEvent(recordKey)).toBeUndefined();
+      const error = await validationErrorOf(store.putEvents([buildEvent({ requestId: recordKey })]));
+      expect(error.field).toBe('requestId');
+      // The erasure record is intact: the erased visitor's past events are still refused.
+      const outcome = await store.storeEvents([buildEvent({ visitorId: OTHER_VISITOR })]);
+      expect(outcome).toMatchObject({ stored: 0, suppressed: [expect.any(String)] });
+    });
+
     it('returns exactly the stored normalized event, without the TTL attribute', async () => {
       const event = buildEvent({
         linkedId: 'order-123',

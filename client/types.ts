@@ -227,6 +227,7 @@ export const ERROR_CODES = [
   'NotFound',
   'PayloadTooLarge',
   'UpstreamRateLimited',
+  'UpstreamBudgetExhausted',
   'UpstreamAuthFailed',
   'UpstreamRejected',
   'UpstreamUnavailable',

@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { HTTP_BUDGET_WAIT_MS } from '../functions/enrich/deps.js';
 import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
 import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
 import { createQueryHttpHandler } from '../functions/query/http-handler.js';
@@ -21,6 +22,8 @@ import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { toHttpError } from '../shared/http/errors.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
+import { DynamoDbRateLimiter } from '../shared/store/dynamodb-rate-limiter.js';
+import { DynamoDbRequestCoalescer } from '../shared/store/dynamodb-request-coalescer.js';
 import {
   API_ROUTES,
   type FunctionKey,
@@ -172,10 +175,10 @@ interface Pools {
 }
 
 /**
- * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger and its
- * own Fingerprint client, hence its own rate limiter with the cloud's share of `FINGERPRINT_MAX_RPS` (all of
- * it for the HTTP function, `1 / QUEUE_MAX_CONCURRENCY` of it for a queue consumer, of which at most
- * `QUEUE_MAX_CONCURRENCY` run at once). The store and the key are shared, as they hold no per-call state.
+ * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger, its own
+ * Fingerprint client with its own `DynamoDbRateLimiter` loop, and its own coalescer of in-flight requests.
+ * As in the cloud, the limiters share one budget of `FINGERPRINT_MAX_RPS` through the table, and the
+ * coalescers their leases. The store and the key are shared, as they hold no per-call state.
  */
 function createPools(
   config: LocalConfig,
@@ -186,13 +189,14 @@ function createPools(
     tableName: config.tableName,
     ttlDays: config.eventTtlDays,
   });
-  const fingerprint = (maxRps: number) =>
+  const table = { client: ports.dynamo.client, tableName: config.tableName };
+  const fingerprint = (maxWaitMs: number) =>
     createFingerprintClient({
       apiVersion: config.apiVersion,
       region: config.region,
       ...(ports.upstream.baseUrl !== undefined && { baseUrl: ports.upstream.baseUrl }),
       keys: ports.upstream.keys,
-      maxRps,
+      limiter: new DynamoDbRateLimiter({ ...table, maxRps: config.maxRps, maxWaitMs }),
     });
   const settings = (key: keyof typeof FUNCTIONS) => ({ ...FUNCTIONS[key], region: ports.region });
   return {
@@ -203,7 +207,8 @@ function createPools(
           logger: createLogger(config.logLevel),
           settings: { readThrough: config.readThrough, upstreamErasure: config.upstreamErasure },
           store,
-          fingerprint: fingerprint(config.maxRps),
+          fingerprint: fingerprint(HTTP_BUDGET_WAIT_MS),
+          coalescer: new DynamoDbRequestCoalescer(table),
         }),
     }),
     query: new FunctionPool({
@@ -227,7 +232,8 @@ function createPools(
         createEnrichQueueHandler({
           logger: createLogger(config.logLevel),
           store,
-          fingerprint: fingerprint(config.maxRps / config.queueMaxConcurrency),
+          fingerprint: fingerprint(Number.POSITIVE_INFINITY),
+          coalescer: new DynamoDbRequestCoalescer(table),
           deadLetters: ports.deadLetters,
         }),
     }),

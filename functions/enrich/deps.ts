@@ -4,30 +4,46 @@ import type { FingerprintCallerEnv } from '../../shared/config/env.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { DynamoDbRateLimiter } from '../../shared/store/dynamodb-rate-limiter.js';
+import { DynamoDbRequestCoalescer } from '../../shared/store/dynamodb-request-coalescer.js';
 import type { EnrichDeps } from './enrich.js';
 
 /**
- * Builds the enrich use case's ports from the environment. Called once at module scope by each trigger, so
- * SDK clients, the cached key and the rate limiter live as long as the Lambda instance.
+ * The longest an HTTP caller waits for room in the fleet's budget of Fingerprint calls before it gets 429 with
+ * `Retry-After`: a busy budget never keeps a function idle for seconds, and a second is one turn of every seat.
  */
-export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxRps?: number } = {}): EnrichDeps {
+export const HTTP_BUDGET_WAIT_MS = 1_000;
+
+/**
+ * Builds the enrich use case's ports from the environment. Called once at module scope by each trigger, so
+ * SDK clients, the cached key, the limiter's loop and the in-flight requests live as long as the Lambda
+ * instance.
+ *
+ * Every instance of every trigger shares one budget of `FINGERPRINT_MAX_RPS` calls through the event table
+ * (`DynamoDbRateLimiter`); `maxWaitMs` bounds how long a call waits for room in it (HTTP: about a second;
+ * the queue consumer: up to its deadline).
+ */
+export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxWaitMs: number }): EnrichDeps {
   const keys = new SecretsManagerKeyProvider({
     client: new SecretsManagerClient({}),
     secretId: env.FINGERPRINT_SECRET_ID,
     cacheSeconds: env.SECRET_CACHE_SECONDS,
   });
+  const dynamo = new DynamoDBClient({});
   return {
-    store: new DynamoDbEventStore({
-      client: new DynamoDBClient({}),
-      tableName: env.TABLE_NAME,
-      ttlDays: env.EVENT_TTL_DAYS,
-    }),
+    store: new DynamoDbEventStore({ client: dynamo, tableName: env.TABLE_NAME, ttlDays: env.EVENT_TTL_DAYS }),
     fingerprint: createFingerprintClient({
       apiVersion: env.FINGERPRINT_API_VERSION,
       region: env.FINGERPRINT_REGION,
       ...(env.FINGERPRINT_BASE_URL !== undefined && { baseUrl: env.FINGERPRINT_BASE_URL }),
       keys,
-      ...(options.maxRps !== undefined && { maxRps: options.maxRps }),
+      limiter: new DynamoDbRateLimiter({
+        client: dynamo,
+        tableName: env.TABLE_NAME,
+        maxRps: env.FINGERPRINT_MAX_RPS,
+        maxWaitMs: options.maxWaitMs,
+      }),
     }),
+    coalescer: new DynamoDbRequestCoalescer({ client: dynamo, tableName: env.TABLE_NAME }),
   };
 }

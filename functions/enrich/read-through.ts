@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions } from '../../shared/fingerprint/types.js';
-import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps } from './enrich.js';
+import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, fetchOnce } from './enrich.js';
 
 export interface ReadEventOptions extends CallOptions {
   /** Resolve a cache miss through the Server API (`READ_THROUGH_ENABLED`) rather than answer 404. */
@@ -33,9 +33,17 @@ export async function readEvent(
       `No cached event has requestId "${requestId}": enrich it with POST /enrich first.`,
     );
   }
-  let event: NormalizedEvent;
+  const call = { deadline: options.deadline };
   try {
-    event = await deps.fingerprint.getEvent(requestId, { deadline: options.deadline });
+    // Concurrent reads of one missing event make one upstream call (see `fetchOnce`).
+    const result = await fetchOnce(requestId, deps, call, async () => {
+      const fetched = await deps.fingerprint.getEvent(requestId, call);
+      const stored = await deps.store.putEvents([fetched]);
+      return { events: [fetched], source: ANSWER_SOURCES.fingerprint, stored };
+    });
+    const [event] = result.events;
+    if (event === undefined) throw new Error('A fetch of one requestId answered no event');
+    return { event, source: result.source };
   } catch (error) {
     if (error instanceof NotFoundError) {
       throw new NotFoundError(
@@ -45,6 +53,4 @@ export async function readEvent(
     }
     throw error;
   }
-  await deps.store.putEvents([event]);
-  return { event, source: ANSWER_SOURCES.fingerprint };
 }

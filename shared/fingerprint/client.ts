@@ -3,7 +3,7 @@ import type { NormalizedEvent } from '../domain/event.js';
 import { isLinkedId, isRequestId, isVisitorId, LINKED_ID_MAX_LENGTH } from '../domain/ids.js';
 import type { Dialect, SearchFilter } from './dialect.js';
 import { DEFAULT_RETRY_POLICY, HttpCore } from './http.js';
-import { SpacingRateLimiter } from './rate-limiter.js';
+import { SpacingRateLimiter, type UpstreamLimiter } from './rate-limiter.js';
 import {
   API_VERSIONS,
   type ApiKeyProvider,
@@ -41,6 +41,11 @@ export interface FingerprintClientOptions {
    * @default 5
    */
   maxRps?: number;
+  /**
+   * Replaces the in-process limiter built from `maxRps`: the fleet-wide `DynamoDbRateLimiter`, which every
+   * instance shares through the event table.
+   */
+  limiter?: UpstreamLimiter;
   /** Longest wait for one answer; clipped to the time left before the call's deadline. @default 5000 */
   attemptTimeoutMs?: number;
   /** Attempts per request, the first included (plus one after a 403, to pick up a rotated key). @default 4 */
@@ -82,7 +87,8 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
     keys: options.keys,
     authHeaders: dialect.authHeaders,
     policy,
-    limiter: new SpacingRateLimiter({ maxRps: options.maxRps ?? DEFAULT_MAX_RPS, now, sleep }),
+    limiter:
+      options.limiter ?? new SpacingRateLimiter({ maxRps: options.maxRps ?? DEFAULT_MAX_RPS, now, sleep }),
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     sleep,
     random: options.random ?? Math.random,

@@ -4,6 +4,7 @@ import {
   NotFoundError,
   UpstreamAuthError,
   UpstreamBadResponseError,
+  UpstreamBudgetExhaustedError,
   UpstreamRateLimitedError,
   UpstreamRejectedError,
   UpstreamTimeoutError,
@@ -806,7 +807,8 @@ describe('Fingerprint client rate limiting', () => {
 
     const error = await rejectionOf(client.getEvent(seed.requestId, { deadline: clock + 500 }));
 
-    expect(error).toBeInstanceOf(UpstreamRateLimitedError);
+    expect(error).toBeInstanceOf(UpstreamBudgetExhaustedError);
+    expect((error as UpstreamBudgetExhaustedError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect((error as Error).message).toContain('FINGERPRINT_MAX_RPS');
     expect(fake.requests).toHaveLength(1);
   });

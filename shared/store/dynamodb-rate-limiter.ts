@@ -131,6 +131,9 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
   readonly #random: () => number;
   #waiters: Waiter[] = [];
   #pumping = false;
+  /** The seats as this instance last knew them. */
+  readonly #views = new Map<number, SeatView>();
+  #mustRead = true;
   /** The earliest `freeAt` of a released seat in the last read, for `waitMs`. */
   #nextFreeAt: number | undefined;
   readonly #releases = new Set<Promise<void>>();
@@ -203,13 +206,16 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
     for (;;) {
       this.#dropExpired();
       if (this.#waiters.length === 0) return;
-      const seats = await this.#readSeats();
+      // What this instance already knows (its own reservations and releases, the last read) is enough to try
+      // a seat that is free now: a stale view only makes the conditional write fail. Otherwise read: another
+      // seat may be free sooner than the ones known, or free now.
       const now = this.#now();
-      const candidates = seats
-        .map((view) => ({ view, at: this.#reservableAt(view, now), tie: this.#random() }))
-        .filter((c): c is { view: SeatView; at: number; tie: number } => c.at !== undefined)
-        // Instances that read the same free seats pick different ones first: fewer lost races.
-        .sort((a, b) => a.at - b.at || a.tie - b.tie);
+      let candidates = this.#mustRead ? [] : this.#candidates(now);
+      if (candidates.length === 0 || (candidates[0]?.at ?? now) > now) {
+        await this.#readSeats();
+        this.#mustRead = false;
+        candidates = this.#candidates(this.#now());
+      }
       this.#nextFreeAt = candidates[0]?.at;
 
       const assigned = new Set<Waiter>();
@@ -229,14 +235,26 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
       }
       const results = await Promise.all(attempts);
       const allWon = results.length > 0 && results.every(Boolean);
-      // Every reservation succeeded: more seats may be free. Otherwise (none free, or lost races) wait a poll,
-      // spread at random so that instances do not read and race in step.
+      // Every reservation succeeded: more seats may be free. Otherwise (none free, or lost races) read again
+      // after a poll, spread at random so that instances do not read and race in step.
       if (!allWon && this.#waiters.length > 0) {
+        this.#mustRead = true;
         const earliestGiveUp = Math.min(...this.#waiters.map((w) => w.giveUpAt));
         const pause = this.#pollMs * (0.5 + this.#random() / 2);
         await this.#sleep(Math.max(1, Math.min(pause, earliestGiveUp - this.#now())));
       }
     }
+  }
+
+  /** The seats that can be reserved now, by when an attempt may start on them; ties in random order. */
+  #candidates(now: number): Array<{ view: SeatView; at: number }> {
+    return (
+      [...this.#views.values()]
+        .map((view) => ({ view, at: this.#reservableAt(view, now), tie: this.#random() }))
+        .filter((c): c is { view: SeatView; at: number; tie: number } => c.at !== undefined)
+        // Instances that know the same free seats pick different ones first: fewer lost races.
+        .sort((a, b) => a.at - b.at || a.tie - b.tie)
+    );
   }
 
   #dropExpired(): void {
@@ -269,11 +287,9 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
     return all.slice(0, this.#sampleSize);
   }
 
-  async #readSeats(): Promise<SeatView[]> {
+  /** Reads the seats (or a sample of them) into this instance's views. */
+  async #readSeats(): Promise<void> {
     const wanted = this.#sample();
-    const views = new Map<number, SeatView>(
-      wanted.map((seat) => [seat, { seat, holder: undefined, freeAt: 0, released: true }]),
-    );
     for (let start = 0; start < wanted.length; start += BATCH_GET_SIZE) {
       const batch = wanted.slice(start, start + BATCH_GET_SIZE);
       this.usage.reads += 1;
@@ -289,11 +305,13 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
           },
         }),
       );
+      // A seat without an item has never been used (or expired long ago): free.
+      const absent = new Set(batch);
       for (const item of output.Responses?.[this.#tableName] ?? []) {
         this.usage.itemsRead += 1;
-        const seat = Number(item[PK]?.S?.slice(item[PK].S.lastIndexOf('#') + 1));
-        if (!views.has(seat)) continue;
-        views.set(seat, {
+        const seat = this.#seatOf(item);
+        absent.delete(seat);
+        this.#views.set(seat, {
           seat,
           holder: item.holder?.S,
           freeAt: Number(item.freeAt?.N ?? 0),
@@ -302,11 +320,18 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
       }
       // Keys DynamoDB did not get to are unknown this round, not free.
       for (const key of output.UnprocessedKeys?.[this.#tableName]?.Keys ?? []) {
-        const seat = Number(key[PK]?.S?.slice(key[PK].S.lastIndexOf('#') + 1));
-        views.delete(seat);
+        const seat = this.#seatOf(key);
+        absent.delete(seat);
+        this.#views.delete(seat);
       }
+      for (const seat of absent)
+        this.#views.set(seat, { seat, holder: undefined, freeAt: 0, released: true });
     }
-    return [...views.values()];
+  }
+
+  #seatOf(item: Record<string, AttributeValue>): number {
+    const key = item[PK]?.S ?? '';
+    return Number(key.slice(key.lastIndexOf('#') + 1));
   }
 
   /**
@@ -341,11 +366,14 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
         this.usage.lostRaces += 1;
+        this.#views.delete(view.seat);
+        this.#mustRead = true;
         return undefined;
       }
       throw error;
     }
     this.usage.reservations += 1;
+    this.#views.set(view.seat, { seat: view.seat, holder, freeAt: leaseEnd, released: false });
     return { seat: view.seat, holder, notBefore, leaseEnd };
   }
 
@@ -385,6 +413,9 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
         }),
       );
       this.usage.releases += 1;
+      if (this.#views.get(reservation.seat)?.holder === reservation.holder) {
+        this.#views.set(reservation.seat, { ...reservation, freeAt, released: true });
+      }
     } catch {
       // Held until the lease ends: safe, only slower.
     }

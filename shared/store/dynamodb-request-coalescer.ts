@@ -23,7 +23,7 @@ import { EVENT_TABLE_SCHEMA, TTL_ATTRIBUTE } from './schema.js';
 export const LEASE_KEY_PREFIX = 'lease#';
 /** How often a follower reads the leader's lease. */
 export const DEFAULT_FOLLOW_POLL_MS = 100;
-/** How long a finished lease tells late followers where to look, before anyone may lead again. */
+/** How long a finished lease tells the followers that polled it where to look. */
 const FINISHED_LINGER_MS = 3_000;
 /** Lease items stay this long after they end, then DynamoDB's TTL removes them. */
 const ITEM_TTL_SECONDS = 3_600;
@@ -143,9 +143,14 @@ export class DynamoDbRequestCoalescer implements RequestCoalescer {
             until: { N: String(deadline) },
             [TTL_ATTRIBUTE]: { N: String(expiresAt(deadline)) },
           },
-          ConditionExpression: 'attribute_not_exists(#pk) OR #until < :now',
-          ExpressionAttributeNames: { '#pk': PK, '#until': 'until' },
-          ExpressionAttributeValues: { ':now': { N: String(this.#now()) } },
+          // A finished lease only tells the callers who waited where to look: a new call (a refresh, or a
+          // retry after a 404) may lead at once.
+          ConditionExpression: 'attribute_not_exists(#pk) OR #until < :now OR #state <> :fetching',
+          ExpressionAttributeNames: { '#pk': PK, '#until': 'until', '#state': 'state' },
+          ExpressionAttributeValues: {
+            ':now': { N: String(this.#now()) },
+            ':fetching': { S: LEASE_STATES.fetching },
+          },
         }),
       );
       return true;

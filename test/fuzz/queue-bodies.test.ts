@@ -16,6 +16,7 @@ import {
   VALID_REQUEST_ID,
   VALID_VISITOR_ID,
 } from '../support/arbitraries.js';
+import { EVENTS_ONLY } from '../support/dynalite.js';
 import { recordFigures } from '../support/figures.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { findSecret, recordAnswer } from '../support/leak-guard.js';
@@ -41,7 +42,9 @@ describe('fuzzing enrich queue message bodies', () => {
   const figures = { batches: 0, records: 0, deadLettered: {} as Record<string, number>, processed: 0 };
 
   const table = async () => {
-    const items = await service.dynamo.documentClient.send(new ScanCommand({ TableName: service.tableName }));
+    const items = await service.dynamo.documentClient.send(
+      new ScanCommand({ TableName: service.tableName, ...EVENTS_ONLY }),
+    );
     return (items.Items ?? []).map((item) => JSON.stringify(item)).sort();
   };
 

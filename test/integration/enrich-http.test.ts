@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { EVENTS_ONLY } from '../support/dynalite.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { parseLogLines } from '../support/log-lines.js';
@@ -170,7 +171,7 @@ describe('POST /enrich with a linkedId of 250 events (Server API v4)', () => {
     expect(new Set(answer.events.map((event) => event.requestId)).size).toBe(250);
     expect(service.upstream.requests).toHaveLength(3);
     const count = await service.dynamo.documentClient.send(
-      new ScanCommand({ TableName: service.tableName, Select: 'COUNT' }),
+      new ScanCommand({ TableName: service.tableName, Select: 'COUNT', ...EVENTS_ONLY }),
     );
     expect(count.Count).toBe(250);
   });

@@ -176,7 +176,7 @@ interface Pools {
 
 /**
  * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger, its own
- * Fingerprint client with its own `DynamoDbRateLimiter` loop, and its own coalescer of in-flight requests.
+ * Fingerprint client with its own `DynamoDbRateLimiter` loop, and (HTTP) its own coalescer of in-flight requests.
  * As in the cloud, the limiters share one budget of `FINGERPRINT_MAX_RPS` through the table, and the
  * coalescers their leases. The store and the key are shared, as they hold no per-call state.
  */
@@ -233,7 +233,6 @@ function createPools(
           logger: createLogger(config.logLevel),
           store,
           fingerprint: fingerprint(Number.POSITIVE_INFINITY),
-          coalescer: new DynamoDbRequestCoalescer(table),
           deadLetters: ports.deadLetters,
         }),
     }),

@@ -21,9 +21,14 @@ export const HTTP_BUDGET_WAIT_MS = 1_000;
  *
  * Every instance of every trigger shares one budget of `FINGERPRINT_MAX_RPS` calls through the event table
  * (`DynamoDbRateLimiter`); `maxWaitMs` bounds how long a call waits for room in it (HTTP: about a second;
- * the queue consumer: up to its deadline).
+ * the queue consumer: up to its deadline). `coalesce` makes concurrent fetches of one requestId one upstream
+ * call (HTTP callers ask at once; queue records of one requestId are rare, idempotent, and not worth two
+ * writes per record).
  */
-export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxWaitMs: number }): EnrichDeps {
+export function createEnrichDeps(
+  env: FingerprintCallerEnv,
+  options: { maxWaitMs: number; coalesce: boolean },
+): EnrichDeps {
   const keys = new SecretsManagerKeyProvider({
     client: new SecretsManagerClient({}),
     secretId: env.FINGERPRINT_SECRET_ID,
@@ -44,6 +49,8 @@ export function createEnrichDeps(env: FingerprintCallerEnv, options: { maxWaitMs
         maxWaitMs: options.maxWaitMs,
       }),
     }),
-    coalescer: new DynamoDbRequestCoalescer({ client: dynamo, tableName: env.TABLE_NAME }),
+    ...(options.coalesce && {
+      coalescer: new DynamoDbRequestCoalescer({ client: dynamo, tableName: env.TABLE_NAME }),
+    }),
   };
 }

@@ -19,5 +19,5 @@ export const handler = createEnrichHttpHandler({
   },
   // The fleet shares one budget of FINGERPRINT_MAX_RPS with the queue consumers. A call that finds no room in
   // it within about a second gets 429 with Retry-After (the queue is the way to smooth load).
-  ...createEnrichDeps(env, { maxWaitMs: HTTP_BUDGET_WAIT_MS }),
+  ...createEnrichDeps(env, { maxWaitMs: HTTP_BUDGET_WAIT_MS, coalesce: true }),
 });

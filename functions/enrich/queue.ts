@@ -12,7 +12,7 @@ const env = loadEnv(enrichQueueEnvSchema);
 export const handler = createEnrichQueueHandler({
   // Every consumer shares the fleet's one budget of FINGERPRINT_MAX_RPS (with the HTTP function) and waits
   // for room in it up to the batch's deadline; a record still without room then goes back to SQS.
-  ...createEnrichDeps(env, { maxWaitMs: Number.POSITIVE_INFINITY }),
+  ...createEnrichDeps(env, { maxWaitMs: Number.POSITIVE_INFINITY, coalesce: false }),
   deadLetters: new SqsDeadLetterQueue({ client: new SQSClient({}), queueUrl: env.DEAD_LETTER_QUEUE_URL }),
   logger: createLogger(env.LOG_LEVEL),
 });

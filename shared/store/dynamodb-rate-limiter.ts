@@ -48,6 +48,8 @@ export const DEFAULT_POLL_MS = 200;
 export const DEFAULT_SAMPLE_SIZE = 16;
 /** Limiter items stay this long after they are free, then DynamoDB's TTL removes them. */
 const ITEM_TTL_SECONDS = 3_600;
+/** Seats never seen that an instance tries at once without reading them. */
+const BLIND_TRIES = 4;
 /** `BatchGetItem` reads at most 100 keys per call. */
 const BATCH_GET_SIZE = 100;
 
@@ -86,6 +88,8 @@ interface SeatView {
   holder: string | undefined;
   freeAt: number;
   released: boolean;
+  /** Never read: reserve only if the seat is free now, whoever held it. */
+  blind?: boolean;
 }
 
 interface Reservation {
@@ -211,6 +215,10 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
       // seat may be free sooner than the ones known, or free now.
       const now = this.#now();
       let candidates = this.#mustRead ? [] : this.#candidates(now);
+      if (!this.#mustRead && (candidates[0]?.at ?? Number.POSITIVE_INFINITY) > now) {
+        // Many seats, few of them known: try seats never seen here without reading them first.
+        candidates = this.#unknownSeats(now).concat(candidates);
+      }
       if (candidates.length === 0 || (candidates[0]?.at ?? now) > now) {
         await this.#readSeats();
         this.#mustRead = false;
@@ -244,6 +252,21 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
         await this.#sleep(Math.max(1, Math.min(pause, earliestGiveUp - this.#now())));
       }
     }
+  }
+
+  /**
+   * Up to {@link BLIND_TRIES} seats this instance has never seen, as candidates free now: reserved with the
+   * condition `freeAt <= now` instead of a holder read, which only a seat that is free now passes.
+   */
+  #unknownSeats(now: number): Array<{ view: SeatView; at: number }> {
+    if (this.#views.size >= this.#seats) return [];
+    const picked: Array<{ view: SeatView; at: number }> = [];
+    for (let tries = 0; tries < BLIND_TRIES * 4 && picked.length < BLIND_TRIES; tries += 1) {
+      const seat = Math.floor(this.#random() * this.#seats);
+      if (this.#views.has(seat) || picked.some((c) => c.view.seat === seat)) continue;
+      picked.push({ view: { seat, holder: undefined, freeAt: 0, released: true, blind: true }, at: now });
+    }
+    return picked;
   }
 
   /** The seats that can be reserved now, by when an attempt may start on them; ties in random order. */
@@ -352,15 +375,21 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
             released: { BOOL: false },
             [TTL_ATTRIBUTE]: { N: String(this.#expiresAt(leaseEnd)) },
           },
-          ...(view.holder === undefined
+          ...(view.blind === true
             ? {
-                ConditionExpression: 'attribute_not_exists(#pk)',
+                ConditionExpression: 'attribute_not_exists(#pk) OR freeAt <= :now',
                 ExpressionAttributeNames: { '#pk': PK },
+                ExpressionAttributeValues: { ':now': { N: String(notBefore) } },
               }
-            : {
-                ConditionExpression: 'holder = :seen',
-                ExpressionAttributeValues: { ':seen': { S: view.holder } },
-              }),
+            : view.holder === undefined
+              ? {
+                  ConditionExpression: 'attribute_not_exists(#pk)',
+                  ExpressionAttributeNames: { '#pk': PK },
+                }
+              : {
+                  ConditionExpression: 'holder = :seen',
+                  ExpressionAttributeValues: { ':seen': { S: view.holder } },
+                }),
         }),
       );
     } catch (error) {

@@ -43,6 +43,7 @@ describe('the fleet-wide upstream budget on one table', () => {
     instances: number;
     callersPerInstance: number;
     calls: number;
+    sampleSize?: number;
   }) {
     const fleet = startFleet(run.instances, {
       client: dynamo.client,
@@ -51,6 +52,7 @@ describe('the fleet-wide upstream budget on one table', () => {
       apiKey: API_KEY,
       maxRps: run.maxRps,
       budget: run.budget,
+      ...(run.sampleSize !== undefined && { limiter: { sampleSize: run.sampleSize } }),
     });
     const seeds = upstream.seedMany(run.calls, {});
     const before = (await recorder.arrivals()).length;
@@ -80,6 +82,8 @@ describe('the fleet-wide upstream budget on one table', () => {
       /** Share of answers the upstream delays, and by how much at most: requests that travel long. */
       slowShare: fc.double({ min: 0, max: 0.5, noNaN: true }),
       slowMs: fc.integer({ min: 0, max: 400 }),
+      /** Seats read per poll: below the limit, instances know only some seats and try others unread. */
+      sampleSize: fc.integer({ min: 2, max: 8 }),
     });
     await fc.assert(
       fc.asyncProperty(scenario, async (scene) => {

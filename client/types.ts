@@ -258,6 +258,7 @@ export const ERROR_CODES = [
   'NotFound',
   'PayloadTooLarge',
   'UpstreamRateLimited',
+  'UpstreamBudgetExhausted',
   'UpstreamAuthFailed',
   'UpstreamRejected',
   'UpstreamUnavailable',

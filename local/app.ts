@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { HTTP_BUDGET_WAIT_MS } from '../functions/enrich/deps.js';
 import { historyDaysFor } from '../functions/enrich/enrich.js';
 import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
 import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
@@ -21,6 +22,8 @@ import { createFingerprintClient, REGION_HOSTS } from '../shared/fingerprint/cli
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { toHttpError } from '../shared/http/errors.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
+import { DynamoDbRateLimiter } from '../shared/store/dynamodb-rate-limiter.js';
+import { DynamoDbRequestCoalescer } from '../shared/store/dynamodb-request-coalescer.js';
 import { DynamoDbWebhookEventStore } from '../shared/store/dynamodb-webhook-event-store.js';
 import {
   API_ROUTES,
@@ -173,10 +176,10 @@ interface Pools {
 }
 
 /**
- * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger and its
- * own Fingerprint client, hence its own rate limiter with the cloud's share of `FINGERPRINT_MAX_RPS` (all of
- * it for the HTTP function, `1 / QUEUE_MAX_CONCURRENCY` of it for a queue consumer, of which at most
- * `QUEUE_MAX_CONCURRENCY` run at once). The store and the key are shared, as they hold no per-call state.
+ * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger, its own
+ * Fingerprint client with its own `DynamoDbRateLimiter` loop, and (HTTP) its own coalescer of in-flight requests.
+ * As in the cloud, the limiters share one budget of `FINGERPRINT_MAX_RPS` through the table, and the
+ * coalescers their leases. The store and the key are shared, as they hold no per-call state.
  */
 function createPools(
   config: LocalConfig,
@@ -189,14 +192,15 @@ function createPools(
     ttlDays: config.eventTtlDays,
   });
   const historyDays = historyDaysFor({ historyDays: config.historyDays, eventTtlDays: config.eventTtlDays });
-  const fingerprint = (maxRps: number) =>
+  const table = { client: ports.dynamo.client, tableName: config.tableName };
+  const fingerprint = (maxWaitMs: number) =>
     createFingerprintClient({
       apiVersion: config.apiVersion,
       region: config.region,
       ...(ports.upstream.baseUrl !== undefined && { baseUrl: ports.upstream.baseUrl }),
       keys: ports.upstream.keys,
       historyDays,
-      maxRps,
+      limiter: new DynamoDbRateLimiter({ ...table, maxRps: config.maxRps, maxWaitMs }),
     });
   const settings = (key: keyof typeof FUNCTIONS) => ({ ...FUNCTIONS[key], region: ports.region });
   return {
@@ -207,7 +211,8 @@ function createPools(
           logger: createLogger(config.logLevel),
           settings: { readThrough: config.readThrough, upstreamErasure: config.upstreamErasure },
           store,
-          fingerprint: fingerprint(config.maxRps),
+          fingerprint: fingerprint(HTTP_BUDGET_WAIT_MS),
+          coalescer: new DynamoDbRequestCoalescer(table),
           historyDays,
         }),
     }),
@@ -235,7 +240,7 @@ function createPools(
         createEnrichQueueHandler({
           logger: createLogger(config.logLevel),
           store,
-          fingerprint: fingerprint(config.maxRps / config.queueMaxConcurrency),
+          fingerprint: fingerprint(Number.POSITIVE_INFINITY),
           historyDays,
           deadLetters: ports.deadLetters,
         }),

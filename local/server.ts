@@ -109,7 +109,6 @@ function banner(config: LocalConfig, server: Awaited<ReturnType<typeof startLoca
         return `Fingerprint Server API ${config.apiVersion} at ${server.upstream.baseUrl} (region ${config.region}), key from FINGERPRINT_SECRET_API_KEY`;
     }
   })();
-  const consumerRps = Number((config.maxRps / config.queueMaxConcurrency).toFixed(3));
   const webhook =
     config.webhook.secrets === undefined
       ? 'refuses every delivery: set FINGERPRINT_WEBHOOK_SECRET to receive signed ones'
@@ -126,7 +125,7 @@ Fingerprint event enrichment: local API
   DLQ        GET ${url}/_local/dlq
   DynamoDB   dynalite, table ${config.tableName}, ${store}
   Upstream   ${upstream}
-  Limits     FINGERPRINT_MAX_RPS=${config.maxRps} (queue consumers: ${consumerRps}/s each, at most ${config.queueMaxConcurrency} at once), EVENT_TTL_DAYS=${config.eventTtlDays}, FINGERPRINT_HISTORY_DAYS=${config.historyDays}
+  Limits     FINGERPRINT_MAX_RPS=${config.maxRps} (one budget for every function instance, in the table; at most ${config.queueMaxConcurrency} queue consumers at once), EVENT_TTL_DAYS=${config.eventTtlDays}, FINGERPRINT_HISTORY_DAYS=${config.historyDays}
 
   Try: curl -s -X POST ${url}/enrich -H 'Content-Type: application/json' -d '{"visitorId": "Ibk1527CUFmcnjLwIs4A9"}'
   Stop with Ctrl+C: requests in flight finish and the data is flushed first.

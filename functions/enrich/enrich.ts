@@ -8,6 +8,7 @@ import type {
 } from '../../shared/fingerprint/types.js';
 import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
 import type { Logger } from '../../shared/observability/logger.js';
+import type { RequestCoalescer } from '../../shared/store/dynamodb-request-coalescer.js';
 import type { EventStore, HistoryFilter, HistorySync, StoreOutcome } from '../../shared/store/event-store.js';
 import type { EnrichInput } from './input.js';
 
@@ -23,6 +24,11 @@ export interface EnrichDeps {
   historyDays?: number;
   /** Epoch ms. @default Date.now */
   now?: () => number;
+  /**
+   * Makes concurrent fetches of one requestId a single upstream call, in this instance and across the fleet.
+   * Without it, every caller fetches for itself.
+   */
+  coalescer?: RequestCoalescer;
 }
 
 const DAY_MS = 86_400_000;
@@ -92,8 +98,10 @@ export async function enrich(
       const cached = await deps.store.getEvent(input.requestId);
       if (cached !== undefined) return whole([cached], ANSWER_SOURCES.cache, { stored: 0, suppressed: [] });
     }
-    const event = await deps.fingerprint.getEvent(input.requestId, options);
-    return whole([event], ANSWER_SOURCES.fingerprint, await storeOne(deps.store, event));
+    return fetchOnce(input.requestId, deps, options, async () => {
+      const event = await deps.fingerprint.getEvent(input.requestId, options);
+      return whole([event], ANSWER_SOURCES.fingerprint, await storeOne(deps.store, event));
+    });
   }
   return enrichHistory(input, deps, options);
 }
@@ -219,7 +227,7 @@ function mergeNewestFirst(
 }
 
 /** The answer of a call that succeeds or fails as a whole; an erased visitor's event is not answered. */
-function whole(events: NormalizedEvent[], source: AnswerSource, outcome: StoreOutcome): EnrichResult {
+export function whole(events: NormalizedEvent[], source: AnswerSource, outcome: StoreOutcome): EnrichResult {
   const dropped = new Set(outcome.suppressed);
   return {
     events: events.filter((event) => !dropped.has(event.requestId)),
@@ -326,4 +334,29 @@ function logIncomplete(logger: Logger, found: SearchResult, skipped: readonly Sk
       detail: found.truncated.detail,
     });
   }
+}
+
+/**
+ * Runs `fetchAndStore` for a requestId once for all concurrent callers when a coalescer is configured: the
+ * others get the answer without an upstream call, from the leader's promise in this instance (nothing stored
+ * by them) or from the store when another instance fetched it (answered as from the cache).
+ */
+export async function fetchOnce(
+  requestId: string,
+  deps: EnrichDeps,
+  options: CallOptions,
+  fetchAndStore: () => Promise<EnrichResult>,
+): Promise<EnrichResult> {
+  if (deps.coalescer === undefined) return fetchAndStore();
+  return deps.coalescer.run(requestId, {
+    deadline: options.deadline,
+    lead: fetchAndStore,
+    follow: async () => {
+      const stored = await deps.store.getEvent(requestId);
+      return stored === undefined
+        ? undefined
+        : whole([stored], ANSWER_SOURCES.cache, { stored: 0, suppressed: [] });
+    },
+    share: (result) => ({ ...result, stored: 0 }),
+  });
 }

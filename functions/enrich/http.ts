@@ -1,6 +1,6 @@
 import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { createEnrichDeps } from './deps.js';
+import { createEnrichDeps, HTTP_BUDGET_WAIT_MS } from './deps.js';
 import { enrichHttpEnvSchema } from './http-env.js';
 import { createEnrichHttpHandler } from './http-handler.js';
 
@@ -17,7 +17,11 @@ export const handler = createEnrichHttpHandler({
     upstreamErasure: env.UPSTREAM_ERASURE_ENABLED,
     corsAllowOrigins: env.CORS_ALLOW_ORIGINS,
   },
-  // One instance alone never exceeds FINGERPRINT_MAX_RPS. Across instances HTTP enrichment is on demand:
-  // when Fingerprint rate-limits it, the caller gets 429 with Retry-After (the queue is the way to smooth load).
-  ...createEnrichDeps(env, { maxRps: env.FINGERPRINT_MAX_RPS, erasureSettleMs: env.ERASURE_SETTLE_MS }),
+  // The fleet shares one budget of FINGERPRINT_MAX_RPS with the queue consumers. A call that finds no room in
+  // it within about a second gets 429 with Retry-After (the queue is the way to smooth load).
+  ...createEnrichDeps(env, {
+    maxWaitMs: HTTP_BUDGET_WAIT_MS,
+    coalesce: true,
+    erasureSettleMs: env.ERASURE_SETTLE_MS,
+  }),
 });

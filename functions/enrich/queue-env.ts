@@ -8,9 +8,9 @@ export const enrichQueueEnvSchema = z.object({
   /** Where permanent failures are sent at once, with their reason. */
   DEAD_LETTER_QUEUE_URL: z.url(),
   /**
-   * The event source's maximum concurrency, set by the stack (`consumerConcurrencyFor`). Each consumer
-   * instance takes `FINGERPRINT_MAX_RPS / this` of the upstream rate, so all of them together stay within
-   * `FINGERPRINT_MAX_RPS` however deep the queue. 1 for a single process, such as a local run.
+   * The event source's maximum concurrency, set by the stack (`consumerConcurrencyFor`); for the logs and the
+   * local server's pool. The upstream rate is not split by it: every consumer shares the fleet's one budget of
+   * `FINGERPRINT_MAX_RPS` through the event table. 1 for a single process, such as a local run.
    */
   QUEUE_MAX_CONCURRENCY: wholeNumberEnv(1, 1000, 1),
 });

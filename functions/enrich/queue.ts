@@ -10,9 +10,9 @@ const env = loadEnv(enrichQueueEnvSchema);
 
 /** The enrich queue consumer: records in parallel, failures reported per record (`batchItemFailures`). */
 export const handler = createEnrichQueueHandler({
-  // Every consumer instance takes an equal share of the upstream rate, so however many the event source runs
-  // (at most QUEUE_MAX_CONCURRENCY), together they never exceed FINGERPRINT_MAX_RPS.
-  ...createEnrichDeps(env, { maxRps: env.FINGERPRINT_MAX_RPS / env.QUEUE_MAX_CONCURRENCY }),
+  // Every consumer shares the fleet's one budget of FINGERPRINT_MAX_RPS (with the HTTP function) and waits
+  // for room in it up to the batch's deadline; a record still without room then goes back to SQS.
+  ...createEnrichDeps(env, { maxWaitMs: Number.POSITIVE_INFINITY, coalesce: false }),
   deadLetters: new SqsDeadLetterQueue({ client: new SQSClient({}), queueUrl: env.DEAD_LETTER_QUEUE_URL }),
   logger: createLogger(env.LOG_LEVEL),
 });

@@ -1,7 +1,15 @@
 import { NotFoundError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { CallOptions } from '../../shared/fingerprint/types.js';
-import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, storeOne } from './enrich.js';
+import {
+  ANSWER_SOURCES,
+  type AnswerSource,
+  type EnrichDeps,
+  type EnrichResult,
+  fetchOnce,
+  storeOne,
+  whole,
+} from './enrich.js';
 
 export interface ReadEventOptions extends CallOptions {
   /** Resolve a cache miss through the Server API (`READ_THROUGH_ENABLED`) rather than answer 404. */
@@ -36,9 +44,14 @@ export async function readEvent(
       `No cached event has requestId "${requestId}": enrich it with POST /enrich first.`,
     );
   }
-  let event: NormalizedEvent;
+  const call = { deadline: options.deadline };
+  let result: EnrichResult;
   try {
-    event = await deps.fingerprint.getEvent(requestId, { deadline: options.deadline });
+    // Concurrent reads of one missing event make one upstream call (see `fetchOnce`).
+    result = await fetchOnce(requestId, deps, call, async () => {
+      const fetched = await deps.fingerprint.getEvent(requestId, call);
+      return whole([fetched], ANSWER_SOURCES.fingerprint, await storeOne(deps.store, fetched));
+    });
   } catch (error) {
     if (error instanceof NotFoundError) {
       throw new NotFoundError(
@@ -48,10 +61,10 @@ export async function readEvent(
     }
     throw error;
   }
-  const { suppressed } = await storeOne(deps.store, event);
-  if (suppressed.length > 0) {
+  const [event] = result.events;
+  if (event === undefined) {
     // The visitor was erased after this event happened: Fingerprint may still keep it, we do not serve it.
     throw new NotFoundError(`No event has requestId "${requestId}": its visitor's data was erased.`);
   }
-  return { event, source: ANSWER_SOURCES.fingerprint };
+  return { event, source: result.source };
 }

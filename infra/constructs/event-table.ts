@@ -9,6 +9,8 @@ import {
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { LIMITER_KEY_PREFIX } from '../../shared/store/dynamodb-rate-limiter.js';
+import { LEASE_KEY_PREFIX } from '../../shared/store/dynamodb-request-coalescer.js';
 import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
 
 const ATTRIBUTE_TYPES = { S: AttributeType.STRING, N: AttributeType.NUMBER } as const;
@@ -118,6 +120,30 @@ export class EventTable extends Construct {
       grantee,
       actions: ['dynamodb:PutItem'],
       resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /**
+   * The fleet's shared budget of Fingerprint calls and the leases that coalesce concurrent fetches (see
+   * docs/adr/0008-fleet-upstream-budget.md): single-item reads and conditional writes, allowed only on items
+   * whose key starts with `limiter#` or `lease#`, so this grant reaches no event.
+   */
+  grantUpstreamBudget(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
+      ],
+      resourceArns: [this.table.tableArn],
+      conditions: {
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': [`${LIMITER_KEY_PREFIX}*`, `${LEASE_KEY_PREFIX}*`],
+        },
+      },
     });
   }
 }

@@ -81,9 +81,8 @@ export class EnrichmentStack extends Stack {
     });
     this.enrichQueue = new EnrichQueue(this, 'EnrichQueue', {
       consumerTimeout: ENRICH_QUEUE_TIMEOUT,
-      // The fleet-wide upstream limit holds because the event source never runs more than maxConcurrency
-      // consumers and each consumer paces itself to FINGERPRINT_MAX_RPS / QUEUE_MAX_CONCURRENCY: both are set
-      // below from this one value.
+      // The upstream limit is held by the budget every instance shares in the event table; this only keeps
+      // the number of consumers waiting for room in it in proportion to FINGERPRINT_MAX_RPS.
       maxConcurrency: consumerConcurrencyFor(config.fingerprintMaxRps),
       removalPolicy: statefulRemoval,
     });
@@ -171,6 +170,8 @@ export class EnrichmentStack extends Stack {
       this.fingerprintSecret.secret.grantRead(enrich.function);
       this.eventTable.grantGetEvent(enrich.function);
       this.eventTable.grantStoreEvents(enrich.function);
+      // One budget of upstream calls for every instance of both, and the leases of coalesced fetches.
+      this.eventTable.grantUpstreamBudget(enrich.function);
     }
     // Erasure: the erasure record, the keys of a visitor's events from its index, then deletes
     // (BatchWriteItem, granted above).

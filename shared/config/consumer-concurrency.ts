@@ -2,12 +2,11 @@
  * How many enrich queue consumers may run at once (the event source's maximum concurrency) for a fleet-wide
  * upstream limit of `maxRps` requests per second.
  *
- * Each consumer paces itself to `maxRps / consumers` (see `functions/enrich/queue.ts`), and a pacer can hold
- * only a whole number of starts in any one-second window: two consumers at 2.5/s each would start 3 + 3 = 6
- * in some second. So the count is a divisor of `maxRps`, which makes every share whole and lets the fleet
- * reach the limit exactly: of the divisors SQS accepts (2 to 1000), the one closest to one consumer per
- * {@link TARGET_RPS_PER_CONSUMER} requests/s, the smaller on a tie (fewer, busier instances waste less of the
- * shared rate on idle time).
+ * The rate itself is held by the fleet's shared budget in the event table (ADR 0008), not split among the
+ * consumers; this only keeps the number of consumers waiting for its seats in proportion to the limit. It is
+ * still a divisor of `maxRps` (so that a deployment that predates the shared budget kept whole shares): of the
+ * divisors SQS accepts (2 to 1000), the one closest to one consumer per {@link TARGET_RPS_PER_CONSUMER}
+ * requests/s, the smaller on a tie (fewer, busier instances waste less of the rate on idle time).
  *
  * @throws RangeError when `maxRps` is not a whole number of at least 2: with SQS's minimum of two consumers,
  *   a limit of 1 cannot be shared.

@@ -10,6 +10,7 @@ export const ERROR_CODES = {
   NotFound: 'NotFound',
   PayloadTooLarge: 'PayloadTooLarge',
   UpstreamRateLimited: 'UpstreamRateLimited',
+  UpstreamBudgetExhausted: 'UpstreamBudgetExhausted',
   UpstreamAuthFailed: 'UpstreamAuthFailed',
   UpstreamRejected: 'UpstreamRejected',
   UpstreamUnavailable: 'UpstreamUnavailable',
@@ -88,6 +89,24 @@ export class NotFoundError extends AppError {
 /** Fingerprint answered 429 and retries within the deadline did not get through. */
 export class UpstreamRateLimitedError extends AppError {
   readonly code = ERROR_CODES.UpstreamRateLimited;
+  readonly retryable = true;
+
+  constructor(
+    message: string,
+    /** Seconds the caller should wait before trying again. */
+    readonly retryAfterSeconds: number,
+    options?: AppErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The fleet's own budget of Fingerprint calls (`FINGERPRINT_MAX_RPS`, shared by every instance) had no room
+ * for this call within the time it may wait: nothing was sent to Fingerprint.
+ */
+export class UpstreamBudgetExhaustedError extends AppError {
+  readonly code = ERROR_CODES.UpstreamBudgetExhausted;
   readonly retryable = true;
 
   constructor(

@@ -3,7 +3,7 @@ import type { NormalizedEvent } from '../domain/event.js';
 import { requireId } from '../domain/ids.js';
 import type { Dialect, SearchFilter, SearchPage, SearchWindow } from './dialect.js';
 import { DEFAULT_RETRY_POLICY, HttpCore } from './http.js';
-import { SpacingRateLimiter } from './rate-limiter.js';
+import { SpacingRateLimiter, type UpstreamLimiter } from './rate-limiter.js';
 import {
   API_VERSIONS,
   type ApiKeyProvider,
@@ -59,6 +59,11 @@ export interface FingerprintClientOptions {
    * @default 30
    */
   historyDays?: number;
+  /**
+   * Replaces the in-process limiter built from `maxRps`: the fleet-wide `DynamoDbRateLimiter`, which every
+   * instance shares through the event table.
+   */
+  limiter?: UpstreamLimiter;
   /** Longest wait for one answer; clipped to the time left before the call's deadline. @default 5000 */
   attemptTimeoutMs?: number;
   /** Attempts per request, the first included (plus one after a 403, to pick up a rotated key). @default 4 */
@@ -101,7 +106,8 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
     keys: options.keys,
     authHeaders: dialect.authHeaders,
     policy,
-    limiter: new SpacingRateLimiter({ maxRps: options.maxRps ?? DEFAULT_MAX_RPS, now, sleep }),
+    limiter:
+      options.limiter ?? new SpacingRateLimiter({ maxRps: options.maxRps ?? DEFAULT_MAX_RPS, now, sleep }),
     fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     sleep,
     random: options.random ?? Math.random,

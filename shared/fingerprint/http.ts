@@ -4,6 +4,7 @@ import {
   NotFoundError,
   UpstreamAuthError,
   UpstreamBadResponseError,
+  UpstreamBudgetExhaustedError,
   UpstreamMisconfiguredError,
   UpstreamRateLimitedError,
   UpstreamRejectedError,
@@ -12,7 +13,7 @@ import {
   ValidationError,
 } from '../domain/errors.js';
 import { EmbeddedUpstreamError, UPSTREAM_METHODS, type UpstreamRequest } from './dialect.js';
-import type { SpacingRateLimiter } from './rate-limiter.js';
+import type { UpstreamLimiter } from './rate-limiter.js';
 import type { ApiKeyProvider, CallOptions } from './types.js';
 import { AUTH_SETTINGS, authErrorFor, describeAnswer, parseErrorBody, redact } from './upstream-errors.js';
 
@@ -44,7 +45,7 @@ export interface HttpCoreOptions {
   keys: ApiKeyProvider;
   authHeaders: (key: string) => Record<string, string>;
   policy: RetryPolicy;
-  limiter: SpacingRateLimiter;
+  limiter: UpstreamLimiter;
   fetch: typeof fetch;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
@@ -103,7 +104,8 @@ export class HttpCore {
       if (!HEADER_SAFE_KEY.test(key)) throw unusableKeyError();
       const slot = await limiter.take(deadline);
       if (slot === undefined) throw this.#noSlot(request, last, attempts, deadline);
-      const timeLeft = deadline - now();
+      // A fleet-wide slot is held only until `answerBy`: the attempt ends by then, so its place covers it.
+      const timeLeft = Math.min(deadline, slot.answerBy ?? deadline) - now();
       if (timeLeft <= 0) {
         slot.release();
         throw this.#giveUp(request, last, attempts, 'the deadline passed');
@@ -163,9 +165,9 @@ export class HttpCore {
       return this.#giveUp(request, last, attempts, 'the deadline passed');
     }
     const waitSeconds = Math.max(1, Math.ceil(this.#options.limiter.waitMs() / 1000));
-    return new UpstreamRateLimitedError(
-      'No slot under the client-side limit of Fingerprint calls (FINGERPRINT_MAX_RPS) before the deadline of ' +
-        `${request.route}; retry later, or raise the limit if the Fingerprint plan allows it.`,
+    return new UpstreamBudgetExhaustedError(
+      'No room in the budget of Fingerprint calls (FINGERPRINT_MAX_RPS, shared by every instance) in the time ' +
+        `${request.route} may wait; nothing was sent. Retry later, or raise the limit if the Fingerprint plan allows it.`,
       waitSeconds,
     );
   }

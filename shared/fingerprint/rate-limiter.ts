@@ -26,6 +26,25 @@ export interface RateSlot {
    * abandoned. Only the first call counts.
    */
   release(): void;
+  /**
+   * Epoch ms by which the attempt must be over (answered or abandoned): the place is held for it only until
+   * then. Absent when the place is held for as long as the attempt takes.
+   */
+  readonly answerBy?: number;
+}
+
+/**
+ * What the Fingerprint client asks before every attempt: the in-process {@link SpacingRateLimiter}, or the
+ * fleet-wide `DynamoDbRateLimiter` (`shared/store/dynamodb-rate-limiter.ts`).
+ */
+export interface UpstreamLimiter {
+  /**
+   * A place for one attempt, waited for; `undefined`, claiming nothing, when none is free before `deadline`
+   * (or before the limiter's own bound on waiting).
+   */
+  take(deadline: number): Promise<RateSlot | undefined>;
+  /** About how long, in ms from now, until a place is likely free: the `Retry-After` of a refusal. */
+  waitMs(): number;
 }
 
 /** Fingerprint counts requests per second. */
@@ -39,7 +58,7 @@ const CLOCK_MARGIN_MS = 2;
 /** While attempts in flight fill the window, a waiter looks again at least this often. */
 const IN_FLIGHT_POLL_MS = 250;
 
-export class SpacingRateLimiter {
+export class SpacingRateLimiter implements UpstreamLimiter {
   /** Most attempts that may count in one window; `Infinity` when unlimited. */
   readonly #limit: number;
   readonly #windowMs: number;

@@ -4,6 +4,7 @@ import {
   type ErrorCode,
   StoreThrottledError,
   UnauthorizedError,
+  UpstreamBudgetExhaustedError,
   UpstreamRateLimitedError,
   ValidationError,
 } from '../domain/errors.js';
@@ -31,6 +32,11 @@ const HTTP_ERRORS: Record<ErrorCode, { status: number; public: boolean; message:
     status: 429,
     public: true,
     message: 'Fingerprint is rate limiting this service; retry after the Retry-After delay.',
+  },
+  [ERROR_CODES.UpstreamBudgetExhausted]: {
+    status: 429,
+    public: true,
+    message: 'The service used its whole budget of Fingerprint calls; retry after the Retry-After delay.',
   },
   [ERROR_CODES.UpstreamAuthFailed]: {
     status: 502,
@@ -132,7 +138,7 @@ function answerHeaders(error: unknown): Record<string, string> {
   if (error instanceof UnauthorizedError && error.challenge !== undefined) {
     return { 'WWW-Authenticate': error.challenge };
   }
-  if (error instanceof UpstreamRateLimitedError) {
+  if (error instanceof UpstreamRateLimitedError || error instanceof UpstreamBudgetExhaustedError) {
     return { 'Retry-After': String(Math.max(1, Math.ceil(error.retryAfterSeconds))) };
   }
   if (error instanceof StoreThrottledError) return { 'Retry-After': String(STORE_RETRY_AFTER_SECONDS) };

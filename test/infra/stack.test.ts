@@ -56,12 +56,21 @@ function environmentOf(app: SynthesizedApp, key: FunctionKey): Record<string, un
 function statementsOf(
   app: SynthesizedApp,
   key: FunctionKey,
-): { Action: string | string[]; Resource: unknown }[] {
+): { Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
   const roleId = logicalIdOf(app, app.stack.functions[key].role);
   return Object.values(resourcesOf(app.template, 'AWS::IAM::Policy'))
     .filter((policy) => JSON.stringify(policy.Properties.Roles) === JSON.stringify([{ Ref: roleId }]))
     .flatMap((policy) => (policy.Properties.PolicyDocument as { Statement: never[] }).Statement);
 }
+
+/** The seats of the fleet's upstream budget and the leases of coalesced fetches (ADR 0008). */
+const UPSTREAM_BUDGET_PERMISSIONS = [
+  'dynamodb:BatchGetItem on EventTable',
+  'dynamodb:GetItem on EventTable',
+  'dynamodb:PutItem on EventTable',
+  'dynamodb:UpdateItem on EventTable',
+  'dynamodb:DeleteItem on EventTable',
+];
 
 /** `action on resource` for every permission a function has, with tokens shown as logical ids. */
 function permissionsOf(app: SynthesizedApp, key: FunctionKey): string[] {
@@ -437,8 +446,21 @@ describe('IAM', () => {
         'dynamodb:PutItem on EventTable',
         // An erasure finds a visitor's events on this one index.
         `dynamodb:Query on EventTable/index/${EVENT_TABLE_SCHEMA.indexes.byVisitor.indexName}`,
+        ...UPSTREAM_BUDGET_PERMISSIONS,
       ].sort(),
     );
+  });
+
+  it('lets both enrich functions touch only limiter# and lease# items for the shared upstream budget', () => {
+    for (const key of ['enrichHttp', 'enrichQueue'] as const) {
+      const budget = statementsOf(dev, key).filter((statement) =>
+        [statement.Action].flat().includes('dynamodb:PutItem'),
+      );
+      expect(budget).toHaveLength(1);
+      expect(budget[0]?.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['limiter#*', 'lease#*'] },
+      });
+    }
   });
 
   it('lets the webhook function read its own secret, put new events and read the erasure records only: no batch writes, queries or API key', () => {
@@ -466,6 +488,7 @@ describe('IAM', () => {
         'dynamodb:GetItem on EventTable',
         'dynamodb:BatchWriteItem on EventTable',
         'dynamodb:BatchGetItem on EventTable',
+        ...UPSTREAM_BUDGET_PERMISSIONS,
         'sqs:ChangeMessageVisibility on EnrichQueue',
         'sqs:DeleteMessage on EnrichQueue',
         'sqs:GetQueueAttributes on EnrichQueue',

@@ -3,6 +3,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { EVENTS_ONLY } from '../support/dynalite.js';
 import { recordFigures } from '../support/figures.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
@@ -269,12 +270,7 @@ describe('POST /enrich with a linkedId of 250 events (Server API v4)', () => {
     expect(new Set(answer.events.map((event) => event.requestId)).size).toBe(250);
     expect(service.upstream.requests).toHaveLength(3);
     const count = await service.dynamo.documentClient.send(
-      new ScanCommand({
-        TableName: service.tableName,
-        Select: 'COUNT',
-        // Events only: the table also holds the record of what was fetched of this history.
-        FilterExpression: 'attribute_exists(visitorId)',
-      }),
+      new ScanCommand({ TableName: service.tableName, Select: 'COUNT', ...EVENTS_ONLY }),
     );
     expect(count.Count).toBe(250);
   });

@@ -9,13 +9,13 @@ import { runEventSource } from '../support/sqs-simulator.js';
 
 /** Fingerprint's default limit, and the stack's default. */
 const MAX_RPS = 5;
-/** What the stack gives the event source for that limit (`QUEUE_MAX_CONCURRENCY`): 5 consumers at 1/s. */
+/** What the stack gives the event source for that limit (`QUEUE_MAX_CONCURRENCY`): 5 consumers sharing the budget. */
 const CONSUMERS = consumerConcurrencyFor(MAX_RPS);
 /** Far more than the consumers can take in the measured time: the queue stays deep throughout. */
 const QUEUE_DEPTH = 300;
 /**
- * How long the event source keeps receiving; invocations then in flight still finish. A batch of 10 at a
- * consumer's 1/s takes about 11 s, so each consumer takes one batch and the measure lasts about that long.
+ * How long the event source keeps receiving; invocations then in flight still finish. Five batches of 10 share
+ * 5/s, so each consumer takes one batch and the measure lasts about 10 s.
  */
 const RECEIVE_FOR_MS = 5_000;
 const SEED = 5_005;

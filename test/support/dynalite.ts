@@ -18,6 +18,12 @@ type Dynalite = (options?: DynaliteOptions) => Server;
 // dynalite is CommonJS without type declarations; this is the one call we make.
 const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
 
+/**
+ * A Scan filter that keeps the events only: the table also holds erasure and history sync records, the upstream budget's `limiter#` items and
+ * the `lease#` items of coalesced fetches, which change with every upstream call and have no visitorId.
+ */
+export const EVENTS_ONLY = { FilterExpression: 'attribute_exists(visitorId)' } as const;
+
 /** A running in-memory DynamoDB on loopback, with clients pointed at it. */
 export interface DynaliteHandle {
   endpoint: string;

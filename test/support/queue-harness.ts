@@ -11,7 +11,7 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import { type ArrivalRecorder, startArrivalRecorder } from './arrival-recorder.js';
-import { type DynaliteHandle, startDynalite } from './dynalite.js';
+import { type DynaliteHandle, EVENTS_ONLY, startDynalite } from './dynalite.js';
 import { type FakeFingerprint, startFakeFingerprint } from './fake-fingerprint.js';
 import { type FaultyDynamo, startFaultyDynamo } from './faulty-dynamo.js';
 import { API_KEY, DLQ_URL, SECRET_ID } from './service.js';
@@ -125,7 +125,11 @@ export async function startQueueHarness(options: QueueHarnessOptions): Promise<Q
       let start: Record<string, unknown> | undefined;
       do {
         const page = await dynamo.documentClient.send(
-          new ScanCommand({ TableName: tableName, ...(start && { ExclusiveStartKey: start }) }),
+          new ScanCommand({
+            TableName: tableName,
+            ...EVENTS_ONLY,
+            ...(start && { ExclusiveStartKey: start }),
+          }),
         );
         items.push(...(page.Items ?? []));
         start = page.LastEvaluatedKey;

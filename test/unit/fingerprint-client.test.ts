@@ -4,6 +4,7 @@ import {
   NotFoundError,
   UpstreamAuthError,
   UpstreamBadResponseError,
+  UpstreamBudgetExhaustedError,
   UpstreamMisconfiguredError,
   UpstreamRateLimitedError,
   UpstreamRejectedError,
@@ -1189,7 +1190,8 @@ describe('Fingerprint client rate limiting', () => {
 
     const error = await rejectionOf(client.getEvent(seed.requestId, { deadline: clock + 500 }));
 
-    expect(error).toBeInstanceOf(UpstreamRateLimitedError);
+    expect(error).toBeInstanceOf(UpstreamBudgetExhaustedError);
+    expect((error as UpstreamBudgetExhaustedError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect((error as Error).message).toContain('FINGERPRINT_MAX_RPS');
     expect(fake.requests).toHaveLength(1);
   });

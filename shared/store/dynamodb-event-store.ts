@@ -36,6 +36,8 @@ import {
   erasureKey,
   erasureRetentionDays,
   expiresAtFor,
+  LEASE_KEY_PREFIX,
+  LIMITER_KEY_PREFIX,
   TTL_ATTRIBUTE,
 } from './schema.js';
 
@@ -142,12 +144,15 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 }
 
+const RECORD_KEY_PREFIXES = [ERASURE_KEY_PREFIX, HISTORY_KEY_PREFIX, LIMITER_KEY_PREFIX, LEASE_KEY_PREFIX];
+
 /**
- * Whether a requestId is the key of one of the store's own records (an erasure or a history sync record): an
- * event under it would overwrite the record (undoing an erasure), and a read of it would answer the record.
+ * Whether a requestId is the key of one of the table's own records (an erasure, a history sync record, a seat
+ * of the upstream budget, a lease): an event under it would overwrite the record (undoing an erasure), and a
+ * read of it would answer the record.
  */
 function isRecordKey(requestId: string): boolean {
-  return requestId.startsWith(ERASURE_KEY_PREFIX) || requestId.startsWith(HISTORY_KEY_PREFIX);
+  return RECORD_KEY_PREFIXES.some((prefix) => requestId.startsWith(prefix));
 }
 
 export function assertStorable(event: NormalizedEvent): void {
@@ -162,7 +167,7 @@ export function assertStorable(event: NormalizedEvent): void {
   if (isRecordKey(event.requestId)) {
     throw new ValidationError(
       'requestId',
-      `An event's requestId begins like the key of one of this table's own records (${ERASURE_KEY_PREFIX}, ${HISTORY_KEY_PREFIX}); nothing was stored.`,
+      `An event's requestId begins like the key of one of this table's own records (${RECORD_KEY_PREFIXES.join(', ')}); nothing was stored.`,
     );
   }
   // An empty linkedId means there is none (see toItem).

@@ -24,10 +24,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { RateSlot, UpstreamLimiter } from '../fingerprint/rate-limiter.js';
-import { EVENT_TABLE_SCHEMA, TTL_ATTRIBUTE } from './schema.js';
+import { EVENT_TABLE_SCHEMA, LIMITER_KEY_PREFIX, TTL_ATTRIBUTE } from './schema.js';
 
-/** Every limiter item's key starts with this: never a requestId (those start with digits or are alphanumeric). */
-export const LIMITER_KEY_PREFIX = 'limiter#';
+/** Every limiter item's key starts with this; the event store refuses events keyed so. */
+export { LIMITER_KEY_PREFIX };
 
 /** Fingerprint counts requests per second. */
 const WINDOW_MS = 1_000;

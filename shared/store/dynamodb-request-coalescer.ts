@@ -17,10 +17,10 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { NotFoundError, UpstreamTimeoutError } from '../domain/errors.js';
-import { EVENT_TABLE_SCHEMA, TTL_ATTRIBUTE } from './schema.js';
+import { EVENT_TABLE_SCHEMA, LEASE_KEY_PREFIX, TTL_ATTRIBUTE } from './schema.js';
 
-/** Every lease item's key starts with this: never a requestId. */
-export const LEASE_KEY_PREFIX = 'lease#';
+/** Every lease item's key starts with this; the event store refuses events keyed so. */
+export { LEASE_KEY_PREFIX };
 /** How often a follower reads the leader's lease. */
 export const DEFAULT_FOLLOW_POLL_MS = 100;
 /** How long a finished lease tells the followers that polled it where to look. */

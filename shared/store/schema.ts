@@ -44,6 +44,10 @@ const SECONDS_PER_DAY = 86_400;
  */
 export const ERASURE_KEY_PREFIX = 'erasure#';
 
+/** The partition-key prefixes of the fleet's upstream budget (`limiter#`, ADR 8) and of coalesced fetches (`lease#`). */
+export const LIMITER_KEY_PREFIX = 'limiter#';
+export const LEASE_KEY_PREFIX = 'lease#';
+
 /** The attribute of an erasure record holding the erasure time (ms since the epoch). */
 export const ERASED_AT_ATTRIBUTE = 'erasedAt';
 

@@ -19,8 +19,8 @@ type Dynalite = (options?: DynaliteOptions) => Server;
 const dynalite = createRequire(import.meta.url)('dynalite') as Dynalite;
 
 /**
- * A Scan filter that keeps the events only: the table also holds erasure and history sync records, the upstream budget's `limiter#` items and
- * the `lease#` items of coalesced fetches, which change with every upstream call and have no visitorId.
+ * A Scan filter that keeps the events only: the table also holds erasure and history sync records, the upstream
+ * budget's `limiter#` items and the `lease#` items of coalesced fetches, none of which has a visitorId.
  */
 export const EVENTS_ONLY = { FilterExpression: 'attribute_exists(visitorId)' } as const;
 

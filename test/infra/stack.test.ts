@@ -453,10 +453,13 @@ describe('IAM', () => {
 
   it('lets both enrich functions touch only limiter# and lease# items for the shared upstream budget', () => {
     for (const key of ['enrichHttp', 'enrichQueue'] as const) {
+      // The enrich HTTP function also puts erasure records (ADR 7), unconditionally: the budget's own statement
+      // is the one that also updates and deletes.
       const budget = statementsOf(dev, key).filter((statement) =>
-        [statement.Action].flat().includes('dynamodb:PutItem'),
+        [statement.Action].flat().includes('dynamodb:UpdateItem'),
       );
       expect(budget).toHaveLength(1);
+      expect([budget[0]?.Action].flat()).toContain('dynamodb:PutItem');
       expect(budget[0]?.Condition).toEqual({
         'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['limiter#*', 'lease#*'] },
       });

@@ -98,12 +98,16 @@ function pinner(apiVersion: ApiVersion, random: () => number) {
     const linkedId = query.get('linked_id');
     if (linkedId !== null) event.linked_id = linkedId;
   };
-  const pinV3Identification = (data: unknown, fields: { requestId?: string; linkedId?: string | null }) => {
+  const pinV3Identification = (
+    data: unknown,
+    fields: { requestId?: string; visitorId?: string | null; linkedId?: string | null },
+  ) => {
     if (!isObject(data)) return;
     const ms = timestamp();
     data.timestamp = ms;
     data.time = new Date(ms).toISOString();
     if (fields.requestId !== undefined) data.requestId = fields.requestId;
+    if (fields.visitorId !== undefined && fields.visitorId !== null) data.visitorId = fields.visitorId;
     if (fields.linkedId !== undefined && fields.linkedId !== null) data.linkedId = fields.linkedId;
   };
   const identificationOf = (event: unknown) =>
@@ -121,16 +125,15 @@ function pinner(apiVersion: ApiVersion, random: () => number) {
         pinV4Event(body, query, id);
       } else return undefined;
     } else if (route === '/events/search') {
+      // Every v3 history (visitorId, linkedId or both) searches here (ADR 0009).
       for (const event of Array.isArray(body.events) ? body.events : []) {
-        pinV3Identification(identificationOf(event), { linkedId: query.get('linked_id') });
+        pinV3Identification(identificationOf(event), {
+          visitorId: query.get('visitor_id'),
+          linkedId: query.get('linked_id'),
+        });
       }
     } else if (route.startsWith('/events/')) {
       pinV3Identification(identificationOf(body), { requestId: id });
-    } else if (route.startsWith('/visitors/')) {
-      body.visitorId = id;
-      for (const visit of Array.isArray(body.visits) ? body.visits : []) {
-        pinV3Identification(visit, { linkedId: query.get('linked_id') });
-      }
     } else return undefined;
     return body;
   };
@@ -146,16 +149,45 @@ const GENERIC_MESSAGES = new Set(
   ),
 );
 
-/** A 502 names its cause when it is not generic and points at something: a field, a setting or an id. */
-function namesCause(message: string, id: string): boolean {
+/**
+ * A 502 names its cause when it is not generic and points at something: a field, a setting or an id.
+ * `answers` are the bodies Fingerprint answered, whose own top-level fields count as named.
+ */
+function namesCause(message: string, id: string, answers: readonly string[]): boolean {
   if (GENERIC_MESSAGES.has(message)) return false;
   return (
     message.includes(id) ||
     /\bFINGERPRINT_[A-Z_]+\b/.test(message) ||
     // A field of the answer, e.g. `identification.visitor_id`, `products.identification.data.visitorId`.
     /\b[A-Za-z_]+(?:\.[A-Za-z_\d]+|\[\d+\])+\b/.test(message) ||
-    /\bfield\b/i.test(message)
+    /\bfield\b/i.test(message) ||
+    namesTopLevelField(message, answers)
   );
+}
+
+/**
+ * Whether the message says what is wrong with a top-level field of one of the answers, e.g. "timestamp must
+ * be …" of a v4 event, whose path is the bare name. A word that merely equals a field (a "proxy" in the text)
+ * or sits in a route (`GET /v4/events/{event_id}`) does not count.
+ */
+function namesTopLevelField(message: string, answers: readonly string[]): boolean {
+  const text = message.replace(/\S*\/\S*/g, ' ');
+  return answers.some((answer) => {
+    const parsed = safeParse(answer);
+    if (!isObject(parsed)) return false;
+    return Object.keys(parsed).some((field) => {
+      const name = field.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      return new RegExp(`(?<![\\w.])${name} (?:must|is|has)\\b`).test(text);
+    });
+  });
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -261,7 +293,8 @@ export function describePrismDynamic(apiVersion: ApiVersion): void {
       const code = body.error?.code ?? '';
       const message = body.error?.message ?? '';
       if (status === 500) problems.push(`500 ${code}: ${message}`);
-      if (status === 502 && !namesCause(message, id)) {
+      const answers = exchanges.filter((e) => e.status === 200).map((e) => e.body);
+      if (status === 502 && !namesCause(message, id, answers)) {
         problems.push(`502 ${code} does not name its cause: "${message}"`);
       }
       const answered = exchanges.length > 0 && exchanges.every((e) => e.status === 200 && e.delivered);

@@ -4,7 +4,8 @@ import {
   UnauthorizedError,
   ValidationError,
 } from '../../shared/domain/errors.js';
-import { requireId } from '../../shared/domain/ids.js';
+import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { isId, requireId } from '../../shared/domain/ids.js';
 import { normalizeWebhook } from '../../shared/domain/normalize.js';
 import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
@@ -148,13 +149,24 @@ export async function receiveWebhook(
   const payload = parseJsonObject(delivery.body);
   const edgeAnalysis = edgeAnalysisId(payload);
   if (edgeAnalysis !== undefined) return { requestId: edgeAnalysis, stored: false, reason: 'noVisitor' };
-  const event = normalizeWebhook(payload);
-  const { requestId } = event;
   const now = (deps.now ?? Date.now)();
-  if (event.timestamp < now - options.maxEventAgeSeconds * 1000) {
-    return { requestId, stored: false, reason: 'stale' };
+  let event: NormalizedEvent;
+  try {
+    event = normalizeWebhook(payload);
+  } catch (error) {
+    // A timestamp no event can have (years ahead, before 2015) is refused by the normalizer, but it is a
+    // delivery outside the window like any other: acknowledged, so Fingerprint does not retry it.
+    const id = payload.event_id ?? payload.requestId;
+    const outside = outsideWindow(payload.timestamp, now, options);
+    const timeRefused = error instanceof ValidationError && error.field.endsWith('timestamp');
+    if (timeRefused && outside !== undefined && isId(id)) {
+      return { requestId: id, stored: false, reason: outside };
+    }
+    throw error;
   }
-  if (event.timestamp > now + MAX_EVENT_CLOCK_SKEW_MS) return { requestId, stored: false, reason: 'future' };
+  const { requestId } = event;
+  const outside = outsideWindow(event.timestamp, now, options);
+  if (outside !== undefined) return { requestId, stored: false, reason: outside };
   const result = await deps.store.putEventIfAbsent(event);
   switch (result.outcome) {
     case 'stored':
@@ -189,6 +201,18 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
  * The event_id of a v4 Edge analysis: an event without `identification`, hence without a visitor to store
  * it under (the Server API client skips them in searches for the same reason).
  */
+/** Why an event time is outside the deliveries accepted (`stale` or `future`), if it is a time at all. */
+function outsideWindow(
+  timestamp: unknown,
+  now: number,
+  options: WebhookOptions,
+): 'stale' | 'future' | undefined {
+  if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) return undefined;
+  if (timestamp < now - options.maxEventAgeSeconds * 1000) return 'stale';
+  if (timestamp > now + MAX_EVENT_CLOCK_SKEW_MS) return 'future';
+  return undefined;
+}
+
 function edgeAnalysisId(payload: Record<string, unknown>): string | undefined {
   if (!('event_id' in payload) || 'identification' in payload) return undefined;
   return requireId(payload.event_id, 'requestId', 'event_id');

@@ -229,7 +229,9 @@ describe('POST /webhooks/fingerprint', () => {
       // WEBHOOK_MAX_EVENT_AGE_SECONDS defaults to an hour.
       [3_600_000 + 60_000, 'stale'],
       [-6 * 60_000, 'future'],
+      // Times no event can have (years ahead, before 2015) are outside the window all the same.
       [-365 * 86_400_000, 'future'],
+      [Date.now() - Date.UTC(2014, 5, 1), 'stale'],
     ] as const) {
       const { payload, requestId } = v4Payload();
       payload.timestamp = Date.now() - age;

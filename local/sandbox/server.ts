@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 // Fingerprint's documents type every id as a string; the sandbox refuses what the product's own id rule does.
 import { isId } from '../../shared/domain/ids.js';
 import { renderV3Event, renderV3Visit, renderV4Event } from './render.js';
+import { readSearchWindow } from './search-window.js';
 import { type LookupResult, RETENTION_MS, SandboxWorld, type SearchFilter } from './world.js';
 
 export interface SandboxUpstream {
@@ -27,8 +28,6 @@ const V4_PAGE = { fallback: 10, max: 100 } as const;
 const V3_VISITS_PAGE = { fallback: 100, max: 500 } as const;
 const V3_SEARCH_PAGE = { max: 100 } as const;
 /** Both versions' searches cover the last 7 days when `start` is absent (both documents say so). */
-const DEFAULT_SEARCH_MS = 7 * 86_400_000;
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 const ok = (body: unknown): Answer => ({ status: 200, body });
 /** v4 and v3 `/events` errors: `{"error": {"code", "message"}}`. */
@@ -177,7 +176,7 @@ function v4Search(world: SandboxWorld, params: URLSearchParams): Answer {
   const invalid = (what: string) => failure(400, 'request_cannot_be_parsed', `invalid ${what}`);
   const limit = parseLimit(params.get('limit'), V4_PAGE.fallback, V4_PAGE.max);
   if (limit === undefined) return invalid('limit');
-  const window = readWindow(world, params, 'v4');
+  const window = readSearchWindow(params, 'v4', world.now());
   if (typeof window === 'string') return invalid(`${window} time`);
   const filter = readFilter(params);
   if (filter === 'visitorId') return invalid('visitor_id');
@@ -250,7 +249,7 @@ function v3Search(world: SandboxWorld, params: URLSearchParams): Answer {
   const invalid = (what: string) => failure(400, 'RequestCannotBeParsed', `invalid ${what}`);
   const limit = parseLimit(params.get('limit'), undefined, V3_SEARCH_PAGE.max);
   if (limit === undefined) return invalid('limit');
-  const window = readWindow(world, params, 'v3');
+  const window = readSearchWindow(params, 'v3', world.now());
   if (typeof window === 'string') return invalid(`${window} time`);
   const filter = readFilter(params);
   if (filter === 'visitorId') return invalid('visitor id');
@@ -269,34 +268,6 @@ function v3Search(world: SandboxWorld, params: URLSearchParams): Answer {
     events: page.map(renderV3Event),
     ...(events.length > limit && last !== undefined && { paginationKey: String(last.timestamp) }),
   });
-}
-
-/**
- * A search's time window as a predicate, or the parameter that is invalid. Bounds are exclusive, as the
- * documents word them; the default end, "now", includes an event of this very millisecond.
- */
-function readWindow(
-  world: SandboxWorld,
-  params: URLSearchParams,
-  version: 'v3' | 'v4',
-): ((event: { timestamp: number }) => boolean) | 'start' | 'end' {
-  const now = world.now();
-  const start = readInstant(params.get('start'), version);
-  if (start === null) return 'start';
-  const end = readInstant(params.get('end'), version);
-  if (end === null) return 'end';
-  const after = start ?? now - DEFAULT_SEARCH_MS;
-  return (event) =>
-    event.timestamp > after && (end === undefined ? event.timestamp <= now : event.timestamp < end);
-}
-
-/** Unix ms in both versions, or an RFC3339 date-time in v4; `undefined` when absent, `null` when invalid. */
-function readInstant(value: string | null, version: 'v3' | 'v4'): number | undefined | null {
-  if (value === null) return undefined;
-  if (/^\d{1,16}$/.test(value)) return Number(value);
-  if (version === 'v3' || !RFC3339.test(value)) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
 }
 
 /** The search filter, or the name of the parameter that is invalid. */

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
+import { readSearchWindow } from '../../local/sandbox/search-window.js';
 // The documents type a visitor_id as a string: the fake refuses only what the product's id rule refuses.
 import { isId } from '../../shared/domain/ids.js';
 
@@ -323,7 +324,7 @@ function deleteVisitor(record: RecordedRequest, presented: string | undefined, e
 function v4Search(params: URLSearchParams, events: EventStore): Answer {
   const limit = parseLimit(params.get('limit'), { fallback: 10, max: 100 });
   if (limit === undefined) return fail(400, ERRORS.v4.limit);
-  const window = readWindow(params, 'v4');
+  const window = readSearchWindow(params, 'v4', Date.now());
   if (window === 'start' || window === 'end') return fail(400, ERRORS.v4[window]);
   const filter = readFilter(params);
   if (filter.visitorId !== undefined && !isId(filter.visitorId)) {
@@ -400,7 +401,7 @@ function v3Visits(visitorId: string, params: URLSearchParams, events: EventStore
 function v3Search(params: URLSearchParams, events: EventStore): Answer {
   const limit = parseLimit(params.get('limit'), { fallback: undefined, max: Number.MAX_SAFE_INTEGER });
   if (limit === undefined) return fail(400, ERRORS.v3.limit);
-  const window = readWindow(params, 'v3');
+  const window = readSearchWindow(params, 'v3', Date.now());
   if (window === 'start' || window === 'end') return fail(400, ERRORS.v3[window]);
   const filter = readFilter(params);
   if (filter.visitorId !== undefined && !isId(filter.visitorId)) {
@@ -564,41 +565,6 @@ function parseLimit(value: string | null, { fallback, max }: { fallback: number 
   const limit = Number(value);
   return limit >= 1 && limit <= max ? limit : undefined;
 }
-
-/** What both versions' searches cover when `start` is absent (both documents: "the last 7 days"). */
-export const DEFAULT_SEARCH_DAYS = 7;
-
-/**
- * The time window of a search as a predicate, or the parameter that is invalid. Bounds are exclusive, as the
- * documents word them; the default end, "now", includes an event of this very millisecond.
- */
-function readWindow(
-  params: URLSearchParams,
-  version: 'v3' | 'v4',
-): ((event: FakeEventSeed) => boolean) | 'start' | 'end' {
-  const now = Date.now();
-  const start = readInstant(params.get('start'), version);
-  if (start === null) return 'start';
-  const end = readInstant(params.get('end'), version);
-  if (end === null) return 'end';
-  const after = start ?? now - DEFAULT_SEARCH_DAYS * 86_400_000;
-  return (event) =>
-    event.timestamp > after && (end === undefined ? event.timestamp <= now : event.timestamp < end);
-}
-
-/**
- * A `start`/`end` value in ms: unix ms in both versions, or an RFC3339 date-time in v4. `undefined` when
- * absent, `null` when invalid.
- */
-function readInstant(value: string | null, version: 'v3' | 'v4'): number | undefined | null {
-  if (value === null) return undefined;
-  if (/^\d{1,16}$/.test(value)) return Number(value);
-  if (version === 'v3' || !RFC3339.test(value)) return null;
-  const ms = Date.parse(value);
-  return Number.isNaN(ms) ? null : ms;
-}
-
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 function readFilter(params: URLSearchParams): { visitorId?: string; linkedId?: string } {
   const visitorId = params.get('visitor_id');

@@ -8,8 +8,13 @@ import type {
 } from '../../shared/fingerprint/types.js';
 import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import type { RequestCoalescer } from '../../shared/store/dynamodb-request-coalescer.js';
-import type { EventStore, HistoryFilter, HistorySync, StoreOutcome } from '../../shared/store/event-store.js';
+import type {
+  EventStore,
+  HistoryFilter,
+  HistorySync,
+  RequestCoalescer,
+  StoreOutcome,
+} from '../../shared/store/event-store.js';
 import type { EnrichInput } from './input.js';
 
 export interface EnrichDeps {

@@ -17,6 +17,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { NotFoundError, UpstreamTimeoutError } from '../domain/errors.js';
+import type { CoalesceCall, RequestCoalescer } from './event-store.js';
 import { EVENT_TABLE_SCHEMA, LEASE_KEY_PREFIX, TTL_ATTRIBUTE } from './schema.js';
 
 /** Every lease item's key starts with this; the event store refuses events keyed so. */
@@ -30,21 +31,6 @@ const ITEM_TTL_SECONDS = 3_600;
 
 const PK = EVENT_TABLE_SCHEMA.partitionKey.name;
 const LEASE_STATES = { fetching: 'fetching', done: 'done', notFound: 'notFound' } as const;
-
-export interface CoalesceCall<T> {
-  /** Epoch ms after which a follower stops waiting; also the end of a leader's lease. */
-  deadline: number;
-  /** The call itself, made by one caller in the fleet at a time: fetch and store. */
-  lead: () => Promise<T>;
-  /** A follower's answer once the leader has stored its own; `undefined` when the store does not have it. */
-  follow: () => Promise<T | undefined>;
-  /** What a caller in the leader's process gets from the leader's answer. @default the answer itself */
-  share?: (value: T) => T;
-}
-
-export interface RequestCoalescer {
-  run<T>(key: string, call: CoalesceCall<T>): Promise<T>;
-}
 
 export interface DynamoDbRequestCoalescerOptions {
   client: DynamoDBClient;

@@ -148,3 +148,23 @@ export interface WebhookEventStore extends EventStore {
    */
   putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome>;
 }
+
+/** One call made once for all concurrent callers of a key (`DynamoDbRequestCoalescer`). */
+export interface CoalesceCall<T> {
+  /** Epoch ms after which a follower stops waiting; also the end of a leader's lease. */
+  deadline: number;
+  /** The call itself, made by one caller in the fleet at a time: fetch and store. */
+  lead: () => Promise<T>;
+  /** A follower's answer once the leader has stored its own; `undefined` when the store does not have it. */
+  follow: () => Promise<T | undefined>;
+  /** What a caller in the leader's process gets from the leader's answer. @default the answer itself */
+  share?: (value: T) => T;
+}
+
+/**
+ * Makes concurrent fetches of one key a single call, in this process and across instances: a port, so that the
+ * use cases do not import its DynamoDB implementation.
+ */
+export interface RequestCoalescer {
+  run<T>(key: string, call: CoalesceCall<T>): Promise<T>;
+}

@@ -52,9 +52,10 @@ export class CredentialsError extends Error {
  * Creates a `fetch` that signs each request with AWS Signature Version 4 (`@smithy/signature-v4`, the AWS SDK's
  * own signer), for calling any service behind API Gateway IAM authorization, or any other SigV4 service.
  *
- * It takes what `fetch` takes (a URL or a `Request`, headers in any form, any body) and signs what is sent: the
- * URL as it goes on the wire and every header given, so what a caller adds (an SDK's own query parameters or
- * headers) is covered by the signature. The body is read in full first, to hash it.
+ * It takes what `fetch` takes (a URL or a `Request`, headers in any form, any body) and signs what it sends: the
+ * URL (its query in SigV4's own encoding) and every header given, so what a caller adds (an SDK's own query
+ * parameters or headers) is covered by the signature; an `Authorization` header given (an SDK's own key) is
+ * replaced by the signature. The body is read in full first, to hash it.
  *
  * @throws CredentialsError (as the returned promise's rejection) when no credentials can be had.
  */

@@ -1,4 +1,3 @@
-import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   CredentialsError,
@@ -23,6 +22,7 @@ import type {
 import type { NormalizedEvent as DomainEvent } from '../../shared/domain/event.js';
 import type { V3Visit as DomainVisit } from '../../shared/domain/normalize.js';
 import { buildEvent } from '../support/events.js';
+import { verifySigV4 } from '../support/sigv4.js';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -79,53 +79,17 @@ function client(fetch: typeof globalThis.fetch, options: Partial<EnrichmentClien
   });
 }
 
-/**
- * Verifies a request's SigV4 signature the way API Gateway does, written from the specification rather than
- * with the signer under test: canonical request, string to sign, HMAC key chain.
- */
+/** Verifies a request's SigV4 signature the way API Gateway does, from what was sent (see test/support/sigv4.ts). */
 function verifySignature(request: Sent, secretAccessKey: string): boolean {
-  const authorization = request.headers.authorization ?? '';
-  const match =
-    /^AWS4-HMAC-SHA256 Credential=(\w+)\/(\d{8})\/([\w-]+)\/([\w-]+)\/aws4_request, SignedHeaders=([\w;-]+), Signature=([0-9a-f]{64})$/.exec(
-      authorization,
-    );
-  if (match === null) return false;
-  const [, , date = '', region = '', service = '', signedHeaders = '', signature = ''] = match;
-  const encode = (text: string) =>
-    encodeURIComponent(text).replace(
-      /[!'()*]/g,
-      (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-    );
-  const headers: Record<string, string> = { ...request.headers, host: request.url.host };
-  const canonicalUri = request.url.pathname.split('/').map(encode).join('/');
-  const canonicalQuery = [...request.url.searchParams]
-    .map(([name, value]) => [encode(name), encode(value)])
-    .sort(([a = '', x = ''], [b = '', y = '']) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-  const names = signedHeaders.split(';');
-  const canonicalHeaders = names.map((name) => `${name}:${(headers[name] ?? '').trim()}\n`).join('');
-  const payloadHash = createHash('sha256')
-    .update(request.body ?? '')
-    .digest('hex');
-  const canonicalRequest = [
-    request.method,
-    canonicalUri,
-    canonicalQuery,
-    canonicalHeaders,
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
-  const scope = `${date}/${region}/${service}/aws4_request`;
-  const stringToSign = [
-    'AWS4-HMAC-SHA256',
-    headers['x-amz-date'],
-    scope,
-    createHash('sha256').update(canonicalRequest).digest('hex'),
-  ].join('\n');
-  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), 'aws4_request');
-  return createHmac('sha256', key).update(stringToSign).digest('hex') === signature;
+  return verifySigV4(
+    {
+      method: request.method,
+      target: `${request.url.pathname}${request.url.search}`,
+      headers: { ...request.headers, host: request.url.host },
+      body: Buffer.from(request.body ?? ''),
+    },
+    { accessKeyId: CREDENTIALS.accessKeyId, secretAccessKey },
+  ).valid;
 }
 
 afterEach(() => {

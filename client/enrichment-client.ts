@@ -1,4 +1,4 @@
-import { type Credentials, createSignedFetch, type SignedFetch } from './signing.js';
+import { type Credentials, CredentialsError, createSignedFetch, type SignedFetch } from './signing.js';
 import {
   type EnrichRequest,
   type EnrichResponse,
@@ -27,7 +27,9 @@ export interface EnrichmentClientOptions {
   /** @default the AWS SDK's default credential chain */
   credentials?: Credentials;
   /**
-   * Sign requests with SigV4. Only an API without IAM authorization (the local server) can do without.
+   * Sign requests with SigV4. Only an API without IAM authorization (the local server) can do without: pass
+   * `false` for `npm start`, which then needs no AWS credentials. Without credentials, a signed call throws
+   * {@link CredentialsError}.
    * @default true
    */
   sign?: boolean;
@@ -235,6 +237,8 @@ export class EnrichmentClient {
       text = await response.text();
     } catch (error) {
       if (options.signal?.aborted === true) throw error;
+      // No credentials to sign with is for the caller to fix, not a network failure to retry.
+      if (error instanceof CredentialsError) throw error;
       const timedOut = timeout.aborted;
       throw new EnrichmentApiError({
         status: 0,

@@ -20,6 +20,7 @@ export {
 } from './enrichment-client.js';
 export {
   type Credentials,
+  CredentialsError,
   createSignedFetch,
   type SignedFetch,
   type SignedFetchOptions,

@@ -81,8 +81,11 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGINT: Ctrl+C, or npm passing it on; SIGTERM: `kill`, a process manager, or npm passing it on; SIGHUP: the
+  // terminal closed. npm runs the script through `sh -c`, which would not pass a signal on: the script `exec`s.
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+  process.on('SIGHUP', stop);
 }
 
 function banner(config: LocalConfig, server: Awaited<ReturnType<typeof startLocalServer>>): string {

@@ -97,9 +97,10 @@ function route(world: SandboxWorld, request: IncomingMessage): Answer {
     if (path === '/v4/events') return v4Search(world, params);
     const event = /^\/v4\/events\/([^/]+)$/.exec(path)?.[1];
     if (event !== undefined) {
-      return lookupAnswer(world.lookup(decodeURIComponent(event)), renderV4Event, 'event_not_found', {
-        malformed: failure(400, 'request_cannot_be_parsed', 'invalid event_id'),
-      });
+      const malformed = failure(400, 'request_cannot_be_parsed', 'invalid event_id');
+      const eventId = decodeSegment(event);
+      if (eventId === undefined) return malformed;
+      return lookupAnswer(world.lookup(eventId), renderV4Event, 'event_not_found', { malformed });
     }
     return failure(404, 'not_found', `no route ${path}`);
   }
@@ -110,13 +111,17 @@ function route(world: SandboxWorld, request: IncomingMessage): Answer {
       ? plainFailure(403, 'Forbidden (HTTP 403)')
       : failure(403, 'TokenRequired', 'secret key is required');
   }
-  if (visitor !== undefined) return v3Visits(world, decodeURIComponent(visitor), params);
+  if (visitor !== undefined) {
+    const visitorId = decodeSegment(visitor);
+    return visitorId === undefined ? plainFailure(400, 'bad request') : v3Visits(world, visitorId, params);
+  }
   if (path === '/events/search') return v3Search(world, params);
   const event = /^\/events\/([^/]+)$/.exec(path)?.[1];
   if (event !== undefined) {
-    return lookupAnswer(world.lookup(decodeURIComponent(event)), renderV3Event, 'RequestNotFound', {
-      malformed: failure(400, 'RequestCannotBeParsed', 'invalid request id'),
-    });
+    const malformed = failure(400, 'RequestCannotBeParsed', 'invalid request id');
+    const requestId = decodeSegment(event);
+    if (requestId === undefined) return malformed;
+    return lookupAnswer(world.lookup(requestId), renderV3Event, 'RequestNotFound', { malformed });
   }
   return failure(404, 'NotFound', `no route ${path}`);
 }
@@ -138,12 +143,22 @@ function deleteVisitor(request: IncomingMessage, path: string, v4: boolean): Ans
       ? failure(403, 'secret_api_key_required', 'secret API key in header is missing or empty')
       : failure(403, 'TokenRequired', 'secret key is required');
   }
-  if (!isId(decodeURIComponent(visitor))) {
+  const visitorId = decodeSegment(visitor);
+  if (visitorId === undefined || !isId(visitorId)) {
     return v4
       ? failure(400, 'request_cannot_be_parsed', 'invalid visitor id')
       : failure(400, 'RequestCannotBeParsed', 'invalid visitor id');
   }
   return { status: 200, body: undefined };
+}
+
+/** A path segment, percent-decoded; undefined for malformed percent-encoding (a stray `%`), a 400 for the caller. */
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 function lookupAnswer(

@@ -235,6 +235,40 @@ describe.each(['v4', 'v3'] as const)(
       expect((await fetch(`${upstream.url}${path}`, { method: 'DELETE' })).status).toBe(403);
     });
 
+    it('answers a malformed percent-encoding in a path id with a 400 in its version’s shape, and keeps serving', async () => {
+      const headers: Record<string, string> =
+        apiVersion === 'v4'
+          ? { authorization: 'Bearer sandbox-test-key' }
+          : { 'auth-api-key': 'sandbox-test-key' };
+      const calls: [string, string][] =
+        apiVersion === 'v4'
+          ? [
+              ['GET', '/v4/events/1708102555327.%zz'],
+              ['DELETE', '/v4/visitors/Ibk1527CUFmcnjLwIs4%E0%A4%A'],
+            ]
+          : [
+              ['GET', '/events/1708102555327.%zz'],
+              ['GET', '/visitors/Ibk1527CUFmcnjLwIs4%'],
+              ['DELETE', '/visitors/Ibk1527CUFmcnjLwIs4%E0%A4%A'],
+            ];
+      for (const [method, path] of calls) {
+        const response = await fetch(`${upstream.url}${path}`, { method, headers });
+        const body = (await response.json()) as { error: unknown };
+        expect({ path, status: response.status }).toEqual({ path, status: 400 });
+        // v3's /visitors answers its errors as plain text in `error`; the other routes as {code, message}.
+        expect(body.error).toEqual(
+          path.startsWith('/visitors/') && method === 'GET'
+            ? 'bad request'
+            : {
+                code: expect.stringMatching(/^(request_cannot_be_parsed|RequestCannotBeParsed)$/),
+                message: expect.any(String),
+              },
+        );
+      }
+      const requestId = `${Date.now() - 60_000}.StilOk`;
+      await expect(client().getEvent(requestId, deadline())).resolves.toMatchObject({ requestId });
+    });
+
     it('refuses a call without a key', async () => {
       const path = apiVersion === 'v4' ? '/v4/events/' : '/events/';
       const response = await fetch(`${upstream.url}${path}${Date.now()}.NoKey0`);

@@ -27,6 +27,8 @@ const INHERITED_SETTINGS = [
 export interface LocalProcess {
   url: string;
   port: number;
+  /** The process started: the server itself, or npm with `launcher: 'npm'`. */
+  pid: number;
   /** Everything it wrote so far, stdout and stderr interleaved. */
   output(): string;
   /** Sends the signal and waits for the process to exit. */
@@ -39,14 +41,25 @@ export interface FailedStart {
   output: string;
 }
 
+/**
+ * How the server is started: `node` runs what the start script runs, directly; `npm` runs `npm start` itself
+ * (npm, the shell it runs the script with, and what that starts), as a user does.
+ */
+export type Launcher = 'node' | 'npm';
+
 function spawnServer(
   args: string[],
   env: Record<string, string>,
+  launcher: Launcher = 'node',
 ): { child: ChildProcess; output: () => string } {
   const inherited = Object.fromEntries(
     Object.entries(process.env).filter(([name]) => !INHERITED_SETTINGS.includes(name)),
   );
-  const child = spawn(process.execPath, ['--import', 'tsx', 'local/server.ts', ...args], {
+  const [command, commandArgs] =
+    launcher === 'npm'
+      ? ['npm', ['start', '--', ...args]]
+      : [process.execPath, ['--import', 'tsx', 'local/server.ts', ...args]];
+  const child = spawn(command, commandArgs, {
     cwd: REPOSITORY_ROOT,
     env: { ...inherited, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,9 +82,14 @@ function exited(child: ChildProcess): Promise<{ code: number | null; signal: Nod
  * logged. Rejects with its output if it exits first or is not ready within `readyTimeoutMs`.
  */
 export async function startLocalProcess(
-  options: { args?: string[]; env?: Record<string, string>; readyTimeoutMs?: number } = {},
+  options: {
+    args?: string[];
+    env?: Record<string, string>;
+    readyTimeoutMs?: number;
+    launcher?: Launcher;
+  } = {},
 ): Promise<LocalProcess> {
-  const { child, output } = spawnServer(options.args ?? [], { PORT: '0', ...options.env });
+  const { child, output } = spawnServer(options.args ?? [], { PORT: '0', ...options.env }, options.launcher);
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -93,6 +111,7 @@ export async function startLocalProcess(
   return {
     url,
     port: Number(new URL(url).port),
+    pid: child.pid ?? Number.NaN,
     output,
     async stop(signal = 'SIGTERM') {
       const done = exited(child);

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -100,5 +100,119 @@ createEnrichmentClient({ baseUrl: 'http://127.0.0.1:3000' }).enrich({ maxEvents:
         stdio: 'pipe',
       }),
     ).not.toThrow();
+  });
+});
+
+/**
+ * The client is also a package of its own (`client/package.json`), so that a service installing it gets the
+ * four packages it imports and nothing of the service's own stack (DynamoDB, SQS, Powertools, middy).
+ */
+describe('caller client as its own package', () => {
+  const CLIENT_DIR = path.join(ROOT, 'client');
+  const manifest = JSON.parse(readFileSync(path.join(CLIENT_DIR, 'package.json'), 'utf8')) as {
+    name: string;
+    exports: Record<string, unknown>;
+    types: string;
+    files: string[];
+    scripts: Record<string, string>;
+    dependencies: Record<string, string>;
+    devDependencies?: Record<string, string>;
+  };
+  const built = (
+    JSON.parse(readFileSync(path.join(CLIENT_DIR, 'tsconfig.build.json'), 'utf8')) as { include: string[] }
+  ).include;
+
+  /** The packages a module imports: bare specifiers, by package name (`@scope/name` or `name`). */
+  function importedPackages(source: string): string[] {
+    const specifiers = [
+      ...source.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?\sfrom\s+'([^']+)'|import\('([^']+)'\)/g),
+    ]
+      .map((match) => match[1] ?? match[2] ?? '')
+      .filter((specifier) => !specifier.startsWith('.') && !specifier.startsWith('node:'));
+    return specifiers.map((specifier) =>
+      specifier
+        .split('/')
+        .slice(0, specifier.startsWith('@') ? 2 : 1)
+        .join('/'),
+    );
+  }
+
+  it('builds every client module, and only those', () => {
+    const sources = readdirSync(CLIENT_DIR).filter((name) => name.endsWith('.ts'));
+    expect([...built].sort()).toEqual(sources.sort());
+  });
+
+  it('declares exactly the packages its modules import, at the ranges the repository installs', () => {
+    const root = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const imported = new Set(
+      built.flatMap((file) => importedPackages(readFileSync(path.join(CLIENT_DIR, file), 'utf8'))),
+    );
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([...imported].sort());
+    expect(Object.keys(manifest.dependencies).sort()).toEqual([
+      '@aws-crypto/sha256-js',
+      '@aws-sdk/credential-provider-node',
+      '@smithy/protocol-http',
+      '@smithy/signature-v4',
+    ]);
+    for (const [name, range] of Object.entries(manifest.dependencies)) {
+      expect(range, name).toBe(root.dependencies[name]);
+    }
+    expect(manifest.devDependencies).toBeUndefined();
+    expect(Object.keys(manifest.dependencies).join(' ')).not.toMatch(/dynamodb|sqs|powertools|middy|secrets/);
+  });
+
+  it('npm pack builds it and ships its built modules and declarations only', () => {
+    const [packed] = JSON.parse(
+      execFileSync('npm', ['pack', '--dry-run', '--json'], {
+        cwd: CLIENT_DIR,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: { ...process.env, npm_config_loglevel: 'silent' },
+      }),
+    ) as { name: string; files: { path: string }[] }[];
+    expect(packed?.name).toBe(manifest.name);
+    const expected = [
+      'package.json',
+      ...built.flatMap((file) => [
+        `dist/${file.replace(/\.ts$/, '.js')}`,
+        `dist/${file.replace(/\.ts$/, '.d.ts')}`,
+      ]),
+    ];
+    expect(packed?.files.map((file) => file.path).sort()).toEqual(expected.sort());
+    // What the package points at is in it, and what it ships imports nothing it does not declare.
+    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(expected).toContain(manifest.types.replace(/^\.\//, ''));
+    const shipped = new Set(
+      expected
+        .filter((file) => file.endsWith('.js'))
+        .flatMap((file) => importedPackages(readFileSync(path.join(CLIENT_DIR, file), 'utf8'))),
+    );
+    expect([...shipped].sort()).toEqual(Object.keys(manifest.dependencies).sort());
+  }, 120_000);
+
+  it('resolves by its own name in plain Node, as an installed package does', () => {
+    const output = execFileSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        `const client = await import('${manifest.name}'); console.log(JSON.stringify(Object.keys(client).sort()));`,
+      ],
+      {
+        cwd: CLIENT_DIR,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      },
+    );
+    expect(JSON.parse(output)).toEqual(
+      expect.arrayContaining([
+        'CredentialsError',
+        'createEnrichmentClient',
+        'createSignedFetch',
+        'EnrichmentApiError',
+      ]),
+    );
   });
 });

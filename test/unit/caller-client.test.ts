@@ -1,6 +1,6 @@
-import { createHash, createHmac } from 'node:crypto';
 import { afterEach, describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
+  CredentialsError,
   createEnrichmentClient,
   createSignedFetch,
   EnrichmentApiError,
@@ -22,6 +22,7 @@ import type {
 import type { NormalizedEvent as DomainEvent } from '../../shared/domain/event.js';
 import type { V3Visit as DomainVisit } from '../../shared/domain/normalize.js';
 import { buildEvent } from '../support/events.js';
+import { verifySigV4 } from '../support/sigv4.js';
 
 const CREDENTIALS = {
   accessKeyId: 'AKIDEXAMPLE',
@@ -45,7 +46,13 @@ function fakeFetch(...answers: (Response | Error)[]) {
       url: new URL(String(input)),
       method: init?.method ?? 'GET',
       headers: { ...(init?.headers as Record<string, string>) },
-      body: typeof init?.body === 'string' ? init.body : undefined,
+      // The signing fetch sends the bytes it hashed.
+      body:
+        typeof init?.body === 'string'
+          ? init.body
+          : init?.body instanceof Uint8Array
+            ? new TextDecoder().decode(init.body)
+            : undefined,
     });
     const answer = answers.shift() ?? json(200, {});
     if (answer instanceof Error) throw answer;
@@ -72,53 +79,17 @@ function client(fetch: typeof globalThis.fetch, options: Partial<EnrichmentClien
   });
 }
 
-/**
- * Verifies a request's SigV4 signature the way API Gateway does, written from the specification rather than
- * with the signer under test: canonical request, string to sign, HMAC key chain.
- */
+/** Verifies a request's SigV4 signature the way API Gateway does, from what was sent (see test/support/sigv4.ts). */
 function verifySignature(request: Sent, secretAccessKey: string): boolean {
-  const authorization = request.headers.authorization ?? '';
-  const match =
-    /^AWS4-HMAC-SHA256 Credential=(\w+)\/(\d{8})\/([\w-]+)\/([\w-]+)\/aws4_request, SignedHeaders=([\w;-]+), Signature=([0-9a-f]{64})$/.exec(
-      authorization,
-    );
-  if (match === null) return false;
-  const [, , date = '', region = '', service = '', signedHeaders = '', signature = ''] = match;
-  const encode = (text: string) =>
-    encodeURIComponent(text).replace(
-      /[!'()*]/g,
-      (char) => `%${char.charCodeAt(0).toString(16).toUpperCase()}`,
-    );
-  const headers: Record<string, string> = { ...request.headers, host: request.url.host };
-  const canonicalUri = request.url.pathname.split('/').map(encode).join('/');
-  const canonicalQuery = [...request.url.searchParams]
-    .map(([name, value]) => [encode(name), encode(value)])
-    .sort(([a = '', x = ''], [b = '', y = '']) => (a === b ? (x < y ? -1 : 1) : a < b ? -1 : 1))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
-  const names = signedHeaders.split(';');
-  const canonicalHeaders = names.map((name) => `${name}:${(headers[name] ?? '').trim()}\n`).join('');
-  const payloadHash = createHash('sha256')
-    .update(request.body ?? '')
-    .digest('hex');
-  const canonicalRequest = [
-    request.method,
-    canonicalUri,
-    canonicalQuery,
-    canonicalHeaders,
-    signedHeaders,
-    payloadHash,
-  ].join('\n');
-  const scope = `${date}/${region}/${service}/aws4_request`;
-  const stringToSign = [
-    'AWS4-HMAC-SHA256',
-    headers['x-amz-date'],
-    scope,
-    createHash('sha256').update(canonicalRequest).digest('hex'),
-  ].join('\n');
-  const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
-  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, date), region), service), 'aws4_request');
-  return createHmac('sha256', key).update(stringToSign).digest('hex') === signature;
+  return verifySigV4(
+    {
+      method: request.method,
+      target: `${request.url.pathname}${request.url.search}`,
+      headers: { ...request.headers, host: request.url.host },
+      body: Buffer.from(request.body ?? ''),
+    },
+    { accessKeyId: CREDENTIALS.accessKeyId, secretAccessKey },
+  ).valid;
 }
 
 afterEach(() => {
@@ -182,6 +153,18 @@ describe('caller client: SigV4 signing', () => {
     expect(sent[0] && verifySignature(sent[0], CREDENTIALS.secretAccessKey)).toBe(true);
   });
 
+  it('sends a query the way it signs it, reading a + as URLSearchParams writes it: a space', async () => {
+    const { fetch, sent } = fakeFetch(json(200, {}));
+    const signed = createSignedFetch({ region: 'eu-west-1', credentials: CREDENTIALS, fetch });
+    const search = new URLSearchParams({ linked_id: 'order 1+2', ii: 'sdk/1.0' });
+
+    await signed(`${BASE_URL}/visitors/Ibk1527CUFmcnjLwIs4A9?${search}&flag&raw=%41`);
+
+    // No + left on the wire, whatever a server makes of one: the query is in SigV4's own encoding.
+    expect(sent[0]?.url.search).toBe('?linked_id=order%201%2B2&ii=sdk%2F1.0&flag=&raw=A');
+    expect(sent[0] && verifySignature(sent[0], CREDENTIALS.secretAccessKey)).toBe(true);
+  });
+
   it('takes the region from AWS_REGION for a custom domain, and refuses to guess without one', () => {
     const { fetch } = fakeFetch();
     vi.stubEnv('AWS_REGION', '');
@@ -196,6 +179,89 @@ describe('caller client: SigV4 signing', () => {
     await client(fetch, { baseUrl: 'http://127.0.0.1:3000', sign: false }).getEvent('1708102555327.NLOjmg');
     expect(sent[0]?.headers.authorization).toBeUndefined();
     expect(sent[0]?.url.href).toBe('http://127.0.0.1:3000/events/1708102555327.NLOjmg');
+  });
+});
+
+describe('caller client: missing credentials', () => {
+  /** The AWS SDK's default chain with nothing to find: no variables, no files, no container or instance role. */
+  function emptyCredentialEnvironment() {
+    for (const name of [
+      'AWS_ACCESS_KEY_ID',
+      'AWS_SECRET_ACCESS_KEY',
+      'AWS_SESSION_TOKEN',
+      'AWS_PROFILE',
+      'AWS_WEB_IDENTITY_TOKEN_FILE',
+      'AWS_ROLE_ARN',
+      'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+      'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    ]) {
+      vi.stubEnv(name, '');
+    }
+    vi.stubEnv('AWS_SHARED_CREDENTIALS_FILE', '/nonexistent/caller-client-test/credentials');
+    vi.stubEnv('AWS_CONFIG_FILE', '/nonexistent/caller-client-test/config');
+    vi.stubEnv('AWS_EC2_METADATA_DISABLED', 'true');
+  }
+
+  it('throws a CredentialsError saying how to fix it, sends nothing and does not retry, with the default chain', async () => {
+    emptyCredentialEnvironment();
+    const { fetch, sent } = fakeFetch();
+    const api = createEnrichmentClient({ baseUrl: BASE_URL, fetch, sleep: async () => undefined });
+
+    const error = await api.enrich({ requestId: '1708102555327.NLOjmg' }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect(error).not.toBeInstanceOf(EnrichmentApiError);
+    expect(error).toMatchObject({ name: 'CredentialsError', code: 'CredentialsUnavailable' });
+    const { message } = error as CredentialsError;
+    expect(message).toMatch(/^No AWS credentials to sign the request with/);
+    expect(message).toContain('AWS_ACCESS_KEY_ID');
+    expect(message).toContain('credentials option');
+    expect(message).toContain('sign: false');
+    expect(sent).toHaveLength(0);
+  });
+
+  it('reports a credentials provider that fails, once, as a CredentialsError carrying its cause', async () => {
+    const cause = new Error('The SSO session has expired');
+    const provider = vi.fn(async () => {
+      throw cause;
+    });
+    const { fetch, sent } = fakeFetch();
+    const api = createEnrichmentClient({
+      baseUrl: BASE_URL,
+      credentials: provider,
+      fetch,
+      sleep: async () => undefined,
+    });
+
+    const error = await api.getEvent('1708102555327.NLOjmg').then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+
+    expect(error).toBeInstanceOf(CredentialsError);
+    expect((error as CredentialsError).cause).toBe(cause);
+    expect((error as CredentialsError).message).toContain('The SSO session has expired');
+    expect(provider).toHaveBeenCalledTimes(1);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('rejects createSignedFetch’s call with it too, for any other API', async () => {
+    emptyCredentialEnvironment();
+    const { fetch, sent } = fakeFetch();
+    const signed = createSignedFetch({ region: 'eu-west-1', fetch });
+    await expect(signed(`${BASE_URL}/events`)).rejects.toBeInstanceOf(CredentialsError);
+    expect(sent).toHaveLength(0);
+  });
+
+  it('needs no credentials with sign: false, as the README shows for the local server', async () => {
+    emptyCredentialEnvironment();
+    const { fetch, sent } = fakeFetch(json(200, buildEvent()));
+    const api = createEnrichmentClient({ baseUrl: 'http://127.0.0.1:3000', sign: false, fetch });
+    await expect(api.getEvent('1708102555327.NLOjmg')).resolves.toMatchObject({});
+    expect(sent).toHaveLength(1);
   });
 });
 

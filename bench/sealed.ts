@@ -5,14 +5,17 @@
  * `npx tsx bench/sealed.ts`; `BENCH_WARM_CALLS` (default 1000), `BENCH_COLD_RUNS` (default 20).
  *
  * 1. Warm, in this process, on one dynalite table, interleaved call by call so that a slow spell of a shared
- *    machine falls on all three alike: a sealed `POST /enrich` (Fingerprint's v4 example event, a new event
- *    each call), a raw `PutItem` of the same stored item, and a `POST /enrich {"requestId"}` cache miss
- *    resolved through the loopback Server API.
- * 2. Opening alone (base64 decode, AES-256-GCM, inflate, normalize) of the v3 and v4 examples, sealed.
+ *    machine falls on all alike: a sealed `POST /enrich` (Fingerprint's v4 example event, a new event each
+ *    call), a raw `PutItem` of the same stored item, the store's write of it (`storeEvents`: the erasure
+ *    checks before and after the write, which every enrichment makes, ADR 7), and a `POST /enrich
+ *    {"requestId"}` cache miss resolved through the loopback Server API.
+ * 2. Opening alone (base64 decode, AES-256-GCM, inflate, normalize) of the v3 and v4 examples, sealed, warm;
+ *    and its first call in a fresh process (which builds the normalizer's schemas).
  * 3. Cold: the enrich HTTP bundle as the stack deploys it, started in a fresh process, its first call a cached
  *    requestId or a sealed result (which also reads the keys' secret). The difference is the sealed path's
  *    share of a cold start.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -46,6 +49,20 @@ const WARMUP = 200;
 const OPEN_CALLS = 5000;
 const TTL_DAYS = 90;
 
+const FIRST_OPEN_SCRIPT = `
+const { decodeSealedResult, openSealedEvent } = await import('./shared/fingerprint/sealed.ts');
+const key = Buffer.from(process.env.BENCH_KEY, 'base64');
+const time = () => {
+  const started = performance.now();
+  const event = openSealedEvent(decodeSealedResult(process.env.BENCH_BLOB), [key]);
+  if (event.source !== 'sealed') throw new Error('not opened');
+  return performance.now() - started;
+};
+const first = time();
+const second = time();
+process.stdout.write('BENCH_FIRST_OPEN ' + JSON.stringify({ first, second }) + '\\n');
+`;
+
 const log = (text: string) => process.stderr.write(`[sealed] ${text}\n`);
 const key = randomBytes(32);
 let sequence = 0;
@@ -71,8 +88,9 @@ const aws = await startFakeAws({
 
 try {
   // 1. Warm ------------------------------------------------------------------------------------------------
+  const store = new DynamoDbEventStore({ client, tableName, ttlDays: TTL_DAYS });
   const handler = createEnrichHttpHandler({
-    store: new DynamoDbEventStore({ client, tableName, ttlDays: TTL_DAYS }),
+    store,
     fingerprint: createFingerprintClient({
       apiVersion: 'v4',
       baseUrl: upstream.baseUrl,
@@ -99,29 +117,38 @@ try {
     const event: NormalizedEvent = normalizeV4Event(v4ExampleEvent(freshIds()));
     return marshall(toItem(event, expiresAtFor(event.timestamp, TTL_DAYS)), { removeUndefinedValues: true });
   });
+  const storeEvents = Array.from({ length: total }, () => normalizeV4Event(v4ExampleEvent(freshIds())));
   const seeds = upstream.seedMany(total, { timestamp: Date.now() - 60_000 });
-  const samples = { sealed: [] as number[], putItem: [] as number[], serverApi: [] as number[] };
+  const samples = {
+    sealed: [] as number[],
+    putItem: [] as number[],
+    storeEvents: [] as number[],
+    serverApi: [] as number[],
+  };
+  const kinds = ['sealed', 'putItem', 'storeEvents', 'serverApi'] as const;
   log(`warm: ${WARMUP} + ${WARM_CALLS} calls of each, interleaved`);
   /** Server API requests made during sealed enrichments: each call checks it made none. */
   let sealedUpstreamCalls = 0;
   for (let index = 0; index < total; index += 1) {
-    const order = index % 3;
-    for (let turn = 0; turn < 3; turn += 1) {
-      const which = (order + turn) % 3;
+    // Each kind goes first in turn.
+    for (let turn = 0; turn < kinds.length; turn += 1) {
+      const kind = kinds[(index + turn) % kinds.length] ?? 'sealed';
       const started = performance.now();
-      if (which === 0) {
+      if (kind === 'sealed') {
         const before = upstream.requests.length;
         await post({ sealedResult: blobs[index] }, 'sealed');
         sealedUpstreamCalls += upstream.requests.length - before;
-      } else if (which === 1) {
+      } else if (kind === 'putItem') {
         await client.send(new PutItemCommand({ TableName: tableName, Item: items[index] }));
+      } else if (kind === 'storeEvents') {
+        const event = storeEvents[index];
+        if (event === undefined || (await store.storeEvents([event])).stored !== 1)
+          throw new Error('Not stored');
       } else {
         await post({ requestId: seeds[index]?.requestId }, 'fingerprint');
       }
       const elapsed = performance.now() - started;
-      if (index >= WARMUP) {
-        (which === 0 ? samples.sealed : which === 1 ? samples.putItem : samples.serverApi).push(elapsed);
-      }
+      if (index >= WARMUP) samples[kind].push(elapsed);
     }
   }
 
@@ -138,6 +165,27 @@ try {
       const elapsed = performance.now() - started;
       if (index >= WARMUP) openSamples[version]?.push(elapsed);
     }
+  }
+
+  // First open in a fresh process: module loading left out, the first call's lazy work (schemas) in.
+  log(`first open: ${COLD_RUNS} fresh processes`);
+  const firstOpen = { first: [] as number[], second: [] as number[] };
+  for (let run = 0; run < COLD_RUNS; run += 1) {
+    const child = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '--eval', FIRST_OPEN_SCRIPT],
+      {
+        cwd: REPOSITORY_ROOT,
+        env: { PATH: process.env.PATH ?? '', BENCH_KEY: key.toString('base64'), BENCH_BLOB: examples.v4 },
+        encoding: 'utf8',
+      },
+    );
+    const line = child.stdout.split('\n').find((text) => text.startsWith('BENCH_FIRST_OPEN '));
+    if (child.status !== 0 || line === undefined)
+      throw new Error(`first open failed: ${child.stderr.slice(-1000)}`);
+    const sample = JSON.parse(line.slice('BENCH_FIRST_OPEN '.length)) as { first: number; second: number };
+    firstOpen.first.push(sample.first);
+    firstOpen.second.push(sample.second);
   }
 
   // 3. Cold ------------------------------------------------------------------------------------------------
@@ -193,7 +241,7 @@ try {
   const warm = {
     sealed: summarize(samples.sealed),
     putItem: summarize(samples.putItem),
-    serverApi: summarize(samples.serverApi),
+    storeEvents: summarize(samples.storeEvents),
   };
   process.stdout.write(
     `${[
@@ -203,16 +251,23 @@ try {
         [
           row('POST /enrich {sealedResult}', samples.sealed),
           row('PutItem of the same item', samples.putItem),
+          row('storeEvents of the same item (erasure checks + write)', samples.storeEvents),
           row('POST /enrich {requestId}, Server API on loopback', samples.serverApi),
         ],
       ),
       `sealed / PutItem at p50: ${(warm.sealed.p50 / warm.putItem.p50).toFixed(2)}×; ` +
+        `sealed / storeEvents at p50: ${(warm.sealed.p50 / warm.storeEvents.p50).toFixed(2)}×; ` +
         `Server API requests during the ${total} sealed enrichments: ${sealedUpstreamCalls}`,
       '',
       'Opening alone: decode, decrypt, inflate, normalize (ms)',
       table(
         ['example', 'n', 'p50', 'p90', 'p99'],
-        [row('v3 events response', openSamples.v3 ?? []), row('v4 Event', openSamples.v4 ?? [])],
+        [
+          row('v3 events response, warm', openSamples.v3 ?? []),
+          row('v4 Event, warm', openSamples.v4 ?? []),
+          row('v4 Event, first call in a fresh process', firstOpen.first),
+          row('v4 Event, second call in that process', firstOpen.second),
+        ],
       ),
       '',
       'Cold start of the enrich HTTP bundle (ms; the last column is CPU time)',

@@ -20,7 +20,18 @@ export type EnrichHistory = (
   maxEvents?: number;
 };
 
-export type EnrichRequest = EnrichByRequestId | EnrichHistory;
+/**
+ * `POST /enrich`: the event a Fingerprint JS agent returned sealed (Sealed Client Results), decrypted and
+ * stored by the service with no Server API call.
+ */
+export interface EnrichSealed {
+  /** The agent's `sealedResult`, base64, as is. */
+  sealedResult: string;
+  /** When given, the sealed event must carry this requestId, else 400 `SealedResultRequestIdMismatch`. */
+  requestId?: string;
+}
+
+export type EnrichRequest = EnrichByRequestId | EnrichHistory | EnrichSealed;
 
 export interface BrowserInfo {
   name: string;
@@ -113,15 +124,18 @@ export interface NormalizedEvent {
   browser: BrowserInfo;
   location?: Location;
   signals?: Signals;
-  source: 'v3' | 'v4' | 'webhook';
+  source: 'v3' | 'v4' | 'webhook' | 'sealed';
   schemaVersion: 1;
 }
 
 export interface EnrichResponse {
   /** Newest first. Skipped events are not in it. */
   events: NormalizedEvent[];
-  /** `cache`: a cached requestId, answered with no upstream call. */
-  source: 'cache' | 'fingerprint';
+  /**
+   * `cache`: a cached requestId, answered with no upstream call; `sealed`: a `sealedResult`, opened with no
+   * upstream call.
+   */
+  source: 'cache' | 'fingerprint' | 'sealed';
   /** How many events this call wrote. */
   stored: number;
   /**
@@ -267,6 +281,15 @@ export const ERROR_CODES = [
   'UpstreamMisconfigured',
   'StoreThrottled',
   'WebhookNotConfigured',
+  'SealedResultNotBase64',
+  'SealedResultTooShort',
+  'SealedResultTooLarge',
+  'SealedResultBadHeader',
+  'SealedResultUndecryptable',
+  'SealedResultNotAnEvent',
+  'SealedResultRequestIdMismatch',
+  'SealedResultsNotConfigured',
+  'SealedKeysUnavailable',
   'Internal',
   'AccessDenied',
   'MissingAuthentication',

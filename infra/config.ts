@@ -123,6 +123,13 @@ const configSchema = z.object({
     .string()
     .regex(SECRET_COMPLETE_ARN, 'expected a complete secret ARN, ending in "-" and 6 characters')
     .optional(),
+  /**
+   * An existing secret to use as the keys of sealed client results instead of creating one: its complete ARN.
+   */
+  sealedKeysSecretArn: z
+    .string()
+    .regex(SECRET_COMPLETE_ARN, 'expected a complete secret ARN, ending in "-" and 6 characters')
+    .optional(),
   /** `POST /webhooks/fingerprint` also requires the basic auth credentials kept in the webhook secret. */
   webhookBasicAuthEnabled: flag.default(false),
   /**

@@ -214,6 +214,7 @@ function createPools(
           fingerprint: fingerprint(HTTP_BUDGET_WAIT_MS),
           coalescer: new DynamoDbRequestCoalescer(table),
           historyDays,
+          ...(config.sealedKeys !== undefined && { sealedKeys: config.sealedKeys }),
         }),
     }),
     query: new FunctionPool({
@@ -242,6 +243,7 @@ function createPools(
           store,
           fingerprint: fingerprint(Number.POSITIVE_INFINITY),
           historyDays,
+          ...(config.sealedKeys !== undefined && { sealedKeys: config.sealedKeys }),
           deadLetters: ports.deadLetters,
         }),
     }),

@@ -7,6 +7,8 @@ import { StaticWebhookSecrets, WebhookSecretError } from '../functions/webhook/c
 import { webhookEnvSchema } from '../functions/webhook/env.js';
 import { REPOSITORY_ROOT } from '../infra/bundling.js';
 import { ConfigError, loadEnv } from '../shared/config/env.js';
+import { SealedKeysUnavailableError } from '../shared/domain/errors.js';
+import { StaticSealedKeys } from '../shared/fingerprint/sealed-keys.js';
 import type { ApiVersion, Region } from '../shared/fingerprint/types.js';
 import { extend, pick } from '../shared/validation/zod.js';
 
@@ -49,6 +51,11 @@ const localEnvSchema = extend(
      * FINGERPRINT_WEBHOOK_SECRET_ID): without it, `POST /webhooks/fingerprint` refuses every delivery.
      */
     FINGERPRINT_WEBHOOK_SECRET: z.string().min(1).optional(),
+    /**
+     * The keys that open sealed client results, comma-separated base64 (what the cloud keeps in the secret
+     * named by FINGERPRINT_SEALED_KEYS_SECRET_ID): without them, a `sealedResult` is refused.
+     */
+    FINGERPRINT_SEALED_KEYS: z.string().min(1).optional(),
     WEBHOOK_BASIC_AUTH_ENABLED: webhookEnvSchema.shape.WEBHOOK_BASIC_AUTH_ENABLED,
     WEBHOOK_MAX_EVENT_AGE_SECONDS: webhookEnvSchema.shape.WEBHOOK_MAX_EVENT_AGE_SECONDS,
   },
@@ -81,6 +88,8 @@ export interface LocalConfig {
   readThrough: boolean;
   /** `UPSTREAM_ERASURE_ENABLED`. */
   upstreamErasure: boolean;
+  /** Parsed from `FINGERPRINT_SEALED_KEYS`; absent when it is not set. */
+  sealedKeys?: StaticSealedKeys;
   webhook: {
     /** Parsed from `FINGERPRINT_WEBHOOK_SECRET`; absent when it is not set. */
     secrets?: StaticWebhookSecrets;
@@ -104,7 +113,7 @@ Options:
 Environment: PORT, TABLE_NAME, EVENT_TTL_DAYS, LOG_LEVEL, FINGERPRINT_SECRET_API_KEY, FINGERPRINT_REGION,
 FINGERPRINT_API_VERSION, FINGERPRINT_BASE_URL, FINGERPRINT_MAX_RPS, FINGERPRINT_HISTORY_DAYS, QUEUE_MAX_CONCURRENCY,
 READ_THROUGH_ENABLED, UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET, WEBHOOK_BASIC_AUTH_ENABLED,
-WEBHOOK_MAX_EVENT_AGE_SECONDS (see "Run it locally" in README.md).`;
+WEBHOOK_MAX_EVENT_AGE_SECONDS, FINGERPRINT_SEALED_KEYS (see "Run it locally" in README.md).`;
 
 /** What the command line asked for: a run, or the usage text. */
 export type LocalCommand = { kind: 'help' } | { kind: 'run'; config: LocalConfig };
@@ -154,6 +163,9 @@ export function loadLocalConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
       upstream: upstreamFrom(settings, values.sandbox === true),
       readThrough: settings.READ_THROUGH_ENABLED,
       upstreamErasure: settings.UPSTREAM_ERASURE_ENABLED,
+      ...(settings.FINGERPRINT_SEALED_KEYS !== undefined && {
+        sealedKeys: sealedKeysFrom(settings.FINGERPRINT_SEALED_KEYS),
+      }),
       webhook: {
         ...(settings.FINGERPRINT_WEBHOOK_SECRET !== undefined && {
           secrets: webhookSecretsFrom(settings.FINGERPRINT_WEBHOOK_SECRET),
@@ -171,6 +183,16 @@ function webhookSecretsFrom(raw: string): StaticWebhookSecrets {
     return new StaticWebhookSecrets(raw);
   } catch (error) {
     if (error instanceof WebhookSecretError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+/** Keys that cannot be used stop the start, naming the variable and the key's position (never a value). */
+function sealedKeysFrom(raw: string): StaticSealedKeys {
+  try {
+    return new StaticSealedKeys(raw);
+  } catch (error) {
+    if (error instanceof SealedKeysUnavailableError) throw new ConfigError(error.message);
     throw error;
   }
 }

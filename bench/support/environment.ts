@@ -55,6 +55,7 @@ export interface LocalResources {
 export const LOCAL_SECRET_IDS: Record<string, string> = {
   FINGERPRINT_SECRET_ID: 'fingerprint/secret-api-key',
   FINGERPRINT_WEBHOOK_SECRET_ID: 'fingerprint/webhook-secret',
+  FINGERPRINT_SEALED_KEYS_SECRET_ID: 'fingerprint/sealed-keys',
 };
 
 /**

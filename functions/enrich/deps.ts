@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FingerprintCallerEnv } from '../../shared/config/env.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
+import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import { DynamoDbRateLimiter } from '../../shared/store/dynamodb-rate-limiter.js';
@@ -58,6 +59,14 @@ export function createEnrichDeps(
         tableName: env.TABLE_NAME,
         maxRps: env.FINGERPRINT_MAX_RPS,
         maxWaitMs: options.maxWaitMs,
+      }),
+    }),
+    // The keys of sealed results are read on the first sealed result only; most instances never see one.
+    ...(env.FINGERPRINT_SEALED_KEYS_SECRET_ID !== undefined && {
+      sealedKeys: new SecretsManagerSealedKeys({
+        client: () => new SecretsManagerClient({}),
+        secretId: env.FINGERPRINT_SEALED_KEYS_SECRET_ID,
+        cacheSeconds: env.SECRET_CACHE_SECONDS,
       }),
     }),
     ...(options.coalesce && {

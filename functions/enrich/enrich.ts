@@ -1,5 +1,14 @@
-import { AppError, UpstreamBadResponseError, ValidationError } from '../../shared/domain/errors.js';
+import {
+  AppError,
+  SEALED_RESULT_FAULTS,
+  SealedResultError,
+  SealedResultsNotConfiguredError,
+  UpstreamBadResponseError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { openSealedEvent } from '../../shared/fingerprint/sealed.js';
+import { SEALED_KEYS_SECRET_SETTING, type SealedKeyProvider } from '../../shared/fingerprint/sealed-keys.js';
 import type {
   CallOptions,
   FingerprintClient,
@@ -34,6 +43,11 @@ export interface EnrichDeps {
    * Without it, every caller fetches for itself.
    */
   coalescer?: RequestCoalescer;
+  /**
+   * The keys that open sealed client results. Without it, a `sealedResult` is refused with
+   * `SealedResultsNotConfigured`.
+   */
+  sealedKeys?: SealedKeyProvider;
 }
 
 const DAY_MS = 86_400_000;
@@ -51,8 +65,11 @@ export function historyDaysFor(settings: { historyDays: number; eventTtlDays: nu
   return Math.min(settings.historyDays, settings.eventTtlDays);
 }
 
-/** Where an answer came from: the cache, or the Server API (`source` of `POST /enrich`, `X-Event-Source`). */
-export const ANSWER_SOURCES = { cache: 'cache', fingerprint: 'fingerprint' } as const;
+/**
+ * Where an answer came from: the cache, the Server API, or a sealed client result the caller sent (`source` of
+ * `POST /enrich`; `X-Event-Source` is `cache` or `fingerprint`).
+ */
+export const ANSWER_SOURCES = { cache: 'cache', fingerprint: 'fingerprint', sealed: 'sealed' } as const;
 export type AnswerSource = (typeof ANSWER_SOURCES)[keyof typeof ANSWER_SOURCES];
 
 /** The reason of an event the store refused (the other reasons are fields of Fingerprint's payload). */
@@ -98,6 +115,7 @@ export async function enrich(
   deps: EnrichDeps,
   options: CallOptions,
 ): Promise<EnrichResult> {
+  if (input.kind === 'sealed') return enrichSealed(input, deps);
   if (input.kind === 'request') {
     if (!input.refresh) {
       const cached = await deps.store.getEvent(input.requestId);
@@ -109,6 +127,46 @@ export async function enrich(
     });
   }
   return enrichHistory(input, deps, options);
+}
+
+/**
+ * A sealed client result holds the whole event, authenticated by the workspace's key: it is opened, normalized
+ * and stored with no Server API call, through the store's one write path (erasure, id and value rules, TTL).
+ * A copy already cached is overwritten with it, as a `refresh` would: it is the same event, as Fingerprint
+ * sealed it.
+ */
+async function enrichSealed(
+  input: Extract<EnrichInput, { kind: 'sealed' }>,
+  deps: EnrichDeps,
+): Promise<EnrichResult> {
+  if (deps.sealedKeys === undefined) {
+    throw new SealedResultsNotConfiguredError(
+      `This deployment holds no key to decrypt sealed results (${SEALED_KEYS_SECRET_SETTING} is unset): send ` +
+        'the event\'s "requestId" instead, or ask its operator to configure the workspace\'s encryption key.',
+    );
+  }
+  const event = openSealedEvent(input.sealed, await deps.sealedKeys.getKeys());
+  if (input.requestId !== undefined && event.requestId !== input.requestId) {
+    throw new SealedResultError(
+      SEALED_RESULT_FAULTS.requestIdMismatch,
+      'requestId',
+      `The sealedResult holds event "${event.requestId}", not the requestId "${input.requestId}" sent with it: ` +
+        'send the sealedResult of that identification, or leave "requestId" out.',
+    );
+  }
+  let outcome: StoreOutcome;
+  try {
+    outcome = await deps.store.storeEvents([event]);
+  } catch (error) {
+    if (!isRefusal(error)) throw error;
+    throw new SealedResultError(
+      SEALED_RESULT_FAULTS.notAnEvent,
+      'sealedResult',
+      `The event in the sealedResult cannot be stored (${error.message}); nothing was stored.`,
+      { cause: error },
+    );
+  }
+  return whole([event], ANSWER_SOURCES.sealed, outcome);
 }
 
 /**

@@ -1,10 +1,15 @@
 import { ValidationError } from '../../shared/domain/errors.js';
+import { decodeSealedResult } from '../../shared/fingerprint/sealed.js';
 import { linkedIdParam, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
 import { parseInput } from '../../shared/http/validation.js';
 import * as z from '../../shared/validation/zod.js';
 
-/** The largest body `POST /enrich` and a queue message may have. */
-export const MAX_BODY_BYTES = 16 * 1024;
+/**
+ * The largest body `POST /enrich` and a queue message may have: room for the largest `sealedResult`
+ * accepted, with margin, so that an oversized blob is refused by its own check (`SealedResultTooLarge`).
+ * Well under SQS's 256 KiB message limit.
+ */
+export const MAX_BODY_BYTES = 128 * 1024;
 export const DEFAULT_MAX_EVENTS = 100;
 export const MAX_MAX_EVENTS = 500;
 
@@ -14,11 +19,23 @@ const bodySchema = z.strictObject({
   linkedId: z.optional(linkedIdParam),
   maxEvents: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_MAX_EVENTS))),
   refresh: z.optional(z.boolean()),
+  /** Checked by `decodeSealedResult`, which gives each fault its own code. */
+  sealedResult: z.optional(z.string()),
 });
 
-/** What to enrich: one event by requestId, or a history by visitorId and/or linkedId. */
+/**
+ * What to enrich: one event by requestId, a history by visitorId and/or linkedId, or one event handed over
+ * sealed (no Server API call).
+ */
 export type EnrichInput =
   | { kind: 'request'; requestId: string; refresh: boolean }
+  | {
+      kind: 'sealed';
+      /** The decoded blob, its size, base64 and header already checked. */
+      sealed: Buffer;
+      /** When sent beside it: the event in the blob must carry this requestId. */
+      requestId?: string;
+    }
   | {
       kind: 'search';
       visitorId?: string;
@@ -49,6 +66,21 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
     throw new ValidationError('body', 'The body must be a JSON object such as {"requestId": "…"}.');
   }
   const body = parseInput(bodySchema, json);
+  if (body.sealedResult !== undefined) {
+    for (const field of ['visitorId', 'linkedId', 'maxEvents', 'refresh'] as const) {
+      if (body[field] !== undefined) {
+        throw new ValidationError(
+          field,
+          `"${field}" cannot be combined with "sealedResult": send {"sealedResult": "…"}, with "requestId" at most.`,
+        );
+      }
+    }
+    return {
+      kind: 'sealed',
+      sealed: decodeSealedResult(body.sealedResult),
+      ...(body.requestId !== undefined && { requestId: body.requestId }),
+    };
+  }
   if (body.requestId !== undefined) {
     for (const field of ['visitorId', 'linkedId', 'maxEvents'] as const) {
       if (body[field] !== undefined) {
@@ -58,7 +90,10 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
     return { kind: 'request', requestId: body.requestId, refresh: body.refresh ?? false };
   }
   if (body.visitorId === undefined && body.linkedId === undefined) {
-    throw new ValidationError('requestId', 'Send one of "requestId", "linkedId" or "visitorId".');
+    throw new ValidationError(
+      'requestId',
+      'Send one of "requestId", "linkedId", "visitorId" or "sealedResult".',
+    );
   }
   return {
     kind: 'search',

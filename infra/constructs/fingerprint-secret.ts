@@ -27,7 +27,8 @@ const API_KEY_DESCRIPTION =
   'Fingerprint secret API key (Server API): put it as a plain string or as {"apiKey": "..."}. See docs/deploy.md.';
 
 /**
- * Where a secret issued by Fingerprint lives: the secret API key, or the webhook signing secret. A created
+ * Where a secret issued by Fingerprint lives: the secret API key, the webhook signing secret, or the
+ * encryption keys of sealed client results. A created
  * secret is empty: its value is put into it after deployment (docs/deploy.md), so it never passes through the
  * template, the cloud assembly or CloudFormation.
  */
@@ -52,7 +53,7 @@ export class FingerprintSecret extends Construct {
     acknowledge(secret, {
       id: 'AwsSolutions-SMG4',
       reason:
-        'Fingerprint secret API keys and webhook signing secrets are issued in the Fingerprint dashboard, which has no API a rotation function could call. Rotate them there and put the new value (docs/deploy.md).',
+        'Fingerprint secret API keys, webhook signing secrets and sealed-result encryption keys are issued in the Fingerprint dashboard, which has no API a rotation function could call. Rotate them there and put the new value (docs/deploy.md).',
     });
     this.secret = secret;
   }

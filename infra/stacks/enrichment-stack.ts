@@ -43,6 +43,8 @@ export class EnrichmentStack extends Stack {
   public readonly eventTable: EventTable;
   public readonly fingerprintSecret: FingerprintSecret;
   public readonly webhookSecret: FingerprintSecret;
+  /** The keys that open sealed client results; readable by the enrich functions only. */
+  public readonly sealedKeysSecret: FingerprintSecret;
   public readonly enrichQueue: EnrichQueue;
   public readonly api: ServiceApi;
   public readonly monitoring: Monitoring;
@@ -79,6 +81,13 @@ export class EnrichmentStack extends Stack {
         'Fingerprint webhook signing secret: put it as a plain string, or as {"secrets": ["<current>", "<next or previous>"], "basicAuth": {"username": "...", "password": "..."}}. See docs/deploy.md.',
       ...(config.webhookSecretArn !== undefined && { existingSecretArn: config.webhookSecretArn }),
     });
+    this.sealedKeysSecret = new FingerprintSecret(this, 'SealedKeysSecret', {
+      removalPolicy: statefulRemoval,
+      logicalId: 'SealedKeysSecret',
+      description:
+        'Fingerprint Sealed Client Results encryption keys: put a JSON list of base64 keys, ["<key>"], or during a rotation ["<new>", "<old>"]. Empty: sealed results are refused. See docs/deploy.md.',
+      ...(config.sealedKeysSecretArn !== undefined && { existingSecretArn: config.sealedKeysSecretArn }),
+    });
     this.enrichQueue = new EnrichQueue(this, 'EnrichQueue', {
       consumerTimeout: ENRICH_QUEUE_TIMEOUT,
       // The upstream limit is held by the budget every instance shares in the event table; this only keeps
@@ -99,6 +108,7 @@ export class EnrichmentStack extends Stack {
       FINGERPRINT_MAX_RPS: String(config.fingerprintMaxRps),
       FINGERPRINT_HISTORY_DAYS: String(config.fingerprintHistoryDays),
       SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
+      FINGERPRINT_SEALED_KEYS_SECRET_ID: this.sealedKeysSecret.secret.secretArn,
       ...(config.fingerprintBaseUrl !== undefined && { FINGERPRINT_BASE_URL: config.fingerprintBaseUrl }),
     };
     // API Gateway answers the preflights; the functions behind the IAM routes add CORS headers to the answers.
@@ -168,6 +178,7 @@ export class EnrichmentStack extends Stack {
 
     for (const enrich of [enrichHttp, enrichQueueConsumer]) {
       this.fingerprintSecret.secret.grantRead(enrich.function);
+      this.sealedKeysSecret.secret.grantRead(enrich.function);
       this.eventTable.grantGetEvent(enrich.function);
       this.eventTable.grantStoreEvents(enrich.function);
       // One budget of upstream calls for every instance of both, and the leases of coalesced fetches.
@@ -234,6 +245,10 @@ export class EnrichmentStack extends Stack {
     new CfnOutput(this, 'FingerprintSecretArn', {
       description: 'Put the Fingerprint secret API key here (docs/deploy.md)',
       value: this.fingerprintSecret.secret.secretArn,
+    });
+    new CfnOutput(this, 'SealedKeysSecretArn', {
+      description: 'Put the Sealed Client Results encryption keys here, as a JSON list (docs/deploy.md)',
+      value: this.sealedKeysSecret.secret.secretArn,
     });
     new CfnOutput(this, 'WebhookUrl', {
       description: 'Set this as the webhook URL in the Fingerprint dashboard (docs/deploy.md)',

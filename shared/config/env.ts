@@ -53,6 +53,11 @@ export const fingerprintEnv = () => ({
    */
   FINGERPRINT_HISTORY_DAYS: wholeNumberEnv(1, 3650, 30),
   SECRET_CACHE_SECONDS: secretCacheSecondsEnv(),
+  /**
+   * Secrets Manager name or ARN of the keys that open sealed client results: a JSON list of base64 keys, tried
+   * in order. Unset: `POST /enrich` and the queue refuse a `sealedResult` (`SealedResultsNotConfigured`).
+   */
+  FINGERPRINT_SEALED_KEYS_SECRET_ID: z.optional(z.string().check(z.minLength(1))),
 });
 
 /** The settings of a function that calls the Fingerprint Server API, as parsed. */

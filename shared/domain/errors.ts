@@ -19,6 +19,15 @@ export const ERROR_CODES = {
   UpstreamMisconfigured: 'UpstreamMisconfigured',
   StoreThrottled: 'StoreThrottled',
   WebhookNotConfigured: 'WebhookNotConfigured',
+  SealedResultNotBase64: 'SealedResultNotBase64',
+  SealedResultTooShort: 'SealedResultTooShort',
+  SealedResultTooLarge: 'SealedResultTooLarge',
+  SealedResultBadHeader: 'SealedResultBadHeader',
+  SealedResultUndecryptable: 'SealedResultUndecryptable',
+  SealedResultNotAnEvent: 'SealedResultNotAnEvent',
+  SealedResultRequestIdMismatch: 'SealedResultRequestIdMismatch',
+  SealedResultsNotConfigured: 'SealedResultsNotConfigured',
+  SealedKeysUnavailable: 'SealedKeysUnavailable',
   Internal: 'Internal',
 } as const;
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
@@ -45,7 +54,7 @@ export abstract class AppError extends Error {
 
 /** Input that can never succeed as given: names the offending field and how to fix it. */
 export class ValidationError extends AppError {
-  readonly code = ERROR_CODES.ValidationFailed;
+  readonly code: ErrorCode = ERROR_CODES.ValidationFailed;
   readonly retryable = false;
 
   constructor(
@@ -198,6 +207,53 @@ export class StoreThrottledError extends AppError {
  */
 export class WebhookNotConfiguredError extends AppError {
   readonly code = ERROR_CODES.WebhookNotConfigured;
+  readonly retryable = true;
+}
+
+/** The codes of a `sealedResult` that cannot be used as sent, one per fault so that a caller can tell them apart. */
+export const SEALED_RESULT_FAULTS = {
+  notBase64: ERROR_CODES.SealedResultNotBase64,
+  tooShort: ERROR_CODES.SealedResultTooShort,
+  tooLarge: ERROR_CODES.SealedResultTooLarge,
+  badHeader: ERROR_CODES.SealedResultBadHeader,
+  undecryptable: ERROR_CODES.SealedResultUndecryptable,
+  notAnEvent: ERROR_CODES.SealedResultNotAnEvent,
+  requestIdMismatch: ERROR_CODES.SealedResultRequestIdMismatch,
+} as const;
+export type SealedResultFault = (typeof SEALED_RESULT_FAULTS)[keyof typeof SEALED_RESULT_FAULTS];
+
+/**
+ * A `sealedResult` (Fingerprint's Sealed Client Results) that cannot be used as sent: a validation error with
+ * a code of its own. Never retried: the same blob fails the same way. The message says what is wrong and how
+ * to fix it, never a key nor the decrypted content.
+ */
+export class SealedResultError extends ValidationError {
+  override readonly code: SealedResultFault;
+
+  constructor(code: SealedResultFault, field: string, message: string, options?: AppErrorOptions) {
+    super(field, message, options);
+    this.code = code;
+  }
+}
+
+/**
+ * A `sealedResult` arrived but this deployment has no decryption key: `FINGERPRINT_SEALED_KEYS_SECRET_ID`
+ * (or `FINGERPRINT_SEALED_KEYS` locally) is unset or holds no key. Answered 400: the caller can send a
+ * `requestId` instead. Retryable, as every configuration an operator can fix: a queue record succeeds
+ * unchanged once the keys are put.
+ */
+export class SealedResultsNotConfiguredError extends AppError {
+  readonly code = ERROR_CODES.SealedResultsNotConfigured;
+  readonly retryable = true;
+}
+
+/**
+ * The decryption keys of sealed results could not be read: Secrets Manager failed or refused, or the secret's
+ * value is not a JSON list of base64 keys. Our fault, never the caller's (503); the message names the setting,
+ * never a key.
+ */
+export class SealedKeysUnavailableError extends AppError {
+  readonly code = ERROR_CODES.SealedKeysUnavailable;
   readonly retryable = true;
 }
 

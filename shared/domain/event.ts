@@ -6,7 +6,8 @@
 /** Bumped when the stored shape changes in a way readers must know about. */
 export const SCHEMA_VERSION = 1;
 
-export const EVENT_SOURCES = { v3: 'v3', v4: 'v4', webhook: 'webhook' } as const;
+/** Where a stored event came from: the Server API (v3, v4), a webhook delivery, or a sealed client result. */
+export const EVENT_SOURCES = { v3: 'v3', v4: 'v4', webhook: 'webhook', sealed: 'sealed' } as const;
 export type EventSource = (typeof EVENT_SOURCES)[keyof typeof EVENT_SOURCES];
 
 export interface BrowserInfo {

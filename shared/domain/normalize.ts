@@ -316,6 +316,10 @@ export function normalizeV3Visit(visit: unknown, visitorId: string): NormalizedE
  * its place: see {@link readV3IdentificationError}) or lacks a valid requestId, visitorId or timestamp.
  */
 export function normalizeV3Event(body: unknown): NormalizedEvent {
+  return fromV3EventBody(body, EVENT_SOURCES.v3);
+}
+
+function fromV3EventBody(body: unknown, source: EventSource): NormalizedEvent {
   const { products } = parseObject(schemas().V3EventBody, body, 'body');
   if (products === undefined) {
     throw new ValidationError(
@@ -332,7 +336,7 @@ export function normalizeV3Event(body: unknown): NormalizedEvent {
     visitorIdField: `${prefix}visitorId`,
     signals: signalsFromV3(unwrapV3Products(products), products.incognito?.data?.result),
     ipInfo: products.ipInfo?.data,
-    source: EVENT_SOURCES.v3,
+    source,
   });
 }
 
@@ -355,6 +359,18 @@ export function readV3IdentificationError(body: unknown): V3ProductError | undef
  */
 export function normalizeV4Event(body: unknown): NormalizedEvent {
   return fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.v4);
+}
+
+/**
+ * Normalizes the plaintext of a sealed client result: what the Server API of the workspace's version answers
+ * for the event, a v3 events response (`{"products": …}`) or a v4 Event. A payload with `products` is read as
+ * v3, anything else as v4 (whose errors then name `event_id` and `identification.visitor_id`).
+ *
+ * @throws {ValidationError} as {@link normalizeV3Event} and {@link normalizeV4Event} do.
+ */
+export function normalizeSealedEvent(body: unknown): NormalizedEvent {
+  if (isObject(body) && 'products' in body) return fromV3EventBody(body, EVENT_SOURCES.sealed);
+  return fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.sealed);
 }
 
 /**

@@ -74,6 +74,51 @@ const HTTP_ERRORS: Record<ErrorCode, { status: number; public: boolean; message:
     public: false,
     message: 'The webhook is not configured yet; the delivery can be retried later.',
   },
+  [ERROR_CODES.SealedResultNotBase64]: {
+    status: 400,
+    public: true,
+    message: 'The sealed result is not base64.',
+  },
+  [ERROR_CODES.SealedResultTooShort]: {
+    status: 400,
+    public: true,
+    message: 'The sealed result is too short.',
+  },
+  [ERROR_CODES.SealedResultTooLarge]: {
+    status: 400,
+    public: true,
+    message: 'The sealed result is too large.',
+  },
+  [ERROR_CODES.SealedResultBadHeader]: {
+    status: 400,
+    public: true,
+    message: 'The sealed result does not start with the sealed header.',
+  },
+  [ERROR_CODES.SealedResultUndecryptable]: {
+    status: 400,
+    public: true,
+    message: 'No configured key decrypts the sealed result.',
+  },
+  [ERROR_CODES.SealedResultNotAnEvent]: {
+    status: 400,
+    public: true,
+    message: 'The sealed result does not hold a Fingerprint event.',
+  },
+  [ERROR_CODES.SealedResultRequestIdMismatch]: {
+    status: 400,
+    public: true,
+    message: 'The sealed result holds another event than the requestId sent with it.',
+  },
+  [ERROR_CODES.SealedResultsNotConfigured]: {
+    status: 400,
+    public: true,
+    message: 'This deployment has no key to decrypt sealed results.',
+  },
+  [ERROR_CODES.SealedKeysUnavailable]: {
+    status: 503,
+    public: false,
+    message: 'The keys of sealed results cannot be read; retry later.',
+  },
   [ERROR_CODES.Internal]: { status: 500, public: false, message: 'Internal error.' },
 };
 

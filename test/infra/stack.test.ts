@@ -22,6 +22,8 @@ import {
 const IMPORTED_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint/api-key-AbC123';
 const IMPORTED_WEBHOOK_SECRET_ARN =
   'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint/webhook-XyZ789';
+const IMPORTED_SEALED_KEYS_SECRET_ARN =
+  'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint/sealed-keys-QwE456';
 
 let dev: SynthesizedApp;
 let full: SynthesizedApp;
@@ -33,6 +35,7 @@ beforeAll(() => {
   imported = synthesize({
     fingerprintSecretArn: IMPORTED_SECRET_ARN,
     webhookSecretArn: IMPORTED_WEBHOOK_SECRET_ARN,
+    sealedKeysSecretArn: IMPORTED_SEALED_KEYS_SECRET_ARN,
   });
 });
 
@@ -147,6 +150,7 @@ describe('functions', () => {
       FINGERPRINT_MAX_RPS?: string;
       FINGERPRINT_HISTORY_DAYS?: string;
       SECRET_CACHE_SECONDS?: string;
+      FINGERPRINT_SEALED_KEYS_SECRET_ID?: string;
       DEAD_LETTER_QUEUE_URL: string;
       QUEUE_MAX_CONCURRENCY?: string;
     }>();
@@ -198,7 +202,11 @@ describe('functions', () => {
       SECRET_CACHE_SECONDS: '300',
       TABLE_NAME: { Ref: 'EventTable' },
       FINGERPRINT_SECRET_ID: { Ref: 'FingerprintSecret' },
+      FINGERPRINT_SEALED_KEYS_SECRET_ID: { Ref: 'SealedKeysSecret' },
       DEAD_LETTER_QUEUE_URL: { Ref: 'EnrichDeadLetterQueue' },
+    });
+    expect(environmentOf(dev, 'enrichHttp')).toMatchObject({
+      FINGERPRINT_SEALED_KEYS_SECRET_ID: { Ref: 'SealedKeysSecret' },
     });
     expect(environmentOf(dev, 'enrichHttp')).toMatchObject({
       READ_THROUGH_ENABLED: 'true',
@@ -265,6 +273,7 @@ describe('retention by stage', () => {
     'EnrichDeadLetterQueue',
     'FingerprintSecret',
     'WebhookSecret',
+    'SealedKeysSecret',
   ];
 
   it('keeps stable logical ids for the table, the queues and the secret', () => {
@@ -290,7 +299,7 @@ describe('retention by stage', () => {
     full.template.hasResourceProperties('AWS::DynamoDB::Table', { DeletionProtectionEnabled: true });
     expect(full.stack.terminationProtection).toBe(true);
     const staging = synthesize({ stage: 'staging' }).template.toJSON().Resources;
-    for (const id of ['FingerprintSecret', 'WebhookSecret']) {
+    for (const id of ['FingerprintSecret', 'WebhookSecret', 'SealedKeysSecret']) {
       expect(staging[id]).toMatchObject({ DeletionPolicy: 'Retain' });
     }
   });
@@ -398,9 +407,9 @@ describe('enrich queue', () => {
 });
 
 describe('Fingerprint secrets', () => {
-  it('creates the API key secret and the webhook secret empty: no value or generated value in the template', () => {
+  it('creates the API key, webhook and sealed-keys secrets empty: no value or generated value in the template', () => {
     const secrets = resourcesOf(dev.template, 'AWS::SecretsManager::Secret');
-    expect(Object.keys(secrets).sort()).toEqual(['FingerprintSecret', 'WebhookSecret']);
+    expect(Object.keys(secrets).sort()).toEqual(['FingerprintSecret', 'SealedKeysSecret', 'WebhookSecret']);
     for (const secret of Object.values(secrets)) {
       expect(secret.Properties).not.toHaveProperty('SecretString');
       expect(secret.Properties).not.toHaveProperty('GenerateSecretString');
@@ -419,6 +428,21 @@ describe('Fingerprint secrets', () => {
     expect(permissionsOf(imported, 'webhook')).toContain(
       `secretsmanager:GetSecretValue on ${IMPORTED_WEBHOOK_SECRET_ARN}`,
     );
+    for (const key of ['enrichHttp', 'enrichQueue'] as const) {
+      expect(environmentOf(imported, key).FINGERPRINT_SEALED_KEYS_SECRET_ID).toBe(
+        IMPORTED_SEALED_KEYS_SECRET_ARN,
+      );
+      expect(permissionsOf(imported, key)).toContain(
+        `secretsmanager:GetSecretValue on ${IMPORTED_SEALED_KEYS_SECRET_ARN}`,
+      );
+    }
+  });
+
+  it('lets only the enrich functions read the keys of sealed results', () => {
+    for (const key of FUNCTION_KEYS) {
+      const reads = permissionsOf(dev, key).some((permission) => permission.endsWith(' on SealedKeysSecret'));
+      expect(reads).toBe(key === 'enrichHttp' || key === 'enrichQueue');
+    }
   });
 });
 
@@ -437,6 +461,9 @@ describe('IAM', () => {
         ...logsAndTraces(logGroupOf('enrichHttp')),
         'secretsmanager:DescribeSecret on FingerprintSecret',
         'secretsmanager:GetSecretValue on FingerprintSecret',
+        // The keys of sealed client results, read on the first sealed result.
+        'secretsmanager:DescribeSecret on SealedKeysSecret',
+        'secretsmanager:GetSecretValue on SealedKeysSecret',
         'dynamodb:GetItem on EventTable',
         // Puts, and the deletes of an erasure: IAM authorizes both as BatchWriteItem.
         'dynamodb:BatchWriteItem on EventTable',
@@ -488,6 +515,9 @@ describe('IAM', () => {
         ...logsAndTraces(logGroupOf('enrichQueue')),
         'secretsmanager:DescribeSecret on FingerprintSecret',
         'secretsmanager:GetSecretValue on FingerprintSecret',
+        // The keys of sealed client results, read on the first sealed result.
+        'secretsmanager:DescribeSecret on SealedKeysSecret',
+        'secretsmanager:GetSecretValue on SealedKeysSecret',
         'dynamodb:GetItem on EventTable',
         'dynamodb:BatchWriteItem on EventTable',
         'dynamodb:BatchGetItem on EventTable',
@@ -652,9 +682,11 @@ describe('outputs', () => {
         'FingerprintSecretArn',
         'WebhookUrl',
         'WebhookSecretArn',
+        'SealedKeysSecretArn',
         'AlarmTopicArn',
       ]),
     );
+    expect(outputs.SealedKeysSecretArn?.Value).toEqual({ Ref: 'SealedKeysSecret' });
     expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: 'WebhookSecret' });
     expect(JSON.stringify(outputs.WebhookUrl?.Value)).toMatch(/execute-api.*webhooks\/fingerprint/);
     expect(outputs.EnrichQueueUrl?.Value).toEqual({ Ref: 'EnrichQueue' });

@@ -9,6 +9,7 @@ import { StaticWebhookSecrets } from '../../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../../functions/webhook/http-handler.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
+import { StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
@@ -17,6 +18,7 @@ import { tableProbe, v4WebhookBody } from '../support/erasure.js';
 import { buildEvent } from '../support/events.js';
 import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
+import { newSealingKey, sealJson, v4ExampleEvent } from '../support/sealed.js';
 import { buildRecord } from '../support/sqs.js';
 
 const API_KEY = 'fpsk_RaceCanary_4nV8qT2wK6';
@@ -86,7 +88,7 @@ describe('erasure racing writes of the same visitor', () => {
     await dynamo.close();
   });
 
-  it(`leaves no survivor when DELETE races POST /enrich, read-through, the queue and webhooks (${TRIALS} trials)`, {
+  it(`leaves no survivor when DELETE races POST /enrich, read-through, the queue, webhooks and sealed results (${TRIALS} trials)`, {
     timeout: 180_000,
   }, async () => {
     // Every store step may be late, so a DELETE lands between a writer's check and its write, and between
@@ -100,8 +102,16 @@ describe('erasure racing writes of the same visitor', () => {
       }, 5);
     upstream.setFaultInjector(() => ({ kind: 'delay', ms: Math.floor(Math.random() * 40) }));
     const settings = { readThrough: true, upstreamErasure: false };
+    const sealingKey = newSealingKey();
+    const sealedKeys = new StaticSealedKeys(sealingKey.toString('base64'));
     const httpWriters = [1, 2].map(() =>
-      createEnrichHttpHandler({ logger, settings, store: slowStore(), fingerprint: fingerprint() }),
+      createEnrichHttpHandler({
+        logger,
+        settings,
+        store: slowStore(),
+        fingerprint: fingerprint(),
+        sealedKeys,
+      }),
     );
     const eraser = createEnrichHttpHandler({
       logger,
@@ -124,6 +134,7 @@ describe('erasure racing writes of the same visitor', () => {
         logger,
         store: queueStore,
         fingerprint: queueFingerprint,
+        sealedKeys,
         deadLetters: {
           send: async (_record, reason) => {
             deadLettered.push(reason);
@@ -147,12 +158,19 @@ describe('erasure racing writes of the same visitor', () => {
         if (e0 === undefined || e1 === undefined || e2 === undefined || e3 === undefined)
           throw new Error('seed');
         const hook = v4WebhookBody({ ...e3, linkedId });
+        // Sealed results carry their own events (Fingerprint's example, as this visitor's), never fetched.
+        const sealed = (tail: string) =>
+          sealJson(
+            v4ExampleEvent({ requestId: `${Date.now()}.${tail}${trial}`, visitorId }, 30_000),
+            sealingKey,
+          );
 
         const writes: Promise<APIGatewayProxyResult | SQSBatchResponse | undefined>[] = [
           post(first, { visitorId }),
           post(second, { visitorId }),
           post(first, { linkedId }),
           post(second, { requestId: e0.requestId, refresh: true }),
+          post(first, { sealedResult: sealed('SealH') }),
           first(
             buildApiEvent({
               method: 'GET',
@@ -166,6 +184,7 @@ describe('erasure racing writes of the same visitor', () => {
               Records: [
                 buildRecord(JSON.stringify({ requestId: e2.requestId })),
                 buildRecord(JSON.stringify({ visitorId })),
+                buildRecord(JSON.stringify({ sealedResult: sealed('SealQ') })),
               ],
             },
             buildContext(),

@@ -73,7 +73,7 @@ export const normalizedEventSchema = z.strictObject({
       suspectScore: z.number().optional(),
     })
     .optional(),
-  source: z.enum(['v3', 'v4', 'webhook']),
+  source: z.enum(['v3', 'v4', 'webhook', 'sealed']),
   schemaVersion: z.literal(1),
 });
 

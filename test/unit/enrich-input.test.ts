@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES, parseEnrichBody } from '../../functions/enrich/input.js';
-import { ValidationError } from '../../shared/domain/errors.js';
+import { ERROR_CODES, ValidationError } from '../../shared/domain/errors.js';
 import { ID_MESSAGES } from '../../shared/domain/ids.js';
+import { MAX_SEALED_BASE64_CHARS } from '../../shared/fingerprint/sealed.js';
+import { newSealingKey, seal } from '../support/sealed.js';
 
 function refusal(body: string | null): ValidationError {
   try {
@@ -104,6 +106,42 @@ describe('enrich body', () => {
       `Invalid "linkedId": ${ID_MESSAGES.linkedId}`,
     );
     expect(ID_MESSAGES.linkedId).toContain('256 characters');
+  });
+
+  it('accepts a sealedResult, decoded, with an optional requestId', () => {
+    const blob = seal('{"event_id": "x"}', newSealingKey());
+    expect(parseEnrichBody(JSON.stringify({ sealedResult: blob.toString('base64') }))).toEqual({
+      kind: 'sealed',
+      sealed: blob,
+    });
+    expect(
+      parseEnrichBody(
+        JSON.stringify({ sealedResult: blob.toString('base64'), requestId: '1708102555327.NLOjmg' }),
+      ),
+    ).toEqual({ kind: 'sealed', sealed: blob, requestId: '1708102555327.NLOjmg' });
+  });
+
+  it.each(['visitorId', 'linkedId', 'maxEvents', 'refresh'] as const)(
+    'refuses a sealedResult with %s, naming it',
+    (field) => {
+      const values = { visitorId: 'Ibk1527CUFmcnjLwIs4A9', linkedId: 'o', maxEvents: 5, refresh: true };
+      const blob = seal('{}', newSealingKey()).toString('base64');
+      const error = refusal(JSON.stringify({ sealedResult: blob, [field]: values[field] }));
+      expect({ field: error.field, code: error.code }).toEqual({ field, code: ERROR_CODES.ValidationFailed });
+    },
+  );
+
+  it('refuses a sealedResult that is not a string, or not a sealed result, naming it', () => {
+    expect(refusal(JSON.stringify({ sealedResult: 42 })).field).toBe('sealedResult');
+    expect(refusal(JSON.stringify({ sealedResult: 'bm90IHNlYWxlZA==' })).code).toBe(
+      ERROR_CODES.SealedResultTooShort,
+    );
+  });
+
+  it('lets the largest sealedResult through the body cap, so that a larger one gets its own code', () => {
+    expect(MAX_BODY_BYTES).toBeGreaterThan(MAX_SEALED_BASE64_CHARS + 1024);
+    const oversized = JSON.stringify({ sealedResult: 'A'.repeat(MAX_SEALED_BASE64_CHARS + 4) });
+    expect(refusal(oversized).code).toBe(ERROR_CODES.SealedResultTooLarge);
   });
 
   it(`refuses a body over ${MAX_BODY_BYTES} bytes before parsing it`, () => {

@@ -1,8 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EnrichDeps, enrich, HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
-import { NotFoundError, UpstreamBadResponseError } from '../../shared/domain/errors.js';
+import {
+  NotFoundError,
+  SealedResultError,
+  SealedResultsNotConfiguredError,
+  UpstreamBadResponseError,
+  ValidationError,
+} from '../../shared/domain/errors.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
+import { StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import type { SearchQuery } from '../../shared/fingerprint/types.js';
 import { createLogger } from '../../shared/observability/logger.js';
@@ -14,6 +21,7 @@ import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fing
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 import { type FaultyDynamo, startFaultyDynamo } from '../support/faulty-dynamo.js';
 import { parseLogLines } from '../support/log-lines.js';
+import { newSealingKey, seal, v4ExampleEvent } from '../support/sealed.js';
 import { captureOutput } from '../support/service.js';
 
 const options = () => ({ deadline: Date.now() + 10_000 });
@@ -440,5 +448,63 @@ describe('enrich use case: partial histories (Server API v4 and DynamoDB on loop
     expect(error).toBeInstanceOf(UpstreamBadResponseError);
     expect((error as Error).message).toContain(seed.requestId);
     expect(await storedIds()).toEqual([]);
+  });
+});
+
+describe('enrich use case: a sealed result', () => {
+  const ids = { requestId: '1764849600000.SeAl3d', visitorId: 'SealedVisitor00000001' };
+  const sealedInput = (key: Buffer, payload: unknown = v4ExampleEvent(ids)) =>
+    ({ kind: 'sealed', sealed: seal(JSON.stringify(payload), key) }) as const;
+
+  it('refuses it when no key is configured, calling no one and storing nothing', async () => {
+    const store = new FakeEventStore();
+    const fingerprint = new FakeFingerprintClient();
+
+    const error = await enrich(sealedInput(newSealingKey()), { store, fingerprint }, options()).catch(
+      (caught: unknown) => caught,
+    );
+
+    expect(error).toBeInstanceOf(SealedResultsNotConfiguredError);
+    expect((error as Error).message).toContain('FINGERPRINT_SEALED_KEYS_SECRET_ID');
+    expect(store.items.size).toBe(0);
+    expect(fingerprint.calls).toEqual([]);
+  });
+
+  it('stores it over a cached copy of the same event, and answers it as sealed', async () => {
+    const key = newSealingKey();
+    const store = new FakeEventStore();
+    const fingerprint = new FakeFingerprintClient();
+    const cached = buildEvent({ ...ids, url: 'https://cached.example/', source: 'v4' });
+    store.items.set(cached.requestId, cached);
+
+    const result = await enrich(
+      sealedInput(key),
+      { store, fingerprint, sealedKeys: new StaticSealedKeys(key.toString('base64')) },
+      options(),
+    );
+
+    expect(result).toMatchObject({ source: 'sealed', stored: 1, suppressed: 0, complete: true });
+    expect(store.items.get(ids.requestId)).toEqual(result.events[0]);
+    expect(result.events[0]).toMatchObject({ ...ids, source: 'sealed' });
+    expect(fingerprint.calls).toEqual([]);
+  });
+
+  it("answers the store's refusal of the event as the caller's bad input, not as Fingerprint's", async () => {
+    const key = newSealingKey();
+    const store = new FakeEventStore();
+    store.failWith = new ValidationError('tag', 'the item is too large');
+
+    const error = await enrich(
+      sealedInput(key),
+      {
+        store,
+        fingerprint: new FakeFingerprintClient(),
+        sealedKeys: new StaticSealedKeys(key.toString('base64')),
+      },
+      options(),
+    ).catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(SealedResultError);
+    expect(error).toMatchObject({ code: 'SealedResultNotAnEvent', field: 'sealedResult' });
   });
 });

@@ -1,14 +1,17 @@
 import {
   AppError,
-  SEALED_RESULT_FAULTS,
+  ERROR_CODES,
   SealedResultError,
-  SealedResultsNotConfiguredError,
   UpstreamBadResponseError,
   ValidationError,
 } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { openSealedEvent } from '../../shared/fingerprint/sealed.js';
-import { SEALED_KEYS_SECRET_SETTING, type SealedKeyProvider } from '../../shared/fingerprint/sealed-keys.js';
+import {
+  SEALED_KEYS_SECRET_SETTING,
+  type SealedKeyProvider,
+  sealedResultsNotConfigured,
+} from '../../shared/fingerprint/sealed-keys.js';
 import type {
   CallOptions,
   FingerprintClient,
@@ -139,16 +142,11 @@ async function enrichSealed(
   input: Extract<EnrichInput, { kind: 'sealed' }>,
   deps: EnrichDeps,
 ): Promise<EnrichResult> {
-  if (deps.sealedKeys === undefined) {
-    throw new SealedResultsNotConfiguredError(
-      `This deployment holds no key to decrypt sealed results (${SEALED_KEYS_SECRET_SETTING} is unset): send ` +
-        'the event\'s "requestId" instead, or ask its operator to configure the workspace\'s encryption key.',
-    );
-  }
+  if (deps.sealedKeys === undefined) throw sealedResultsNotConfigured(SEALED_KEYS_SECRET_SETTING);
   const event = openSealedEvent(input.sealed, await deps.sealedKeys.getKeys());
   if (input.requestId !== undefined && event.requestId !== input.requestId) {
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.requestIdMismatch,
+      ERROR_CODES.SealedResultRequestIdMismatch,
       'requestId',
       `The sealedResult holds event "${event.requestId}", not the requestId "${input.requestId}" sent with it: ` +
         'send the sealedResult of that identification, or leave "requestId" out.',
@@ -160,7 +158,7 @@ async function enrichSealed(
   } catch (error) {
     if (!isRefusal(error)) throw error;
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.notAnEvent,
+      ERROR_CODES.SealedResultNotAnEvent,
       'sealedResult',
       `The event in the sealedResult cannot be stored (${error.message}); nothing was stored.`,
       { cause: error },

@@ -211,16 +211,10 @@ export class WebhookNotConfiguredError extends AppError {
 }
 
 /** The codes of a `sealedResult` that cannot be used as sent, one per fault so that a caller can tell them apart. */
-export const SEALED_RESULT_FAULTS = {
-  notBase64: ERROR_CODES.SealedResultNotBase64,
-  tooShort: ERROR_CODES.SealedResultTooShort,
-  tooLarge: ERROR_CODES.SealedResultTooLarge,
-  badHeader: ERROR_CODES.SealedResultBadHeader,
-  undecryptable: ERROR_CODES.SealedResultUndecryptable,
-  notAnEvent: ERROR_CODES.SealedResultNotAnEvent,
-  requestIdMismatch: ERROR_CODES.SealedResultRequestIdMismatch,
-} as const;
-export type SealedResultFault = (typeof SEALED_RESULT_FAULTS)[keyof typeof SEALED_RESULT_FAULTS];
+export type SealedResultFault = Exclude<
+  Extract<ErrorCode, `SealedResult${string}`>,
+  'SealedResultsNotConfigured'
+>;
 
 /**
  * A `sealedResult` (Fingerprint's Sealed Client Results) that cannot be used as sent: a validation error with

@@ -61,10 +61,11 @@ function secretValueError(): SealedKeysUnavailableError {
   );
 }
 
-function notConfigured(setting: string): SealedResultsNotConfiguredError {
+/** No key to open sealed results: the setting that holds none is named. */
+export function sealedResultsNotConfigured(setting: string): SealedResultsNotConfiguredError {
   return new SealedResultsNotConfiguredError(
-    `This deployment holds no key to decrypt sealed results (${setting} is unset or holds no key): send the ` +
-      'event\'s "requestId" instead, or ask its operator to put the workspace\'s encryption key there.',
+    `No key to decrypt sealed results (${setting} is unset or holds none): send the event's "requestId" ` +
+      'instead, or have an operator put the encryption key there.',
   );
 }
 
@@ -81,7 +82,7 @@ export class StaticSealedKeys implements SealedKeyProvider {
   }
 
   getKeys(): Promise<readonly Buffer[]> {
-    if (this.#keys.length === 0) return Promise.reject(notConfigured(SEALED_KEYS_LOCAL_SETTING));
+    if (this.#keys.length === 0) return Promise.reject(sealedResultsNotConfigured(SEALED_KEYS_LOCAL_SETTING));
     return Promise.resolve(this.#keys);
   }
 }
@@ -132,7 +133,7 @@ export class SecretsManagerSealedKeys implements SealedKeyProvider {
         ),
     });
     const keys = await this.#secret.get();
-    if (keys.length === 0) throw notConfigured(SEALED_KEYS_SECRET_SETTING);
+    if (keys.length === 0) throw sealedResultsNotConfigured(SEALED_KEYS_SECRET_SETTING);
     return keys;
   }
 }

@@ -10,7 +10,7 @@
  */
 import { createDecipheriv } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
-import { SEALED_RESULT_FAULTS, SealedResultError, ValidationError } from '../domain/errors.js';
+import { ERROR_CODES, SealedResultError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { normalizeSealedEvent } from '../domain/normalize.js';
 
@@ -53,7 +53,7 @@ const HOW_TO_SEND = 'send the `sealedResult` string exactly as the JS agent retu
 export function decodeSealedResult(text: string, field = 'sealedResult'): Buffer {
   if (text.length > MAX_SEALED_BASE64_CHARS) {
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.tooLarge,
+      ERROR_CODES.SealedResultTooLarge,
       field,
       `${field} is ${text.length} base64 characters; at most ${MAX_SEALED_BASE64_CHARS} ` +
         `(${MAX_SEALED_BYTES} bytes) are accepted: ${HOW_TO_SEND}, or send its "requestId" instead.`,
@@ -61,7 +61,7 @@ export function decodeSealedResult(text: string, field = 'sealedResult'): Buffer
   }
   if (!BASE64.test(text)) {
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.notBase64,
+      ERROR_CODES.SealedResultNotBase64,
       field,
       `${field} is not standard base64 (A-Z, a-z, 0-9, "+", "/", "=" padding, no spaces): ${HOW_TO_SEND}.`,
     );
@@ -69,7 +69,7 @@ export function decodeSealedResult(text: string, field = 'sealedResult'): Buffer
   const blob = Buffer.from(text, 'base64');
   if (blob.length < MIN_SEALED_BYTES) {
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.tooShort,
+      ERROR_CODES.SealedResultTooShort,
       field,
       `${field} decodes to ${blob.length} bytes; a sealed result has at least ${MIN_SEALED_BYTES} ` +
         `(header, nonce, ciphertext and tag): ${HOW_TO_SEND}, not truncated.`,
@@ -77,7 +77,7 @@ export function decodeSealedResult(text: string, field = 'sealedResult'): Buffer
   }
   if (!blob.subarray(0, SEALED_HEADER.length).equals(SEALED_HEADER)) {
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.badHeader,
+      ERROR_CODES.SealedResultBadHeader,
       field,
       `${field} does not start with the sealed header 9E 85 DC ED (base64 "noXc7"): it is not a Fingerprint ` +
         `sealed result; ${HOW_TO_SEND}.`,
@@ -112,7 +112,7 @@ export function unsealPlaintext(blob: Buffer, keys: readonly Buffer[], field = '
   }
   if (compressed === undefined) {
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.undecryptable,
+      ERROR_CODES.SealedResultUndecryptable,
       field,
       `${field} does not decrypt with any configured key: it was altered or truncated, or sealed with a key ` +
         `this deployment does not hold (another workspace, or a new key not yet added to ` +
@@ -124,7 +124,7 @@ export function unsealPlaintext(blob: Buffer, keys: readonly Buffer[], field = '
   } catch (error) {
     const tooLarge = error instanceof RangeError;
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.notAnEvent,
+      ERROR_CODES.SealedResultNotAnEvent,
       field,
       tooLarge
         ? `${field} decrypts to more than ${MAX_SEALED_PLAINTEXT_BYTES} bytes of JSON, far more than any event.`
@@ -150,7 +150,7 @@ export function openSealedEvent(
     json = JSON.parse(plaintext.toString('utf8'));
   } catch {
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.notAnEvent,
+      ERROR_CODES.SealedResultNotAnEvent,
       field,
       `${field} decrypts to something that is not JSON; a sealed result holds a Fingerprint event.`,
     );
@@ -160,7 +160,7 @@ export function openSealedEvent(
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;
     throw new SealedResultError(
-      SEALED_RESULT_FAULTS.notAnEvent,
+      ERROR_CODES.SealedResultNotAnEvent,
       field,
       `${field} decrypts to JSON that is not a usable Fingerprint event (a v3 events response ` +
         `{"products": …} or a v4 Event): ${error.message}.`,

@@ -190,6 +190,7 @@ function createPools(
     client: ports.dynamo.client,
     tableName: config.tableName,
     ttlDays: config.eventTtlDays,
+    storeUpstream: config.storeUpstream,
   });
   const historyDays = historyDaysFor({ historyDays: config.historyDays, eventTtlDays: config.eventTtlDays });
   const table = { client: ports.dynamo.client, tableName: config.tableName };

@@ -99,6 +99,7 @@ export class EnrichmentStack extends Stack {
       FINGERPRINT_MAX_RPS: String(config.fingerprintMaxRps),
       FINGERPRINT_HISTORY_DAYS: String(config.fingerprintHistoryDays),
       SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
+      STORE_UPSTREAM_EVENTS: String(config.storeUpstreamEvents),
       ...(config.fingerprintBaseUrl !== undefined && { FINGERPRINT_BASE_URL: config.fingerprintBaseUrl }),
     };
     // API Gateway answers the preflights; the functions behind the IAM routes add CORS headers to the answers.
@@ -162,6 +163,7 @@ export class EnrichmentStack extends Stack {
         WEBHOOK_BASIC_AUTH_ENABLED: String(config.webhookBasicAuthEnabled),
         WEBHOOK_MAX_EVENT_AGE_SECONDS: String(config.webhookMaxEventAgeSeconds),
         SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
+        STORE_UPSTREAM_EVENTS: String(config.storeUpstreamEvents),
       },
     });
     this.functions = { enrichHttp, enrichQueue: enrichQueueConsumer, query, webhook };

@@ -8,7 +8,12 @@ import { queryEnvSchema } from '../../functions/query/env.js';
 import { webhookEnvSchema } from '../../functions/webhook/env.js';
 import type { FunctionEnvironment } from '../../infra/constructs/service-function.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
+import {
+  EVENT_TABLE_SCHEMA,
+  projectedAttributes,
+  TTL_ATTRIBUTE,
+  UPSTREAM_ATTRIBUTE,
+} from '../../shared/store/schema.js';
 import {
   FULL_CONTEXT,
   logicalIdOf,
@@ -147,6 +152,7 @@ describe('functions', () => {
       FINGERPRINT_MAX_RPS?: string;
       FINGERPRINT_HISTORY_DAYS?: string;
       SECRET_CACHE_SECONDS?: string;
+      STORE_UPSTREAM_EVENTS?: string;
       DEAD_LETTER_QUEUE_URL: string;
       QUEUE_MAX_CONCURRENCY?: string;
     }>();
@@ -196,6 +202,7 @@ describe('functions', () => {
       EVENT_TTL_DAYS: '90',
       LOG_LEVEL: 'INFO',
       SECRET_CACHE_SECONDS: '300',
+      STORE_UPSTREAM_EVENTS: 'true',
       TABLE_NAME: { Ref: 'EventTable' },
       FINGERPRINT_SECRET_ID: { Ref: 'FingerprintSecret' },
       DEAD_LETTER_QUEUE_URL: { Ref: 'EnrichDeadLetterQueue' },
@@ -212,10 +219,12 @@ describe('functions', () => {
       WEBHOOK_BASIC_AUTH_ENABLED: 'false',
       WEBHOOK_MAX_EVENT_AGE_SECONDS: '3600',
       SECRET_CACHE_SECONDS: '300',
+      STORE_UPSTREAM_EVENTS: 'true',
       NODE_OPTIONS: '--enable-source-maps',
     });
     const switched = synthesize({
       readThroughEnabled: false,
+      storeUpstreamEvents: false,
       upstreamErasureEnabled: true,
       webhookBasicAuthEnabled: true,
       webhookMaxEventAgeSeconds: '900',
@@ -223,8 +232,11 @@ describe('functions', () => {
     expect(environmentOf(switched, 'enrichHttp')).toMatchObject({
       READ_THROUGH_ENABLED: 'false',
       UPSTREAM_ERASURE_ENABLED: 'true',
+      STORE_UPSTREAM_EVENTS: 'false',
     });
+    expect(environmentOf(switched, 'enrichQueue')).toMatchObject({ STORE_UPSTREAM_EVENTS: 'false' });
     expect(environmentOf(switched, 'webhook')).toMatchObject({
+      STORE_UPSTREAM_EVENTS: 'false',
       WEBHOOK_BASIC_AUTH_ENABLED: 'true',
       WEBHOOK_MAX_EVENT_AGE_SECONDS: '900',
     });
@@ -243,9 +255,20 @@ describe('event table', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: index.projection },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: projectedAttributes(index.indexName) },
       })),
     );
+  });
+
+  it('projects the normalized view into the indexes, and not the upstream copy', () => {
+    const [, table] = onlyResourceOf(dev.template, 'AWS::DynamoDB::Table');
+    const indexes = table.Properties.GlobalSecondaryIndexes as {
+      Projection: { NonKeyAttributes: string[] };
+    }[];
+    for (const index of indexes) {
+      expect(index.Projection.NonKeyAttributes).not.toContain(UPSTREAM_ATTRIBUTE);
+      expect(index.Projection.NonKeyAttributes).toContain(TTL_ATTRIBUTE);
+    }
   });
 
   it("is on-demand and encrypted, with point-in-time recovery and TTL on the schema's attribute", () => {

@@ -71,6 +71,18 @@ export class EventTable extends Construct {
     });
   }
 
+  /**
+   * Reading the upstream copies of a page of events (`BatchGetItem`, `GET /v4/events`): the indexes do not hold
+   * them, so they are read from the table by key.
+   */
+  grantReadUpstreamCopies(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:BatchGetItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
   /** Reading histories (`Query`) on the history indexes, never on the table itself. */
   grantQueryHistories(grantee: IGrantable): Grant {
     return Grant.addToPrincipal({ grantee, actions: ['dynamodb:Query'], resourceArns: this.indexArns });

@@ -114,7 +114,7 @@ export class EnrichmentStack extends Stack {
       ...functionDefaults,
       entry: FUNCTION_ENTRIES.enrichHttp,
       description:
-        'POST /enrich, GET /events/{requestId}, DELETE /visitors/{visitorId}: resolves, reads through and erases events',
+        'POST /enrich, GET /events/{requestId}, GET /v4/events/{event_id}, DELETE /visitors/{visitorId}: resolves, reads through and erases events',
       memorySize: 512,
       timeout: ENRICH_HTTP_TIMEOUT,
       environment: {
@@ -145,10 +145,10 @@ export class EnrichmentStack extends Stack {
     const query = new ServiceFunction<typeof queryEnvSchema>(this, 'Query', {
       ...functionDefaults,
       entry: FUNCTION_ENTRIES.query,
-      description: 'GET /visitors/{visitorId}, GET /events: serves cached events',
+      description: 'GET /visitors/{visitorId}, GET /events, GET /v4/events: serves cached events',
       memorySize: 512,
       timeout: QUERY_TIMEOUT,
-      environment: { ...common, ...cors },
+      environment: { ...common, ...cors, STORE_UPSTREAM_EVENTS: String(config.storeUpstreamEvents) },
     });
     const webhook = new ServiceFunction<typeof webhookEnvSchema>(this, 'Webhook', {
       ...functionDefaults,
@@ -181,6 +181,7 @@ export class EnrichmentStack extends Stack {
     this.eventTable.grantFindVisitorEvents(enrichHttp.function);
     this.eventTable.grantGetEvent(query.function);
     this.eventTable.grantQueryHistories(query.function);
+    this.eventTable.grantReadUpstreamCopies(query.function);
     // The webhook stores an event only if its requestId is new (a conditional PutItem), and reads the stored
     // identity only when it is not: no batch writes, deletes, queries or API key.
     this.eventTable.grantPutNewEvent(webhook.function);

@@ -623,7 +623,7 @@ export class DynamoDbEventStore implements EventStore {
       oldestFirst,
       binding: query.binding,
     };
-    let start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
+    let start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope, query.cursorName);
     // An empty window, or a position outside it (a window that moved since the cursor was made): nothing left.
     // DynamoDB refuses both as a query.
     const low = after === undefined ? undefined : after + 1;

@@ -47,6 +47,8 @@ export interface EventSearchQuery {
   oldestFirst?: boolean;
   /** Continue from the `next.cursor` of an earlier page of the same search. */
   cursor?: string;
+  /** The caller-facing name of the cursor, named in errors. @default 'cursor' */
+  cursorName?: string;
   /**
    * What else the cursor must belong to (up to 128 characters): the caller's own parameters, e.g. the window as
    * it was asked for. A cursor of a search with another binding is refused.

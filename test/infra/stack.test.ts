@@ -527,11 +527,12 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the query function read events and query the history indexes only', () => {
+  it('lets the query function read events (the upstream copies of a page by BatchGetItem) and query the history indexes only', () => {
     expect(permissionsOf(dev, 'query')).toEqual(
       [
         ...logsAndTraces(logGroupOf('query')),
         'dynamodb:GetItem on EventTable',
+        'dynamodb:BatchGetItem on EventTable',
         ...Object.values(EVENT_TABLE_SCHEMA.indexes).map(
           (index) => `dynamodb:Query on EventTable/index/${index.indexName}`,
         ),

@@ -395,6 +395,32 @@ describe('the official v4 Node SDK against the local server', () => {
     expect(JSON.stringify([event, page])).not.toContain(SDK_KEY);
   });
 
+  it('reads a miss through once for many concurrent getEvent calls, all answered exactly', async () => {
+    const [late] = fake.seedMany(1, { visitorId: OTHER_VISITOR, timestamp: Date.now() - 2_000 });
+    if (late === undefined) throw new Error('missing seed');
+    const before = fake.requests.length;
+    const answers = await Promise.all(Array.from({ length: 12 }, () => getEvent(late.requestId)));
+    const upstreamCalls = fake.requests.slice(before).filter((r) => r.path.endsWith(late.requestId));
+    expect(upstreamCalls).toHaveLength(1);
+    const sent = await upstreamEvent(late.requestId);
+    for (const answer of answers) expect(answer).toEqual(sent);
+  });
+
+  it('serves nothing of an erased visitor: getEvent is event_not_found (read through, dropped), searches are empty', async () => {
+    const [kept] = (await searchEvents({ visitor_id: OTHER_VISITOR, limit: 1 })).events;
+    if (kept === undefined) throw new Error('the other visitor has no cached event');
+    const erased = await fetch(`${server.url}/visitors/${OTHER_VISITOR}`, { method: 'DELETE' });
+    expect(erased.status).toBe(200);
+    const before = fake.requests.length;
+    const refused = await failureOf(client.getEvent(kept.event_id));
+    expect([refused.statusCode, refused.errorCode]).toEqual([404, 'event_not_found']);
+    // Fingerprint still has it: the read-through fetched it once and dropped it, as the erasure requires.
+    expect(fake.requests.slice(before).filter((r) => r.path.endsWith(kept.event_id))).toHaveLength(1);
+    expect(await searchEvents({ visitor_id: OTHER_VISITOR })).toEqual({ events: [] });
+    const byLinkedId = idsOf(await pageThrough({ linked_id: LINKED_A, limit: 100 }));
+    expect(byLinkedId).toHaveLength(150);
+  });
+
   it('gave answers that all conform to our own document, openapi/openapi.json', () => {
     expect(answers).toBeGreaterThan(enriched.length);
     expect(strays).toEqual([]);

@@ -25,3 +25,16 @@ export function withUpstreamV4<E extends NormalizedEvent>(event: E, upstream: Up
 export function upstreamV4Of(event: NormalizedEvent): UpstreamV4Event | undefined {
   return upstreamEvents.get(event);
 }
+
+/**
+ * `JSON.stringify`, or `undefined` for a value it cannot write: nesting deep enough to overflow its recursion (a
+ * tag can nest 100,000 levels, which `JSON.parse` reads but `JSON.stringify` cannot write back).
+ */
+export function jsonText(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
+  } catch (error) {
+    if (error instanceof RangeError) return undefined;
+    throw error;
+  }
+}

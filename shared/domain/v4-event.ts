@@ -1,14 +1,15 @@
 import { isIP } from 'node:net';
 import type { Location, NormalizedEvent, SeenAt } from './event.js';
-import { type UpstreamV4Event, upstreamV4Of } from './upstream.js';
+import { jsonText, type UpstreamV4Event, upstreamV4Of } from './upstream.js';
 import { compact } from './v3-visit.js';
 
 /**
  * An event in the Server API v4 `Event` shape: Fingerprint's own copy when we have it (the event reached us in v4
- * form and was kept), else rendered from the normalized view.
+ * form and was kept), else rendered from the normalized view. A copy JSON cannot write back (nested too deeply:
+ * the store does not keep such a copy either) is rendered too, so this answer and later ones agree.
  */
 export function toV4Event(event: NormalizedEvent, upstream = upstreamV4Of(event)): UpstreamV4Event {
-  return upstream ?? renderV4Event(event);
+  return upstream !== undefined && jsonText(upstream) !== undefined ? upstream : renderV4Event(event);
 }
 
 /**

@@ -1,5 +1,5 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import type { UpstreamV4Event } from '../domain/upstream.js';
+import { jsonText, type UpstreamV4Event } from '../domain/upstream.js';
 
 /**
  * How the upstream's copy of an event is kept on its item: the JSON text of the v4 event, Brotli-compressed,
@@ -17,9 +17,14 @@ export const MAX_UPSTREAM_BYTES = 256 * 1024;
 
 const BROTLI_QUALITY = 6;
 
-/** The compressed JSON text of a v4 event, or `undefined` when it is too large to keep. */
+/**
+ * The compressed JSON text of a v4 event, or `undefined` when it cannot be kept: too large, or nested too
+ * deeply for `JSON.stringify` (a tag can nest 100,000 levels; the normalized view keeps such a tag as text).
+ */
 export function encodeUpstreamV4(event: UpstreamV4Event): Uint8Array | undefined {
-  const text = Buffer.from(JSON.stringify(event), 'utf8');
+  const json = jsonText(event);
+  if (json === undefined) return undefined;
+  const text = Buffer.from(json, 'utf8');
   const compressed = brotliCompressSync(text, {
     params: {
       [constants.BROTLI_PARAM_QUALITY]: BROTLI_QUALITY,

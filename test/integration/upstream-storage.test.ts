@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { normalizeV4Event, normalizeWebhook } from '../../shared/domain/normalize.js';
 import { upstreamV4Of } from '../../shared/domain/upstream.js';
+import { renderV4Event, toV4Event } from '../../shared/domain/v4-event.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import {
@@ -185,6 +186,20 @@ describe('the upstream copy of a v4 event', () => {
       expect(read && upstreamV4Of(read)).toBeUndefined();
     }
     expect(await store.getUpstreamEvents([fetched.requestId])).toEqual(new Map());
+  });
+
+  it('is left out, not failing the write, when JSON cannot write it back (a tag nested 100,000 levels)', async () => {
+    const store = storeOf();
+    let deep: unknown = 'bottom';
+    for (let level = 0; level < 100_000; level++) deep = { d: deep };
+    const event = normalizeV4Event({ ...structuredClone(V4_EVENT), tags: { deep } });
+    expect(await store.storeEvents([event])).toEqual({ stored: 1, suppressed: [] });
+    expect(await rawItem(event.requestId)).not.toHaveProperty(UPSTREAM_ATTRIBUTE);
+    const read = await store.getEvent(event.requestId);
+    expect(read?.tagAltered).toBe(true);
+    expect(read && upstreamV4Of(read)).toBeUndefined();
+    // The in-memory copy the write could not keep is not answered either: the v4 answer is rendered, now and later.
+    expect(toV4Event(event)).toEqual(renderV4Event(event));
   });
 
   it('goes with its event when the visitor is erased', async () => {

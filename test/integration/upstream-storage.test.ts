@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ensureEventTable, TableSchemaMismatchError } from '../../local/dynamodb.js';
 import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { normalizeV4Event, normalizeWebhook } from '../../shared/domain/normalize.js';
 import { upstreamV4Of } from '../../shared/domain/upstream.js';
@@ -9,6 +10,7 @@ import { renderV4Event, toV4Event } from '../../shared/domain/v4-event.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import {
+  createTableInput,
   EVENT_TABLE_SCHEMA,
   NORMALIZED_EVENT_ATTRIBUTES,
   UPSTREAM_ATTRIBUTE,
@@ -215,5 +217,26 @@ describe('the upstream copy of a v4 event', () => {
     await store.eraseVisitor(event.visitorId);
     expect(await rawItem(event.requestId)).toBeUndefined();
     expect(await store.getUpstreamEvents([event.requestId])).toEqual(new Map());
+  });
+});
+
+describe('a table whose indexes still project everything', () => {
+  it('is refused by the local server, which would otherwise carry the copies into every history read', async () => {
+    const name = `old-projection-${Date.now()}`;
+    const current = createTableInput(name);
+    await dynamo.client.send(
+      new CreateTableCommand({
+        ...current,
+        GlobalSecondaryIndexes: current.GlobalSecondaryIndexes?.map((index) => ({
+          ...index,
+          Projection: { ProjectionType: 'ALL' },
+        })),
+      }),
+    );
+    await expect(ensureEventTable(dynamo.client, name)).rejects.toBeInstanceOf(TableSchemaMismatchError);
+    // The table of the shared schema is accepted as it is.
+    const fresh = `new-projection-${Date.now()}`;
+    expect(await ensureEventTable(dynamo.client, fresh)).toBe(true);
+    expect(await ensureEventTable(dynamo.client, fresh)).toBe(false);
   });
 });

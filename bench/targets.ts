@@ -30,7 +30,7 @@ export const FLOOR_OF: Record<FunctionKey, FloorKey> = {
  * 1.37 since issues 11 and 12 (value rules, partial and windowed histories, erasure checks on every write,
  * insert-only webhooks, the fleet-wide upstream budget and coalesced fetches) took the enrich HTTP function to
  * 1.364; 1.39 since issue 13 (lossless v4 copies, `GET /v4/events/{event_id}` and its v4 rendering and errors)
- * took it to 1.388. Issue 16 replaces this with floors of what each function's first call needs and loads the
+ * took it to 1.389. Issue 16 replaces this with floors of what each function's first call needs and loads the
  * rest lazily.
  */
 export const BUNDLE_TARGET_RATIO = 1.39;

@@ -207,7 +207,7 @@ async function cost(task: CostTask): Promise<CostResult> {
   }
   globalThis.fetch = originalFetch;
 
-  // What each stored event costs to write: the table's write plus one per index holding it (projection ALL).
+  // What each stored event costs to write: the table's write plus its entry in each index holding it.
   const dynamodb = new DynamoDBClient({});
   const sizes: CostResult['storedItems'] = [];
   for (const requestId of task.storedRequestIds) {

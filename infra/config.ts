@@ -114,6 +114,12 @@ const configSchema = z.object({
   /** `GET /events/{requestId}` resolves a cache miss through the Server API and stores it. */
   readThroughEnabled: flag.default(true),
   /**
+   * Events that reach the stack in Fingerprint's v4 form (Server API v4, v4 webhooks) are also kept as received,
+   * compressed, on their item, so `GET /v4/events/…` serves them losslessly. `false` keeps the normalized view
+   * only: smaller items (docs/storage.md), v4 answers rendered from it.
+   */
+  storeUpstreamEvents: flag.default(true),
+  /**
    * `DELETE /visitors/{visitorId}?upstream=true` may also ask Fingerprint to delete the visitor's data (its
    * Delete API, enabled by Fingerprint on request). Off by default: it deletes data outside this stack.
    */

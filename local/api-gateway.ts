@@ -28,6 +28,8 @@ export const API_ROUTES: readonly ApiRoute[] = [
   { method: 'GET', resource: '/visitors/{visitorId}', function: 'query' },
   { method: 'DELETE', resource: '/visitors/{visitorId}', function: 'enrichHttp' },
   { method: 'POST', resource: '/webhooks/fingerprint', function: 'webhook' },
+  { method: 'GET', resource: '/v4/events', function: 'query' },
+  { method: 'GET', resource: '/v4/events/{event_id}', function: 'enrichHttp' },
 ];
 
 export type RouteMatch =

@@ -190,6 +190,7 @@ function createPools(
     client: ports.dynamo.client,
     tableName: config.tableName,
     ttlDays: config.eventTtlDays,
+    storeUpstream: config.storeUpstream,
   });
   const historyDays = historyDaysFor({ historyDays: config.historyDays, eventTtlDays: config.eventTtlDays });
   const table = { client: ports.dynamo.client, tableName: config.tableName };
@@ -209,7 +210,11 @@ function createPools(
       create: () =>
         createEnrichHttpHandler({
           logger: createLogger(config.logLevel),
-          settings: { readThrough: config.readThrough, upstreamErasure: config.upstreamErasure },
+          settings: {
+            readThrough: config.readThrough,
+            upstreamErasure: config.upstreamErasure,
+            storeUpstream: config.storeUpstream,
+          },
           store,
           fingerprint: fingerprint(HTTP_BUDGET_WAIT_MS),
           coalescer: new DynamoDbRequestCoalescer(table),
@@ -219,7 +224,12 @@ function createPools(
     }),
     query: new FunctionPool({
       settings: settings('query'),
-      create: () => createQueryHttpHandler({ logger: createLogger(config.logLevel), store }),
+      create: () =>
+        createQueryHttpHandler({
+          logger: createLogger(config.logLevel),
+          store,
+          storeUpstream: config.storeUpstream,
+        }),
     }),
     webhook: new FunctionPool({
       settings: settings('webhook'),

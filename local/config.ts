@@ -45,6 +45,7 @@ const localEnvSchema = extend(
     /** A throwaway store: nothing is read from or written to disk. */
     LOCAL_IN_MEMORY: z.stringbool().default(false),
     READ_THROUGH_ENABLED: enrichHttpEnvSchema.shape.READ_THROUGH_ENABLED,
+    STORE_UPSTREAM_EVENTS: enrichHttpEnvSchema.shape.STORE_UPSTREAM_EVENTS,
     UPSTREAM_ERASURE_ENABLED: enrichHttpEnvSchema.shape.UPSTREAM_ERASURE_ENABLED,
     /**
      * The webhook secret's value itself (what the cloud keeps in the secret named by
@@ -86,6 +87,8 @@ export interface LocalConfig {
   upstream: UpstreamConfig;
   /** `READ_THROUGH_ENABLED`. */
   readThrough: boolean;
+  /** `STORE_UPSTREAM_EVENTS`. */
+  storeUpstream: boolean;
   /** `UPSTREAM_ERASURE_ENABLED`. */
   upstreamErasure: boolean;
   /** Parsed from `FINGERPRINT_SEALED_KEYS`; absent when it is not set. */
@@ -112,8 +115,8 @@ Options:
 
 Environment: PORT, TABLE_NAME, EVENT_TTL_DAYS, LOG_LEVEL, FINGERPRINT_SECRET_API_KEY, FINGERPRINT_REGION,
 FINGERPRINT_API_VERSION, FINGERPRINT_BASE_URL, FINGERPRINT_MAX_RPS, FINGERPRINT_HISTORY_DAYS, QUEUE_MAX_CONCURRENCY,
-READ_THROUGH_ENABLED, UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET, WEBHOOK_BASIC_AUTH_ENABLED,
-WEBHOOK_MAX_EVENT_AGE_SECONDS, FINGERPRINT_SEALED_KEYS (see "Run it locally" in README.md).`;
+READ_THROUGH_ENABLED, STORE_UPSTREAM_EVENTS, UPSTREAM_ERASURE_ENABLED, FINGERPRINT_WEBHOOK_SECRET,
+WEBHOOK_BASIC_AUTH_ENABLED, WEBHOOK_MAX_EVENT_AGE_SECONDS, FINGERPRINT_SEALED_KEYS (see "Run it locally" in README.md).`;
 
 /** What the command line asked for: a run, or the usage text. */
 export type LocalCommand = { kind: 'help' } | { kind: 'run'; config: LocalConfig };
@@ -162,6 +165,7 @@ export function loadLocalConfig(argv: readonly string[], env: NodeJS.ProcessEnv)
       queueMaxConcurrency: settings.QUEUE_MAX_CONCURRENCY,
       upstream: upstreamFrom(settings, values.sandbox === true),
       readThrough: settings.READ_THROUGH_ENABLED,
+      storeUpstream: settings.STORE_UPSTREAM_EVENTS,
       upstreamErasure: settings.UPSTREAM_ERASURE_ENABLED,
       ...(settings.FINGERPRINT_SEALED_KEYS !== undefined && {
         sealedKeys: sealedKeysFrom(settings.FINGERPRINT_SEALED_KEYS),

@@ -107,10 +107,23 @@ function schemaDifference(expected: CreateTableCommandInput, actual: TableDescri
   const keys = (schema: { AttributeName?: string | undefined; KeyType?: string | undefined }[] | undefined) =>
     JSON.stringify((schema ?? []).map((key) => [key.AttributeName, key.KeyType]));
   if (keys(expected.KeySchema) !== keys(actual.KeySchema)) return 'key schema';
-  const indexes = (list: { IndexName?: string | undefined; KeySchema?: typeof expected.KeySchema }[] = []) =>
+  // The projection too: an index that still projects everything (before the upstream copies were kept out of
+  // the indexes) would carry them into every history read.
+  const indexes = (
+    list: {
+      IndexName?: string | undefined;
+      KeySchema?: typeof expected.KeySchema;
+      Projection?: { ProjectionType?: string | undefined; NonKeyAttributes?: string[] | undefined };
+    }[] = [],
+  ) =>
     JSON.stringify(
       list
-        .map((index) => [index.IndexName, keys(index.KeySchema)])
+        .map((index) => [
+          index.IndexName,
+          keys(index.KeySchema),
+          index.Projection?.ProjectionType,
+          [...(index.Projection?.NonKeyAttributes ?? [])].sort(),
+        ])
         .sort(([a], [b]) => String(a).localeCompare(String(b))),
     );
   if (indexes(expected.GlobalSecondaryIndexes) !== indexes(actual.GlobalSecondaryIndexes)) {

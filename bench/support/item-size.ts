@@ -1,5 +1,5 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
+import { EVENT_TABLE_SCHEMA, type EventIndexName, projectedAttributes } from '../../shared/store/schema.js';
 
 /**
  * The size DynamoDB bills for an item, by its documented rules: every attribute name and string in UTF-8
@@ -8,8 +8,8 @@ import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
  * per two significant digits, plus one when both the digit count and the exponent are even, plus one if
  * negative.
  *
- * One write unit covers 1 KB (1024 bytes) of item; each global secondary index that holds the item costs as
- * many again for the index entry.
+ * One write unit covers 1 KB (1024 bytes) of item; each global secondary index that holds the item costs the
+ * write units of its index entry: the keys and the attributes the index projects.
  */
 export function itemSize(item: Record<string, AttributeValue>): number {
   let size = 0;
@@ -24,19 +24,43 @@ export function writeUnits(bytes: number): number {
 }
 
 /**
- * What writing one stored event costs: the table's write units, plus as many for each index that holds it
- * (both indexes project every attribute; `byLinkedId` is sparse, holding only events with a linkedId).
+ * The size of an item's entry in an index: the table's key, the index's keys and the attributes it projects
+ * (the normalized view, never the upstream copy). DynamoDB also counts 100 bytes of overhead per index entry
+ * for storage, which this leaves out.
+ */
+export function indexEntrySize(item: Record<string, AttributeValue>, index: EventIndexName): number {
+  const { partitionKey, sortKey } = EVENT_TABLE_SCHEMA.indexes[index];
+  const names = new Set([
+    EVENT_TABLE_SCHEMA.partitionKey.name,
+    partitionKey.name,
+    sortKey.name,
+    ...projectedAttributes(index),
+  ]);
+  return itemSize(Object.fromEntries(Object.entries(item).filter(([name]) => names.has(name))));
+}
+
+/**
+ * What writing one stored event costs: the table's write units, plus those of its entry in each index that
+ * holds it (`byLinkedId` is sparse, holding only events with a linkedId).
  */
 export function eventWriteCost(item: Record<string, AttributeValue>): {
   bytes: number;
   indexes: number;
+  /** The largest index entry, bytes. */
+  indexBytes: number;
   writeUnits: number;
 } {
   const bytes = itemSize(item);
-  const indexes = Object.values(EVENT_TABLE_SCHEMA.indexes).filter(
-    (index) => item[index.partitionKey.name] !== undefined,
-  ).length;
-  return { bytes, indexes, writeUnits: writeUnits(bytes) * (1 + indexes) };
+  const held = (Object.keys(EVENT_TABLE_SCHEMA.indexes) as EventIndexName[]).filter(
+    (index) => item[EVENT_TABLE_SCHEMA.indexes[index].partitionKey.name] !== undefined,
+  );
+  const entries = held.map((index) => indexEntrySize(item, index));
+  return {
+    bytes,
+    indexes: held.length,
+    indexBytes: Math.max(0, ...entries),
+    writeUnits: writeUnits(bytes) + entries.reduce((sum, entry) => sum + writeUnits(entry), 0),
+  };
 }
 
 function valueSize(value: AttributeValue): number {

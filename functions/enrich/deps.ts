@@ -47,6 +47,7 @@ export function createEnrichDeps(
       tableName: env.TABLE_NAME,
       ttlDays: env.EVENT_TTL_DAYS,
       ...(options.erasureSettleMs !== undefined && { erasureSettleMs: options.erasureSettleMs }),
+      storeUpstream: env.STORE_UPSTREAM_EVENTS,
     }),
     fingerprint: createFingerprintClient({
       apiVersion: env.FINGERPRINT_API_VERSION,

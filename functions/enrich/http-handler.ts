@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AppError, NotFoundError } from '../../shared/domain/errors.js';
+import { renderV4Event, toV4Event } from '../../shared/domain/v4-event.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';
@@ -7,7 +8,7 @@ import type { LogAttributes, Logger } from '../../shared/observability/logger.js
 import { deadlineFor } from '../../shared/runtime/deadline.js';
 import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, enrich } from './enrich.js';
 import { eraseVisitor } from './erase.js';
-import { parseEnrichBody, parseEraseQuery } from './input.js';
+import { parseEnrichBody, parseEraseQuery, parseV4EventRequest } from './input.js';
 import { readEvent } from './read-through.js';
 
 /** The header of `GET /events/{requestId}` that says which source answered: `cache` or `fingerprint`. */
@@ -15,8 +16,17 @@ export const EVENT_SOURCE_HEADER = 'X-Event-Source';
 
 /** What this deployment allows the routes to do (the function's environment). */
 export interface EnrichHttpSettings {
-  /** `READ_THROUGH_ENABLED`: resolve a cache miss of `GET /events/{requestId}` through the Server API. */
+  /**
+   * `READ_THROUGH_ENABLED`: resolve a cache miss of `GET /events/{requestId}` and `GET /v4/events/{event_id}`
+   * through the Server API.
+   */
   readThrough: boolean;
+  /**
+   * `STORE_UPSTREAM_EVENTS`: `GET /v4/events/{event_id}` answers Fingerprint's own copy of an event when it has
+   * one; off, it always renders the event from the normalized view, as the stored items then do not keep it.
+   * @default true
+   */
+  storeUpstream?: boolean;
   /** `UPSTREAM_ERASURE_ENABLED`: `DELETE /visitors/{visitorId}?upstream=true` may delete at Fingerprint. */
   upstreamErasure: boolean;
   /** `CORS_ALLOW_ORIGINS`. @default none */
@@ -33,7 +43,7 @@ type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatew
 
 /**
  * Builds the handler of the routes that need the Fingerprint client: `POST /enrich`, `GET /events/{requestId}`
- * (read-through) and `DELETE /visitors/{visitorId}` (erasure). `http.ts` calls it once at module scope with
+ * and `GET /v4/events/{event_id}` (read-through) and `DELETE /visitors/{visitorId}` (erasure). `http.ts` calls it once at module scope with
  * ports built from the environment (the Lambda); the local server calls it with ports of its own.
  */
 export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
@@ -76,6 +86,19 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
       return jsonResponse(200, result.event, { [EVENT_SOURCE_HEADER]: result.source });
     },
 
+    // Fingerprint's own v4 route, from the cache (read-through, the coalescer and erasure as above).
+    'GET /v4/events/{event_id}': async (event, context) => {
+      const { eventId } = parseV4EventRequest(event.pathParameters?.event_id, queryParams(event));
+      const result = await readEvent(eventId, deps, {
+        deadline: deadlineFor(context),
+        readThrough: settings.readThrough,
+      });
+      logAnswer('Event read', { source: result.source });
+      const v4Event =
+        (settings.storeUpstream ?? true) ? toV4Event(result.event) : renderV4Event(result.event);
+      return jsonResponse(200, v4Event, { [EVENT_SOURCE_HEADER]: result.source });
+    },
+
     'DELETE /visitors/{visitorId}': async (event, context) => {
       const visitorId = parseVisitorId(event.pathParameters?.visitorId);
       const { upstream } = parseEraseQuery(queryParams(event));
@@ -113,6 +136,9 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
       }
       return route(event, context);
     },
-    { corsAllowOrigins: settings.corsAllowOrigins },
+    {
+      corsAllowOrigins: settings.corsAllowOrigins,
+      errorShape: (event) => (event.resource === '/v4/events/{event_id}' ? 'v4' : 'service'),
+    },
   );
 }

@@ -7,13 +7,14 @@ import { createEnrichHttpHandler } from './http-handler.js';
 const env = loadEnv(enrichHttpEnvSchema);
 
 /**
- * `POST /enrich` (resolve through the Server API and store), `GET /events/{requestId}` (the cache, with
- * read-through) and `DELETE /visitors/{visitorId}` (erasure): every route that needs the Fingerprint client.
+ * `POST /enrich` (resolve through the Server API and store), `GET /events/{requestId}` and
+ * `GET /v4/events/{event_id}` (the cache, with read-through) and `DELETE /visitors/{visitorId}` (erasure): every route that needs the Fingerprint client.
  */
 export const handler = createEnrichHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
   settings: {
     readThrough: env.READ_THROUGH_ENABLED,
+    storeUpstream: env.STORE_UPSTREAM_EVENTS,
     upstreamErasure: env.UPSTREAM_ERASURE_ENABLED,
     corsAllowOrigins: env.CORS_ALLOW_ORIGINS,
   },

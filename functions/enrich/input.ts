@@ -112,3 +112,27 @@ const eraseQuerySchema = z.strictObject({
 export function parseEraseQuery(query: Record<string, string>): { upstream: boolean } {
   return { upstream: parseInput(eraseQuerySchema, query).upstream === 'true' };
 }
+
+const v4EventPath = z.object({ event_id: requestIdParam });
+const v4EventQuery = z.strictObject({
+  // Fingerprint's v4 SDK adds `ii` (its name and version) to every call: accepted and dropped.
+  ii: z.optional(z.string()),
+});
+
+/**
+ * `GET /v4/events/{event_id}`: the event id (the requestId rule) and a query string with nothing but the SDK's
+ * `ii`. v4's `ruleset_id` is refused by name: the cache cannot evaluate Fingerprint's rulesets.
+ */
+export function parseV4EventRequest(
+  eventId: string | undefined,
+  query: Record<string, string>,
+): { eventId: string } {
+  if (query.ruleset_id !== undefined) {
+    throw new ValidationError(
+      'ruleset_id',
+      'The "ruleset_id" parameter is not served by this cache, which cannot evaluate Fingerprint rulesets: remove it (or ask Fingerprint directly).',
+    );
+  }
+  parseInput(v4EventQuery, query);
+  return { eventId: parseInput(v4EventPath, { event_id: eventId }).event_id };
+}

@@ -3,8 +3,8 @@ import { NotFoundError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseVisitorId } from '../../shared/http/params.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import { parseEventsQuery, parseVisitorsQuery } from './input.js';
-import { getVisitorHistory, listCachedEvents, type QueryDeps } from './query.js';
+import { parseEventsQuery, parseV4SearchQuery, parseVisitorsQuery } from './input.js';
+import { getVisitorHistory, listCachedEvents, type QueryDeps, searchV4Events } from './query.js';
 
 export interface QueryHttpHandlerDeps extends QueryDeps {
   logger: Logger;
@@ -13,7 +13,7 @@ export interface QueryHttpHandlerDeps extends QueryDeps {
 }
 
 /**
- * Builds the handler of `GET /visitors/{visitorId}` and `GET /events` from its ports. `http.ts` calls it once
+ * Builds the handler of `GET /visitors/{visitorId}`, `GET /events` and `GET /v4/events` from its ports. `http.ts` calls it once
  * at module scope with ports built from the environment (the Lambda); the local server calls it with ports of
  * its own. `GET /events/{requestId}` reads through to Fingerprint, so the enrich function serves it.
  */
@@ -32,6 +32,8 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
       return jsonResponse(200, await getVisitorHistory(query, deps));
     },
     'GET /events': async (event) => jsonResponse(200, await listCachedEvents(parseEventsQuery(event), deps)),
+    'GET /v4/events': async (event) =>
+      jsonResponse(200, await searchV4Events(parseV4SearchQuery(event), deps)),
   };
 
   return httpHandler(
@@ -45,8 +47,13 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
     },
     {
       corsAllowOrigins: deps.corsAllowOrigins,
-      // v3's own route answers v3's error shape, so Fingerprint's SDKs read our errors as theirs.
-      plainErrors: (event) => event.httpMethod === 'GET' && event.resource === '/visitors/{visitorId}',
+      // Fingerprint's own routes answer its error shapes, so its SDKs read our errors as theirs.
+      errorShape: (event) =>
+        event.resource === '/visitors/{visitorId}'
+          ? 'v3'
+          : event.resource === '/v4/events'
+            ? 'v4'
+            : 'service',
     },
   );
 }

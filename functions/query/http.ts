@@ -7,10 +7,11 @@ import { createQueryHttpHandler } from './http-handler.js';
 
 const env = loadEnv(queryEnvSchema);
 
-/** `GET /visitors/{visitorId}` and `GET /events`, served from the cache only. */
+/** `GET /visitors/{visitorId}`, `GET /events` and `GET /v4/events`, served from the cache only. */
 export const handler = createQueryHttpHandler({
   logger: createLogger(env.LOG_LEVEL),
   corsAllowOrigins: env.CORS_ALLOW_ORIGINS,
+  storeUpstream: env.STORE_UPSTREAM_EVENTS,
   store: new DynamoDbEventStore({
     client: new DynamoDBClient({}),
     tableName: env.TABLE_NAME,

@@ -1,4 +1,10 @@
-import { commonEnv, flagEnv, secretCacheSecondsEnv, wholeNumberEnv } from '../../shared/config/env.js';
+import {
+  commonEnv,
+  flagEnv,
+  secretCacheSecondsEnv,
+  storeUpstreamEnv,
+  wholeNumberEnv,
+} from '../../shared/config/env.js';
 import * as z from '../../shared/validation/zod.js';
 
 /**
@@ -11,6 +17,7 @@ export const WEBHOOK_MAX_EVENT_AGE_SECONDS = { min: 600, max: 86_400, default: 3
 /** The webhook function: it stores what Fingerprint pushes, and never calls the Server API. */
 export const webhookEnvSchema = z.object({
   ...commonEnv(),
+  ...storeUpstreamEnv(),
   /**
    * Secrets Manager name or ARN of the webhook secret: the signing secret as a plain string, or JSON
    * `{"secrets": ["<current>", "<previous>"], "basicAuth": {"username": "…", "password": "…"}}`.

@@ -20,6 +20,7 @@ export const handler = createWebhookHttpHandler({
     client: new DynamoDBClient({}),
     tableName: env.TABLE_NAME,
     ttlDays: env.EVENT_TTL_DAYS,
+    storeUpstream: env.STORE_UPSTREAM_EVENTS,
   }),
   secrets: new SecretsManagerWebhookSecrets({
     client: new SecretsManagerClient({}),

@@ -11,10 +11,9 @@ import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { LIMITER_KEY_PREFIX } from '../../shared/store/dynamodb-rate-limiter.js';
 import { LEASE_KEY_PREFIX } from '../../shared/store/dynamodb-request-coalescer.js';
-import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
+import { EVENT_TABLE_SCHEMA, projectedAttributes } from '../../shared/store/schema.js';
 
 const ATTRIBUTE_TYPES = { S: AttributeType.STRING, N: AttributeType.NUMBER } as const;
-const PROJECTIONS = { ALL: ProjectionType.ALL } as const;
 
 export interface EventTableProps {
   /** What happens to the table (and its data) when it leaves the stack. */
@@ -52,7 +51,9 @@ export class EventTable extends Construct {
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey.name, type: ATTRIBUTE_TYPES[index.partitionKey.type] },
         sortKey: { name: index.sortKey.name, type: ATTRIBUTE_TYPES[index.sortKey.type] },
-        projectionType: PROJECTIONS[index.projection],
+        // The normalized view only: the upstream's copy of an event stays on the table (schema.ts).
+        projectionType: ProjectionType.INCLUDE,
+        nonKeyAttributes: projectedAttributes(index.indexName),
       });
     }
     // Stateful: the logical id is pinned so that moving this construct never replaces the table.
@@ -66,6 +67,18 @@ export class EventTable extends Construct {
     return Grant.addToPrincipal({
       grantee,
       actions: ['dynamodb:GetItem'],
+      resourceArns: [this.table.tableArn],
+    });
+  }
+
+  /**
+   * Reading the upstream copies of a page of events (`BatchGetItem`, `GET /v4/events`): the indexes do not hold
+   * them, so they are read from the table by key.
+   */
+  grantReadUpstreamCopies(grantee: IGrantable): Grant {
+    return Grant.addToPrincipal({
+      grantee,
+      actions: ['dynamodb:BatchGetItem'],
       resourceArns: [this.table.tableArn],
     });
   }

@@ -83,6 +83,10 @@ export const API_ROUTE_SPECS: readonly RouteSpec[] = [
   { method: 'DELETE', path: '/visitors/{visitorId}', target: 'enrich', auth: 'iam' },
   // Fingerprint cannot sign with SigV4: the handler checks the HMAC signature (and optional basic auth).
   { method: 'POST', path: WEBHOOK_PATH, target: 'webhook', auth: 'public' },
+  // Fingerprint's own v4 read contract, from the cache: the search from the query function, one event (with
+  // read-through) from the function that holds the Fingerprint client.
+  { method: 'GET', path: '/v4/events', target: 'query', auth: 'iam' },
+  { method: 'GET', path: '/v4/events/{event_id}', target: 'enrich', auth: 'iam' },
 ];
 
 /** The `execute-api:/<stage>/<METHOD>/<path>` resource of a route, in any stage, path parameters as `*`. */
@@ -100,9 +104,9 @@ export interface WebhookThrottling {
 export interface ServiceApiProps {
   /** The API Gateway stage, also the last segment of the URL's path. */
   readonly stageName: string;
-  /** Serves `POST /enrich`, `GET /events/{requestId}` and `DELETE /visitors/{visitorId}`. */
+  /** Serves `POST /enrich`, `GET /events/{requestId}`, `GET /v4/events/{event_id}` and `DELETE /visitors/{visitorId}`. */
   readonly enrichFunction: IFunction;
-  /** Serves `GET /visitors/{visitorId}` and `GET /events`. */
+  /** Serves `GET /visitors/{visitorId}`, `GET /events` and `GET /v4/events`. */
   readonly queryFunction: IFunction;
   /** Serves `POST /webhooks/fingerprint`, the one route without IAM authorization. */
   readonly webhookFunction: IFunction;

@@ -109,6 +109,7 @@ export class EnrichmentStack extends Stack {
       FINGERPRINT_HISTORY_DAYS: String(config.fingerprintHistoryDays),
       SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
       FINGERPRINT_SEALED_KEYS_SECRET_ID: this.sealedKeysSecret.secret.secretArn,
+      STORE_UPSTREAM_EVENTS: String(config.storeUpstreamEvents),
       ...(config.fingerprintBaseUrl !== undefined && { FINGERPRINT_BASE_URL: config.fingerprintBaseUrl }),
     };
     // API Gateway answers the preflights; the functions behind the IAM routes add CORS headers to the answers.
@@ -123,7 +124,7 @@ export class EnrichmentStack extends Stack {
       ...functionDefaults,
       entry: FUNCTION_ENTRIES.enrichHttp,
       description:
-        'POST /enrich, GET /events/{requestId}, DELETE /visitors/{visitorId}: resolves, reads through and erases events',
+        'POST /enrich, GET /events/{requestId}, GET /v4/events/{event_id}, DELETE /visitors/{visitorId}: resolves, reads through and erases events',
       memorySize: 512,
       timeout: ENRICH_HTTP_TIMEOUT,
       environment: {
@@ -154,10 +155,10 @@ export class EnrichmentStack extends Stack {
     const query = new ServiceFunction<typeof queryEnvSchema>(this, 'Query', {
       ...functionDefaults,
       entry: FUNCTION_ENTRIES.query,
-      description: 'GET /visitors/{visitorId}, GET /events: serves cached events',
+      description: 'GET /visitors/{visitorId}, GET /events, GET /v4/events: serves cached events',
       memorySize: 512,
       timeout: QUERY_TIMEOUT,
-      environment: { ...common, ...cors },
+      environment: { ...common, ...cors, STORE_UPSTREAM_EVENTS: String(config.storeUpstreamEvents) },
     });
     const webhook = new ServiceFunction<typeof webhookEnvSchema>(this, 'Webhook', {
       ...functionDefaults,
@@ -172,6 +173,7 @@ export class EnrichmentStack extends Stack {
         WEBHOOK_BASIC_AUTH_ENABLED: String(config.webhookBasicAuthEnabled),
         WEBHOOK_MAX_EVENT_AGE_SECONDS: String(config.webhookMaxEventAgeSeconds),
         SECRET_CACHE_SECONDS: String(config.secretCacheSeconds),
+        STORE_UPSTREAM_EVENTS: String(config.storeUpstreamEvents),
       },
     });
     this.functions = { enrichHttp, enrichQueue: enrichQueueConsumer, query, webhook };
@@ -190,6 +192,7 @@ export class EnrichmentStack extends Stack {
     this.eventTable.grantFindVisitorEvents(enrichHttp.function);
     this.eventTable.grantGetEvent(query.function);
     this.eventTable.grantQueryHistories(query.function);
+    this.eventTable.grantReadUpstreamCopies(query.function);
     // The webhook stores an event only if its requestId is new (a conditional PutItem), and reads the stored
     // identity only when it is not: no batch writes, deletes, queries or API key.
     this.eventTable.grantPutNewEvent(webhook.function);

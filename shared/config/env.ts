@@ -37,8 +37,16 @@ export const commonEnv = () => ({
 /** How long a secret read from Secrets Manager is reused before it is read again. */
 export const secretCacheSecondsEnv = () => wholeNumberEnv(0, 86_400, 300);
 
+/**
+ * Whether an event that reaches the function in Fingerprint's v4 form is also kept as received, compressed, on
+ * its item next to the normalized view, so that `GET /v4/events/…` serves it losslessly. `false` keeps the
+ * normalized view only (v4 routes then render events from it; docs/storage.md).
+ */
+export const storeUpstreamEnv = () => ({ STORE_UPSTREAM_EVENTS: flagEnv(true) });
+
 /** What every function that calls the Fingerprint Server API has. */
 export const fingerprintEnv = () => ({
+  ...storeUpstreamEnv(),
   /** Secrets Manager name or ARN of the secret API key. */
   FINGERPRINT_SECRET_ID: z.string().check(z.minLength(1)),
   FINGERPRINT_REGION: z._default(z.enum(Object.values(REGIONS)), REGIONS.us),

@@ -26,6 +26,7 @@ import {
   type Signals,
 } from './event.js';
 import { ID_MESSAGES, isId } from './ids.js';
+import { type UpstreamV4Event, withUpstreamV4 } from './upstream.js';
 import { compact } from './v3-visit.js';
 import {
   clamp,
@@ -358,7 +359,9 @@ export function readV3IdentificationError(body: unknown): V3ProductError | undef
  * Edge events (`source: "edge"`) have no identification, hence no visitor, and are rejected.
  */
 export function normalizeV4Event(body: unknown): NormalizedEvent {
-  return fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.v4);
+  const event = fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.v4);
+  // The body is an object once it parsed: kept with the event, as received (`upstreamV4Of`).
+  return withUpstreamV4(event, body as UpstreamV4Event);
 }
 
 /**
@@ -382,7 +385,11 @@ export function normalizeSealedEvent(body: unknown): NormalizedEvent {
  */
 export function normalizeWebhook(body: unknown): NormalizedEvent {
   if (isObject(body) && ('event_id' in body || 'identification' in body)) {
-    return fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.webhook);
+    // A v4 webhook delivers the v4 Event itself: kept with the event, as received (`upstreamV4Of`).
+    return withUpstreamV4(
+      fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.webhook),
+      body,
+    );
   }
   const webhook = parseObject(schemas().V3Webhook, body, 'body');
   return fromV3Identification(webhook, {

@@ -1,7 +1,13 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { injectLambdaContext, type Logger } from '../observability/logger.js';
-import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER, toHttpError, toPlainErrorAnswer } from './errors.js';
+import {
+  ERROR_CODE_HEADER,
+  ERROR_FIELD_HEADER,
+  toHttpError,
+  toPlainErrorAnswer,
+  toV4ErrorAnswer,
+} from './errors.js';
 
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -24,7 +30,7 @@ export function jsonResponse(
  */
 function errorResponses(
   logger: Logger,
-  plainErrors: (event: APIGatewayProxyEvent) => boolean,
+  errorShape: (event: APIGatewayProxyEvent) => ErrorShape,
 ): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
@@ -38,7 +44,9 @@ function errorResponses(
           field: answer.body.error.field,
         });
       }
-      const shaped = plainErrors(request.event) ? toPlainErrorAnswer(answer) : answer;
+      const shape = errorShape(request.event);
+      const shaped =
+        shape === 'v3' ? toPlainErrorAnswer(answer) : shape === 'v4' ? toV4ErrorAnswer(answer) : answer;
       request.response = jsonResponse(shaped.statusCode, shaped.body, shaped.headers);
     },
   };
@@ -85,11 +93,15 @@ export interface HttpHandlerOptions {
   /** Browser origins allowed by CORS (`CORS_ALLOW_ORIGINS`). @default none: no CORS headers */
   corsAllowOrigins?: readonly string[] | undefined;
   /**
-   * Which requests get errors in Fingerprint's v3 shape `{"error": "<message>"}` (the code in `X-Error-Code`)
-   * instead of `{"error": {"code", "message"}}`: the routes that keep v3's contract. @default none
+   * The error shape of each request: `service` (`{"error": {"code", "message", "field"}}`), or Fingerprint's own
+   * for the routes that keep its contract: `v3` (`{"error": "<message>"}`) or `v4` (`{"error": {"code": <v4
+   * code>, "message"}}`), our code then in `X-Error-Code`. @default always `service`
    */
-  plainErrors?: (event: APIGatewayProxyEvent) => boolean;
+  errorShape?: (event: APIGatewayProxyEvent) => ErrorShape;
 }
+
+/** See {@link HttpHandlerOptions.errorShape}. */
+export type ErrorShape = 'service' | 'v3' | 'v4';
 
 /**
  * The middleware bundle of every HTTP route: structured logs with the Lambda context, JSON errors and, when
@@ -100,5 +112,5 @@ export function httpHandler(logger: Logger, handler: HttpHandler, options: HttpH
   const corsAllowOrigins = options.corsAllowOrigins ?? [];
   const chain = middy<APIGatewayProxyEvent, APIGatewayProxyResult>().use(injectLambdaContext(logger));
   if (corsAllowOrigins.length > 0) chain.use(corsHeaders(corsAllowOrigins));
-  return chain.use(errorResponses(logger, options.plainErrors ?? (() => false))).handler(handler);
+  return chain.use(errorResponses(logger, options.errorShape ?? (() => 'service'))).handler(handler);
 }

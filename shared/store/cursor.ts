@@ -17,7 +17,24 @@ import * as z from '../validation/zod.js';
 /** The query a cursor belongs to. Every field takes part: a cursor only continues the same query. */
 export type CursorScope =
   | { index: 'byVisitor'; visitorId: string; linkedId?: string; before?: number }
-  | { index: 'byLinkedId'; linkedId: string };
+  | { index: 'byLinkedId'; linkedId: string }
+  | SearchScope;
+
+/**
+ * A v4 search (`GET /v4/events`): by visitorId (and linkedId) or by linkedId, in either order. `binding` is the
+ * caller's own description of the rest of its query (the time window as the caller gave it), so a key only
+ * continues the query it came from.
+ */
+export interface SearchScope {
+  index: 'search';
+  visitorId?: string;
+  linkedId?: string;
+  oldestFirst: boolean;
+  binding: string;
+}
+
+/** The longest {@link SearchScope.binding}. */
+export const MAX_CURSOR_BINDING_LENGTH = 128;
 
 /** The last event of a page: the next page starts right after it. */
 export interface CursorPosition {
@@ -29,9 +46,10 @@ const CURSOR_VERSION = 1;
 const CHECKSUM_BYTES = 12;
 /**
  * A payload holds at most three ids (visitorId, linkedId, requestId), each at most {@link ID_MAX_BYTES} bytes
- * and at most doubled by JSON escaping, plus short fields; base64url adds a third. Anything longer is not ours.
+ * and at most doubled by JSON escaping, plus short fields (a search's binding among them); base64url adds a
+ * third. Anything longer is not ours.
  */
-export const MAX_CURSOR_LENGTH = Math.ceil(((3 * 2 * ID_MAX_BYTES + 256 + CHECKSUM_BYTES) * 4) / 3);
+export const MAX_CURSOR_LENGTH = Math.ceil(((3 * 2 * ID_MAX_BYTES + 512 + CHECKSUM_BYTES) * 4) / 3);
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const timestampSchema = z.int().check(z.minimum(0));
@@ -60,6 +78,16 @@ const buildPayloadSchema = () =>
       requestId: requestIdSchema,
       timestamp: timestampSchema,
     }),
+    z.strictObject({
+      v: z.literal(CURSOR_VERSION),
+      index: z.literal('search'),
+      visitorId: z.optional(z.string().check(z.refine(isId))),
+      linkedId: z.optional(linkedIdSchema),
+      oldestFirst: z.boolean(),
+      binding: z.string().check(z.maxLength(MAX_CURSOR_BINDING_LENGTH)),
+      requestId: requestIdSchema,
+      timestamp: timestampSchema,
+    }),
   ]);
 let payloadSchema: ReturnType<typeof buildPayloadSchema> | undefined;
 
@@ -74,6 +102,18 @@ function payloadFor(scope: CursorScope, position: CursorPosition): CursorPayload
   if (scope.index === 'byLinkedId') {
     return { v: CURSOR_VERSION, index: scope.index, linkedId: scope.linkedId, requestId, timestamp };
   }
+  if (scope.index === 'search') {
+    return {
+      v: CURSOR_VERSION,
+      index: scope.index,
+      ...(scope.visitorId !== undefined && { visitorId: scope.visitorId }),
+      ...(scope.linkedId !== undefined && { linkedId: scope.linkedId }),
+      oldestFirst: scope.oldestFirst,
+      binding: scope.binding,
+      requestId,
+      timestamp,
+    };
+  }
   return {
     v: CURSOR_VERSION,
     index: scope.index,
@@ -86,6 +126,16 @@ function payloadFor(scope: CursorScope, position: CursorPosition): CursorPayload
 }
 
 function sameScope(payload: CursorPayload, scope: CursorScope): boolean {
+  if (payload.index === 'search' || scope.index === 'search') {
+    return (
+      payload.index === 'search' &&
+      scope.index === 'search' &&
+      payload.visitorId === scope.visitorId &&
+      payload.linkedId === scope.linkedId &&
+      payload.oldestFirst === scope.oldestFirst &&
+      payload.binding === scope.binding
+    );
+  }
   if (payload.index === 'byLinkedId' || scope.index === 'byLinkedId') {
     return payload.index === scope.index && payload.linkedId === scope.linkedId;
   }

@@ -15,11 +15,13 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { ID_MESSAGES, isId, requireId } from '../domain/ids.js';
+import { type UpstreamV4Event, upstreamV4Of, withUpstreamV4 } from '../domain/upstream.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
-import { decodeCursor, encodeCursor } from './cursor.js';
+import { decodeCursor, encodeCursor, MAX_CURSOR_BINDING_LENGTH } from './cursor.js';
 import type {
   ErasureOutcome,
   EventPage,
+  EventSearchQuery,
   EventStore,
   HistoryFilter,
   HistorySync,
@@ -39,7 +41,10 @@ import {
   LEASE_KEY_PREFIX,
   LIMITER_KEY_PREFIX,
   TTL_ATTRIBUTE,
+  UPSTREAM_ATTRIBUTE,
+  UPSTREAM_FORMAT_ATTRIBUTE,
 } from './schema.js';
+import { decodeUpstreamV4, encodeUpstreamV4, UPSTREAM_FORMAT_V4_BROTLI } from './upstream-codec.js';
 
 export interface DynamoDbEventStoreOptions {
   /**
@@ -75,6 +80,12 @@ export interface DynamoDbEventStoreOptions {
    * @default DEFAULT_ERASURE_SETTLE_MS
    */
   erasureSettleMs?: number;
+  /**
+   * Keep the upstream's own v4 copy of an event (attached with `withUpstreamV4`) on its item, compressed, next
+   * to the normalized view (`STORE_UPSTREAM_EVENTS`). Off, items hold the normalized view only.
+   * @default true
+   */
+  storeUpstream?: boolean;
 }
 
 /**
@@ -203,17 +214,38 @@ function marshalled(requestId: string, item: Item): Record<string, AttributeValu
   }
 }
 
-export function toItem(event: NormalizedEvent, expiresAt: number): Item {
+/**
+ * The item of an event: its normalized view, the TTL, and (with `storeUpstream`) the upstream's v4 copy of it
+ * when it has one, compressed. A copy too large to keep is left out: the item must fit whatever it holds.
+ */
+export function toItem(event: NormalizedEvent, expiresAt: number, storeUpstream = true): Item {
   // DynamoDB refuses an empty string as an index key; an empty linkedId means there is none.
   const { linkedId, ...rest } = event;
-  return { ...rest, ...(linkedId !== '' && { linkedId }), [TTL_ATTRIBUTE]: expiresAt };
+  const upstream = storeUpstream ? upstreamV4Of(event) : undefined;
+  const encoded = upstream === undefined ? undefined : encodeUpstreamV4(upstream);
+  return {
+    ...rest,
+    ...(linkedId !== '' && { linkedId }),
+    [TTL_ATTRIBUTE]: expiresAt,
+    ...(encoded !== undefined && {
+      [UPSTREAM_ATTRIBUTE]: encoded,
+      [UPSTREAM_FORMAT_ATTRIBUTE]: UPSTREAM_FORMAT_V4_BROTLI,
+    }),
+  };
 }
 
 function toEvent(item: Item): NormalizedEvent {
-  const { [TTL_ATTRIBUTE]: _expiresAt, ...event } = item;
+  const {
+    [TTL_ATTRIBUTE]: _expiresAt,
+    [UPSTREAM_ATTRIBUTE]: upstream,
+    [UPSTREAM_FORMAT_ATTRIBUTE]: format,
+    ...fields
+  } = item;
   // Items are written only by putEvents and DynamoDbWebhookEventStore.putEventIfAbsent, from a NormalizedEvent
-  // plus the TTL attribute removed above.
-  return event as unknown as NormalizedEvent;
+  // plus the attributes removed above.
+  const event = fields as unknown as NormalizedEvent;
+  const copy = decodeUpstreamV4(format, upstream);
+  return copy === undefined ? event : withUpstreamV4(event, copy);
 }
 
 function visitorsOf(events: Iterable<NormalizedEvent>): string[] {
@@ -237,7 +269,12 @@ interface PageRequest {
   index: EventIndexName;
   partitionValue: string;
   limit: number;
+  /** Only events strictly older than this timestamp. */
   before?: number;
+  /** Only events strictly newer than this timestamp. */
+  after?: number;
+  /** Read the index oldest first. @default false */
+  oldestFirst?: boolean;
   linkedIdFilter?: string;
   start?: CursorPosition;
   scope: CursorScope;
@@ -256,6 +293,8 @@ export class DynamoDbEventStore implements EventStore {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly erasureRetentionDays: number;
   private readonly erasureSettleMs: number;
+  /** Whether items keep the upstream's v4 copy of their event (`STORE_UPSTREAM_EVENTS`). */
+  protected readonly storeUpstream: boolean;
 
   constructor(options: DynamoDbEventStoreOptions) {
     if (!(options.ttlDays > 0)) throw new RangeError(`ttlDays must be positive, got ${options.ttlDays}`);
@@ -277,6 +316,7 @@ export class DynamoDbEventStore implements EventStore {
     const settleMs = options.erasureSettleMs ?? DEFAULT_ERASURE_SETTLE_MS;
     if (!(settleMs >= 0)) throw new RangeError(`erasureSettleMs must not be negative, got ${settleMs}`);
     this.erasureSettleMs = settleMs;
+    this.storeUpstream = options.storeUpstream ?? true;
   }
 
   /**
@@ -326,7 +366,10 @@ export class DynamoDbEventStore implements EventStore {
     const requests = [...pending.values()].map(
       (event): WriteRequest => ({
         PutRequest: {
-          Item: marshalled(event.requestId, toItem(event, expiresAtFor(event.timestamp, this.ttlDays))),
+          Item: marshalled(
+            event.requestId,
+            toItem(event, expiresAtFor(event.timestamp, this.ttlDays), this.storeUpstream),
+          ),
         },
       }),
     );
@@ -520,7 +563,7 @@ export class DynamoDbEventStore implements EventStore {
       // outside the key condition.
       if (before !== undefined && start.timestamp >= before) start = undefined;
     }
-    return this.queryPage({
+    const { scanned: _scanned, ...page } = await this.queryPage({
       index: 'byVisitor',
       partitionValue: visitorId,
       limit,
@@ -529,6 +572,7 @@ export class DynamoDbEventStore implements EventStore {
       ...(start !== undefined && { start }),
       scope,
     });
+    return page;
   }
 
   async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
@@ -537,13 +581,120 @@ export class DynamoDbEventStore implements EventStore {
     requireLimit(limit);
     const scope: CursorScope = { index: 'byLinkedId', linkedId };
     const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
-    return this.queryPage({
+    const { scanned: _scanned, ...page } = await this.queryPage({
       index: 'byLinkedId',
       partitionValue: linkedId,
       limit,
       ...(start !== undefined && { start }),
       scope,
     });
+    return page;
+  }
+
+  /**
+   * Reads pages of the index until `limit` events match, `maxScanned` were read, or the history ends: the last
+   * page read says where the next one starts, so a page cut short by `maxScanned` still has `next`.
+   */
+  async searchEvents(query: EventSearchQuery): Promise<EventPage> {
+    const { visitorId, linkedId, limit, after, before } = query;
+    if (visitorId === undefined && linkedId === undefined) {
+      throw new ValidationError('visitorId', 'Search by a visitorId, a linkedId, or both.');
+    }
+    if (visitorId !== undefined) requireId(visitorId, 'visitorId');
+    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
+    requireLimit(limit);
+    requireLimit(query.maxScanned);
+    for (const [field, value] of [
+      ['after', after],
+      ['before', before],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+        throw new ValidationError(field, `${field} must be a timestamp in milliseconds since the epoch.`);
+      }
+    }
+    if (query.binding.length > MAX_CURSOR_BINDING_LENGTH) {
+      throw new RangeError(`A search's binding is at most ${MAX_CURSOR_BINDING_LENGTH} characters long`);
+    }
+    const oldestFirst = query.oldestFirst ?? false;
+    const scope: CursorScope = {
+      index: 'search',
+      ...(visitorId !== undefined && { visitorId }),
+      ...(linkedId !== undefined && { linkedId }),
+      oldestFirst,
+      binding: query.binding,
+    };
+    let start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope, query.cursorName);
+    // An empty window, or a position outside it (a window that moved since the cursor was made): nothing left.
+    // DynamoDB refuses both as a query.
+    const low = after === undefined ? undefined : after + 1;
+    const high = before === undefined ? undefined : before - 1;
+    if (low !== undefined && high !== undefined && low > high) return { events: [] };
+    if (start !== undefined && !((low ?? 0) <= start.timestamp && start.timestamp <= (high ?? Infinity))) {
+      return { events: [] };
+    }
+    const events: NormalizedEvent[] = [];
+    let scanned = 0;
+    for (;;) {
+      const page = await this.queryPage({
+        index: visitorId !== undefined ? 'byVisitor' : 'byLinkedId',
+        partitionValue: visitorId ?? linkedId ?? '',
+        // Never more than the events still wanted: a page ends right after the last event it answers.
+        limit: Math.min(limit - events.length, query.maxScanned - scanned),
+        ...(before !== undefined && { before }),
+        ...(after !== undefined && { after }),
+        oldestFirst,
+        ...(visitorId !== undefined && linkedId !== undefined && { linkedIdFilter: linkedId }),
+        ...(start !== undefined && { start }),
+        scope,
+      });
+      events.push(...page.events);
+      scanned += page.scanned;
+      if (page.next === undefined || events.length >= limit || scanned >= query.maxScanned) {
+        return { events, ...(page.next !== undefined && { next: page.next }) };
+      }
+      start = { requestId: page.next.lastRequestId, timestamp: page.next.lastTimestamp };
+    }
+  }
+
+  async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
+    const copies = new Map<string, UpstreamV4Event>();
+    const ids = [...new Set(requestIds)].filter((id) => isId(id) && !isRecordKey(id));
+    for (let start = 0; start < ids.length; start += BATCH_GET_SIZE) {
+      let pending: Key[] = ids
+        .slice(start, start + BATCH_GET_SIZE)
+        .map((id) => ({ [TABLE_KEY.name]: { S: id } }));
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        const output = await this.read(() =>
+          this.client.send(
+            new BatchGetItemCommand({
+              RequestItems: {
+                [this.tableName]: {
+                  Keys: pending,
+                  ProjectionExpression: '#key, #upstream, #format',
+                  ExpressionAttributeNames: {
+                    '#key': TABLE_KEY.name,
+                    '#upstream': UPSTREAM_ATTRIBUTE,
+                    '#format': UPSTREAM_FORMAT_ATTRIBUTE,
+                  },
+                },
+              },
+            }),
+          ),
+        );
+        for (const item of output.Responses?.[this.tableName] ?? []) {
+          const requestId = item[TABLE_KEY.name]?.S;
+          const copy = decodeUpstreamV4(item[UPSTREAM_FORMAT_ATTRIBUTE]?.S, item[UPSTREAM_ATTRIBUTE]?.B);
+          if (requestId !== undefined && copy !== undefined) copies.set(requestId, copy);
+        }
+        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        if (pending.length === 0) break;
+        if (attempt >= this.maxWriteAttempts) {
+          throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.');
+        }
+        await this.sleep(backoffMs(attempt));
+      }
+    }
+    return copies;
   }
 
   private nowSeconds(): number {
@@ -730,16 +881,26 @@ export class DynamoDbEventStore implements EventStore {
    * matches while `next` is present. (The filter runs in code rather than as a FilterExpression because the
    * extra item must be told apart from the page: a FilterExpression would hide which item was the last read.)
    */
-  private async queryPage(request: PageRequest): Promise<EventPage> {
+  private async queryPage(request: PageRequest): Promise<EventPage & { scanned: number }> {
     const index = INDEXES[request.index];
     const names: Record<string, string> = { '#pk': index.partitionKey.name };
     const values: Record<string, unknown> = { ':pk': request.partitionValue };
     let keyCondition = '#pk = :pk';
-    if (request.before !== undefined) {
+    // Unused names are an error in DynamoDB: #ts only when the condition uses it.
+    if (request.before !== undefined && request.after !== undefined) {
+      // BETWEEN is inclusive; timestamps are whole milliseconds.
+      keyCondition += ' AND #ts BETWEEN :low AND :high';
+      names['#ts'] = TIMESTAMP;
+      values[':low'] = request.after + 1;
+      values[':high'] = request.before - 1;
+    } else if (request.before !== undefined) {
       keyCondition += ' AND #ts < :before';
-      // Unused names are an error in DynamoDB: #ts only when the condition uses it.
       names['#ts'] = TIMESTAMP;
       values[':before'] = request.before;
+    } else if (request.after !== undefined) {
+      keyCondition += ' AND #ts > :after';
+      names['#ts'] = TIMESTAMP;
+      values[':after'] = request.after;
     }
     const base: QueryCommandInput = {
       TableName: this.tableName,
@@ -747,7 +908,7 @@ export class DynamoDbEventStore implements EventStore {
       KeyConditionExpression: keyCondition,
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: marshall(values),
-      ScanIndexForward: false,
+      ScanIndexForward: request.oldestFirst === true,
     };
 
     const events: NormalizedEvent[] = [];
@@ -792,9 +953,10 @@ export class DynamoDbEventStore implements EventStore {
       startKey = output.LastEvaluatedKey;
     } while (!more && startKey !== undefined);
 
-    if (!more || last === undefined) return { events };
+    if (!more || last === undefined) return { events, scanned: read };
     return {
       events,
+      scanned: read,
       next: {
         cursor: encodeCursor(request.scope, last),
         lastRequestId: last.requestId,

@@ -59,7 +59,7 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
     const expiresAt = expiresAtFor(event.timestamp, this.#ttlDays);
     if (expiresAt <= Math.floor(this.#now() / 1000)) return { outcome: 'expired' };
     if (await this.#isErased(event)) return { outcome: 'suppressed' };
-    const item = marshall(toItem(event, expiresAt), { removeUndefinedValues: true });
+    const item = marshall(toItem(event, expiresAt, this.storeUpstream), { removeUndefinedValues: true });
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#send('writes', () =>

@@ -1,4 +1,5 @@
 import type { NormalizedEvent } from '../domain/event.js';
+import type { UpstreamV4Event } from '../domain/upstream.js';
 
 export interface VisitorQuery {
   visitorId: string;
@@ -23,6 +24,36 @@ export interface LinkedIdQuery {
   /** How many events the page reads, expired ones included; as in {@link VisitorQuery.limit}. */
   limit: number;
   cursor?: string;
+}
+
+/**
+ * A search of the cache in the v4 `GET /v4/events` sense: the events of a visitorId (optionally with a
+ * linkedId) or of a linkedId, inside an open time window, newest or oldest first. Unlike {@link VisitorQuery},
+ * `limit` counts the events answered: pages are read until `limit` events match, or `maxScanned` events were
+ * read, or none are left.
+ */
+export interface EventSearchQuery {
+  visitorId?: string;
+  linkedId?: string;
+  /** How many events the page holds at most. */
+  limit: number;
+  /** Most events read for one page, matching or not (the bound of a selective linkedId filter). */
+  maxScanned: number;
+  /** Epoch ms: only events strictly after it. */
+  after?: number;
+  /** Epoch ms: only events strictly before it. */
+  before?: number;
+  /** Oldest first (v4 `reverse=true`). @default false */
+  oldestFirst?: boolean;
+  /** Continue from the `next.cursor` of an earlier page of the same search. */
+  cursor?: string;
+  /** The caller-facing name of the cursor, named in errors. @default 'cursor' */
+  cursorName?: string;
+  /**
+   * What else the cursor must belong to (up to 128 characters): the caller's own parameters, e.g. the window as
+   * it was asked for. A cursor of a search with another binding is refused.
+   */
+  binding: string;
 }
 
 /**
@@ -116,9 +147,20 @@ export interface EventStore {
    * their timestamp. Every write of an event goes through this check, racing erasures included (ADR 7).
    */
   storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome>;
+  /**
+   * The event, not expired. When the item also keeps the upstream's v4 copy of it, that copy is attached to the
+   * answer (`upstreamV4Of`).
+   */
   getEvent(requestId: string): Promise<NormalizedEvent | undefined>;
   listByVisitor(query: VisitorQuery): Promise<EventPage>;
   listByLinkedId(query: LinkedIdQuery): Promise<EventPage>;
+  /** A page of a v4-style search; see {@link EventSearchQuery}. Answered events carry no upstream copy. */
+  searchEvents(query: EventSearchQuery): Promise<EventPage>;
+  /**
+   * The upstream v4 copies kept of these events, by requestId (the history indexes do not hold them): events
+   * without one are absent from the answer.
+   */
+  getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>>;
   /**
    * Deletes every stored event of the visitor, expired ones included (they are data until DynamoDB's TTL
    * removes them). Idempotent: erasing a visitor with nothing stored deletes nothing. Returns how many events

@@ -1,5 +1,41 @@
 import { createHash } from 'node:crypto';
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { NormalizedEvent } from '../domain/event.js';
+
+/**
+ * Every field of a {@link NormalizedEvent}, as a record so that the compiler refuses a field added to the type
+ * and not here: the indexes project exactly these attributes (plus the TTL), so a field missing here would be
+ * silently absent from every history read.
+ */
+const NORMALIZED_EVENT_FIELDS: Record<keyof NormalizedEvent, true> = {
+  requestId: true,
+  visitorId: true,
+  linkedId: true,
+  timestamp: true,
+  time: true,
+  url: true,
+  ip: true,
+  incognito: true,
+  tag: true,
+  tagAltered: true,
+  confidence: true,
+  visitorFound: true,
+  firstSeenAt: true,
+  lastSeenAt: true,
+  browser: true,
+  location: true,
+  signals: true,
+  source: true,
+  schemaVersion: true,
+};
+
+/**
+ * The upstream's own event, kept next to the normalized view on the same item when it reached us in v4 form
+ * (`STORE_UPSTREAM_EVENTS`): a Binary attribute holding the compressed JSON text, and the marker saying how it
+ * is encoded (see `shared/store/upstream.ts`). Never projected into an index.
+ */
+export const UPSTREAM_ATTRIBUTE = 'upstream';
+export const UPSTREAM_FORMAT_ATTRIBUTE = 'upstreamFormat';
 
 /**
  * The events table's key schema, defined once: the CDK stack, the local server and the tests all build the
@@ -8,6 +44,9 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
  * - The table is keyed by `requestId` alone, so storing the same event twice overwrites one item.
  * - `byVisitor` and `byLinkedId` serve the newest-first histories; `byLinkedId` is sparse because only
  *   events carrying a linkedId have its key attribute.
+ * - Both indexes project the normalized view only (`INCLUDE` of {@link NORMALIZED_EVENT_ATTRIBUTES}): the
+ *   upstream's copy of an event ({@link UPSTREAM_ATTRIBUTE}) stays on the table, so history reads and index
+ *   writes do not pay for it.
  * - `expiresAt` (epoch seconds) is the DynamoDB TTL attribute.
  */
 export const EVENT_TABLE_SCHEMA = {
@@ -18,21 +57,37 @@ export const EVENT_TABLE_SCHEMA = {
       indexName: 'byVisitor',
       partitionKey: { name: 'visitorId', type: 'S' },
       sortKey: { name: 'timestamp', type: 'N' },
-      projection: 'ALL',
+      projection: 'INCLUDE',
     },
     byLinkedId: {
       indexName: 'byLinkedId',
       partitionKey: { name: 'linkedId', type: 'S' },
       sortKey: { name: 'timestamp', type: 'N' },
-      projection: 'ALL',
+      projection: 'INCLUDE',
     },
   },
 } as const;
 
 export type EventIndexName = keyof typeof EVENT_TABLE_SCHEMA.indexes;
 
-/** The TTL attribute's name, also the one attribute an item has beyond its NormalizedEvent fields. */
+/**
+ * The non-key attributes an index projects: the normalized view's attributes less the keys, which every index
+ * holds anyway (DynamoDB refuses a key attribute in `NonKeyAttributes`).
+ */
+export function projectedAttributes(index: EventIndexName): string[] {
+  const { partitionKey, sortKey } = EVENT_TABLE_SCHEMA.indexes[index];
+  const keys = new Set<string>([EVENT_TABLE_SCHEMA.partitionKey.name, partitionKey.name, sortKey.name]);
+  return NORMALIZED_EVENT_ATTRIBUTES.filter((name) => !keys.has(name));
+}
+
+/** The TTL attribute's name: with the upstream's copy, what an item has beyond its NormalizedEvent fields. */
 export const TTL_ATTRIBUTE = EVENT_TABLE_SCHEMA.ttlAttribute;
+
+/** The item attributes of a stored event's normalized view: its fields and the TTL attribute. */
+export const NORMALIZED_EVENT_ATTRIBUTES: readonly string[] = [
+  ...Object.keys(NORMALIZED_EVENT_FIELDS),
+  TTL_ATTRIBUTE,
+];
 
 const SECONDS_PER_DAY = 86_400;
 
@@ -116,7 +171,10 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
         { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
         { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
       ],
-      Projection: { ProjectionType: index.projection },
+      Projection: {
+        ProjectionType: index.projection,
+        NonKeyAttributes: projectedAttributes(index.indexName),
+      },
     })),
   };
 }

@@ -145,6 +145,7 @@ describe('local configuration of the new routes', () => {
   it('reads read-through, upstream erasure and the webhook secret from the environment', () => {
     const command = loadLocalConfig([], {
       READ_THROUGH_ENABLED: 'false',
+      STORE_UPSTREAM_EVENTS: 'false',
       UPSTREAM_ERASURE_ENABLED: 'true',
       FINGERPRINT_WEBHOOK_SECRET: JSON.stringify({ secrets: ['current', 'previous'] }),
       WEBHOOK_BASIC_AUTH_ENABLED: 'false',
@@ -155,6 +156,7 @@ describe('local configuration of the new routes', () => {
     expect(command.config).toMatchObject({
       historyDays: 90,
       readThrough: false,
+      storeUpstream: false,
       upstreamErasure: true,
       webhook: { basicAuth: false, maxEventAgeSeconds: 900, secrets: expect.any(Object) },
     });
@@ -166,6 +168,7 @@ describe('local configuration of the new routes', () => {
     expect(command.config).toMatchObject({
       historyDays: 30,
       readThrough: true,
+      storeUpstream: true,
       upstreamErasure: false,
       webhook: { basicAuth: false, maxEventAgeSeconds: 3_600 },
     });

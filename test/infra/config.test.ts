@@ -20,6 +20,7 @@ const DEFAULTS = {
   apiThrottleRateLimit: 50,
   apiThrottleBurstLimit: 100,
   readThroughEnabled: true,
+  storeUpstreamEvents: true,
   upstreamErasureEnabled: false,
   webhookBasicAuthEnabled: false,
   webhookThrottleRateLimit: 50,
@@ -87,6 +88,7 @@ describe('deployment config', () => {
   it('reads the webhook, read-through and erasure switches from cdk.json booleans and -c text', () => {
     const fromText = fromContext({
       readThroughEnabled: 'false',
+      storeUpstreamEvents: 'false',
       upstreamErasureEnabled: 'true',
       webhookBasicAuthEnabled: 'true',
       webhookThrottleRateLimit: '200',
@@ -95,6 +97,7 @@ describe('deployment config', () => {
     });
     expect(fromText).toMatchObject({
       readThroughEnabled: false,
+      storeUpstreamEvents: false,
       upstreamErasureEnabled: true,
       webhookBasicAuthEnabled: true,
       webhookThrottleRateLimit: 200,
@@ -126,6 +129,7 @@ describe('deployment config', () => {
     ['corsAllowOrigins', '*'],
     ['wafWebAclArn', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1'],
     ['readThroughEnabled', 'yes'],
+    ['storeUpstreamEvents', 'no'],
     ['upstreamErasureEnabled', 1],
     ['webhookSecretArn', 'fp-webhook'],
     ['sealedKeysSecretArn', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:sealed-keys'],

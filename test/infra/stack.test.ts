@@ -8,7 +8,12 @@ import { queryEnvSchema } from '../../functions/query/env.js';
 import { webhookEnvSchema } from '../../functions/webhook/env.js';
 import type { FunctionEnvironment } from '../../infra/constructs/service-function.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
+import {
+  EVENT_TABLE_SCHEMA,
+  projectedAttributes,
+  TTL_ATTRIBUTE,
+  UPSTREAM_ATTRIBUTE,
+} from '../../shared/store/schema.js';
 import {
   FULL_CONTEXT,
   logicalIdOf,
@@ -151,6 +156,7 @@ describe('functions', () => {
       FINGERPRINT_HISTORY_DAYS?: string;
       SECRET_CACHE_SECONDS?: string;
       FINGERPRINT_SEALED_KEYS_SECRET_ID?: string;
+      STORE_UPSTREAM_EVENTS?: string;
       DEAD_LETTER_QUEUE_URL: string;
       QUEUE_MAX_CONCURRENCY?: string;
     }>();
@@ -200,6 +206,7 @@ describe('functions', () => {
       EVENT_TTL_DAYS: '90',
       LOG_LEVEL: 'INFO',
       SECRET_CACHE_SECONDS: '300',
+      STORE_UPSTREAM_EVENTS: 'true',
       TABLE_NAME: { Ref: 'EventTable' },
       FINGERPRINT_SECRET_ID: { Ref: 'FingerprintSecret' },
       FINGERPRINT_SEALED_KEYS_SECRET_ID: { Ref: 'SealedKeysSecret' },
@@ -220,10 +227,12 @@ describe('functions', () => {
       WEBHOOK_BASIC_AUTH_ENABLED: 'false',
       WEBHOOK_MAX_EVENT_AGE_SECONDS: '3600',
       SECRET_CACHE_SECONDS: '300',
+      STORE_UPSTREAM_EVENTS: 'true',
       NODE_OPTIONS: '--enable-source-maps',
     });
     const switched = synthesize({
       readThroughEnabled: false,
+      storeUpstreamEvents: false,
       upstreamErasureEnabled: true,
       webhookBasicAuthEnabled: true,
       webhookMaxEventAgeSeconds: '900',
@@ -231,8 +240,11 @@ describe('functions', () => {
     expect(environmentOf(switched, 'enrichHttp')).toMatchObject({
       READ_THROUGH_ENABLED: 'false',
       UPSTREAM_ERASURE_ENABLED: 'true',
+      STORE_UPSTREAM_EVENTS: 'false',
     });
+    expect(environmentOf(switched, 'enrichQueue')).toMatchObject({ STORE_UPSTREAM_EVENTS: 'false' });
     expect(environmentOf(switched, 'webhook')).toMatchObject({
+      STORE_UPSTREAM_EVENTS: 'false',
       WEBHOOK_BASIC_AUTH_ENABLED: 'true',
       WEBHOOK_MAX_EVENT_AGE_SECONDS: '900',
     });
@@ -251,9 +263,20 @@ describe('event table', () => {
           { AttributeName: index.partitionKey.name, KeyType: 'HASH' },
           { AttributeName: index.sortKey.name, KeyType: 'RANGE' },
         ],
-        Projection: { ProjectionType: index.projection },
+        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: projectedAttributes(index.indexName) },
       })),
     );
+  });
+
+  it('projects the normalized view into the indexes, and not the upstream copy', () => {
+    const [, table] = onlyResourceOf(dev.template, 'AWS::DynamoDB::Table');
+    const indexes = table.Properties.GlobalSecondaryIndexes as {
+      Projection: { NonKeyAttributes: string[] };
+    }[];
+    for (const index of indexes) {
+      expect(index.Projection.NonKeyAttributes).not.toContain(UPSTREAM_ATTRIBUTE);
+      expect(index.Projection.NonKeyAttributes).toContain(TTL_ATTRIBUTE);
+    }
   });
 
   it("is on-demand and encrypted, with point-in-time recovery and TTL on the schema's attribute", () => {
@@ -534,11 +557,12 @@ describe('IAM', () => {
     );
   });
 
-  it('lets the query function read events and query the history indexes only', () => {
+  it('lets the query function read events (the upstream copies of a page by BatchGetItem) and query the history indexes only', () => {
     expect(permissionsOf(dev, 'query')).toEqual(
       [
         ...logsAndTraces(logGroupOf('query')),
         'dynamodb:GetItem on EventTable',
+        'dynamodb:BatchGetItem on EventTable',
         ...Object.values(EVENT_TABLE_SCHEMA.indexes).map(
           (index) => `dynamodb:Query on EventTable/index/${index.indexName}`,
         ),

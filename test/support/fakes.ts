@@ -1,4 +1,5 @@
 import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { type UpstreamV4Event, upstreamV4Of } from '../../shared/domain/upstream.js';
 import type {
   CallOptions,
   FingerprintClient,
@@ -8,6 +9,7 @@ import type {
 import type {
   ErasureOutcome,
   EventPage,
+  EventSearchQuery,
   HistoryFilter,
   HistorySync,
   LinkedIdQuery,
@@ -77,6 +79,23 @@ export class FakeEventStore implements WebhookEventStore {
   async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
     this.linkedIdQueries.push(query);
     return this.nextPage;
+  }
+
+  readonly searchQueries: EventSearchQuery[] = [];
+
+  async searchEvents(query: EventSearchQuery): Promise<EventPage> {
+    this.searchQueries.push(query);
+    return this.nextPage;
+  }
+
+  async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
+    const copies = new Map<string, UpstreamV4Event>();
+    for (const requestId of requestIds) {
+      const stored = this.items.get(requestId);
+      const copy = stored === undefined ? undefined : upstreamV4Of(stored);
+      if (copy !== undefined) copies.set(requestId, copy);
+    }
+    return copies;
   }
 
   async getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined> {

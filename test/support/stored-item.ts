@@ -1,11 +1,14 @@
 /**
- * What a stored item may hold: the fields of {@link NormalizedEvent} and the TTL attribute, nothing else at
- * any depth. Raw upstream payloads carry much more (raw device attributes, IP blocklists, proxy details,
- * supplementary ids); parsing every stored item with this strict schema proves none of it is persisted.
+ * What a stored item may hold: the fields of {@link NormalizedEvent}, the TTL attribute and, for an event that
+ * reached us in v4 form, the upstream's compressed copy of it (`upstream`, opaque bytes, with its format
+ * marker), nothing else at any depth. Raw upstream payloads carry much more (raw device attributes, IP
+ * blocklists, proxy details, supplementary ids); parsing every stored item with this strict schema proves none
+ * of it is persisted outside that one compressed attribute.
  */
 import { z } from 'zod';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { TTL_ATTRIBUTE } from '../../shared/store/schema.js';
+import { TTL_ATTRIBUTE, UPSTREAM_ATTRIBUTE, UPSTREAM_FORMAT_ATTRIBUTE } from '../../shared/store/schema.js';
+import { UPSTREAM_FORMAT_V4_BROTLI } from '../../shared/store/upstream-codec.js';
 
 const namedCode = z.strictObject({ code: z.string(), name: z.string() });
 const seenAt = z.strictObject({ global: z.string().nullable(), subscription: z.string().nullable() });
@@ -77,7 +80,11 @@ export const normalizedEventSchema = z.strictObject({
   schemaVersion: z.literal(1),
 });
 
-export const storedItemSchema = normalizedEventSchema.extend({ [TTL_ATTRIBUTE]: z.int().positive() });
+export const storedItemSchema = normalizedEventSchema.extend({
+  [TTL_ATTRIBUTE]: z.int().positive(),
+  [UPSTREAM_ATTRIBUTE]: z.instanceof(Uint8Array).optional(),
+  [UPSTREAM_FORMAT_ATTRIBUTE]: z.literal(UPSTREAM_FORMAT_V4_BROTLI).optional(),
+});
 
 // Compile-time guard against drift: this schema and NormalizedEvent must describe the same shape.
 type Same<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;

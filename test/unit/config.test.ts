@@ -19,6 +19,7 @@ describe('environment', () => {
       FINGERPRINT_HISTORY_DAYS: 30,
       EVENT_TTL_DAYS: 90,
       SECRET_CACHE_SECONDS: 300,
+      STORE_UPSTREAM_EVENTS: true,
       LOG_LEVEL: 'INFO',
       QUEUE_MAX_CONCURRENCY: 1,
     });

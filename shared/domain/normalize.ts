@@ -373,7 +373,11 @@ export function normalizeV4Event(body: unknown): NormalizedEvent {
  */
 export function normalizeSealedEvent(body: unknown): NormalizedEvent {
   if (isObject(body) && 'products' in body) return fromV3EventBody(body, EVENT_SOURCES.sealed);
-  return fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.sealed);
+  // A sealed v4 Event is the one the Server API would answer: kept with the event, as received (`upstreamV4Of`).
+  return withUpstreamV4(
+    fromV4Event(parseObject(schemas().V4Event, body, 'body'), EVENT_SOURCES.sealed),
+    body as UpstreamV4Event,
+  );
 }
 
 /**

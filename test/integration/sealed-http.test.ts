@@ -156,6 +156,35 @@ describe('POST /enrich with a sealedResult', () => {
     },
   );
 
+  it('keeps a sealed v4 event as sealed, so GET /v4/events/{event_id} serves it losslessly; a v3 one is rendered', async () => {
+    const readV4 = (requestId: string) =>
+      service.handlers.enrich(
+        buildApiEvent({
+          method: 'GET',
+          resource: '/v4/events/{event_id}',
+          pathParameters: { event_id: requestId },
+        }),
+        buildContext(),
+      );
+    const v4 = freshIds();
+    const sealedV4 = v4ExampleEvent(v4);
+    expect((await post({ sealedResult: sealJson(sealedV4, current) })).statusCode).toBe(200);
+    const servedV4 = await readV4(v4.requestId);
+    expect(servedV4.statusCode).toBe(200);
+    expect(jsonBody(servedV4)).toEqual(sealedV4);
+
+    const v3 = freshIds();
+    expect((await post({ sealedResult: sealJson(v3ExampleEvent(v3), current) })).statusCode).toBe(200);
+    const servedV3 = await readV4(v3.requestId);
+    expect(servedV3.statusCode).toBe(200);
+    // Rendered from the normalized view: v4's names, not the v3 body that was sealed.
+    expect(jsonBody(servedV3)).toMatchObject({
+      event_id: v3.requestId,
+      identification: expect.objectContaining({ visitor_id: v3.visitorId }),
+    });
+    expect(service.upstream.requests).toHaveLength(0);
+  });
+
   it('opens a result sealed with the second key of a rotation', async () => {
     const ids = freshIds();
     const response = await post({ sealedResult: sealJson(v4ExampleEvent(ids), next) });

@@ -27,6 +27,7 @@ import { buildApiEvent } from '../test/support/lambda.js';
 import { buildSqsEvent } from '../test/support/sqs.js';
 import { type Bundles, buildAll, bytesByOrigin } from './bundles.js';
 import { type ColdStartResult, type ColdStartSubject, measureColdStarts } from './cold-start.js';
+import { node24 } from './node24.js';
 import {
   type Deployment,
   deployment,
@@ -45,7 +46,14 @@ import {
   type SustainedResult,
   type WarmRouteResult,
 } from './support/workers.js';
-import { BUNDLE_TARGET_RATIO, FLOOR_OF, type FloorKey, MAX_ITEM_BYTES, TIMING_TARGETS } from './targets.js';
+import {
+  ALL_CLIENTS_FLOOR_OF,
+  BUNDLE_TARGETS,
+  FLOOR_OF,
+  type FloorKey,
+  MAX_ITEM_BYTES,
+  TIMING_TARGETS,
+} from './targets.js';
 
 const RESULTS_DIR = path.join(REPOSITORY_ROOT, 'bench', 'results');
 const FIXTURES = path.join(REPOSITORY_ROOT, 'test', 'fixtures', 'fingerprint');
@@ -96,9 +104,32 @@ function machine() {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** A `node` the cold starts run on: Node.js 24 (Lambda's runtime) first when it can be had, and this machine's. */
+interface Runtime {
+  label: string;
+  execPath: string;
+  version: string;
+}
+
+function runtimes(): { runtimes: Runtime[]; node24Unavailable?: string } {
+  const own: Runtime = {
+    label: `node${process.versions.node.split('.')[0]}`,
+    execPath: process.execPath,
+    version: process.version,
+  };
+  const found = node24();
+  if (!('path' in found)) {
+    log(`Node.js 24 unavailable (${found.unavailable}): cold starts on ${process.version} only`);
+    return { runtimes: [own], node24Unavailable: found.unavailable };
+  }
+  if (found.path === process.execPath) return { runtimes: [own] };
+  return { runtimes: [{ label: 'node24', execPath: found.path, version: found.version }, own] };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const machineBefore = machine();
+  const nodes = runtimes();
   log('synthesizing the stack for the functions’ settings');
   const deployed = deployment();
   log('building the functions and their floors into bench/results/build');
@@ -171,8 +202,16 @@ async function main(): Promise<void> {
     );
     const examples = await exampleItemSizes(dynamo, tableName);
 
-    log(`cold starts: ${options.coldRuns} fresh processes per bundle, interleaved`);
-    const subjects = coldStartSubjects(bundles, env, { requestId, visitorId });
+    log(
+      `cold starts: ${options.coldRuns} fresh processes per bundle and runtime (${nodes.runtimes.map((node) => node.version).join(', ')}), interleaved`,
+    );
+    const subjects = nodes.runtimes.flatMap((node) =>
+      coldStartSubjects(bundles, env, { requestId, visitorId }).map((subject) => ({
+        ...subject,
+        key: `${node.label}:${subject.key}`,
+        execPath: node.execPath,
+      })),
+    );
     const cold = await measureColdStarts(subjects, options.coldRuns, (round) => {
       if (round % 5 === 0) log(`  round ${round}/${options.coldRuns}`);
     });
@@ -246,6 +285,7 @@ async function main(): Promise<void> {
       machineBefore,
       bundles,
       cold,
+      nodes,
       warm,
       batchRun,
       batchUpstreamCalls,
@@ -293,7 +333,7 @@ function coldStartSubjects(
   bundles: Bundles,
   env: (key: FunctionKey) => Record<string, string>,
   data: { requestId: string; visitorId: string },
-): ColdStartSubject[] {
+): Omit<ColdStartSubject, 'execPath'>[] {
   const { requestId, visitorId } = data;
   const answer = (
     result: unknown,
@@ -306,7 +346,7 @@ function coldStartSubjects(
   const has = (key: string) => (result: unknown) =>
     typeof result === 'object' && result !== null && key in result;
   const webhook = signedWebhook();
-  const subjects: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env'>> = {
+  const subjects: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
     // Each function's first call is the one it serves most: a history page, a cached read, a delivery.
     query: {
       event: buildApiEvent({ method: 'GET', resource: '/events', query: { visitorId } }),
@@ -327,10 +367,10 @@ function coldStartSubjects(
     webhook: { event: webhook, check: (result) => answer(result).statusCode === 200 },
   };
   // Each function's floor makes that function's first calls, so functions sharing a floor bundle start it apart.
-  const floors: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env'>> = {
+  const floors: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
     query: { event: { visitorId }, check: has('Items') },
     enrichHttp: { event: { requestId, call: 'read' }, check: has('Item') },
-    enrichQueue: { event: { requestId }, check: has('Item') },
+    enrichQueue: { event: { requestId, call: 'read' }, check: has('Item') },
     webhook: {
       // An item of its own, outside the histories the other calls read.
       event: { requestId: '1700000000000.floor0', visitorId: 'BenchmarkFloorVisitor' },
@@ -459,6 +499,7 @@ interface Measurements {
   machineBefore: ReturnType<typeof machine>;
   bundles: Bundles;
   cold: Record<string, ColdStartResult>;
+  nodes: ReturnType<typeof runtimes>;
   warm: WarmRouteResult[];
   batchRun: BatchResult;
   batchUpstreamCalls: number;
@@ -489,7 +530,16 @@ function assemble(measured: Measurements) {
     options,
     deployed: measured.deployed,
     bundles: bundleFigures(measured.bundles),
-    coldStart: coldStartFigures(measured.cold),
+    coldStart: {
+      ...(measured.nodes.node24Unavailable !== undefined && {
+        node24Unavailable: measured.nodes.node24Unavailable,
+      }),
+      runtimes: measured.nodes.runtimes.map((node) => ({
+        label: node.label,
+        version: node.version,
+        ...coldStartFigures(measured.cold, node.label),
+      })),
+    },
     warm: measured.warm.map((route) => ({ ...route, ratioP50: ratio(route.handler.p50, route.raw.p50) })),
     throughput: {
       batchOfTen: {
@@ -516,16 +566,22 @@ function bundleFigures(bundles: Bundles) {
       FUNCTIONS.map((key) => {
         const bundle = bundles.functions[key];
         const floor = bundles.floors[FLOOR_OF[key]];
+        const allFloor = bundles.floors[ALL_CLIENTS_FLOOR_OF[key]];
         return [
           key,
           {
             entry: bundle.entry,
             bytes: bundle.bytes,
             gzipBytes: bundle.gzipBytes,
+            totalBytes: bundle.totalBytes,
+            files: bundle.files.length,
             floor: FLOOR_OF[key],
             ratio: ratio(bundle.bytes, floor.bytes),
             gzipRatio: ratio(bundle.gzipBytes, floor.gzipBytes),
-            target: BUNDLE_TARGET_RATIO,
+            target: BUNDLE_TARGETS.initRatio,
+            allClientsFloor: ALL_CLIENTS_FLOOR_OF[key],
+            totalRatio: ratio(bundle.totalBytes, allFloor.totalBytes),
+            totalTarget: BUNDLE_TARGETS.allChunksRatio,
             heaviest: bytesByOrigin(bundle).slice(0, 12),
           },
         ];
@@ -536,19 +592,29 @@ function bundleFigures(bundles: Bundles) {
         entry: string;
         bytes: number;
         gzipBytes: number;
+        totalBytes: number;
+        files: number;
         floor: FloorKey;
         ratio: number;
         gzipRatio: number;
         target: number;
+        allClientsFloor: FloorKey;
+        totalRatio: number;
+        totalTarget: number;
         heaviest: { origin: string; bytes: number }[];
       }
     >,
     floors: Object.fromEntries(
       Object.entries(bundles.floors).map(([key, bundle]) => [
         key,
-        { entry: bundle.entry, bytes: bundle.bytes, gzipBytes: bundle.gzipBytes },
+        {
+          entry: bundle.entry,
+          bytes: bundle.bytes,
+          gzipBytes: bundle.gzipBytes,
+          totalBytes: bundle.totalBytes,
+        },
       ]),
-    ) as Record<FloorKey, { entry: string; bytes: number; gzipBytes: number }>,
+    ) as Record<FloorKey, { entry: string; bytes: number; gzipBytes: number; totalBytes: number }>,
   };
 }
 
@@ -560,9 +626,9 @@ interface ColdStartFigure extends ColdStartResult {
   initAndFirstCallCpuRatioP50: number;
 }
 
-function coldStartFigures(cold: Record<string, ColdStartResult>) {
+function coldStartFigures(cold: Record<string, ColdStartResult>, runtime: string) {
   const of = (key: string): ColdStartResult => {
-    const result = cold[key];
+    const result = cold[`${runtime}:${key}`];
     if (result === undefined) throw new Error(`No cold starts of ${key}`);
     return result;
   };
@@ -615,32 +681,62 @@ function report(results: Results): string {
       `load ${host.loadAverage.join('/')} before, ${host.loadAverageAfter.join('/')} after`,
   );
 
-  out.push('', `Bundle size (minified ES module as deployed; target ≤ ${BUNDLE_TARGET_RATIO}× the floor)`);
+  out.push(
+    '',
+    `Bundle size (minified, as deployed; floors without source maps; targets: what init loads ≤ ${BUNDLE_TARGETS.initRatio}× ` +
+      `its first call's floor, all chunks ≤ ${BUNDLE_TARGETS.allChunksRatio}× the floor of every client it may load)`,
+  );
   out.push(
     table(
-      ['bundle', 'floor', 'bytes', 'KiB', 'gzip KiB', 'floor KiB', 'ratio', 'gzip ratio', 'target'],
+      [
+        'bundle',
+        'init bytes',
+        'KiB',
+        'gzip KiB',
+        'floor',
+        'floor KiB',
+        'ratio',
+        'gzip ratio',
+        'all chunks KiB',
+        'files',
+        'floor (all)',
+        'floor KiB',
+        'ratio',
+        'target',
+      ],
       [
         ...FUNCTIONS.map((key) => {
           const figure = bundles.functions[key];
           const floor = bundles.floors[figure.floor];
+          const allFloor = bundles.floors[figure.allClientsFloor];
           return [
             key,
-            figure.floor,
             String(figure.bytes),
             kib(figure.bytes),
             kib(figure.gzipBytes),
+            figure.floor,
             kib(floor.bytes),
             times(figure.ratio),
             times(figure.gzipRatio),
-            verdict(figure.ratio <= BUNDLE_TARGET_RATIO),
+            kib(figure.totalBytes),
+            String(figure.files),
+            figure.allClientsFloor,
+            kib(allFloor.totalBytes),
+            times(figure.totalRatio),
+            `init ${verdict(figure.ratio <= figure.target)}, all ${verdict(figure.totalRatio <= figure.totalTarget)}`,
           ];
         }),
         ...Object.entries(bundles.floors).map(([key, floor]) => [
           `floor: ${key}`,
-          '',
           String(floor.bytes),
           kib(floor.bytes),
           kib(floor.gzipBytes),
+          '',
+          '',
+          '',
+          '',
+          kib(floor.totalBytes),
+          '',
           '',
           '',
           '',
@@ -651,47 +747,54 @@ function report(results: Results): string {
   );
 
   const initTarget = TIMING_TARGETS.initRatio;
-  out.push(
-    '',
-    `Cold start, ms (${results.options.coldRuns} fresh processes each; target p50 ≤ ${initTarget}× the floor, ` +
-      'for init and for init plus the first call)',
-  );
-  out.push(
-    table(
-      [
-        'bundle',
-        'init p50',
-        'p90',
-        'floor p50',
-        'ratio',
-        'init+1st p50',
-        'p90',
-        'floor p50',
-        'ratio',
-        'CPU ratio init',
-        'init+1st',
-        'target',
-      ],
-      FUNCTIONS.map((key) => {
-        const own = coldStart.functions[key];
-        const floor = coldStart.floors[key];
-        return [
-          key,
-          ms(own.init.p50),
-          ms(own.init.p90),
-          ms(floor.init.p50),
-          times(own.initRatioP50),
-          ms(own.initAndFirstCall.p50),
-          ms(own.initAndFirstCall.p90),
-          ms(floor.initAndFirstCall.p50),
-          times(own.initAndFirstCallRatioP50),
-          times(own.initCpuRatioP50),
-          times(own.initAndFirstCallCpuRatioP50),
-          verdict(own.initRatioP50 <= initTarget && own.initAndFirstCallRatioP50 <= initTarget),
-        ];
-      }),
-    ),
-  );
+  if (coldStart.node24Unavailable !== undefined) {
+    out.push('', `Node.js 24 unavailable: ${coldStart.node24Unavailable}`);
+  }
+  for (const runtime of coldStart.runtimes) {
+    out.push(
+      '',
+      `Cold start on ${runtime.version}, ms (${results.options.coldRuns} fresh processes each, medians; ` +
+        `target on Node 24: ≤ ${initTarget}× the floor of the first call's clients, for init and init plus the first call)`,
+    );
+    out.push(
+      table(
+        [
+          'bundle',
+          'floor',
+          'init p50',
+          'p90',
+          'floor p50',
+          'ratio',
+          'init+1st p50',
+          'p90',
+          'floor p50',
+          'ratio',
+          'CPU ratio init',
+          'init+1st',
+          'target',
+        ],
+        FUNCTIONS.map((key) => {
+          const own = runtime.functions[key];
+          const floor = runtime.floors[key];
+          return [
+            key,
+            own.floor,
+            ms(own.init.p50),
+            ms(own.init.p90),
+            ms(floor.init.p50),
+            times(own.initRatioP50),
+            ms(own.initAndFirstCall.p50),
+            ms(own.initAndFirstCall.p90),
+            ms(floor.initAndFirstCall.p50),
+            times(own.initAndFirstCallRatioP50),
+            times(own.initCpuRatioP50),
+            times(own.initAndFirstCallCpuRatioP50),
+            verdict(own.initRatioP50 <= initTarget && own.initAndFirstCallRatioP50 <= initTarget),
+          ];
+        }),
+      ),
+    );
+  }
 
   const warmTarget = TIMING_TARGETS.warmP50Ratio;
   out.push(

@@ -28,6 +28,7 @@ import { buildSqsEvent } from '../test/support/sqs.js';
 import { type Bundles, buildAll, bytesByOrigin } from './bundles.js';
 import { type ColdStartResult, type ColdStartSubject, measureColdStarts } from './cold-start.js';
 import { node24 } from './node24.js';
+import { type CallProfile, costPerMillion, PRICES, secretCallsPerCall } from './support/cost.js';
 import {
   type Deployment,
   deployment,
@@ -553,12 +554,126 @@ function assemble(measured: Measurements) {
       sustained: measured.sustained,
     },
     cost: { ...measured.cost, items: summarizeItems(measured.cost), examples: measured.examples },
+    dollars: dollarsPerMillion(measured),
     secretsManagerCalls: measured.awsCalls.get('secretsmanager.GetSecretValue') ?? 0,
     deadLetters: measured.awsCalls.get('AmazonSQS.SendMessage') ?? 0,
   };
 }
 
 type Results = ReturnType<typeof assemble>;
+
+/**
+ * Dollars per million calls of each kind (`bench/support/cost.ts`), from this run's durations and the AWS
+ * requests each call makes (docs/adr/0007, 0008 and docs/reliability.md count them). Durations are measured on
+ * this machine against dynalite on loopback; where no route times a call of that kind warm, it is built from
+ * measured parts, and the basis says how.
+ */
+function dollarsPerMillion(measured: Measurements) {
+  const warmP50 = (name: string): number => {
+    const route = measured.warm.find((entry) => entry.route === name);
+    if (route === undefined) throw new Error(`No warm figures for ${name}`);
+    return route.handler.p50;
+  };
+  const cachedRead = warmP50('POST /enrich (cached requestId)');
+  const rawRead =
+    measured.warm.find((entry) => entry.route === 'POST /enrich (cached requestId)')?.raw.p50 ?? 0;
+  const ownWork = Math.max(0, cachedRead - rawRead);
+  const [, ...warmBatches] = measured.batchRun.handlerMs;
+  const batch = summarize(warmBatches).p50;
+  const memory = (key: FunctionKey) => measured.deployed.functions[key].memorySize;
+  const variable = (key: FunctionKey, name: string) =>
+    Number(measured.deployed.functions[key].variables[name] ?? Number.NaN);
+  const eventWrites = summarize(measured.cost.storedItems.map((item) => item.writeUnits)).max;
+  const webhookWrites =
+    measured.examples.find((example) => example.example === 'v4 webhook')?.writeUnits ?? eventWrites;
+  const maxRps = measured.sustained.maxRps;
+  // One key read per instance per cache period; the fleet runs at most FINGERPRINT_MAX_RPS uncached calls.
+  const upstreamSecretReads = secretCallsPerCall({
+    instances: measured.sustained.consumers,
+    cacheSeconds: variable('enrichQueue', 'SECRET_CACHE_SECONDS'),
+    callsPerSecond: maxRps,
+  });
+  const oneInstanceAtOnePerSecond = secretCallsPerCall({
+    instances: 1,
+    cacheSeconds: variable('webhook', 'SECRET_CACHE_SECONDS'),
+    callsPerSecond: 1,
+  });
+  // Erasure checks before and after every write: two strongly consistent reads of one small item (ADR 7).
+  const erasureReads = 2;
+  // The fleet budget's seat: reserve and release, items under 1 KB (ADR 8); none read at rest.
+  const seatWrites = 2;
+  // The HTTP function's coalescing lease per getEvent: take and finish (ADR 8).
+  const leaseWrites = 2;
+  // An eventually consistent GetItem of an item under 4 KB.
+  const cacheRead = 0.5;
+  const webhookDuration = ownWork + 3 * rawRead;
+  const calls: (CallProfile & { modelled?: string })[] = [
+    {
+      label: 'cached read (POST /enrich, requestId cached)',
+      durationMs: cachedRead,
+      durationBasis: 'measured: warm p50 of the route',
+      memoryMb: memory('enrichHttp'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: cacheRead,
+      writeUnits: 0,
+      sqsRequests: 0,
+      secretsCalls: 0,
+    },
+    {
+      label: 'requestId enrichment, queue (batches of 10)',
+      durationMs: batch / 10,
+      durationBasis: `measured: a warm batch of 10 (p50 ${ms(batch)} ms, ${UPSTREAM_LATENCY_MS} ms upstream) / 10`,
+      memoryMb: memory('enrichQueue'),
+      invocations: 0.1,
+      apiRequests: 0,
+      readUnits: cacheRead + erasureReads,
+      writeUnits: eventWrites + seatWrites,
+      // SendMessage by the producer, ReceiveMessage and DeleteMessage by the event source, per 10 messages.
+      sqsRequests: 1 + 0.1 + 0.1,
+      secretsCalls: upstreamSecretReads,
+    },
+    {
+      label: 'requestId enrichment, HTTP (POST /enrich, not cached)',
+      durationMs: batch,
+      durationBasis: `measured, an upper bound: a warm batch of 10 enrichments at once (${UPSTREAM_LATENCY_MS} ms upstream)`,
+      memoryMb: memory('enrichHttp'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: cacheRead + erasureReads,
+      writeUnits: eventWrites + seatWrites + leaseWrites,
+      sqsRequests: 0,
+      secretsCalls: upstreamSecretReads,
+    },
+    {
+      label: 'webhook delivery',
+      durationMs: webhookDuration,
+      durationBasis: `built from measured parts: the cached read's own work (${ms(ownWork)} ms) + 3 DynamoDB calls (erasure check, conditional put, erasure check) at the raw GetItem p50 (${ms(rawRead)} ms)`,
+      memoryMb: memory('webhook'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: erasureReads,
+      writeUnits: webhookWrites,
+      sqsRequests: 0,
+      secretsCalls: oneInstanceAtOnePerSecond,
+    },
+    {
+      label: 'sealed enrichment (MODELLED, issue 15)',
+      durationMs: webhookDuration + 1,
+      durationBasis:
+        'not measured: the webhook delivery + 1 ms to open the sealed payload (assumed); no upstream call, no seat',
+      memoryMb: memory('enrichHttp'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: cacheRead + erasureReads,
+      writeUnits: eventWrites,
+      sqsRequests: 0,
+      secretsCalls: oneInstanceAtOnePerSecond,
+      modelled: 'issue 15 is built in parallel; replace with its measured duration and calls',
+    },
+  ];
+  return { prices: PRICES, calls: calls.map((call) => ({ ...call, dollars: costPerMillion(call) })) };
+}
 
 function bundleFigures(bundles: Bundles) {
   return {
@@ -898,6 +1013,52 @@ function report(results: Results): string {
     '',
     `Secrets Manager calls in the whole run: ${results.secretsManagerCalls}; dead-lettered records: ${results.deadLetters}`,
   );
+
+  const prices = results.dollars.prices;
+  const usd = (value: number) => `$${value.toFixed(3)}`;
+  out.push(
+    '',
+    `Dollars per million calls (${prices.region} on-demand prices of ${prices.asOf}: Lambda arm64 $${prices.lambdaArmGbSecond}/GB-s, ` +
+      `$${prices.lambdaRequest * 1e6}/M requests; API Gateway REST $${prices.apiRequest * 1e6}/M; DynamoDB $${prices.dynamoWriteUnit * 1e6}/M write units, ` +
+      `$${prices.dynamoReadUnit * 1e6}/M read units; SQS $${prices.sqsRequest * 1e6}/M requests; Secrets Manager $${prices.secretsCall * 1e4}/10k calls)`,
+  );
+  out.push(
+    table(
+      [
+        'call',
+        'ms',
+        'MB',
+        'inv.',
+        'RRU',
+        'WRU',
+        'SQS',
+        'SM calls',
+        'compute',
+        'requests',
+        'DynamoDB',
+        'SQS',
+        'SM',
+        'total',
+      ],
+      results.dollars.calls.map((call) => [
+        call.label,
+        ms(call.durationMs),
+        String(call.memoryMb),
+        String(call.invocations),
+        String(call.readUnits),
+        String(call.writeUnits),
+        String(Number(call.sqsRequests.toFixed(3))),
+        call.secretsCalls.toFixed(4),
+        usd(call.dollars.compute),
+        usd(call.dollars.requests),
+        usd(call.dollars.dynamodb),
+        usd(call.dollars.sqs),
+        usd(call.dollars.secrets),
+        usd(call.dollars.total),
+      ]),
+    ),
+  );
+  for (const call of results.dollars.calls) out.push(`  ${call.label}: duration ${call.durationBasis}`);
   return out.join('\n');
 }
 

@@ -13,12 +13,20 @@ import { FLOOR_ENTRIES, type FloorKey } from './targets.js';
 
 export interface Bundle {
   entry: string;
-  /** Minified bytes of the ES module, as deployed. */
+  /**
+   * Minified bytes of what importing the bundle loads, as deployed: `index.mjs` and the chunks it imports
+   * statically (source maps aside). What init reads, compiles and evaluates.
+   */
   bytes: number;
-  /** The same, gzipped at zlib's default level. */
+  /** The same, gzipped at zlib's default level (each file alone, summed). */
   gzipBytes: number;
+  /** Minified bytes of every chunk, those loaded on first use by a dynamic `import()` included. */
+  totalBytes: number;
+  totalGzipBytes: number;
+  /** The code files written, relative to the output directory: `index.mjs` first. */
+  files: string[];
   metafile: Metafile;
-  /** Where the bundle was written, when it was. */
+  /** Where the entry was written, when it was. */
   file?: string;
 }
 
@@ -28,45 +36,91 @@ export interface Bundles {
 }
 
 /**
- * Builds `entry` exactly as the stack does (`esbuildOptionsFor`). With `outdir`, writes `index.mjs` and its
- * source map there, as `NodejsFunction` does; without, keeps everything in memory.
+ * Builds `entry` exactly as the stack does (`esbuildOptionsFor`; without source maps when `sourcemap` is
+ * false, as the floors are). With `outdir`, writes `index.mjs`, its chunks and their source maps there, as the
+ * stack does; without, keeps everything in memory.
  */
-export async function buildBundle(entry: string, outdir?: string): Promise<Bundle> {
+export async function buildBundle(
+  entry: string,
+  outdir?: string,
+  options: { sourcemap?: boolean } = {},
+): Promise<Bundle> {
   const dir = outdir ?? path.join(REPOSITORY_ROOT, 'bench', 'results', 'build', 'in-memory');
   if (outdir !== undefined) mkdirSync(outdir, { recursive: true });
   const result = await build({
-    ...esbuildOptionsFor(entry, dir),
+    ...esbuildOptionsFor(entry, dir, options),
     metafile: true,
     write: outdir !== undefined,
     logLevel: 'silent',
   });
-  const file = path.join(dir, BUNDLE_FILE);
-  const code =
-    outdir !== undefined
-      ? readFileSync(file)
-      : result.outputFiles?.find((output) => output.path === file)?.contents;
-  if (code === undefined) throw new Error(`esbuild produced no ${BUNDLE_FILE} for ${entry}`);
+  const codeOf = (relative: string): Uint8Array => {
+    const file = path.join(REPOSITORY_ROOT, relative);
+    const code =
+      outdir !== undefined
+        ? readFileSync(file)
+        : result.outputFiles?.find((output) => output.path === file)?.contents;
+    if (code === undefined) throw new Error(`esbuild produced no ${relative} for ${entry}`);
+    return code;
+  };
+  const outputs = result.metafile.outputs;
+  const entryOutput = Object.keys(outputs).find((name) => path.basename(name) === BUNDLE_FILE);
+  if (entryOutput === undefined) throw new Error(`esbuild produced no ${BUNDLE_FILE} for ${entry}`);
+  const code = Object.keys(outputs).filter((name) => !name.endsWith('.map'));
+  // What `import()` of the entry loads: the entry and, transitively, the chunks it imports statically.
+  const loaded = new Set<string>([entryOutput]);
+  for (const name of loaded) {
+    for (const imported of outputs[name]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) loaded.add(imported.path);
+    }
+  }
+  const size = (names: Iterable<string>) => {
+    let bytes = 0;
+    let gzipBytes = 0;
+    for (const name of names) {
+      const contents = codeOf(name);
+      bytes += contents.byteLength;
+      gzipBytes += gzipSync(contents).byteLength;
+    }
+    return { bytes, gzipBytes };
+  };
+  const atInit = size(loaded);
+  const all = size(code);
   return {
     entry,
-    bytes: code.byteLength,
-    gzipBytes: gzipSync(code).byteLength,
+    bytes: atInit.bytes,
+    gzipBytes: atInit.gzipBytes,
+    totalBytes: all.bytes,
+    totalGzipBytes: all.gzipBytes,
+    files: [entryOutput, ...code.filter((name) => name !== entryOutput)].map((name) =>
+      path.relative(path.relative(REPOSITORY_ROOT, dir), name),
+    ),
     metafile: result.metafile,
-    ...(outdir !== undefined && { file }),
+    ...(outdir !== undefined && { file: path.join(dir, BUNDLE_FILE) }),
   };
 }
 
-/** Every function and every floor, built in parallel; under `outRoot/<key>/` when given. */
+/**
+ * Every function and every floor, built in parallel; under `outRoot/<key>/` when given. The floors are built
+ * without source maps: the least any implementation could load (Node 20 parses a bundle's whole map at load
+ * with `--enable-source-maps`, which a floor with a map would pay too and so hide).
+ */
 export async function buildAll(outRoot?: string): Promise<Bundles> {
-  const buildEach = async <K extends string>(entries: Record<K, string>): Promise<Record<K, Bundle>> => {
+  const buildEach = async <K extends string>(
+    entries: Record<K, string>,
+    options: { sourcemap?: boolean } = {},
+  ): Promise<Record<K, Bundle>> => {
     const keys = Object.keys(entries) as K[];
     const built = await Promise.all(
       keys.map((key) =>
-        buildBundle(entries[key], outRoot === undefined ? undefined : path.join(outRoot, key)),
+        buildBundle(entries[key], outRoot === undefined ? undefined : path.join(outRoot, key), options),
       ),
     );
     return Object.fromEntries(keys.map((key, index) => [key, built[index]])) as Record<K, Bundle>;
   };
-  const [functions, floors] = await Promise.all([buildEach(FUNCTION_ENTRIES), buildEach(FLOOR_ENTRIES)]);
+  const [functions, floors] = await Promise.all([
+    buildEach(FUNCTION_ENTRIES),
+    buildEach(FLOOR_ENTRIES, { sourcemap: false }),
+  ]);
   return { functions, floors };
 }
 
@@ -79,6 +133,23 @@ export function modulesOf(bundle: Bundle): string[] {
 export function emittedModulesOf(bundle: Bundle): string[] {
   return Object.values(bundle.metafile.outputs).flatMap((output) =>
     Object.entries(output.inputs)
+      .filter(([, input]) => input.bytesInOutput > 0)
+      .map(([module]) => module),
+  );
+}
+
+/** The modules with code in what importing the bundle loads (the entry and its static chunks). */
+export function initModulesOf(bundle: Bundle): string[] {
+  const outputs = bundle.metafile.outputs;
+  const entry = Object.keys(outputs).find((name) => path.basename(name) === BUNDLE_FILE);
+  const loaded = new Set<string>(entry === undefined ? [] : [entry]);
+  for (const name of loaded) {
+    for (const imported of outputs[name]?.imports ?? []) {
+      if (imported.kind === 'import-statement' && !imported.external) loaded.add(imported.path);
+    }
+  }
+  return [...loaded].flatMap((name) =>
+    Object.entries(outputs[name]?.inputs ?? {})
       .filter(([, input]) => input.bytesInOutput > 0)
       .map(([module]) => module),
   );

@@ -7,6 +7,8 @@ export interface ColdStartSubject {
   key: string;
   /** The bundle's `index.mjs`. */
   file: string;
+  /** The `node` binary to start it with (Node.js 24, as Lambda runs it, or the machine's own). */
+  execPath: string;
   env: Record<string, string>;
   event: unknown;
   /** Whether the first call answered as it should; a broken call would time something else. */
@@ -65,7 +67,7 @@ interface Sample {
 
 function startOnce(subject: ColdStartSubject): Promise<Sample> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '--eval', CHILD_SCRIPT], {
+    const child = spawn(subject.execPath, ['--input-type=module', '--eval', CHILD_SCRIPT], {
       env: {
         ...subject.env,
         BENCH_BUNDLE_URL: pathToFileURL(subject.file).href,

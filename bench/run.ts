@@ -27,6 +27,8 @@ import { buildApiEvent } from '../test/support/lambda.js';
 import { buildSqsEvent } from '../test/support/sqs.js';
 import { type Bundles, buildAll, bytesByOrigin } from './bundles.js';
 import { type ColdStartResult, type ColdStartSubject, measureColdStarts } from './cold-start.js';
+import { node24 } from './node24.js';
+import { type CallProfile, costPerMillion, PRICES, secretCallsPerCall } from './support/cost.js';
 import {
   type Deployment,
   deployment,
@@ -45,7 +47,14 @@ import {
   type SustainedResult,
   type WarmRouteResult,
 } from './support/workers.js';
-import { BUNDLE_TARGET_RATIO, FLOOR_OF, type FloorKey, MAX_ITEM_BYTES, TIMING_TARGETS } from './targets.js';
+import {
+  ALL_CLIENTS_FLOOR_OF,
+  BUNDLE_TARGETS,
+  FLOOR_OF,
+  type FloorKey,
+  MAX_ITEM_BYTES,
+  TIMING_TARGETS,
+} from './targets.js';
 
 const RESULTS_DIR = path.join(REPOSITORY_ROOT, 'bench', 'results');
 const FIXTURES = path.join(REPOSITORY_ROOT, 'test', 'fixtures', 'fingerprint');
@@ -96,9 +105,32 @@ function machine() {
 
 // ---------------------------------------------------------------------------------------------------------
 
+/** A `node` the cold starts run on: Node.js 24 (Lambda's runtime) first when it can be had, and this machine's. */
+interface Runtime {
+  label: string;
+  execPath: string;
+  version: string;
+}
+
+function runtimes(): { runtimes: Runtime[]; node24Unavailable?: string } {
+  const own: Runtime = {
+    label: `node${process.versions.node.split('.')[0]}`,
+    execPath: process.execPath,
+    version: process.version,
+  };
+  const found = node24();
+  if (!('path' in found)) {
+    log(`Node.js 24 unavailable (${found.unavailable}): cold starts on ${process.version} only`);
+    return { runtimes: [own], node24Unavailable: found.unavailable };
+  }
+  if (found.path === process.execPath) return { runtimes: [own] };
+  return { runtimes: [{ label: 'node24', execPath: found.path, version: found.version }, own] };
+}
+
 async function main(): Promise<void> {
   const startedAt = new Date();
   const machineBefore = machine();
+  const nodes = runtimes();
   log('synthesizing the stack for the functions’ settings');
   const deployed = deployment();
   log('building the functions and their floors into bench/results/build');
@@ -171,8 +203,16 @@ async function main(): Promise<void> {
     );
     const examples = await exampleItemSizes(dynamo, tableName);
 
-    log(`cold starts: ${options.coldRuns} fresh processes per bundle, interleaved`);
-    const subjects = coldStartSubjects(bundles, env, { requestId, visitorId });
+    log(
+      `cold starts: ${options.coldRuns} fresh processes per bundle and runtime (${nodes.runtimes.map((node) => node.version).join(', ')}), interleaved`,
+    );
+    const subjects = nodes.runtimes.flatMap((node) =>
+      coldStartSubjects(bundles, env, { requestId, visitorId }).map((subject) => ({
+        ...subject,
+        key: `${node.label}:${subject.key}`,
+        execPath: node.execPath,
+      })),
+    );
     const cold = await measureColdStarts(subjects, options.coldRuns, (round) => {
       if (round % 5 === 0) log(`  round ${round}/${options.coldRuns}`);
     });
@@ -246,6 +286,7 @@ async function main(): Promise<void> {
       machineBefore,
       bundles,
       cold,
+      nodes,
       warm,
       batchRun,
       batchUpstreamCalls,
@@ -293,7 +334,7 @@ function coldStartSubjects(
   bundles: Bundles,
   env: (key: FunctionKey) => Record<string, string>,
   data: { requestId: string; visitorId: string },
-): ColdStartSubject[] {
+): Omit<ColdStartSubject, 'execPath'>[] {
   const { requestId, visitorId } = data;
   const answer = (
     result: unknown,
@@ -306,7 +347,7 @@ function coldStartSubjects(
   const has = (key: string) => (result: unknown) =>
     typeof result === 'object' && result !== null && key in result;
   const webhook = signedWebhook();
-  const subjects: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env'>> = {
+  const subjects: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
     // Each function's first call is the one it serves most: a history page, a cached read, a delivery.
     query: {
       event: buildApiEvent({ method: 'GET', resource: '/events', query: { visitorId } }),
@@ -327,10 +368,10 @@ function coldStartSubjects(
     webhook: { event: webhook, check: (result) => answer(result).statusCode === 200 },
   };
   // Each function's floor makes that function's first calls, so functions sharing a floor bundle start it apart.
-  const floors: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env'>> = {
+  const floors: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
     query: { event: { visitorId }, check: has('Items') },
     enrichHttp: { event: { requestId, call: 'read' }, check: has('Item') },
-    enrichQueue: { event: { requestId }, check: has('Item') },
+    enrichQueue: { event: { requestId, call: 'read' }, check: has('Item') },
     webhook: {
       // An item of its own, outside the histories the other calls read.
       event: { requestId: '1700000000000.floor0', visitorId: 'BenchmarkFloorVisitor' },
@@ -461,6 +502,7 @@ interface Measurements {
   machineBefore: ReturnType<typeof machine>;
   bundles: Bundles;
   cold: Record<string, ColdStartResult>;
+  nodes: ReturnType<typeof runtimes>;
   warm: WarmRouteResult[];
   batchRun: BatchResult;
   batchUpstreamCalls: number;
@@ -491,7 +533,16 @@ function assemble(measured: Measurements) {
     options,
     deployed: measured.deployed,
     bundles: bundleFigures(measured.bundles),
-    coldStart: coldStartFigures(measured.cold),
+    coldStart: {
+      ...(measured.nodes.node24Unavailable !== undefined && {
+        node24Unavailable: measured.nodes.node24Unavailable,
+      }),
+      runtimes: measured.nodes.runtimes.map((node) => ({
+        label: node.label,
+        version: node.version,
+        ...coldStartFigures(measured.cold, node.label),
+      })),
+    },
     warm: measured.warm.map((route) => ({ ...route, ratioP50: ratio(route.handler.p50, route.raw.p50) })),
     throughput: {
       batchOfTen: {
@@ -505,6 +556,7 @@ function assemble(measured: Measurements) {
       sustained: measured.sustained,
     },
     cost: { ...measured.cost, items: summarizeItems(measured.cost), examples: measured.examples },
+    dollars: dollarsPerMillion(measured),
     secretsManagerCalls: measured.awsCalls.get('secretsmanager.GetSecretValue') ?? 0,
     deadLetters: measured.awsCalls.get('AmazonSQS.SendMessage') ?? 0,
   };
@@ -512,22 +564,141 @@ function assemble(measured: Measurements) {
 
 type Results = ReturnType<typeof assemble>;
 
+/**
+ * Dollars per million calls of each kind (`bench/support/cost.ts`), from this run's durations and the AWS
+ * requests each call makes (docs/adr/0007, 0008 and docs/reliability.md count them). Durations are measured on
+ * this machine against dynalite on loopback; where no route times a call of that kind warm, it is built from
+ * measured parts, and the basis says how.
+ */
+function dollarsPerMillion(measured: Measurements) {
+  const warmP50 = (name: string): number => {
+    const route = measured.warm.find((entry) => entry.route === name);
+    if (route === undefined) throw new Error(`No warm figures for ${name}`);
+    return route.handler.p50;
+  };
+  const cachedRead = warmP50('POST /enrich (cached requestId)');
+  const rawRead =
+    measured.warm.find((entry) => entry.route === 'POST /enrich (cached requestId)')?.raw.p50 ?? 0;
+  const ownWork = Math.max(0, cachedRead - rawRead);
+  const [, ...warmBatches] = measured.batchRun.handlerMs;
+  const batch = summarize(warmBatches).p50;
+  const memory = (key: FunctionKey) => measured.deployed.functions[key].memorySize;
+  const variable = (key: FunctionKey, name: string) =>
+    Number(measured.deployed.functions[key].variables[name] ?? Number.NaN);
+  const eventWrites = summarize(measured.cost.storedItems.map((item) => item.writeUnits)).max;
+  const webhookWrites =
+    measured.examples.find((example) => example.example === 'v4 webhook')?.writeUnits ?? eventWrites;
+  const maxRps = measured.sustained.maxRps;
+  // One key read per instance per cache period; the fleet runs at most FINGERPRINT_MAX_RPS uncached calls.
+  const upstreamSecretReads = secretCallsPerCall({
+    instances: measured.sustained.consumers,
+    cacheSeconds: variable('enrichQueue', 'SECRET_CACHE_SECONDS'),
+    callsPerSecond: maxRps,
+  });
+  const oneInstanceAtOnePerSecond = secretCallsPerCall({
+    instances: 1,
+    cacheSeconds: variable('webhook', 'SECRET_CACHE_SECONDS'),
+    callsPerSecond: 1,
+  });
+  // Erasure checks before and after every write: two strongly consistent reads of one small item (ADR 7).
+  const erasureReads = 2;
+  // The fleet budget's seat: reserve and release, items under 1 KB (ADR 8); none read at rest.
+  const seatWrites = 2;
+  // The HTTP function's coalescing lease per getEvent: take and finish (ADR 8).
+  const leaseWrites = 2;
+  // An eventually consistent GetItem of an item under 4 KB.
+  const cacheRead = 0.5;
+  const webhookDuration = ownWork + 3 * rawRead;
+  const calls: (CallProfile & { modelled?: string })[] = [
+    {
+      label: 'cached read (POST /enrich, requestId cached)',
+      durationMs: cachedRead,
+      durationBasis: 'measured: warm p50 of the route',
+      memoryMb: memory('enrichHttp'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: cacheRead,
+      writeUnits: 0,
+      sqsRequests: 0,
+      secretsCalls: 0,
+    },
+    {
+      label: 'requestId enrichment, queue (batches of 10)',
+      durationMs: batch / 10,
+      durationBasis: `measured: a warm batch of 10 (p50 ${ms(batch)} ms, ${UPSTREAM_LATENCY_MS} ms upstream) / 10`,
+      memoryMb: memory('enrichQueue'),
+      invocations: 0.1,
+      apiRequests: 0,
+      readUnits: cacheRead + erasureReads,
+      writeUnits: eventWrites + seatWrites,
+      // SendMessage by the producer, ReceiveMessage and DeleteMessage by the event source, per 10 messages.
+      sqsRequests: 1 + 0.1 + 0.1,
+      secretsCalls: upstreamSecretReads,
+    },
+    {
+      label: 'requestId enrichment, HTTP (POST /enrich, not cached)',
+      durationMs: batch,
+      durationBasis: `measured, an upper bound: a warm batch of 10 enrichments at once (${UPSTREAM_LATENCY_MS} ms upstream)`,
+      memoryMb: memory('enrichHttp'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: cacheRead + erasureReads,
+      writeUnits: eventWrites + seatWrites + leaseWrites,
+      sqsRequests: 0,
+      secretsCalls: upstreamSecretReads,
+    },
+    {
+      label: 'webhook delivery',
+      durationMs: webhookDuration,
+      durationBasis: `built from measured parts: the cached read's own work (${ms(ownWork)} ms) + 3 DynamoDB calls (erasure check, conditional put, erasure check) at the raw GetItem p50 (${ms(rawRead)} ms)`,
+      memoryMb: memory('webhook'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: erasureReads,
+      writeUnits: webhookWrites,
+      sqsRequests: 0,
+      secretsCalls: oneInstanceAtOnePerSecond,
+    },
+    {
+      label: 'sealed enrichment (MODELLED, issue 15)',
+      durationMs: webhookDuration + 1,
+      durationBasis:
+        'not measured: the webhook delivery + 1 ms to open the sealed payload (assumed); no upstream call, no seat',
+      memoryMb: memory('enrichHttp'),
+      invocations: 1,
+      apiRequests: 1,
+      readUnits: cacheRead + erasureReads,
+      writeUnits: eventWrites,
+      sqsRequests: 0,
+      secretsCalls: oneInstanceAtOnePerSecond,
+      modelled: 'issue 15 is built in parallel; replace with its measured duration and calls',
+    },
+  ];
+  return { prices: PRICES, calls: calls.map((call) => ({ ...call, dollars: costPerMillion(call) })) };
+}
+
 function bundleFigures(bundles: Bundles) {
   return {
     functions: Object.fromEntries(
       FUNCTIONS.map((key) => {
         const bundle = bundles.functions[key];
         const floor = bundles.floors[FLOOR_OF[key]];
+        const allFloor = bundles.floors[ALL_CLIENTS_FLOOR_OF[key]];
         return [
           key,
           {
             entry: bundle.entry,
             bytes: bundle.bytes,
             gzipBytes: bundle.gzipBytes,
+            totalBytes: bundle.totalBytes,
+            files: bundle.files.length,
             floor: FLOOR_OF[key],
             ratio: ratio(bundle.bytes, floor.bytes),
             gzipRatio: ratio(bundle.gzipBytes, floor.gzipBytes),
-            target: BUNDLE_TARGET_RATIO,
+            target: BUNDLE_TARGETS.initRatio,
+            allClientsFloor: ALL_CLIENTS_FLOOR_OF[key],
+            totalRatio: ratio(bundle.totalBytes, allFloor.totalBytes),
+            totalTarget: BUNDLE_TARGETS.allChunksRatio,
             heaviest: bytesByOrigin(bundle).slice(0, 12),
           },
         ];
@@ -538,19 +709,29 @@ function bundleFigures(bundles: Bundles) {
         entry: string;
         bytes: number;
         gzipBytes: number;
+        totalBytes: number;
+        files: number;
         floor: FloorKey;
         ratio: number;
         gzipRatio: number;
         target: number;
+        allClientsFloor: FloorKey;
+        totalRatio: number;
+        totalTarget: number;
         heaviest: { origin: string; bytes: number }[];
       }
     >,
     floors: Object.fromEntries(
       Object.entries(bundles.floors).map(([key, bundle]) => [
         key,
-        { entry: bundle.entry, bytes: bundle.bytes, gzipBytes: bundle.gzipBytes },
+        {
+          entry: bundle.entry,
+          bytes: bundle.bytes,
+          gzipBytes: bundle.gzipBytes,
+          totalBytes: bundle.totalBytes,
+        },
       ]),
-    ) as Record<FloorKey, { entry: string; bytes: number; gzipBytes: number }>,
+    ) as Record<FloorKey, { entry: string; bytes: number; gzipBytes: number; totalBytes: number }>,
   };
 }
 
@@ -562,9 +743,9 @@ interface ColdStartFigure extends ColdStartResult {
   initAndFirstCallCpuRatioP50: number;
 }
 
-function coldStartFigures(cold: Record<string, ColdStartResult>) {
+function coldStartFigures(cold: Record<string, ColdStartResult>, runtime: string) {
   const of = (key: string): ColdStartResult => {
-    const result = cold[key];
+    const result = cold[`${runtime}:${key}`];
     if (result === undefined) throw new Error(`No cold starts of ${key}`);
     return result;
   };
@@ -617,32 +798,62 @@ function report(results: Results): string {
       `load ${host.loadAverage.join('/')} before, ${host.loadAverageAfter.join('/')} after`,
   );
 
-  out.push('', `Bundle size (minified ES module as deployed; target ≤ ${BUNDLE_TARGET_RATIO}× the floor)`);
+  out.push(
+    '',
+    `Bundle size (minified, as deployed; floors without source maps; targets: what init loads ≤ ${BUNDLE_TARGETS.initRatio}× ` +
+      `its first call's floor, all chunks ≤ ${BUNDLE_TARGETS.allChunksRatio}× the floor of every client it may load)`,
+  );
   out.push(
     table(
-      ['bundle', 'floor', 'bytes', 'KiB', 'gzip KiB', 'floor KiB', 'ratio', 'gzip ratio', 'target'],
+      [
+        'bundle',
+        'init bytes',
+        'KiB',
+        'gzip KiB',
+        'floor',
+        'floor KiB',
+        'ratio',
+        'gzip ratio',
+        'all chunks KiB',
+        'files',
+        'floor (all)',
+        'floor KiB',
+        'ratio',
+        'target',
+      ],
       [
         ...FUNCTIONS.map((key) => {
           const figure = bundles.functions[key];
           const floor = bundles.floors[figure.floor];
+          const allFloor = bundles.floors[figure.allClientsFloor];
           return [
             key,
-            figure.floor,
             String(figure.bytes),
             kib(figure.bytes),
             kib(figure.gzipBytes),
+            figure.floor,
             kib(floor.bytes),
             times(figure.ratio),
             times(figure.gzipRatio),
-            verdict(figure.ratio <= BUNDLE_TARGET_RATIO),
+            kib(figure.totalBytes),
+            String(figure.files),
+            figure.allClientsFloor,
+            kib(allFloor.totalBytes),
+            times(figure.totalRatio),
+            `init ${verdict(figure.ratio <= figure.target)}, all ${verdict(figure.totalRatio <= figure.totalTarget)}`,
           ];
         }),
         ...Object.entries(bundles.floors).map(([key, floor]) => [
           `floor: ${key}`,
-          '',
           String(floor.bytes),
           kib(floor.bytes),
           kib(floor.gzipBytes),
+          '',
+          '',
+          '',
+          '',
+          kib(floor.totalBytes),
+          '',
           '',
           '',
           '',
@@ -653,47 +864,54 @@ function report(results: Results): string {
   );
 
   const initTarget = TIMING_TARGETS.initRatio;
-  out.push(
-    '',
-    `Cold start, ms (${results.options.coldRuns} fresh processes each; target p50 ≤ ${initTarget}× the floor, ` +
-      'for init and for init plus the first call)',
-  );
-  out.push(
-    table(
-      [
-        'bundle',
-        'init p50',
-        'p90',
-        'floor p50',
-        'ratio',
-        'init+1st p50',
-        'p90',
-        'floor p50',
-        'ratio',
-        'CPU ratio init',
-        'init+1st',
-        'target',
-      ],
-      FUNCTIONS.map((key) => {
-        const own = coldStart.functions[key];
-        const floor = coldStart.floors[key];
-        return [
-          key,
-          ms(own.init.p50),
-          ms(own.init.p90),
-          ms(floor.init.p50),
-          times(own.initRatioP50),
-          ms(own.initAndFirstCall.p50),
-          ms(own.initAndFirstCall.p90),
-          ms(floor.initAndFirstCall.p50),
-          times(own.initAndFirstCallRatioP50),
-          times(own.initCpuRatioP50),
-          times(own.initAndFirstCallCpuRatioP50),
-          verdict(own.initRatioP50 <= initTarget && own.initAndFirstCallRatioP50 <= initTarget),
-        ];
-      }),
-    ),
-  );
+  if (coldStart.node24Unavailable !== undefined) {
+    out.push('', `Node.js 24 unavailable: ${coldStart.node24Unavailable}`);
+  }
+  for (const runtime of coldStart.runtimes) {
+    out.push(
+      '',
+      `Cold start on ${runtime.version}, ms (${results.options.coldRuns} fresh processes each, medians; ` +
+        `target on Node 24: ≤ ${initTarget}× the floor of the first call's clients, for init and init plus the first call)`,
+    );
+    out.push(
+      table(
+        [
+          'bundle',
+          'floor',
+          'init p50',
+          'p90',
+          'floor p50',
+          'ratio',
+          'init+1st p50',
+          'p90',
+          'floor p50',
+          'ratio',
+          'CPU ratio init',
+          'init+1st',
+          'target',
+        ],
+        FUNCTIONS.map((key) => {
+          const own = runtime.functions[key];
+          const floor = runtime.floors[key];
+          return [
+            key,
+            own.floor,
+            ms(own.init.p50),
+            ms(own.init.p90),
+            ms(floor.init.p50),
+            times(own.initRatioP50),
+            ms(own.initAndFirstCall.p50),
+            ms(own.initAndFirstCall.p90),
+            ms(floor.initAndFirstCall.p50),
+            times(own.initAndFirstCallRatioP50),
+            times(own.initCpuRatioP50),
+            times(own.initAndFirstCallCpuRatioP50),
+            verdict(own.initRatioP50 <= initTarget && own.initAndFirstCallRatioP50 <= initTarget),
+          ];
+        }),
+      ),
+    );
+  }
 
   const warmTarget = TIMING_TARGETS.warmP50Ratio;
   out.push(
@@ -797,6 +1015,52 @@ function report(results: Results): string {
     '',
     `Secrets Manager calls in the whole run: ${results.secretsManagerCalls}; dead-lettered records: ${results.deadLetters}`,
   );
+
+  const prices = results.dollars.prices;
+  const usd = (value: number) => `$${value.toFixed(3)}`;
+  out.push(
+    '',
+    `Dollars per million calls (${prices.region} on-demand prices of ${prices.asOf}: Lambda arm64 $${prices.lambdaArmGbSecond}/GB-s, ` +
+      `$${prices.lambdaRequest * 1e6}/M requests; API Gateway REST $${prices.apiRequest * 1e6}/M; DynamoDB $${prices.dynamoWriteUnit * 1e6}/M write units, ` +
+      `$${prices.dynamoReadUnit * 1e6}/M read units; SQS $${prices.sqsRequest * 1e6}/M requests; Secrets Manager $${prices.secretsCall * 1e4}/10k calls)`,
+  );
+  out.push(
+    table(
+      [
+        'call',
+        'ms',
+        'MB',
+        'inv.',
+        'RRU',
+        'WRU',
+        'SQS',
+        'SM calls',
+        'compute',
+        'requests',
+        'DynamoDB',
+        'SQS',
+        'SM',
+        'total',
+      ],
+      results.dollars.calls.map((call) => [
+        call.label,
+        ms(call.durationMs),
+        String(call.memoryMb),
+        String(call.invocations),
+        String(call.readUnits),
+        String(call.writeUnits),
+        String(Number(call.sqsRequests.toFixed(3))),
+        call.secretsCalls.toFixed(4),
+        usd(call.dollars.compute),
+        usd(call.dollars.requests),
+        usd(call.dollars.dynamodb),
+        usd(call.dollars.sqs),
+        usd(call.dollars.secrets),
+        usd(call.dollars.total),
+      ]),
+    ),
+  );
+  for (const call of results.dollars.calls) out.push(`  ${call.label}: duration ${call.durationBasis}`);
   return out.join('\n');
 }
 

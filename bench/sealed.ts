@@ -208,6 +208,7 @@ try {
     [
       {
         key: 'requestId, cached',
+        execPath: process.execPath,
         file: bundle.file,
         env,
         event: buildApiEvent({
@@ -220,6 +221,7 @@ try {
       },
       {
         key: 'sealedResult',
+        execPath: process.execPath,
         file: bundle.file,
         env,
         event: buildApiEvent({

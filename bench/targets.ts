@@ -6,19 +6,35 @@ import type { FunctionKey } from '../infra/bundling.js';
  * and reported by `npm run bench` only, since a shared CI machine cannot time them reliably.
  */
 
-/** The floors: only the AWS SDK clients a function cannot do without, and a trivial handler. */
+/**
+ * The floors: only the AWS SDK clients a function's calls need, created at module scope with the default
+ * configuration, and a trivial handler making those calls; built like the functions but without source maps.
+ */
 export const FLOOR_ENTRIES = {
-  /** DynamoDB: the query function's. */
+  /** DynamoDB: the first call of the query function (a Query) and of both enrich functions (a cached GetItem). */
   dynamodb: 'bench/floors/dynamodb.ts',
-  /** DynamoDB and Secrets Manager: the webhook's and the enrich HTTP function's. */
+  /** DynamoDB and Secrets Manager: the webhook's first call; every client the enrich HTTP function may load. */
   dynamodbSecrets: 'bench/floors/dynamodb-secrets.ts',
-  /** DynamoDB, Secrets Manager and SQS: the queue consumer's (it sends permanent failures to the DLQ). */
+  /** DynamoDB, Secrets Manager and SQS: every client the queue consumer may load (SQS for the DLQ). */
   dynamodbSecretsSqs: 'bench/floors/dynamodb-secrets-sqs.ts',
 } as const;
 
 export type FloorKey = keyof typeof FLOOR_ENTRIES;
 
+/**
+ * The floor of the clients each function's **first call** needs: its cold start (init, and init plus that
+ * call) and what init loads are measured against it. An enrich function's most common first call is a cached
+ * read: one GetItem.
+ */
 export const FLOOR_OF: Record<FunctionKey, FloorKey> = {
+  query: 'dynamodb',
+  enrichHttp: 'dynamodb',
+  enrichQueue: 'dynamodb',
+  webhook: 'dynamodbSecrets',
+};
+
+/** The floor of every client a function may load over its life: all its chunks together are measured against it. */
+export const ALL_CLIENTS_FLOOR_OF: Record<FunctionKey, FloorKey> = {
   query: 'dynamodb',
   enrichHttp: 'dynamodbSecrets',
   enrichQueue: 'dynamodbSecretsSqs',
@@ -26,19 +42,31 @@ export const FLOOR_OF: Record<FunctionKey, FloorKey> = {
 };
 
 /**
- * Every function's minified bundle: at most this times its floor's; `test/unit/bundle-size.test.ts` enforces it.
- * 1.37 since issues 11 and 12 (value rules, partial and windowed histories, erasure checks on every write,
- * insert-only webhooks, the fleet-wide upstream budget and coalesced fetches) took the enrich HTTP function to
- * 1.364; 1.42 since issues 13 (lossless v4 copies, `GET /v4/events/{event_id}`, its v4 rendering and errors) and
- * 15 (sealed client results) took it to 1.389 and 1.384 each, 1.410 together. Issue 16 replaces this with floors of what each
- * function's first call needs and loads the
- * rest lazily.
+ * Issue 16's size targets, reported by `npm run bench`: what init loads (`index.mjs` and the chunks it imports
+ * statically) at most `initRatio` times the floor of its first call's clients, and every chunk together at
+ * most `allChunksRatio` times the floor of every client it may load. Floors are split like the functions: the
+ * SDK's own credential providers, loaded by `import()`, leave both at init.
  */
-export const BUNDLE_TARGET_RATIO = 1.42;
+export const BUNDLE_TARGETS = { initRatio: 1.3, allChunksRatio: 1.3 } as const;
+
+/**
+ * What `test/unit/bundle-size.test.ts` enforces: the targets where they are met (query, webhook all chunks),
+ * and a ceiling a little above today's figure where they are not, so that nothing grows unnoticed while the
+ * gap stays open (docs/performance.md, "Targets missed"). Lower a ceiling when a change lowers its figure.
+ */
+export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksRatio: number }> = {
+  query: { initRatio: 1.31, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
+  enrichHttp: { initRatio: 1.45, allChunksRatio: 1.36 },
+  enrichQueue: { initRatio: 1.45, allChunksRatio: 1.34 },
+  webhook: { initRatio: 1.43, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
+};
 
 export const TIMING_TARGETS = {
-  /** Module initialization, and initialization plus the first call, at most this times the floor's (p50). */
-  initRatio: 1.25,
+  /**
+   * Module initialization, and initialization plus the first call, at most this times the floor's (median of
+   * at least 25 fresh processes, on Node.js 24, the runtime Lambda runs; Node 20 is reported beside).
+   */
+  initRatio: 1.1,
   /** Warm p50 of every route at most this times its raw DynamoDB call's. */
   warmP50Ratio: 1.2,
   /** A queue batch of 10 distinct requestIds with 100 ms upstream latency, wall time. */

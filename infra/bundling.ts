@@ -3,10 +3,14 @@ import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
 
 /**
- * How the functions are bundled, defined once. The stack hands {@link FUNCTION_BUNDLING} to `NodejsFunction`
- * (`constructs/service-function.ts`), which turns it into esbuild flags; the benchmark and the bundle-size test
- * give esbuild's API the same options through {@link esbuildOptionsFor}, so a size measured there is the size
- * deployed. Nothing here imports aws-cdk-lib, which keeps those two fast to load.
+ * How the functions are bundled, defined once: the stack (`constructs/service-function.ts`), the benchmark and
+ * the bundle-size test all hand {@link esbuildOptionsFor} to esbuild's API, so a size measured there is the
+ * size deployed. Nothing here imports aws-cdk-lib, which keeps the last two fast to load.
+ *
+ * Code splitting is on: a module a function imports only dynamically (`import()`: the Fingerprint client and
+ * Secrets Manager behind a cache miss, SQS behind a dead letter) becomes a chunk of its own next to
+ * `index.mjs`, which Node reads only when the import runs. `NodejsFunction` cannot do this (it always passes
+ * esbuild `--outfile`, and splitting needs `--outdir`), so the stack runs esbuild itself as a local bundler.
  */
 
 /** The repository root: entries, `package-lock.json` and `tsconfig.json` are resolved from it, whatever the cwd. */
@@ -29,8 +33,11 @@ export type FunctionKey = keyof typeof FUNCTION_ENTRIES;
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
 
-/** The file name `NodejsFunction` gives an ES module bundle; its source map is this plus `.map`. */
+/** The entry's file name, which the function's handler (`index.handler`) names; its source map is this plus `.map`. */
 export const BUNDLE_FILE = 'index.mjs';
+
+/** Chunks of code split off the entry, next to it: `chunk-<hash>.mjs`. */
+export const CHUNK_PATTERN = /^chunk-[A-Z0-9]+\.mjs$/;
 
 export const FUNCTION_BUNDLING = {
   format: 'esm',
@@ -40,6 +47,8 @@ export const FUNCTION_BUNDLING = {
   mainFields: ['module', 'main'],
   minify: true,
   sourcemap: true,
+  /** Dynamically imported modules in chunks of their own, loaded on first use. */
+  splitting: true,
   /** Stack traces need the mappings only; embedding the sources would only make the asset bigger. */
   sourcesContent: false,
   /** Bundle the AWS SDK rather than use the runtime's copy: the version tested is the version run. */
@@ -48,22 +57,29 @@ export const FUNCTION_BUNDLING = {
 } as const;
 
 /**
- * esbuild API options equivalent to the command `NodejsFunction` runs for `entry` (relative to the repository
- * root): `esbuild --bundle <entry> --platform=node` from the repository root with {@link FUNCTION_BUNDLING},
- * writing {@link BUNDLE_FILE} and its source map to `outdir`.
+ * The esbuild API options that bundle `entry` (relative to the repository root) as deployed, from the
+ * repository root with {@link FUNCTION_BUNDLING}: {@link BUNDLE_FILE}, its chunks and their source maps in
+ * `outdir`. `sourcemap: false` builds the same code without maps (the benchmark's floors).
  */
-export function esbuildOptionsFor(entry: string, outdir: string): BuildOptions {
+export function esbuildOptionsFor(
+  entry: string,
+  outdir: string,
+  overrides: { sourcemap?: boolean } = {},
+): BuildOptions {
   return {
-    entryPoints: [path.join(REPOSITORY_ROOT, entry)],
+    entryPoints: { index: path.join(REPOSITORY_ROOT, entry) },
     absWorkingDir: REPOSITORY_ROOT,
-    outfile: path.join(outdir, BUNDLE_FILE),
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    splitting: FUNCTION_BUNDLING.splitting,
     bundle: true,
     platform: 'node',
     format: FUNCTION_BUNDLING.format,
     target: FUNCTION_BUNDLING.target,
     mainFields: [...FUNCTION_BUNDLING.mainFields],
     minify: FUNCTION_BUNDLING.minify,
-    sourcemap: FUNCTION_BUNDLING.sourcemap,
+    sourcemap: overrides.sourcemap ?? FUNCTION_BUNDLING.sourcemap,
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     external: [...FUNCTION_BUNDLING.external],
     banner: { js: FUNCTION_BUNDLING.banner },

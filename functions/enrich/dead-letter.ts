@@ -1,4 +1,3 @@
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 
 export interface FailureReason {
@@ -29,25 +28,9 @@ export function deadLetterAttributes(record: SQSRecord, reason: FailureReason): 
 }
 
 /**
- * Sends the original body unchanged (so a redrive replays it as it was) with the reason and provenance as
- * message attributes, which the console and `aws sqs receive-message` show next to the body.
+ * A {@link DeadLetterQueue} built on its first record: the queue consumer loads the SQS client only when a
+ * record can never succeed, which few instances ever see (`lazily`, docs/performance.md).
  */
-export class SqsDeadLetterQueue implements DeadLetterQueue {
-  constructor(private readonly options: { client: SQSClient; queueUrl: string }) {}
-
-  async send(record: SQSRecord, reason: FailureReason): Promise<void> {
-    const attributes = deadLetterAttributes(record, reason);
-    await this.options.client.send(
-      new SendMessageCommand({
-        QueueUrl: this.options.queueUrl,
-        MessageBody: record.body,
-        MessageAttributes: Object.fromEntries(
-          Object.entries(attributes).map(([name, value]) => [
-            name,
-            { DataType: 'String', StringValue: value },
-          ]),
-        ),
-      }),
-    );
-  }
+export function lazyDeadLetterQueue(load: () => Promise<DeadLetterQueue>): DeadLetterQueue {
+  return { send: async (record, reason) => (await load()).send(record, reason) };
 }

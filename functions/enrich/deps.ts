@@ -1,11 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { FingerprintCallerEnv } from '../../shared/config/env.js';
-import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
-import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
+import type { FingerprintClient } from '../../shared/fingerprint/types.js';
+import { lazily } from '../../shared/runtime/lazy.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
-import { DynamoDbRateLimiter } from '../../shared/store/dynamodb-rate-limiter.js';
 import { DynamoDbRequestCoalescer } from '../../shared/store/dynamodb-request-coalescer.js';
 import { type EnrichDeps, historyDaysFor } from './enrich.js';
 
@@ -25,16 +23,15 @@ export const HTTP_BUDGET_WAIT_MS = 1_000;
  * the queue consumer: up to its deadline). `coalesce` makes concurrent fetches of one requestId one upstream
  * call (HTTP callers ask at once; queue records of one requestId are rare, idempotent, and not worth two
  * writes per record).
+ *
+ * The Fingerprint client, the Secrets Manager client it reads its key with and the limiter are built on the
+ * first call that reaches Fingerprint (`./upstream.ts`, imported dynamically): an instance whose first call is
+ * a cached read loads, builds and pays for none of them at cold start.
  */
 export function createEnrichDeps(
   env: FingerprintCallerEnv,
   options: { maxWaitMs: number; coalesce: boolean; erasureSettleMs?: number },
 ): EnrichDeps {
-  const keys = new SecretsManagerKeyProvider({
-    client: new SecretsManagerClient({}),
-    secretId: env.FINGERPRINT_SECRET_ID,
-    cacheSeconds: env.SECRET_CACHE_SECONDS,
-  });
   const dynamo = new DynamoDBClient({});
   const historyDays = historyDaysFor({
     historyDays: env.FINGERPRINT_HISTORY_DAYS,
@@ -49,23 +46,20 @@ export function createEnrichDeps(
       ...(options.erasureSettleMs !== undefined && { erasureSettleMs: options.erasureSettleMs }),
       storeUpstream: env.STORE_UPSTREAM_EVENTS,
     }),
-    fingerprint: createFingerprintClient({
-      apiVersion: env.FINGERPRINT_API_VERSION,
-      region: env.FINGERPRINT_REGION,
-      ...(env.FINGERPRINT_BASE_URL !== undefined && { baseUrl: env.FINGERPRINT_BASE_URL }),
-      keys,
-      historyDays,
-      limiter: new DynamoDbRateLimiter({
-        client: dynamo,
-        tableName: env.TABLE_NAME,
-        maxRps: env.FINGERPRINT_MAX_RPS,
-        maxWaitMs: options.maxWaitMs,
+    fingerprint: lazyFingerprintClient(
+      lazily(async () => {
+        const { createUpstream } = await import('./upstream.js');
+        return createUpstream(env, { dynamo, historyDays, maxWaitMs: options.maxWaitMs });
       }),
-    }),
-    // The keys of sealed results are read on the first sealed result only; most instances never see one.
+    ),
+    // The keys of sealed results are read on the first sealed result only; most instances never see one, so
+    // the Secrets Manager SDK is loaded then (the chunk the Fingerprint client's key reader loads too).
     ...(env.FINGERPRINT_SEALED_KEYS_SECRET_ID !== undefined && {
       sealedKeys: new SecretsManagerSealedKeys({
-        client: () => new SecretsManagerClient({}),
+        client: lazily(async () => {
+          const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+          return new SecretsManagerClient({});
+        }),
         secretId: env.FINGERPRINT_SEALED_KEYS_SECRET_ID,
         cacheSeconds: env.SECRET_CACHE_SECONDS,
       }),
@@ -73,5 +67,14 @@ export function createEnrichDeps(
     ...(options.coalesce && {
       coalescer: new DynamoDbRequestCoalescer({ client: dynamo, tableName: env.TABLE_NAME }),
     }),
+  };
+}
+
+/** A {@link FingerprintClient} whose every call first waits for `load` (once per instance). */
+function lazyFingerprintClient(load: () => Promise<FingerprintClient>): FingerprintClient {
+  return {
+    getEvent: async (requestId, options) => (await load()).getEvent(requestId, options),
+    searchEvents: async (query, options) => (await load()).searchEvents(query, options),
+    deleteVisitor: async (visitorId, options) => (await load()).deleteVisitor(visitorId, options),
   };
 }

@@ -1,7 +1,7 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { SqsDeadLetterQueue } from './dead-letter.js';
+import { lazily } from '../../shared/runtime/lazy.js';
+import { lazyDeadLetterQueue } from './dead-letter.js';
 import { createEnrichDeps } from './deps.js';
 import { enrichQueueEnvSchema } from './queue-env.js';
 import { createEnrichQueueHandler } from './queue-handler.js';
@@ -13,6 +13,12 @@ export const handler = createEnrichQueueHandler({
   // Every consumer shares the fleet's one budget of FINGERPRINT_MAX_RPS (with the HTTP function) and waits
   // for room in it up to the batch's deadline; a record still without room then goes back to SQS.
   ...createEnrichDeps(env, { maxWaitMs: Number.POSITIVE_INFINITY, coalesce: false }),
-  deadLetters: new SqsDeadLetterQueue({ client: new SQSClient({}), queueUrl: env.DEAD_LETTER_QUEUE_URL }),
+  // SQS serves only records that can never succeed: its client is loaded with the first of them, not at cold start.
+  deadLetters: lazyDeadLetterQueue(
+    lazily(async () => {
+      const { SQSClient, SqsDeadLetterQueue } = await import('./sqs-dead-letter.js');
+      return new SqsDeadLetterQueue({ client: new SQSClient({}), queueUrl: env.DEAD_LETTER_QUEUE_URL });
+    }),
+  ),
   logger: createLogger(env.LOG_LEVEL),
 });

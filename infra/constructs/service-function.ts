@@ -1,12 +1,19 @@
 import path from 'node:path';
-import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import {
+  Architecture,
+  Code,
+  Function as LambdaFunction,
+  LoggingFormat,
+  Runtime,
+  Tracing,
+} from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { buildSync } from 'esbuild';
 import type { z } from 'zod';
-import { FUNCTION_BUNDLING, REPOSITORY_ROOT } from '../bundling.js';
+import { BUNDLE_FILE, esbuildOptionsFor, REPOSITORY_ROOT } from '../bundling.js';
 import { acknowledge } from '../nag.js';
 
 export { ESM_REQUIRE_BANNER } from '../bundling.js';
@@ -16,9 +23,6 @@ export { ESM_REQUIRE_BANNER } from '../bundling.js';
  * bundles target it too (`FUNCTION_BUNDLING.target`).
  */
 export const FUNCTION_RUNTIME = Runtime.NODEJS_24_X;
-
-/** `NodejsFunction` takes the output format as its own enum, whose values are esbuild's names. */
-const OUTPUT_FORMATS = { esm: OutputFormat.ESM, cjs: OutputFormat.CJS } as const;
 
 /**
  * A function's environment typed from its Zod env schema: every variable the schema requires is required
@@ -50,7 +54,7 @@ export interface ServiceFunctionProps<S extends z.core.$ZodType> {
  * adds exactly what the function uses.
  */
 export class ServiceFunction<S extends z.core.$ZodType> extends Construct {
-  public readonly function: NodejsFunction;
+  public readonly function: LambdaFunction;
   public readonly role: Role;
   public readonly logGroup: LogGroup;
   public readonly timeout: Duration;
@@ -72,9 +76,9 @@ export class ServiceFunction<S extends z.core.$ZodType> extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    this.function = new NodejsFunction(this, 'Function', {
-      entry: path.join(REPOSITORY_ROOT, props.entry),
-      handler: 'handler',
+    this.function = new LambdaFunction(this, 'Function', {
+      code: bundledCode(props.entry),
+      handler: `${path.basename(BUNDLE_FILE, '.mjs')}.handler`,
       description: props.description,
       runtime: FUNCTION_RUNTIME,
       architecture: Architecture.ARM_64,
@@ -87,20 +91,6 @@ export class ServiceFunction<S extends z.core.$ZodType> extends Construct {
       environment: {
         ...definedOnly(props.environment),
         NODE_OPTIONS: '--enable-source-maps',
-      },
-      projectRoot: REPOSITORY_ROOT,
-      depsLockFilePath: path.join(REPOSITORY_ROOT, 'package-lock.json'),
-      // The options the benchmark and the bundle-size test measure (`infra/bundling.ts`).
-      bundling: {
-        format: OUTPUT_FORMATS[FUNCTION_BUNDLING.format],
-        target: FUNCTION_BUNDLING.target,
-        mainFields: [...FUNCTION_BUNDLING.mainFields],
-        minify: FUNCTION_BUNDLING.minify,
-        sourceMap: FUNCTION_BUNDLING.sourcemap,
-        sourcesContent: FUNCTION_BUNDLING.sourcesContent,
-        externalModules: [...FUNCTION_BUNDLING.external],
-        banner: FUNCTION_BUNDLING.banner,
-        forceDockerBundling: false,
       },
     });
 
@@ -130,4 +120,28 @@ function definedOnly(environment: Record<string, string | undefined>): Record<st
   return Object.fromEntries(
     Object.entries(environment).filter((entry): entry is [string, string] => entry[1] !== undefined),
   );
+}
+
+/**
+ * The function's code: `entry` bundled by the project's esbuild, in this process, with the options the
+ * benchmark and the bundle-size test measure (`esbuildOptionsFor`), chunks included. Never Docker: the image is
+ * a placeholder that local bundling always makes unused (a failed build throws). The asset is hashed from the
+ * output, as `NodejsFunction` hashes its own.
+ */
+function bundledCode(entry: string): Code {
+  return Code.fromAsset(REPOSITORY_ROOT, {
+    assetHashType: AssetHashType.OUTPUT,
+    bundling: {
+      image: DockerImage.fromRegistry('dummy'),
+      // Never run (local bundling always answers), but part of the key under which CDK caches a bundled asset:
+      // without the entry in it, every function of the stack would get the first one's code.
+      command: ['esbuild', '--bundle', entry],
+      local: {
+        tryBundle(outputDir: string): boolean {
+          buildSync({ ...esbuildOptionsFor(entry, outputDir), logLevel: 'warning' });
+          return true;
+        },
+      },
+    },
+  });
 }

@@ -90,9 +90,9 @@ export class StaticSealedKeys implements SealedKeyProvider {
 export interface SecretsManagerSealedKeysOptions {
   /**
    * Makes the client on the first sealed result, not at cold start: most instances never see one, and the
-   * enrich functions create their SDK clients lazily.
+   * enrich functions load the Secrets Manager SDK on first use (`import()`), hence a promise.
    */
-  client: () => SecretsManagerClient;
+  client: () => SecretsManagerClient | Promise<SecretsManagerClient>;
   /** `FINGERPRINT_SEALED_KEYS_SECRET_ID`. */
   secretId: string;
   /** `SECRET_CACHE_SECONDS`: keys, and the absence of keys, are reused this long. */
@@ -109,15 +109,30 @@ export interface SecretsManagerSealedKeysOptions {
  */
 export class SecretsManagerSealedKeys implements SealedKeyProvider {
   readonly #options: SecretsManagerSealedKeysOptions;
-  #secret: CachedSecret<Buffer[]> | undefined;
+  /** One for every caller, made on the first; dropped if making it failed, so the next call tries again. */
+  #secret: Promise<CachedSecret<Buffer[]>> | undefined;
 
   constructor(options: SecretsManagerSealedKeysOptions) {
     this.#options = options;
   }
 
   async getKeys(): Promise<readonly Buffer[]> {
-    this.#secret ??= new CachedSecret({
-      client: this.#options.client(),
+    this.#secret ??= this.#makeSecret();
+    let secret: CachedSecret<Buffer[]>;
+    try {
+      secret = await this.#secret;
+    } catch (error) {
+      this.#secret = undefined;
+      throw error;
+    }
+    const keys = await secret.get();
+    if (keys.length === 0) throw sealedResultsNotConfigured(SEALED_KEYS_SECRET_SETTING);
+    return keys;
+  }
+
+  async #makeSecret(): Promise<CachedSecret<Buffer[]>> {
+    return new CachedSecret({
+      client: await this.#options.client(),
       secretId: this.#options.secretId,
       cacheSeconds: this.#options.cacheSeconds,
       ...(this.#options.now !== undefined && { now: this.#options.now }),
@@ -132,8 +147,5 @@ export class SecretsManagerSealedKeys implements SealedKeyProvider {
           { cause },
         ),
     });
-    const keys = await this.#secret.get();
-    if (keys.length === 0) throw sealedResultsNotConfigured(SEALED_KEYS_SECRET_SETTING);
-    return keys;
   }
 }

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CHUNK_PATTERN } from '../../infra/bundling.js';
 import { ESM_REQUIRE_BANNER } from '../../infra/constructs/service-function.js';
 import { buildApiEvent } from '../support/lambda.js';
 import { logicalIdOf, resourcesOf, type SynthesizedApp, synthesize } from './support.js';
@@ -76,21 +77,56 @@ function invoke(
 
 describe('function bundles (real esbuild)', () => {
   it.each(['enrichHttp', 'enrichQueue', 'query', 'webhook'] as const)(
-    'builds %s locally into one minified ES module with a source map and the AWS SDK inside',
+    'builds %s locally into a minified ES module and its chunks, each with a source map and the AWS SDK inside',
     (key) => {
       const dir = bundleDir(key);
-      const code = readFileSync(path.join(dir, 'index.mjs'), 'utf8');
-      expect(code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-      expect(existsSync(path.join(dir, 'index.mjs.map'))).toBe(true);
-      expect(code).toMatch(/\/\/# sourceMappingURL=index\.mjs\.map\s*$/);
-      // Bundled means nothing is imported at run time but Node's own modules.
-      const imported = [...code.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\)/g)].map(
-        (m) => m[1] ?? m[2],
-      );
-      expect(imported.filter((specifier) => !specifier?.startsWith('node:'))).toEqual([]);
-      expect(code).toContain('DynamoDBClient');
-      // Minified: few, very long lines.
-      expect(code.split('\n').length).toBeLessThan(200);
+      const files = readdirSync(dir);
+      const chunks = files.filter((file) => CHUNK_PATTERN.test(file));
+      // Nothing but the entry, its chunks and their maps.
+      expect(files.sort()).toEqual(['index.mjs', ...chunks].flatMap((file) => [file, `${file}.map`]).sort());
+      for (const file of ['index.mjs', ...chunks]) {
+        const code = readFileSync(path.join(dir, file), 'utf8');
+        expect(code.startsWith(ESM_REQUIRE_BANNER), file).toBe(true);
+        expect(code).toMatch(new RegExp(`//# sourceMappingURL=${file.replace('.', '\\.')}\\.map\\s*$`));
+        // Bundled means nothing is imported at run time but Node's own modules and the bundle's own chunks.
+        const imported = [
+          ...code.matchAll(/\bfrom\s*"([^"]+)"|\bimport\s*\(\s*"([^"]+)"\)|(?:^|[;\n])import\s*"([^"]+)"/g),
+        ].map((m) => m[1] ?? m[2] ?? m[3] ?? '');
+        const foreign = imported.filter(
+          (specifier) =>
+            !specifier.startsWith('node:') &&
+            !(specifier.startsWith('./') && chunks.includes(specifier.slice(2))),
+        );
+        expect(foreign, file).toEqual([]);
+        // Minified: few, very long lines.
+        expect(code.split('\n').length).toBeLessThan(200);
+      }
+      expect(readFileSync(path.join(dir, 'index.mjs'), 'utf8')).toContain('@aws-sdk/client-dynamodb');
+    },
+  );
+
+  it.each(['enrichHttp', 'enrichQueue'] as const)(
+    'loads every chunk of %s, those imported only on first use included, in Node',
+    (key) => {
+      const dir = bundleDir(key);
+      const chunks = readdirSync(dir).filter((file) => CHUNK_PATTERN.test(file));
+      // The Fingerprint client and Secrets Manager (and SQS for the consumer) are split off the entry.
+      expect(chunks.length).toBeGreaterThan(0);
+      const script = `
+        for (const file of JSON.parse(process.env.CHUNKS)) await import(new URL(file, process.env.DIR_URL).href);
+        console.log('RESULT ' + JSON.stringify({ loaded: JSON.parse(process.env.CHUNKS).length }));
+      `;
+      const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 30_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env.PATH,
+          CHUNKS: JSON.stringify(chunks),
+          DIR_URL: `${pathToFileURL(dir).href}/`,
+        },
+      });
+      expect(output).toContain(`RESULT {"loaded":${chunks.length}}`);
     },
   );
 

@@ -124,9 +124,9 @@ describe('functions', () => {
     expect(settings).toEqual({
       enrichHttp: { MemorySize: 512, Timeout: 25 },
       enrichQueue: { MemorySize: 512, Timeout: 60 },
-      query: { MemorySize: 512, Timeout: 10 },
+      query: { MemorySize: 1024, Timeout: 10 },
       // Fingerprint gives a delivery 3 s; this bounds a stuck invocation, not a normal one.
-      webhook: { MemorySize: 512, Timeout: 6 },
+      webhook: { MemorySize: 1024, Timeout: 6 },
     });
   });
 

@@ -70,13 +70,21 @@ export async function startDynalite(): Promise<DynaliteHandle> {
   }
 
   async function close(): Promise<void> {
-    // The SDK keeps sockets alive; without closing them, server.close() would wait for them to time out.
     documentClient.destroy();
     client.destroy();
-    server.closeAllConnections();
-    await new Promise<void>((resolve, reject) =>
+    // Requests still in flight (a function's off-path write, such as the limiter releasing its seat after the
+    // test's last answer) finish first: cutting them would make dynalite write to its closed store and throw
+    // outside any test. Idle kept-alive sockets close now; whatever is still open after a second is cut.
+    const closed = new Promise<void>((resolve, reject) =>
       server.close((error) => (error ? reject(error) : resolve())),
     );
+    server.closeIdleConnections();
+    const cut = setTimeout(() => server.closeAllConnections(), 1_000);
+    try {
+      await closed;
+    } finally {
+      clearTimeout(cut);
+    }
   }
 
   return { endpoint, client, documentClient, createTable, close };

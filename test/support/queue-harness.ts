@@ -170,6 +170,8 @@ export async function loadConsumers(
     for (let index = 0; index < count; index += 1) {
       vi.resetModules();
       const { handler } = await import('../../functions/enrich/queue.js');
+      // What the consumer loads on first use (the Fingerprint client, SQS), from this instance's registry too.
+      await (await import('../../shared/runtime/lazy.js')).loadDeferred();
       consumers.push((event, context) => handler(event, context));
     }
     return { consumers, restoreEnv };

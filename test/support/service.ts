@@ -71,6 +71,8 @@ export async function startService(options: ServiceOptions = {}) {
   const enrichQueue = await import('../../functions/enrich/queue.js');
   const query = await import('../../functions/query/http.js');
   const webhook = await import('../../functions/webhook/http.js');
+  // What the functions load on first use, from the same module registry (`loadDeferred`).
+  await (await import('../../shared/runtime/lazy.js')).loadDeferred();
 
   return {
     dynamo,

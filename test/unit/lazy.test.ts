@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { lazyDeadLetterQueue } from '../../functions/enrich/dead-letter.js';
+import { lazily, loadDeferred } from '../../shared/runtime/lazy.js';
+import { buildSqsEvent } from '../support/sqs.js';
+
+describe('lazily', () => {
+  it('loads nothing until the first call, then once for every caller, also concurrent ones', async () => {
+    let loads = 0;
+    const load = lazily(async () => {
+      loads += 1;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return { client: loads };
+    });
+    expect(loads).toBe(0);
+    const answers = await Promise.all(Array.from({ length: 20 }, () => load()));
+    expect(loads).toBe(1);
+    expect(new Set(answers).size).toBe(1);
+    expect(await load()).toBe(answers[0]);
+    expect(loads).toBe(1);
+  });
+
+  it('tries again after a failed load instead of keeping the failure for the instance’s life', async () => {
+    let attempts = 0;
+    const load = lazily(async () => {
+      attempts += 1;
+      if (attempts === 1) throw new Error('chunk not readable');
+      return 'loaded';
+    });
+    // Every caller of the failed attempt sees its error…
+    const failed = await Promise.allSettled([load(), load()]);
+    expect(failed.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+    // …and the next call loads again.
+    expect(await load()).toBe('loaded');
+    expect(await load()).toBe('loaded');
+    expect(attempts).toBe(2);
+  });
+});
+
+describe('loadDeferred', () => {
+  it('runs every loader now, once, and later calls reuse what it loaded', async () => {
+    let loads = 0;
+    const load = lazily(async () => {
+      loads += 1;
+      return { loaded: loads };
+    });
+    await loadDeferred();
+    expect(loads).toBe(1);
+    expect(await load()).toEqual({ loaded: 1 });
+    await loadDeferred();
+    expect(loads).toBe(1);
+  });
+});
+
+describe('lazyDeadLetterQueue', () => {
+  it('builds the queue on its first record only, and sends every record through it', async () => {
+    const sent: string[] = [];
+    let built = 0;
+    const queue = lazyDeadLetterQueue(
+      lazily(async () => {
+        built += 1;
+        return {
+          send: async (record) => {
+            sent.push(record.messageId);
+          },
+        };
+      }),
+    );
+    expect(built).toBe(0);
+    const { Records } = buildSqsEvent(['{"requestId": "bad"}', '{}']);
+    await Promise.all(
+      Records.map((record) => queue.send(record, { code: 'ValidationFailed', message: 'x' })),
+    );
+    expect(built).toBe(1);
+    expect(sent.sort()).toEqual(Records.map((record) => record.messageId).sort());
+  });
+});

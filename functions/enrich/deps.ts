@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { FingerprintCallerEnv } from '../../shared/config/env.js';
-import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
+import type { SealedKeyProvider } from '../../shared/fingerprint/sealed-keys.js';
 import type { FingerprintClient } from '../../shared/fingerprint/types.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
@@ -37,6 +37,7 @@ export function createEnrichDeps(
     historyDays: env.FINGERPRINT_HISTORY_DAYS,
     eventTtlDays: env.EVENT_TTL_DAYS,
   });
+  const sealedKeysSecretId = env.FINGERPRINT_SEALED_KEYS_SECRET_ID;
   return {
     historyDays,
     store: new DynamoDbEventStore({
@@ -52,17 +53,21 @@ export function createEnrichDeps(
         return createUpstream(env, { dynamo, historyDays, maxWaitMs: options.maxWaitMs });
       }),
     ),
-    // The keys of sealed results are read on the first sealed result only; most instances never see one, so
-    // the Secrets Manager SDK is loaded then (the chunk the Fingerprint client's key reader loads too).
-    ...(env.FINGERPRINT_SEALED_KEYS_SECRET_ID !== undefined && {
-      sealedKeys: new SecretsManagerSealedKeys({
-        client: lazily(async () => {
-          const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
-          return new SecretsManagerClient({});
+    // The keys of sealed results are read on the first sealed result only; most instances never see one.
+    ...(sealedKeysSecretId !== undefined && {
+      sealedKeys: lazySealedKeys(
+        lazily(async () => {
+          const [{ SecretsManagerSealedKeys }, { SecretsManagerClient }] = await Promise.all([
+            import('../../shared/fingerprint/sealed-keys-secret.js'),
+            import('@aws-sdk/client-secrets-manager'),
+          ]);
+          return new SecretsManagerSealedKeys({
+            client: () => new SecretsManagerClient({}),
+            secretId: sealedKeysSecretId,
+            cacheSeconds: env.SECRET_CACHE_SECONDS,
+          });
         }),
-        secretId: env.FINGERPRINT_SEALED_KEYS_SECRET_ID,
-        cacheSeconds: env.SECRET_CACHE_SECONDS,
-      }),
+      ),
     }),
     ...(options.coalesce && {
       coalescer: new DynamoDbRequestCoalescer({ client: dynamo, tableName: env.TABLE_NAME }),
@@ -77,4 +82,9 @@ function lazyFingerprintClient(load: () => Promise<FingerprintClient>): Fingerpr
     searchEvents: async (query, options) => (await load()).searchEvents(query, options),
     deleteVisitor: async (visitorId, options) => (await load()).deleteVisitor(visitorId, options),
   };
+}
+
+/** A {@link SealedKeyProvider} that first waits for `load` (once per instance). */
+function lazySealedKeys(load: () => Promise<SealedKeyProvider>): SealedKeyProvider {
+  return { getKeys: async () => (await load()).getKeys() };
 }

@@ -1,7 +1,5 @@
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SealedKeysUnavailableError, SealedResultsNotConfiguredError } from '../domain/errors.js';
 import { BASE64, SEALED_KEY_BYTES } from './sealed.js';
-import { CachedSecret } from './secret.js';
 
 export const SEALED_KEYS_SECRET_SETTING = 'FINGERPRINT_SEALED_KEYS_SECRET_ID';
 export const SEALED_KEYS_LOCAL_SETTING = 'FINGERPRINT_SEALED_KEYS';
@@ -84,68 +82,5 @@ export class StaticSealedKeys implements SealedKeyProvider {
   getKeys(): Promise<readonly Buffer[]> {
     if (this.#keys.length === 0) return Promise.reject(sealedResultsNotConfigured(SEALED_KEYS_LOCAL_SETTING));
     return Promise.resolve(this.#keys);
-  }
-}
-
-export interface SecretsManagerSealedKeysOptions {
-  /**
-   * Makes the client on the first sealed result, not at cold start: most instances never see one, and the
-   * enrich functions load the Secrets Manager SDK on first use (`import()`), hence a promise.
-   */
-  client: () => SecretsManagerClient | Promise<SecretsManagerClient>;
-  /** `FINGERPRINT_SEALED_KEYS_SECRET_ID`. */
-  secretId: string;
-  /** `SECRET_CACHE_SECONDS`: keys, and the absence of keys, are reused this long. */
-  cacheSeconds: number;
-  /** Epoch ms. @default Date.now */
-  now?: () => number;
-}
-
-/**
- * The keys from the Secrets Manager secret named by `FINGERPRINT_SEALED_KEYS_SECRET_ID`, cached like the API
- * key. An empty secret is cached too (as "no key"), so a stream of sealed results before the keys are put
- * costs one read per `cacheSeconds`, not one per request. A rotation therefore puts the new key in the secret
- * first and activates it in the dashboard `SECRET_CACHE_SECONDS` later (docs/deploy.md).
- */
-export class SecretsManagerSealedKeys implements SealedKeyProvider {
-  readonly #options: SecretsManagerSealedKeysOptions;
-  /** One for every caller, made on the first; dropped if making it failed, so the next call tries again. */
-  #secret: Promise<CachedSecret<Buffer[]>> | undefined;
-
-  constructor(options: SecretsManagerSealedKeysOptions) {
-    this.#options = options;
-  }
-
-  async getKeys(): Promise<readonly Buffer[]> {
-    this.#secret ??= this.#makeSecret();
-    let secret: CachedSecret<Buffer[]>;
-    try {
-      secret = await this.#secret;
-    } catch (error) {
-      this.#secret = undefined;
-      throw error;
-    }
-    const keys = await secret.get();
-    if (keys.length === 0) throw sealedResultsNotConfigured(SEALED_KEYS_SECRET_SETTING);
-    return keys;
-  }
-
-  async #makeSecret(): Promise<CachedSecret<Buffer[]>> {
-    return new CachedSecret({
-      client: await this.#options.client(),
-      secretId: this.#options.secretId,
-      cacheSeconds: this.#options.cacheSeconds,
-      ...(this.#options.now !== undefined && { now: this.#options.now }),
-      parse: parseSealedKeysSecret,
-      failure: (kind, name, cause) =>
-        new SealedKeysUnavailableError(
-          kind === 'configuration'
-            ? `Cannot read the keys of sealed results (${name}): check that ${SEALED_KEYS_SECRET_SETTING} names ` +
-                'an existing secret this function may read and decrypt.'
-            : `Secrets Manager did not return the keys of sealed results named by ${SEALED_KEYS_SECRET_SETTING} ` +
-                `(${name}); retry later.`,
-          { cause },
-        ),
-    });
   }
 }

@@ -21,11 +21,8 @@ import {
   SEALED_HEADER,
   unsealPlaintext,
 } from '../../shared/fingerprint/sealed.js';
-import {
-  parseSealedKeysSecret,
-  SecretsManagerSealedKeys,
-  StaticSealedKeys,
-} from '../../shared/fingerprint/sealed-keys.js';
+import { parseSealedKeysSecret, StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
+import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys-secret.js';
 import {
   newSealingKey,
   officialVector,

@@ -586,8 +586,6 @@ function dollarsPerMillion(measured: Measurements) {
   const variable = (key: FunctionKey, name: string) =>
     Number(measured.deployed.functions[key].variables[name] ?? Number.NaN);
   const eventWrites = summarize(measured.cost.storedItems.map((item) => item.writeUnits)).max;
-  const webhookWrites =
-    measured.examples.find((example) => example.example === 'v4 webhook')?.writeUnits ?? eventWrites;
   const maxRps = measured.sustained.maxRps;
   // One key read per instance per cache period; the fleet runs at most FINGERPRINT_MAX_RPS uncached calls.
   const upstreamSecretReads = secretCallsPerCall({
@@ -657,7 +655,8 @@ function dollarsPerMillion(measured: Measurements) {
       invocations: 1,
       apiRequests: 1,
       readUnits: erasureReads,
-      writeUnits: webhookWrites,
+      // A v4 delivery keeps Fingerprint's copy on the item like an enriched v4 event (STORE_UPSTREAM_EVENTS).
+      writeUnits: eventWrites,
       sqsRequests: 0,
       secretsCalls: oneInstanceAtOnePerSecond,
     },

@@ -9,9 +9,9 @@
  * between its start and its answer, so the arrivals of one seat are more than a second apart, and no second at
  * Fingerprint holds more than `maxRps` of them, however long anything took and whoever sent it.
  *
- * A released seat is reserved ahead of its `freeAt` (the waiter then sleeps until it), so the cost of the
- * DynamoDB round trips stays off the seat's cycle: a seat is busy `1 s + margin + latency` per call, which is
- * what keeps the fleet close to the limit under saturation.
+ * When no seat is free now, a released seat is reserved ahead of its `freeAt` (the waiter then sleeps until it),
+ * so the cost of the DynamoDB round trips stays off the seat's cycle: a seat is busy `1 s + margin + latency` per
+ * call, which is what keeps the fleet close to the limit under saturation. Seats free now always go first.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -225,6 +225,13 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
         candidates = this.#candidates(this.#now());
       }
       this.#nextFreeAt = candidates[0]?.at;
+      // Seats free now go first, alone: a waiter given a seat that frees later sleeps until then (up to a second),
+      // though with many seats another may be free now. The later ones are tried in the next round, at once
+      // when this one won every seat it tried, with more unseen seats beside them.
+      const current = this.#now();
+      if ((candidates[0]?.at ?? Number.POSITIVE_INFINITY) <= current) {
+        candidates = candidates.filter((candidate) => candidate.at <= current);
+      }
 
       const assigned = new Set<Waiter>();
       const attempts: Array<Promise<boolean>> = [];

@@ -7,6 +7,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLL_MS, DynamoDbRateLimiter } from '../../shared/store/dynamodb-rate-limiter.js';
 import { type ArrivalRecorder, startArrivalRecorder } from '../support/arrival-recorder.js';
 import { chance } from '../support/chance.js';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
@@ -102,6 +103,33 @@ describe('the fleet-wide upstream budget on one table', () => {
       }),
       { seed: SEED, numRuns: RUNS },
     );
+  });
+
+  it('with seats to spare, never makes a caller wait for a seat that frees later', async () => {
+    // The waits a take sleeps before its start, and the pauses between polls (at most pollMs): all of them.
+    const sleeps: number[] = [];
+    const limiter = new DynamoDbRateLimiter({
+      client: dynamo.client,
+      tableName,
+      maxRps: 1000,
+      budget: 'spare-seats',
+      sleep: (ms) => {
+        sleeps.push(ms);
+        return new Promise((resolve) => setTimeout(resolve, ms));
+      },
+    });
+    // Each round's seats are released, so free again a second later; the next round comes at once, and there
+    // are 990 other seats free now. Before the fix, some callers were given those released seats and slept
+    // until they freed (about a second), which made a queue batch of 10 take up to 1,040 ms.
+    for (let round = 0; round < 4; round += 1) {
+      const slots = await Promise.all(Array.from({ length: 10 }, () => limiter.take(Date.now() + 30_000)));
+      for (const slot of slots) {
+        expect(slot).toBeDefined();
+        slot?.release();
+      }
+      await limiter.settled();
+    }
+    expect(Math.max(0, ...sleeps)).toBeLessThanOrEqual(DEFAULT_POLL_MS);
   });
 
   it('keeps the upstream busy under saturation: most of the limit used, never more', async () => {

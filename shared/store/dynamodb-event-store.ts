@@ -657,42 +657,20 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
-    const copies = new Map<string, UpstreamV4Event>();
     const ids = [...new Set(requestIds)].filter((id) => isId(id) && !isRecordKey(id));
-    for (let start = 0; start < ids.length; start += BATCH_GET_SIZE) {
-      let pending: Key[] = ids
-        .slice(start, start + BATCH_GET_SIZE)
-        .map((id) => ({ [TABLE_KEY.name]: { S: id } }));
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        const output = await this.read(() =>
-          this.client.send(
-            new BatchGetItemCommand({
-              RequestItems: {
-                [this.tableName]: {
-                  Keys: pending,
-                  ProjectionExpression: '#key, #upstream, #format',
-                  ExpressionAttributeNames: {
-                    '#key': TABLE_KEY.name,
-                    '#upstream': UPSTREAM_ATTRIBUTE,
-                    '#format': UPSTREAM_FORMAT_ATTRIBUTE,
-                  },
-                },
-              },
-            }),
-          ),
-        );
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const requestId = item[TABLE_KEY.name]?.S;
-          const copy = decodeUpstreamV4(item[UPSTREAM_FORMAT_ATTRIBUTE]?.S, item[UPSTREAM_ATTRIBUTE]?.B);
-          if (requestId !== undefined && copy !== undefined) copies.set(requestId, copy);
-        }
-        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
-        if (pending.length === 0) break;
-        if (attempt >= this.maxWriteAttempts) {
-          throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.');
-        }
-        await this.sleep(backoffMs(attempt));
-      }
+    const items = await this.batchGet(ids, {
+      projection: '#key, #upstream, #format',
+      names: {
+        '#key': TABLE_KEY.name,
+        '#upstream': UPSTREAM_ATTRIBUTE,
+        '#format': UPSTREAM_FORMAT_ATTRIBUTE,
+      },
+    });
+    const copies = new Map<string, UpstreamV4Event>();
+    for (const item of items) {
+      const requestId = item[TABLE_KEY.name]?.S;
+      const copy = decodeUpstreamV4(item[UPSTREAM_FORMAT_ATTRIBUTE]?.S, item[UPSTREAM_ATTRIBUTE]?.B);
+      if (requestId !== undefined && copy !== undefined) copies.set(requestId, copy);
     }
     return copies;
   }
@@ -796,8 +774,31 @@ export class DynamoDbEventStore implements EventStore {
    */
   protected async erasuresOf(visitorIds: readonly string[]): Promise<Map<string, number>> {
     const byKey = new Map(visitorIds.map((visitorId) => [erasureKey(visitorId), visitorId]));
+    const items = await this.batchGet([...byKey.keys()], {
+      consistent: true,
+      projection: '#key, #erasedAt',
+      names: { '#key': TABLE_KEY.name, '#erasedAt': ERASED_AT_ATTRIBUTE },
+    });
     const erasures = new Map<string, number>();
-    const keys = [...byKey.keys()];
+    for (const item of items) {
+      const visitorId = byKey.get(item[TABLE_KEY.name]?.S ?? '');
+      const erasedAt = Number(item[ERASED_AT_ATTRIBUTE]?.N);
+      if (visitorId !== undefined && Number.isFinite(erasedAt)) erasures.set(visitorId, erasedAt);
+    }
+    return erasures;
+  }
+
+  /**
+   * The items of these table keys that exist, with the attributes `projection` names, in batches of
+   * {@link BATCH_GET_SIZE}, retrying unprocessed keys with backoff. Throttling that outlasts the retries is a
+   * {@link StoreThrottledError}: not knowing (whether a visitor is erased, above all) is no answer, and nothing
+   * may be written on a guess.
+   */
+  private async batchGet(
+    keys: readonly string[],
+    options: { consistent?: boolean; projection: string; names: Record<string, string> },
+  ): Promise<Key[]> {
+    const items: Key[] = [];
     for (let start = 0; start < keys.length; start += BATCH_GET_SIZE) {
       let pending: Key[] = keys
         .slice(start, start + BATCH_GET_SIZE)
@@ -809,29 +810,24 @@ export class DynamoDbEventStore implements EventStore {
               RequestItems: {
                 [this.tableName]: {
                   Keys: pending,
-                  ConsistentRead: true,
-                  ProjectionExpression: '#key, #erasedAt',
-                  ExpressionAttributeNames: { '#key': TABLE_KEY.name, '#erasedAt': ERASED_AT_ATTRIBUTE },
+                  ...(options.consistent === true && { ConsistentRead: true }),
+                  ProjectionExpression: options.projection,
+                  ExpressionAttributeNames: options.names,
                 },
               },
             }),
           ),
         );
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const visitorId = byKey.get(item[TABLE_KEY.name]?.S ?? '');
-          const erasedAt = Number(item[ERASED_AT_ATTRIBUTE]?.N);
-          if (visitorId !== undefined && Number.isFinite(erasedAt)) erasures.set(visitorId, erasedAt);
-        }
+        items.push(...(output.Responses?.[this.tableName] ?? []));
         pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
         if (pending.length === 0) break;
         if (attempt >= this.maxWriteAttempts) {
-          // Not knowing whether a visitor is erased is no answer: nothing may be written on a guess.
           throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.');
         }
         await this.sleep(backoffMs(attempt));
       }
     }
-    return erasures;
+    return items;
   }
 
   /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */

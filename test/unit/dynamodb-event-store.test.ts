@@ -1,5 +1,6 @@
 import {
   BatchGetItemCommand,
+  type BatchGetItemCommandInput,
   BatchWriteItemCommand,
   type BatchWriteItemCommandInput,
   DynamoDBClient,
@@ -18,6 +19,8 @@ import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { SCHEMA_VERSION } from '../../shared/domain/event.js';
 import type { DynamoDbEventStoreOptions } from '../../shared/store/dynamodb-event-store.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import { UPSTREAM_ATTRIBUTE, UPSTREAM_FORMAT_ATTRIBUTE } from '../../shared/store/schema.js';
+import { encodeUpstreamV4, UPSTREAM_FORMAT_V4_BROTLI } from '../../shared/store/upstream-codec.js';
 
 const NOW = Date.UTC(2024, 1, 16, 12, 0, 0);
 const TABLE = 'events-unit';
@@ -226,6 +229,44 @@ describe('DynamoDbEventStore reads', () => {
     await expect(store.listByLinkedId({ linkedId: 'order-1', limit: 5 })).rejects.toBeInstanceOf(
       StoreThrottledError,
     );
+  });
+
+  it('retries the unprocessed keys of a batch read, and reports throttling when they persist', async () => {
+    const copy = { event_id: '1708102555327.AbC123', identification: { visitor_id: 'Ibk1527CUFmcnjLwIs4A' } };
+    const key = { requestId: { S: copy.event_id } };
+    const bytes = encodeUpstreamV4(copy);
+    if (bytes === undefined) throw new Error('the copy did not encode');
+    ddb
+      .on(BatchGetItemCommand)
+      .resolvesOnce({ UnprocessedKeys: { [TABLE]: { Keys: [key] } } })
+      .resolves({
+        Responses: {
+          [TABLE]: [
+            {
+              ...key,
+              [UPSTREAM_ATTRIBUTE]: { B: bytes },
+              [UPSTREAM_FORMAT_ATTRIBUTE]: { S: UPSTREAM_FORMAT_V4_BROTLI },
+            },
+          ],
+        },
+      });
+    const { store, sleep } = buildStore();
+
+    await expect(store.getUpstreamEvents([copy.event_id])).resolves.toEqual(new Map([[copy.event_id, copy]]));
+    expect(ddb.commandCalls(BatchGetItemCommand)).toHaveLength(2);
+    expect(ddb.commandCalls(BatchGetItemCommand)[1]?.args[0].input.RequestItems?.[TABLE]?.Keys).toEqual([
+      key,
+    ]);
+    expect(sleep).toHaveBeenCalledTimes(1);
+
+    // An erasure check that never gets its answer is no answer: nothing is written on a guess.
+    ddb.reset();
+    ddb.on(BatchGetItemCommand).callsFake((input: BatchGetItemCommandInput) => ({
+      UnprocessedKeys: { [TABLE]: { Keys: input.RequestItems?.[TABLE]?.Keys ?? [] } },
+    }));
+    const write = store.putEvents([buildEvent()]);
+    await expect(write).rejects.toBeInstanceOf(StoreThrottledError);
+    expect(ddb.commandCalls(BatchWriteItemCommand)).toHaveLength(0);
   });
 
   it('reads exactly limit items and one more across responses cut short, and starts the next page after the last read', async () => {

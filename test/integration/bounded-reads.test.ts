@@ -9,10 +9,10 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createQueryHttpHandler } from '../../functions/query/http-handler.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
+import { buildEvent } from '../support/events.js';
 import { jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 
@@ -39,24 +39,12 @@ interface EventsAnswer {
 function eventAt(index: number): NormalizedEvent {
   const timestamp = NOW - 60_000 - index * 1000;
   const rare = (index + 1) % RARE_EVERY === 0;
-  return {
+  return buildEvent({
     requestId: `${timestamp}.B${index.toString(36).padStart(5, '0')}`,
     visitorId: VISITOR,
     linkedId: rare ? RARE : `order-${index % 7}`,
     timestamp,
-    time: new Date(timestamp).toISOString(),
-    browser: {
-      name: 'Chrome',
-      majorVersion: '121',
-      fullVersion: '121.0.0',
-      os: 'Mac OS X',
-      osVersion: '10.15.7',
-      device: 'Other',
-      userAgent: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Chrome/121.0.0.0',
-    },
-    source: 'v4',
-    schemaVersion: SCHEMA_VERSION,
-  };
+  });
 }
 
 const events = Array.from({ length: EVENTS }, (_, index) => eventAt(index));

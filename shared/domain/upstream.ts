@@ -13,17 +13,29 @@ export type UpstreamV4Event = Readonly<Record<string, unknown>>;
  * Whoever normalizes a v4 event attaches its copy here; the store writes it next to the normalized view and
  * attaches it again when it reads the item. A copy of the event object (`{...event}`) does not carry it.
  */
-const upstreamEvents = new WeakMap<NormalizedEvent, UpstreamV4Event>();
+const upstreamEvents = new WeakMap<NormalizedEvent, UpstreamV4Event | (() => UpstreamV4Event | undefined)>();
 
-/** Attaches the v4 event `event` was normalized from; answers `event` itself. */
-export function withUpstreamV4<E extends NormalizedEvent>(event: E, upstream: UpstreamV4Event): E {
+/**
+ * Attaches the v4 event `event` was normalized from; answers `event` itself. `upstream` may be a function that
+ * makes the copy when it is first asked for: the store attaches the copy it read that way, so the reads that
+ * never look at it (every cached `POST /enrich` and `GET /events/{requestId}`) do not decompress it.
+ */
+export function withUpstreamV4<E extends NormalizedEvent>(
+  event: E,
+  upstream: UpstreamV4Event | (() => UpstreamV4Event | undefined),
+): E {
   upstreamEvents.set(event, upstream);
   return event;
 }
 
 /** The v4 event `event` was normalized from, when it reached us in v4 form (and was kept). */
 export function upstreamV4Of(event: NormalizedEvent): UpstreamV4Event | undefined {
-  return upstreamEvents.get(event);
+  const upstream = upstreamEvents.get(event);
+  if (typeof upstream !== 'function') return upstream;
+  const made = upstream();
+  if (made === undefined) upstreamEvents.delete(event);
+  else upstreamEvents.set(event, made);
+  return made;
 }
 
 /**

@@ -244,8 +244,8 @@ function toEvent(item: Item): NormalizedEvent {
   // Items are written only by putEvents and DynamoDbWebhookEventStore.putEventIfAbsent, from a NormalizedEvent
   // plus the attributes removed above.
   const event = fields as unknown as NormalizedEvent;
-  const copy = decodeUpstreamV4(format, upstream);
-  return copy === undefined ? event : withUpstreamV4(event, copy);
+  // Decompressed only when asked for (`upstreamV4Of`): most reads of an event never look at its copy.
+  return upstream === undefined ? event : withUpstreamV4(event, () => decodeUpstreamV4(format, upstream));
 }
 
 function visitorsOf(events: Iterable<NormalizedEvent>): string[] {

@@ -12,13 +12,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { REPOSITORY_ROOT } from '../infra/bundling.js';
+import { startFakeFingerprint } from '../local/fingerprint-emulator/index.js';
+import { startArrivalRecorder } from '../local/harness/arrival-recorder.js';
 import { createFingerprintClient } from '../shared/fingerprint/client.js';
 import type { RateSlot, UpstreamLimiter } from '../shared/fingerprint/rate-limiter.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { DynamoDbRateLimiter } from '../shared/store/dynamodb-rate-limiter.js';
 import { createTableInput } from '../shared/store/schema.js';
-import { startArrivalRecorder } from '../test/support/arrival-recorder.js';
-import { startFakeFingerprint } from '../test/support/fake-fingerprint.js';
 import { maxInSlidingWindow, summarize } from './support/stats.js';
 
 const API_KEY = 'fpsk_BenchBudgetKey_000000000';

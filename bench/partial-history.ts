@@ -6,13 +6,13 @@
 import { performance } from 'node:perf_hooks';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
+import { startFakeFingerprint } from '../local/fingerprint-emulator/index.js';
+import { startDynalite } from '../local/harness/dynalite.js';
+import { buildApiEvent, buildContext } from '../local/harness/lambda-events.js';
 import { createFingerprintClient } from '../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
-import { startDynalite } from '../test/support/dynalite.js';
-import { startFakeFingerprint } from '../test/support/fake-fingerprint.js';
-import { buildApiEvent, buildContext } from '../test/support/lambda.js';
 
 const HISTORY = 500;
 const RUNS = Number(process.env.BENCH_PARTIAL_RUNS ?? 7);

@@ -13,6 +13,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { FUNCTION_ENTRIES, type FunctionKey, REPOSITORY_ROOT } from '../infra/bundling.js';
+import { startFakeFingerprint } from '../local/fingerprint-emulator/index.js';
+import { type DynaliteHandle, startDynalite } from '../local/harness/dynalite.js';
+import { buildApiEvent } from '../local/harness/lambda-events.js';
+import { buildSqsEvent } from '../local/harness/sqs-events.js';
 import type { NormalizedEvent } from '../shared/domain/event.js';
 import {
   normalizeV3Event,
@@ -21,10 +25,6 @@ import {
   normalizeWebhook,
 } from '../shared/domain/normalize.js';
 import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
-import { type DynaliteHandle, startDynalite } from '../test/support/dynalite.js';
-import { startFakeFingerprint } from '../test/support/fake-fingerprint.js';
-import { buildApiEvent } from '../test/support/lambda.js';
-import { buildSqsEvent } from '../test/support/sqs.js';
 import { type Bundles, buildAll, bytesByOrigin } from './bundles.js';
 import { type ColdStartResult, type ColdStartSubject, measureColdStarts } from './cold-start.js';
 import { node24 } from './node24.js';

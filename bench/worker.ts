@@ -22,10 +22,10 @@ import type {
   SQSBatchResponse,
   SQSEvent,
 } from 'aws-lambda';
+import { buildApiEvent, buildContext } from '../local/harness/lambda-events.js';
+import { buildRecord } from '../local/harness/sqs-events.js';
 import { assertNever } from '../shared/domain/errors.js';
 import { EVENT_TABLE_SCHEMA } from '../shared/store/schema.js';
-import { buildApiEvent, buildContext } from '../test/support/lambda.js';
-import { buildRecord } from '../test/support/sqs.js';
 import { eventWriteCost } from './support/item-size.js';
 import { summarize } from './support/stats.js';
 import type {

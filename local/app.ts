@@ -37,9 +37,9 @@ import {
 import type { LocalConfig } from './config.js';
 import { lockDataDir } from './data-lock.js';
 import { type EmbeddedDynamoDb, ensureEventTable, startEmbeddedDynamoDb } from './dynamodb.js';
+import { type SandboxUpstream, startSandboxUpstream } from './fingerprint-emulator/index.js';
 import { FUNCTIONS, FunctionPool, type Invocation } from './lambda.js';
 import { buildSqsEvent, LocalDeadLetterQueue, parseBatchRequest, queueArn } from './queue.js';
-import { type SandboxUpstream, startSandboxUpstream } from './sandbox/server.js';
 
 /** API Gateway's payload limit: a larger request never reaches a function. */
 const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
@@ -164,7 +164,7 @@ function upstreamOf(config: LocalConfig, sandbox: SandboxUpstream | undefined): 
       };
     case 'sandbox':
       if (sandbox === undefined) throw new Error('The sandbox upstream was not started');
-      return { baseUrl: sandbox.url, keys: new StaticKeyProvider(SANDBOX_KEY) };
+      return { baseUrl: sandbox.baseUrl, keys: new StaticKeyProvider(SANDBOX_KEY) };
   }
 }
 

@@ -1,5 +1,5 @@
 import { FUNCTION_ENTRIES, type FunctionKey } from '../../infra/bundling.js';
-import { logicalIdOf, resourcesOf, synthesize } from '../../test/infra/support.js';
+import { logicalIdOf, resourcesOf, synthesize } from '../../infra/synthesize.js';
 
 /** What the stack gives a function: its variables (literals, or references to the stack's resources) and memory. */
 export interface DeployedFunction {

@@ -1,14 +1,25 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderV3Event, renderV3Visit, renderV4Event } from '../../local/sandbox/render.js';
-import { type SandboxUpstream, startSandboxUpstream } from '../../local/sandbox/server.js';
-import { RETENTION_MS, type SandboxEvent, SandboxWorld } from '../../local/sandbox/world.js';
+import {
+  EmulatorWorld,
+  type FingerprintEmulator,
+  type GeneratedEvent,
+  GeneratedWorld,
+  RETENTION_MS,
+  renderGeneratedV3Event as renderV3Event,
+  renderGeneratedV3Visit as renderV3Visit,
+  renderGeneratedV4Event as renderV4Event,
+  type SandboxUpstream,
+  startFingerprintEmulator,
+  startSandboxUpstream,
+} from '../../local/fingerprint-emulator/index.js';
 import { normalizeV3Event, normalizeV3Visit, normalizeV4Event } from '../../shared/domain/normalize.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 
 /**
- * The sandbox Server API of `npm start` speaks the real API's shapes: every field it writes exists, with the
+ * The Fingerprint emulator (`local/fingerprint-emulator/`), as the sandbox Server API of `npm start` and with
+ * seeded events as the tests and the bench use it, speaks the real API's shapes: every field it writes exists, with the
  * same JSON type, in Fingerprint's official example payloads (`test/fixtures/fingerprint`), the product's own
  * client pages through it correctly in both versions, and the same id always gives the same event.
  */
@@ -89,7 +100,7 @@ const NOW = Date.UTC(2026, 10, 25, 12);
 const VISITOR_ID = 'Sbx1527CUFmcnjLwIs4A9';
 
 /** A spread of events: looked up by id, from visitor histories and from linkedId series. */
-function sampleEvents(world: SandboxWorld): SandboxEvent[] {
+function sampleEvents(world: GeneratedWorld): GeneratedEvent[] {
   const lookups = Array.from({ length: 40 }, (_, index) =>
     world.lookup(`${NOW - index * 3_600_000}.Smp${String(index).padStart(3, '0')}`),
   );
@@ -101,7 +112,7 @@ function sampleEvents(world: SandboxWorld): SandboxEvent[] {
 }
 
 describe('sandbox Server API', () => {
-  const world = new SandboxWorld({ now: () => NOW });
+  const world = new GeneratedWorld({ now: () => NOW });
 
   it('writes only fields the official v4 and v3 examples have, with their types', () => {
     const events = sampleEvents(world);
@@ -135,10 +146,10 @@ describe('sandbox Server API', () => {
 
   it('answers the same event for the same id, in another process as much as in this one', () => {
     const requestId = `${NOW - 86_400_000}.Determ`;
-    const again = new SandboxWorld({ now: () => NOW + 3_600_000 });
+    const again = new GeneratedWorld({ now: () => NOW + 3_600_000 });
     expect(again.lookup(requestId)).toEqual(world.lookup(requestId));
     expect(again.lookup('Ab3Cd4Ef5Gh6Ij7Kl8Mn')).toEqual(world.lookup('Ab3Cd4Ef5Gh6Ij7Kl8Mn'));
-    expect(new SandboxWorld({ now: () => NOW }).search({ visitorId: VISITOR_ID })).toEqual(
+    expect(new GeneratedWorld({ now: () => NOW }).search({ visitorId: VISITOR_ID })).toEqual(
       world.search({ visitorId: VISITOR_ID }),
     );
   });
@@ -170,7 +181,7 @@ describe.each(['v4', 'v3'] as const)(
     const client = () =>
       createFingerprintClient({
         apiVersion,
-        baseUrl: upstream.url,
+        baseUrl: upstream.baseUrl,
         keys: new StaticKeyProvider('sandbox-test-key'),
         maxRps: Number.POSITIVE_INFINITY,
       });
@@ -232,7 +243,7 @@ describe.each(['v4', 'v3'] as const)(
     it('accepts the deletion of a visitor (200, no content), and refuses one without a key', async () => {
       await expect(client().deleteVisitor(VISITOR_ID, deadline())).resolves.toBeUndefined();
       const path = apiVersion === 'v4' ? `/v4/visitors/${VISITOR_ID}` : `/visitors/${VISITOR_ID}`;
-      expect((await fetch(`${upstream.url}${path}`, { method: 'DELETE' })).status).toBe(403);
+      expect((await fetch(`${upstream.baseUrl}${path}`, { method: 'DELETE' })).status).toBe(403);
     });
 
     it('answers a malformed percent-encoding in a path id with a 400 in its version’s shape, and keeps serving', async () => {
@@ -248,22 +259,16 @@ describe.each(['v4', 'v3'] as const)(
             ]
           : [
               ['GET', '/events/1708102555327.%zz'],
-              ['GET', '/visitors/Ibk1527CUFmcnjLwIs4%'],
               ['DELETE', '/visitors/Ibk1527CUFmcnjLwIs4%E0%A4%A'],
             ];
       for (const [method, path] of calls) {
-        const response = await fetch(`${upstream.url}${path}`, { method, headers });
+        const response = await fetch(`${upstream.baseUrl}${path}`, { method, headers });
         const body = (await response.json()) as { error: unknown };
         expect({ path, status: response.status }).toEqual({ path, status: 400 });
-        // v3's /visitors answers its errors as plain text in `error`; the other routes as {code, message}.
-        expect(body.error).toEqual(
-          path.startsWith('/visitors/') && method === 'GET'
-            ? 'bad request'
-            : {
-                code: expect.stringMatching(/^(request_cannot_be_parsed|RequestCannotBeParsed)$/),
-                message: expect.any(String),
-              },
-        );
+        expect(body.error).toEqual({
+          code: expect.stringMatching(/^(request_cannot_be_parsed|RequestCannotBeParsed)$/),
+          message: expect.any(String),
+        });
       }
       const requestId = `${Date.now() - 60_000}.StilOk`;
       await expect(client().getEvent(requestId, deadline())).resolves.toMatchObject({ requestId });
@@ -271,7 +276,7 @@ describe.each(['v4', 'v3'] as const)(
 
     it('refuses a call without a key', async () => {
       const path = apiVersion === 'v4' ? '/v4/events/' : '/events/';
-      const response = await fetch(`${upstream.url}${path}${Date.now()}.NoKey0`);
+      const response = await fetch(`${upstream.baseUrl}${path}${Date.now()}.NoKey0`);
       expect(response.status).toBe(403);
     });
   },
@@ -279,7 +284,7 @@ describe.each(['v4', 'v3'] as const)(
 
 describe('the sandbox honors the documented search window', () => {
   const DAY = 86_400_000;
-  const world = new SandboxWorld({ now: () => NOW });
+  const world = new GeneratedWorld({ now: () => NOW });
   let upstream: SandboxUpstream;
   beforeAll(async () => {
     upstream = await startSandboxUpstream({ world });
@@ -291,7 +296,7 @@ describe('the sandbox honors the documented search window', () => {
   const search = async (version: 'v3' | 'v4', query: Record<string, string>) => {
     const v4 = version === 'v4';
     const params = new URLSearchParams({ visitor_id: VISITOR_ID, limit: '100', ...query });
-    const response = await fetch(`${upstream.url}${v4 ? '/v4/events' : '/events/search'}?${params}`, {
+    const response = await fetch(`${upstream.baseUrl}${v4 ? '/v4/events' : '/events/search'}?${params}`, {
       headers: v4 ? { authorization: 'Bearer sandbox-key' } : { 'auth-api-key': 'sandbox-key' },
     });
     const body = (await response.json()) as { events?: Json[] };
@@ -338,5 +343,85 @@ describe('the sandbox honors the documented search window', () => {
     expect((await search('v3', { start })).status).toBe(400);
     expect((await search('v4', { start: 'yesterday' })).status).toBe(400);
     expect((await search('v3', { end: '-1' })).status).toBe(400);
+  });
+});
+
+describe('one emulator: seeded events next to the generated world', () => {
+  const DAY = 86_400_000;
+  const world = new EmulatorWorld({ generated: new GeneratedWorld({ now: () => NOW }) });
+  let emulator: FingerprintEmulator;
+  beforeAll(async () => {
+    emulator = await startFingerprintEmulator({ world, acceptAnyKey: true });
+  });
+  afterAll(async () => {
+    await emulator.close();
+  });
+
+  const get = async (path: string, version: 'v3' | 'v4') => {
+    const headers: Record<string, string> =
+      version === 'v4' ? { authorization: 'Bearer any-key' } : { 'auth-api-key': 'any-key' };
+    const response = await fetch(`${emulator.baseUrl}${path}`, { headers });
+    return { status: response.status, body: (await response.json()) as Json };
+  };
+
+  it('renders a seeded event from the official examples, with their fields only, in both versions', async () => {
+    const seed = {
+      requestId: `${NOW - 1_000}.Seeded`,
+      visitorId: VISITOR_ID,
+      linkedId: 'order-9',
+      timestamp: NOW - 1_000,
+    };
+    emulator.seed([seed]);
+    const v4 = await get(`/v4/events/${seed.requestId}`, 'v4');
+    const v3 = await get(`/events/${seed.requestId}`, 'v3');
+    expect([v4.status, v3.status]).toEqual([200, 200]);
+    expect([...strayFields(v4.body, V4_EVENT), ...strayFields(v3.body, V3_EVENT)]).toEqual([]);
+    expect(normalizeV4Event(v4.body)).toMatchObject({
+      requestId: seed.requestId,
+      visitorId: VISITOR_ID,
+      linkedId: 'order-9',
+    });
+    expect(normalizeV3Event(v3.body)).toMatchObject({
+      requestId: seed.requestId,
+      visitorId: VISITOR_ID,
+      linkedId: 'order-9',
+    });
+  });
+
+  it('serves seeded and generated events of a visitor as one newest-first history', async () => {
+    const older = { requestId: `${NOW - 2 * DAY}.Seed02`, visitorId: VISITOR_ID, timestamp: NOW - 2 * DAY };
+    emulator.seed([older]);
+    const expected = world.search({ visitorId: VISITOR_ID }).map((event) => event.requestId);
+    expect(expected).toContain(older.requestId);
+    expect(expected.length).toBeGreaterThan(world.generated?.search({ visitorId: VISITOR_ID }).length ?? 0);
+    const params = new URLSearchParams({
+      visitor_id: VISITOR_ID,
+      limit: '100',
+      start: String(NOW - 30 * DAY),
+    });
+    const { body } = await get(`/v4/events?${params}`, 'v4');
+    const ids = (body.events as Json[]).map((event) => event.event_id);
+    expect(ids).toEqual(expected.slice(0, 100));
+  });
+
+  it('does not serve v3 GET /visitors/{visitor_id}, which Fingerprint removed and the product never calls', async () => {
+    const { status, body } = await get(`/visitors/${VISITOR_ID}`, 'v3');
+    expect(status).toBe(404);
+    expect(body.error).toMatchObject({ code: 'NotFound' });
+  });
+
+  it('injects faults and records requests in front of the generated world too', async () => {
+    emulator.requests.length = 0;
+    emulator.failNext({ kind: 'status', status: 429 }, 1, (request) => request.version === 'v4');
+    const limited = await get(`/v4/events/${NOW - 5_000}.Fault1`, 'v4');
+    expect(limited).toEqual({ status: 429, body: fixture('v4/errors/429_too_many_requests.json') });
+    const served = await get(`/v4/events/${NOW - 5_000}.Fault1`, 'v4');
+    expect(served.status).toBe(200);
+    expect(emulator.requests.map(({ path, authorized, version }) => ({ path, authorized, version }))).toEqual(
+      [
+        { path: `/v4/events/${NOW - 5_000}.Fault1`, authorized: true, version: 'v4' },
+        { path: `/v4/events/${NOW - 5_000}.Fault1`, authorized: true, version: 'v4' },
+      ],
+    );
   });
 });

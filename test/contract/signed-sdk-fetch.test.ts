@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import { createSignedFetch, type SignedFetch } from '../../client/index.js';
 import { type LocalServer, startLocalServer } from '../../local/app.js';
 import { loadLocalConfig } from '../../local/config.js';
-import { SandboxWorld } from '../../local/sandbox/world.js';
+import { GeneratedWorld } from '../../local/fingerprint-emulator/index.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { type SigV4Gateway, startSigV4Gateway } from '../support/sigv4.js';
 import { createCachedFingerprintClient } from './v3-sdk-recipe.js';
@@ -29,10 +29,10 @@ const REGION = 'eu-west-1';
 
 /** A sandbox visitor with a few dozen visits, so that limit 10 takes several pages. */
 const VISITOR_ID = (() => {
-  const world = new SandboxWorld();
+  const world = new GeneratedWorld();
   for (let index = 0; index < 1000; index += 1) {
     const candidate = `SignedSdk${String(index).padStart(11, '0')}`;
-    const visits = world.visitorHistory(candidate).length;
+    const visits = world.search({ visitorId: candidate }).length;
     if (visits >= 30 && visits <= 100) return candidate;
   }
   throw new Error('no sandbox visitor with 30 to 100 visits among the candidates');

@@ -14,7 +14,7 @@ import { parse } from 'yaml';
 import { MAX_MAX_EVENTS } from '../../functions/enrich/input.js';
 import { type LocalServer, startLocalServer } from '../../local/app.js';
 import { loadLocalConfig } from '../../local/config.js';
-import { SandboxWorld } from '../../local/sandbox/world.js';
+import { GeneratedWorld } from '../../local/fingerprint-emulator/index.js';
 import { createLogger } from '../../shared/observability/logger.js';
 
 /**
@@ -66,10 +66,10 @@ function visitsResponseValidator(status: '200' | '400'): ValidateFunction {
  * so that limits 1, 10 and 100 all take several pages. Chosen from the sandbox's own deterministic world.
  */
 const VISITOR_ID = (() => {
-  const world = new SandboxWorld();
+  const world = new GeneratedWorld();
   for (let index = 0; index < 1000; index += 1) {
     const candidate = `SdkV3Visitor${String(index).padStart(8, '0')}`;
-    if (world.visitorHistory(candidate).length >= 200) return candidate;
+    if (world.search({ visitorId: candidate }).length >= 200) return candidate;
   }
   throw new Error('no sandbox visitor with 200 visits among the candidates');
 })();

@@ -11,6 +11,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { signatureOf } from '../../functions/webhook/signature.js';
+import type { FakeEventSeed } from '../../local/fingerprint-emulator/index.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { isLinkedId, isRequestId, isVisitorId } from '../../shared/domain/ids.js';
 import { type CursorScope, encodeCursor } from '../../shared/store/cursor.js';
@@ -27,7 +28,6 @@ import {
   VALID_VISITOR_ID,
 } from '../support/arbitraries.js';
 import { EVENTS_ONLY } from '../support/dynalite.js';
-import type { FakeEventSeed } from '../support/fake-fingerprint.js';
 import { recordFigures } from '../support/figures.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { findSecret, recordAnswer } from '../support/leak-guard.js';

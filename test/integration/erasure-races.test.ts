@@ -8,6 +8,7 @@ import { createEnrichQueueHandler } from '../../functions/enrich/queue-handler.j
 import { StaticWebhookSecrets } from '../../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../../functions/webhook/http-handler.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
+import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
@@ -16,7 +17,6 @@ import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-e
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
 import { tableProbe, v4WebhookBody } from '../support/erasure.js';
 import { buildEvent } from '../support/events.js';
-import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { newSealingKey, sealJson, v4ExampleEvent } from '../support/sealed.js';
 import { buildRecord } from '../support/sqs.js';

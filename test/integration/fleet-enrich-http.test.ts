@@ -4,10 +4,10 @@
  * `Retry-After` within about a second, and concurrent requests for one requestId make one upstream call.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { type ArrivalRecorder, startArrivalRecorder } from '../support/arrival-recorder.js';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
-import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { busiestWindow } from '../support/figures.js';
 import { type FleetInstance, startFleet } from '../support/fleet.js';
 import { jsonBody } from '../support/http-assertions.js';

@@ -10,9 +10,9 @@ import { SendMessageCommand, type SendMessageCommandInput, SQSClient } from '@aw
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
+import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import { type ArrivalRecorder, startArrivalRecorder } from './arrival-recorder.js';
 import { type DynaliteHandle, EVENTS_ONLY, startDynalite } from './dynalite.js';
-import { type FakeFingerprint, startFakeFingerprint } from './fake-fingerprint.js';
 import { type FaultyDynamo, startFaultyDynamo } from './faulty-dynamo.js';
 import { API_KEY, DLQ_URL, SECRET_ID } from './service.js';
 import {

@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EnrichDeps, enrich, HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
+import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import {
   NotFoundError,
   SealedResultError,
@@ -17,7 +18,6 @@ import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import type { HistorySync } from '../../shared/store/event-store.js';
 import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
 import { buildEvent } from '../support/events.js';
-import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 import { type FaultyDynamo, startFaultyDynamo } from '../support/faulty-dynamo.js';
 import { parseLogLines } from '../support/log-lines.js';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import {
   NotFoundError,
   UpstreamAuthError,
@@ -16,7 +17,6 @@ import { createFingerprintClient, type FingerprintClientOptions } from '../../sh
 import { SpacingRateLimiter } from '../../shared/fingerprint/rate-limiter.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import type { ApiKeyProvider, ApiVersion } from '../../shared/fingerprint/types.js';
-import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { startAndFinish } from '../support/limiter.js';
 
 /** Looks like a real secret key, so a leak is easy to spot. */

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import {
   NotFoundError,
   UpstreamAuthError,
@@ -8,7 +9,6 @@ import {
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import type { ApiVersion } from '../../shared/fingerprint/types.js';
-import { type FakeFingerprint, startFakeFingerprint } from '../support/fake-fingerprint.js';
 
 /** Looks like a real secret key, so a leak is easy to spot. */
 const API_KEY = 'fpsk_DeleteTestCanary_3kW9pL2xQ6';

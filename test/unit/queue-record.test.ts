@@ -2,6 +2,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { describe, expect, it, vi } from 'vitest';
 import type { DeadLetterQueue, FailureReason } from '../../functions/enrich/dead-letter.js';
 import { isPermanent, processRecord } from '../../functions/enrich/queue-record.js';
+import { startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import {
   type AppError,
   NotFoundError,
@@ -21,7 +22,6 @@ import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { buildEvent } from '../support/events.js';
-import { startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 import { buildRecord } from '../support/sqs.js';
 

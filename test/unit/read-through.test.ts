@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvent } from '../../functions/enrich/read-through.js';
+import { startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import {
   NotFoundError,
   UpstreamBadResponseError,
@@ -9,7 +10,6 @@ import {
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { buildEvent } from '../support/events.js';
-import { startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 
 const options = (readThrough = true) => ({ deadline: Date.now() + 10_000, readThrough });

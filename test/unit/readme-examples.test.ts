@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { SandboxWorld } from '../../local/sandbox/world.js';
+import { GeneratedWorld } from '../../local/fingerprint-emulator/index.js';
 
 /**
  * README's "Try every route" is what a newcomer pastes first: its visitor and its linkedId must belong
@@ -42,8 +42,8 @@ describe('README: Try every route', () => {
 
   it('uses a visitor and a linkedId that belong together in the sandbox', () => {
     const [visitorId = '', linkedId = ''] = [visitors[0], linkedIds[0]];
-    const world = new SandboxWorld();
-    const history = world.visitorHistory(visitorId);
+    const world = new GeneratedWorld();
+    const history = world.search({ visitorId });
     const carrying = history.filter((event) => event.linkedId === linkedId);
     // A third of the visitor's events: enough that every filtered call finds some, at any time.
     expect(carrying.length).toBeGreaterThanOrEqual(10);

@@ -1,5 +1,5 @@
 /**
- * The sandbox's made-up world: which events exist, for any well-formed id, at any moment. Everything is
+ * The sandbox's generated world (what `npm start` serves): which events exist, for any well-formed id, at any moment. Everything is
  * derived from the ids and the clock with {@link SeededRandom}, so the same id always yields the same event.
  *
  * - A visitor has a regular series of events: 5 to 250 every 30 days (depending on its id), from a first
@@ -14,6 +14,7 @@
  * Events returned by a search are remembered (by address, not content) while the process runs, so looking one
  * up by its requestId afterwards answers that very event rather than a derived one.
  */
+import { type GeneratedEvent, PAGES, PLACES, PROFILES } from './catalogue.js';
 import { SeededRandom } from './random.js';
 
 /** How far back the sandbox keeps events: Fingerprint's default retention. */
@@ -27,237 +28,10 @@ const POPULATION_SIZE = 64;
 /** Search results remembered for lookups; the oldest are forgotten first. */
 const REGISTRY_LIMIT = 100_000;
 
-export interface DeviceProfile {
-  browserName: string;
-  browserMajorVersion: string;
-  browserFullVersion: string;
-  os: string;
-  osVersion: string;
-  device: string;
-  userAgent: string;
-}
-
-export interface Place {
-  city: string;
-  countryCode: string;
-  countryName: string;
-  continentCode: string;
-  continentName: string;
-  subdivision: { isoCode: string; name: string };
-  latitude: number;
-  longitude: number;
-  postalCode: string;
-  timezone: string;
-  accuracyRadius: number;
-  /** First three octets of the documentation range (RFC 5737) the place's IPv4 addresses come from. */
-  ipv4Prefix: string;
-  asn: { number: string; name: string; network: string; type: string };
-}
-
-/** One event, version-neutral; `render.ts` turns it into v3 and v4 payloads. */
-export interface SandboxEvent {
-  requestId: string;
-  visitorId: string;
-  linkedId?: string;
-  timestamp: number;
-  firstSeenAt: number;
-  lastSeenAt: number;
-  visitorFound: boolean;
-  confidence: number;
-  url: string;
-  tag: Record<string, string>;
-  device: DeviceProfile;
-  place: Place;
-  /** The address the event came from: one of `ipv4` and `ipv6`. */
-  ip: string;
-  ipv4: string;
-  ipv6: string;
-  signals: {
-    bot: 'not_detected' | 'good' | 'bad';
-    botType?: string;
-    vpn: boolean;
-    proxy: boolean;
-    tor: boolean;
-    incognito: boolean;
-    tampering: boolean;
-    emailSpam: boolean;
-    attackSource: boolean;
-    developerTools: boolean;
-    virtualMachine: boolean;
-    privacySettings: boolean;
-    highActivity: boolean;
-    suspectScore: number;
-  };
-}
-
 export interface SearchFilter {
   visitorId?: string;
   linkedId?: string;
 }
-
-const PROFILES: readonly [DeviceProfile, ...DeviceProfile[]] = [
-  {
-    browserName: 'Chrome',
-    browserMajorVersion: '131',
-    browserFullVersion: '131.0.0',
-    os: 'Windows',
-    osVersion: '10',
-    device: 'Other',
-    userAgent:
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36',
-  },
-  {
-    browserName: 'Safari',
-    browserMajorVersion: '18',
-    browserFullVersion: '18.1.1',
-    os: 'Mac OS X',
-    osVersion: '10.15.7',
-    device: 'Other',
-    userAgent:
-      'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1.1 Safari/605.1.15',
-  },
-  {
-    browserName: 'Firefox',
-    browserMajorVersion: '133',
-    browserFullVersion: '133.0',
-    os: 'Linux',
-    osVersion: '',
-    device: 'Other',
-    userAgent: 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0',
-  },
-  {
-    browserName: 'Chrome Mobile',
-    browserMajorVersion: '131',
-    browserFullVersion: '131.0.0',
-    os: 'Android',
-    osVersion: '14',
-    device: 'Samsung SM-S921B',
-    userAgent:
-      'Mozilla/5.0 (Linux; Android 14; SM-S921B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36',
-  },
-  {
-    browserName: 'Mobile Safari',
-    browserMajorVersion: '18',
-    browserFullVersion: '18.1',
-    os: 'iOS',
-    osVersion: '18.1',
-    device: 'iPhone',
-    userAgent:
-      'Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1',
-  },
-  {
-    browserName: 'Edge',
-    browserMajorVersion: '131',
-    browserFullVersion: '131.0.2903',
-    os: 'Windows',
-    osVersion: '11',
-    device: 'Other',
-    userAgent:
-      'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.2903.86',
-  },
-];
-
-const PLACES: readonly [Place, ...Place[]] = [
-  {
-    city: 'Prague',
-    countryCode: 'CZ',
-    countryName: 'Czechia',
-    continentCode: 'EU',
-    continentName: 'Europe',
-    subdivision: { isoCode: '10', name: 'Hlavni mesto Praha' },
-    latitude: 50.0805,
-    longitude: 14.467,
-    postalCode: '130 00',
-    timezone: 'Europe/Prague',
-    accuracyRadius: 20,
-    ipv4Prefix: '192.0.2',
-    asn: { number: '64500', name: 'SANDBOX-NET-CZ', network: '192.0.2.0/24', type: 'isp' },
-  },
-  {
-    city: 'Berlin',
-    countryCode: 'DE',
-    countryName: 'Germany',
-    continentCode: 'EU',
-    continentName: 'Europe',
-    subdivision: { isoCode: 'BE', name: 'Land Berlin' },
-    latitude: 52.5244,
-    longitude: 13.4105,
-    postalCode: '10115',
-    timezone: 'Europe/Berlin',
-    accuracyRadius: 10,
-    ipv4Prefix: '198.51.100',
-    asn: { number: '64501', name: 'SANDBOX-NET-DE', network: '198.51.100.0/24', type: 'isp' },
-  },
-  {
-    city: 'Austin',
-    countryCode: 'US',
-    countryName: 'United States',
-    continentCode: 'NA',
-    continentName: 'North America',
-    subdivision: { isoCode: 'TX', name: 'Texas' },
-    latitude: 30.2672,
-    longitude: -97.7431,
-    postalCode: '78701',
-    timezone: 'America/Chicago',
-    accuracyRadius: 50,
-    ipv4Prefix: '203.0.113',
-    asn: { number: '64502', name: 'SANDBOX-NET-US', network: '203.0.113.0/24', type: 'isp' },
-  },
-  {
-    city: 'Sao Paulo',
-    countryCode: 'BR',
-    countryName: 'Brazil',
-    continentCode: 'SA',
-    continentName: 'South America',
-    subdivision: { isoCode: 'SP', name: 'Sao Paulo' },
-    latitude: -23.5475,
-    longitude: -46.6361,
-    postalCode: '01000-000',
-    timezone: 'America/Sao_Paulo',
-    accuracyRadius: 100,
-    ipv4Prefix: '192.0.2',
-    asn: { number: '64503', name: 'SANDBOX-NET-BR', network: '192.0.2.0/24', type: 'isp' },
-  },
-  {
-    city: 'Singapore',
-    countryCode: 'SG',
-    countryName: 'Singapore',
-    continentCode: 'AS',
-    continentName: 'Asia',
-    subdivision: { isoCode: '01', name: 'Central Singapore' },
-    latitude: 1.2897,
-    longitude: 103.8501,
-    postalCode: '018989',
-    timezone: 'Asia/Singapore',
-    accuracyRadius: 5,
-    ipv4Prefix: '198.51.100',
-    asn: { number: '64504', name: 'SANDBOX-NET-SG', network: '198.51.100.0/24', type: 'hosting' },
-  },
-  {
-    city: 'Sydney',
-    countryCode: 'AU',
-    countryName: 'Australia',
-    continentCode: 'OC',
-    continentName: 'Oceania',
-    subdivision: { isoCode: 'NSW', name: 'New South Wales' },
-    latitude: -33.8678,
-    longitude: 151.2073,
-    postalCode: '2000',
-    timezone: 'Australia/Sydney',
-    accuracyRadius: 20,
-    ipv4Prefix: '203.0.113',
-    asn: { number: '64505', name: 'SANDBOX-NET-AU', network: '203.0.113.0/24', type: 'isp' },
-  },
-];
-
-const PAGES = [
-  'https://shop.example.com/',
-  'https://shop.example.com/login',
-  'https://shop.example.com/cart',
-  'https://shop.example.com/checkout',
-  'https://shop.example.com/account/settings',
-  'https://shop.example.com/products/1042',
-] as const;
 
 const REQUEST_ID_NEW = /^(\d{13})\.[A-Za-z0-9]{6}$/;
 const REQUEST_ID_LEGACY = /^[A-Za-z0-9]{20}$/;
@@ -275,11 +49,11 @@ interface Series {
 
 /** The outcome of a lookup by requestId. */
 export type LookupResult =
-  | { found: true; event: SandboxEvent }
+  | { found: true; event: GeneratedEvent }
   | { found: false; reason: 'expired' | 'future' | 'malformed' };
 
 /** The sandbox world. One per server: it holds the lookup memory of served search results. */
-export class SandboxWorld {
+export class GeneratedWorld {
   readonly #now: () => number;
   readonly #registry = new Map<string, Address>();
 
@@ -339,9 +113,9 @@ export class SandboxWorld {
   }
 
   /** The events matching every given filter, newest first (ties by requestId, descending). */
-  search(filter: SearchFilter): SandboxEvent[] {
+  search(filter: SearchFilter): GeneratedEvent[] {
     const { visitorId, linkedId } = filter;
-    let events: SandboxEvent[];
+    let events: GeneratedEvent[];
     if (visitorId !== undefined && linkedId !== undefined) {
       events = [
         ...this.#visitorEvents(visitorId).filter((event) => event.linkedId === linkedId),
@@ -357,39 +131,25 @@ export class SandboxWorld {
     return events.sort(newestFirst);
   }
 
-  /**
-   * The visits v3 `/visitors` scans: the visitor's own series and, when a linkedId filter is given, that
-   * linkedId's events of this visitor too, so v3 finds what a v4 search with both filters finds. Newest first.
-   */
-  visitorHistory(visitorId: string, linkedId?: string): SandboxEvent[] {
-    const own = this.#visitorEvents(visitorId);
-    if (linkedId === undefined) return own.sort(newestFirst);
-    const ids = new Set(own.map((event) => event.requestId));
-    const linked = this.#linkedEvents(linkedId).filter(
-      (event) => event.visitorId === visitorId && !ids.has(event.requestId),
-    );
-    return [...own, ...linked].sort(newestFirst);
-  }
-
   #inWindow(timestamp: number): boolean {
     const now = this.#now();
     return timestamp > now - RETENTION_MS && timestamp <= now;
   }
 
-  #visitorEvents(visitorId: string): SandboxEvent[] {
+  #visitorEvents(visitorId: string): GeneratedEvent[] {
     return this.#seriesEvents('visitor', visitorId, visitorSeries(visitorId));
   }
 
-  #linkedEvents(linkedId: string): SandboxEvent[] {
+  #linkedEvents(linkedId: string): GeneratedEvent[] {
     return this.#seriesEvents('linked', linkedId, linkedSeries(linkedId));
   }
 
-  #seriesEvents(family: Address['family'], key: string, series: Series): SandboxEvent[] {
+  #seriesEvents(family: Address['family'], key: string, series: Series): GeneratedEvent[] {
     const now = this.#now();
     const from = now - RETENTION_MS;
     const first = Math.max(0, Math.floor((from - series.origin) / series.gapMs) - 1);
     const last = Math.floor((now - series.origin) / series.gapMs);
-    const events: SandboxEvent[] = [];
+    const events: GeneratedEvent[] = [];
     for (let index = first; index <= last; index += 1) {
       const timestamp = seriesTime(family, key, series, index);
       if (timestamp <= from || timestamp > now) continue;
@@ -413,7 +173,7 @@ export class SandboxWorld {
     return seriesTime('visitor', visitorId, visitorSeries(visitorId), 0);
   }
 
-  #generate(address: Address): SandboxEvent {
+  #generate(address: Address): GeneratedEvent {
     const { family, key, index } = address;
     const random = new SeededRandom(`${family}|${key}|${index}`);
     if (family === 'visitor') {
@@ -489,7 +249,7 @@ function accountOf(visitorId: string): string {
   return `account-${new SeededRandom(`account|${visitorId}`).hex(8)}`;
 }
 
-function newestFirst(a: SandboxEvent, b: SandboxEvent): number {
+function newestFirst(a: GeneratedEvent, b: GeneratedEvent): number {
   if (a.timestamp !== b.timestamp) return b.timestamp - a.timestamp;
   return a.requestId === b.requestId ? 0 : a.requestId < b.requestId ? 1 : -1;
 }
@@ -505,7 +265,7 @@ interface EventSeed {
   random: SeededRandom;
 }
 
-function buildEvent(seed: EventSeed): SandboxEvent {
+function buildEvent(seed: EventSeed): GeneratedEvent {
   const { random } = seed;
   const home = new SeededRandom(`home|${seed.visitorId}`);
   const device = home.pick(PROFILES);

@@ -1,9 +1,9 @@
 /**
- * Renders a {@link SandboxEvent} as the Server API would send it: a v4 Event, a v3 event (`products`) or a v3
- * visit. Only documented fields are written, with the types and required fields of Fingerprint's OpenAPI
+ * Renders a {@link GeneratedEvent} as the Server API would send it: a v4 Event or a v3 event (`products`, whose
+ * identification is the event's v3 visit). Only documented fields are written, with the types and required fields of Fingerprint's OpenAPI
  * schemas; the IP address always has its `ip_info` entry, so the product finds a location for it.
  */
-import type { Place, SandboxEvent } from './world.js';
+import type { GeneratedEvent, Place } from './catalogue.js';
 
 type Json = Record<string, unknown>;
 
@@ -11,7 +11,7 @@ type Json = Record<string, unknown>;
 const SDK = { platform: 'js', version: '3.11.10' } as const;
 
 /** v4 `GET /v4/events/{event_id}` body, and one item of `GET /v4/events`. */
-export function renderV4Event(event: SandboxEvent): Json {
+export function renderGeneratedV4Event(event: GeneratedEvent): Json {
   const { signals } = event;
   return {
     event_id: event.requestId,
@@ -81,14 +81,14 @@ export function renderV4Event(event: SandboxEvent): Json {
 }
 
 /** v3 `GET /events/{request_id}` body, and one item of `GET /events/search`. */
-export function renderV3Event(event: SandboxEvent): Json {
+export function renderGeneratedV3Event(event: GeneratedEvent): Json {
   const { signals } = event;
   const result = (value: boolean) => ({ data: { result: value } });
   return {
     products: {
       identification: {
         // The identification of a v3 event is its visit, plus the visitorId a visit takes from its response.
-        data: { visitorId: event.visitorId, ...renderV3Visit(event), replayed: false, sdk: SDK },
+        data: { visitorId: event.visitorId, ...renderGeneratedV3Visit(event), replayed: false, sdk: SDK },
       },
       botd: {
         data: {
@@ -158,8 +158,11 @@ export function renderV3Event(event: SandboxEvent): Json {
   };
 }
 
-/** One item of `visits` in v3 `GET /visitors/{visitor_id}`. */
-export function renderV3Visit(event: SandboxEvent): Json {
+/**
+ * A v3 visit (an item of `visits` in the removed v3 `GET /visitors/{visitor_id}`): the identification of a v3
+ * event.
+ */
+export function renderGeneratedV3Visit(event: GeneratedEvent): Json {
   return {
     requestId: event.requestId,
     browserDetails: v3BrowserDetails(event),
@@ -226,7 +229,7 @@ function v3Asn(place: Place): Json {
   };
 }
 
-function v3BrowserDetails(event: SandboxEvent): Json {
+function v3BrowserDetails(event: GeneratedEvent): Json {
   return { ...event.device };
 }
 

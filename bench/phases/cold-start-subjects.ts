@@ -1,0 +1,88 @@
+/**
+ * The cold-start phase's subjects: each function's first call, and the same calls made by its floor (only the
+ * AWS SDK clients that call needs), so that the two start apart and can be compared.
+ */
+import { createHmac } from 'node:crypto';
+import type { FunctionKey } from '../../infra/bundling.js';
+import { buildApiEvent } from '../../local/harness/lambda-events.js';
+import { buildSqsEvent } from '../../local/harness/sqs-events.js';
+import type { Bundles } from '../bundles.js';
+import type { ColdStartSubject } from '../cold-start.js';
+import { bundleFile, FUNCTIONS, fixture, WEBHOOK_SIGNING_SECRET } from '../settings.js';
+import { FLOOR_OF } from '../targets.js';
+
+export function coldStartSubjects(
+  bundles: Bundles,
+  env: (key: FunctionKey) => Record<string, string>,
+  data: { requestId: string; visitorId: string },
+): Omit<ColdStartSubject, 'execPath'>[] {
+  const { requestId, visitorId } = data;
+  const answer = (
+    result: unknown,
+  ): { statusCode: number; body: string; headers?: Record<string, string> } => {
+    if (typeof result !== 'object' || result === null || !('statusCode' in result) || !('body' in result)) {
+      throw new Error(`Not an API Gateway answer: ${JSON.stringify(result)}`);
+    }
+    return result as { statusCode: number; body: string };
+  };
+  const has = (key: string) => (result: unknown) =>
+    typeof result === 'object' && result !== null && key in result;
+  const webhook = signedWebhook();
+  const subjects: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
+    // Each function's first call is the one it serves most: a history page, a cached read, a delivery.
+    query: {
+      event: buildApiEvent({ method: 'GET', resource: '/events', query: { visitorId } }),
+      check: (result) => answer(result).statusCode === 200,
+    },
+    enrichHttp: {
+      event: buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ requestId }) }),
+      check: (result) =>
+        answer(result).statusCode === 200 && answer(result).body.includes('"source":"cache"'),
+    },
+    enrichQueue: {
+      event: buildSqsEvent([JSON.stringify({ requestId })]),
+      check: (result) =>
+        has('batchItemFailures')(result) &&
+        Array.isArray((result as { batchItemFailures: unknown[] }).batchItemFailures) &&
+        (result as { batchItemFailures: unknown[] }).batchItemFailures.length === 0,
+    },
+    webhook: { event: webhook, check: (result) => answer(result).statusCode === 200 },
+  };
+  // Each function's floor makes that function's first calls, so functions sharing a floor bundle start it apart.
+  const floors: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
+    query: { event: { visitorId }, check: has('Items') },
+    enrichHttp: { event: { requestId, call: 'read' }, check: has('Item') },
+    enrichQueue: { event: { requestId, call: 'read' }, check: has('Item') },
+    webhook: {
+      // An item of its own, outside the histories the other calls read.
+      event: { requestId: '1700000000000.floor0', visitorId: 'BenchmarkFloorVisitor' },
+      check: has('$metadata'),
+    },
+  };
+  return [
+    ...FUNCTIONS.map((key) => ({
+      key,
+      file: bundleFile(bundles.functions[key]),
+      env: env(key),
+      ...subjects[key],
+    })),
+    ...FUNCTIONS.map((key) => ({
+      key: `floor:${key}`,
+      file: bundleFile(bundles.floors[FLOOR_OF[key]]),
+      env: env(key),
+      ...floors[key],
+    })),
+  ];
+}
+
+/**
+ * Fingerprint's example v4 webhook, made current (an expired event would not be written), signed as Fingerprint
+ * signs deliveries. Its visitor is the example's, apart from the histories the read routes serve.
+ */
+function signedWebhook() {
+  const payload = fixture('v4/webhook/webhook_event.json');
+  const body = JSON.stringify({ ...payload, event_id: `${Date.now()}.whbnch`, timestamp: Date.now() });
+  const event = buildApiEvent({ method: 'POST', resource: '/webhooks/fingerprint', body });
+  const signature = createHmac('sha256', WEBHOOK_SIGNING_SECRET).update(body).digest('hex');
+  return { ...event, headers: { ...event.headers, 'FPJS-Event-Signature': `v1=${signature}` } };
+}

@@ -1,6 +1,7 @@
 /**
- * The sandbox's generated world (what `npm start` serves): which events exist, for any well-formed id, at any moment. Everything is
- * derived from the ids and the clock with {@link SeededRandom}, so the same id always yields the same event.
+ * The sandbox's generated world (what `npm start` serves): which events exist, for any well-formed id, at any
+ * moment. Everything is derived from the ids and the clock with {@link SeededRandom}, so the same id always
+ * yields the same event.
  *
  * - A visitor has a regular series of events: 5 to 250 every 30 days (depending on its id), from a first
  *   visit in 2024 on, each at a fixed time. The world holds those of the last {@link RETENTION_MS}, like the

@@ -1,7 +1,8 @@
 /**
- * Renders a {@link GeneratedEvent} as the Server API would send it: a v4 Event or a v3 event (`products`, whose
- * identification is the event's v3 visit). Only documented fields are written, with the types and required fields of Fingerprint's OpenAPI
- * schemas; the IP address always has its `ip_info` entry, so the product finds a location for it.
+ * Renders a {@link GeneratedEvent} as the Server API would send it: a v4 Event or a v3 event (`products`,
+ * whose identification is the event's v3 visit). Only documented fields are written, with the types and
+ * required fields of Fingerprint's OpenAPI schemas; the IP address always has its `ip_info` entry, so the
+ * product finds a location for it.
  */
 import type { GeneratedEvent, Place } from './catalogue.js';
 

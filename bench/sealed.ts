@@ -1,6 +1,6 @@
 /**
  * Sealed client results (#15): what `POST /enrich {"sealedResult": …}` costs next to the one DynamoDB write it
- * leads to, and what it adds to a cold start. Everything on loopback: dynalite, the tests' fake Server API
+ * leads to, and what it adds to a cold start. Everything on loopback: dynalite, the Fingerprint emulator
  * (which must see no request from a sealed enrichment), and the benchmark's fake Secrets Manager.
  * `npx tsx bench/sealed.ts`; `BENCH_WARM_CALLS` (default 1000), `BENCH_COLD_RUNS` (default 20).
  *

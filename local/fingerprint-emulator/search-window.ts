@@ -1,7 +1,6 @@
 /**
- * The time window of a Server API search, as both of our emulators of Fingerprint (the local sandbox and the
- * tests' fake upstream) read it from the documents: v4 `GET /v4/events` and v3 `GET /events/search` cover the
- * last 7 days unless `start` is given, and the default end is now.
+ * The time window of a Server API search, as the emulator reads it from the documents: v4 `GET /v4/events` and
+ * v3 `GET /events/search` cover the last 7 days unless `start` is given, and the default end is now.
  */
 export const DEFAULT_SEARCH_MS = 7 * 86_400_000;
 

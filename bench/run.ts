@@ -19,7 +19,7 @@ import {
   normalizeV3Visit,
   normalizeV4Event,
   normalizeWebhook,
-} from '../shared/domain/normalize.js';
+} from '../shared/fingerprint/normalize.js';
 import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
 import { type DynaliteHandle, startDynalite } from '../test/support/dynalite.js';
 import { startFakeFingerprint } from '../test/support/fake-fingerprint.js';

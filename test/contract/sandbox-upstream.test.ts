@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderV3Event, renderV3Visit, renderV4Event } from '../../local/sandbox/render.js';
 import { type SandboxUpstream, startSandboxUpstream } from '../../local/sandbox/server.js';
 import { RETENTION_MS, type SandboxEvent, SandboxWorld } from '../../local/sandbox/world.js';
-import { normalizeV3Event, normalizeV3Visit, normalizeV4Event } from '../../shared/domain/normalize.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
+import { normalizeV3Event, normalizeV3Visit, normalizeV4Event } from '../../shared/fingerprint/normalize.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 
 /**

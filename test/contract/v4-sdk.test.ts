@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { type LocalServer, startLocalServer } from '../../local/app.js';
 import { loadLocalConfig } from '../../local/config.js';
-import { normalizeWebhook } from '../../shared/domain/normalize.js';
-import { renderV4Event } from '../../shared/domain/v4-event.js';
+import { normalizeWebhook } from '../../shared/fingerprint/normalize.js';
+import { renderV4Event } from '../../shared/fingerprint/v4-event.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import {
   type FakeEventSeed,

@@ -1,7 +1,7 @@
 /**
  * Normalization of Fingerprint Server API payloads (v3 visits, v3 events, v4 events, v3 and v4 webhooks) into
  * the one {@link NormalizedEvent} shape. Rendering that shape back into the v3 visit of
- * `GET /visitors/{visitorId}` lives in `v3-visit.ts` and is re-exported here.
+ * `GET /visitors/{visitorId}` lives with the query function (`functions/query/v3-visit.ts`).
  *
  * Every payload is parsed leniently: unknown fields are ignored, a wrong-typed optional field is dropped
  * rather than failing the event, and only the fields of {@link NormalizedEvent} are kept, so a stored item
@@ -11,8 +11,7 @@
  * are clamped, omitted or kept as text, field by field, as `values.ts` describes.
  */
 import { BlockList, isIP } from 'node:net';
-import * as z from '../validation/zod.js';
-import { ValidationError } from './errors.js';
+import { ValidationError } from '../domain/errors.js';
 import {
   type BrowserInfo,
   type Confidence,
@@ -24,12 +23,12 @@ import {
   SCHEMA_VERSION,
   type SeenAt,
   type Signals,
-} from './event.js';
-import { ID_MESSAGES, isId } from './ids.js';
-import { type UpstreamV4Event, withUpstreamV4 } from './upstream.js';
-import { compact } from './v3-visit.js';
+} from '../domain/event.js';
+import { ID_MESSAGES, isId } from '../domain/ids.js';
+import { type UpstreamV4Event, withUpstreamV4 } from '../domain/upstream.js';
 import {
   clamp,
+  compact,
   inRange,
   isDateTime,
   isPlausibleTimestamp,
@@ -38,9 +37,8 @@ import {
   seenAtFromMs,
   seenAtText,
   storableTag,
-} from './values.js';
-
-export { toV3Visit, type V3BrowserDetails, type V3IpLocation, type V3Visit } from './v3-visit.js';
+} from '../domain/values.js';
+import * as z from '../validation/zod.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // Lenient schemas

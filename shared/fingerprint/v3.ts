@@ -11,7 +11,7 @@ import {
   UPSTREAM_METHODS,
   type UpstreamRequest,
 } from './dialect.js';
-import { normalizeV3Event, readV3IdentificationError } from './normalize.js';
+import { normalizeV3Event, readV3IdentificationError } from './normalize-v3.js';
 import { API_VERSIONS } from './types.js';
 
 /**

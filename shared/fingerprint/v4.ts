@@ -10,7 +10,7 @@ import {
   UPSTREAM_METHODS,
   type UpstreamRequest,
 } from './dialect.js';
-import { normalizeV4Event } from './normalize.js';
+import { normalizeV4Event } from './normalize-v4.js';
 import { API_VERSIONS } from './types.js';
 
 /** `limit` of `GET /v4/events` is documented as 1–100. */

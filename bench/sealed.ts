@@ -30,7 +30,8 @@ import { decodeSealedResult, openSealedEvent } from '../shared/fingerprint/seale
 import { StaticSealedKeys } from '../shared/fingerprint/sealed-keys.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { createLogger } from '../shared/observability/logger.js';
-import { DynamoDbEventStore, toItem } from '../shared/store/dynamodb-event-store.js';
+import { toItem } from '../shared/store/dynamodb-event-item.js';
+import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
 import { expiresAtFor } from '../shared/store/schema.js';
 import { startDynalite } from '../test/support/dynalite.js';
 import { startFakeFingerprint } from '../test/support/fake-fingerprint.js';

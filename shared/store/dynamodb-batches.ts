@@ -30,7 +30,9 @@ const THROTTLING_ERRORS = new Set([
   'RequestLimitExceeded',
 ]);
 
-const TABLE_KEY = EVENT_TABLE_SCHEMA.partitionKey;
+/** The event table's key and indexes, named once for every part of the store. */
+export const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
+export const TIMESTAMP = INDEXES.byVisitor.sortKey.name;
 
 export function isThrottling(error: unknown): boolean {
   return error instanceof Error && THROTTLING_ERRORS.has(error.name);
@@ -41,35 +43,26 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 }
 
-export interface DynamoDbBatchesOptions {
-  client: DynamoDBClient;
-  tableName: string;
+/**
+ * The event table's batch writes and reads, and its reads' throttling, with the store's retries. The first of
+ * the store's parts, each a base class of the next (batches, pager, erasures, the store): a class rather than
+ * an object passed around, so that the split costs the functions' budgeted bundles no bytes. The fields are
+ * set by the store's constructor.
+ */
+export abstract class DynamoDbBatches {
+  declare protected client: DynamoDBClient;
+  declare protected tableName: string;
   /** Calls per batch before giving up. */
-  maxAttempts: number;
+  declare protected maxWriteAttempts: number;
   /** Waits between attempts. */
-  sleep: (ms: number) => Promise<void>;
-}
-
-/** The event table's batch writes and reads, and its reads' throttling, with the store's retries. */
-export class DynamoDbBatches {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly maxAttempts: number;
-  private readonly sleep: (ms: number) => Promise<void>;
-
-  constructor(options: DynamoDbBatchesOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.maxAttempts = options.maxAttempts;
-    this.sleep = options.sleep;
-  }
+  declare protected sleep: (ms: number) => Promise<void>;
 
   /**
    * Sends write requests (puts or deletes) in batches of 25, retrying unprocessed items and throttling.
    * Returns how many were written; throws a {@link StoreThrottledError} with `describe(notWritten, written)`
    * when a batch is still not fully written after `maxWriteAttempts`.
    */
-  async writeAll(
+  protected async writeAll(
     requests: readonly WriteRequest[],
     describe: (notWritten: number, written: number) => string,
   ): Promise<number> {
@@ -104,7 +97,7 @@ export class DynamoDbBatches {
         cause = error;
       }
       if (pending.length === 0) return undefined;
-      if (attempt >= this.maxAttempts) return { left: pending.length, cause };
+      if (attempt >= this.maxWriteAttempts) return { left: pending.length, cause };
       await this.sleep(backoffMs(attempt));
     }
   }
@@ -115,7 +108,7 @@ export class DynamoDbBatches {
    * {@link StoreThrottledError}: not knowing (whether a visitor is erased, above all) is no answer, and nothing
    * may be written on a guess.
    */
-  async batchGet(
+  protected async batchGet(
     keys: readonly string[],
     options: { consistent?: boolean; projection: string; names: Record<string, string> },
   ): Promise<Key[]> {
@@ -142,7 +135,7 @@ export class DynamoDbBatches {
         items.push(...(output.Responses?.[this.tableName] ?? []));
         pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
         if (pending.length === 0) break;
-        if (attempt >= this.maxAttempts) {
+        if (attempt >= this.maxWriteAttempts) {
           throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.');
         }
         await this.sleep(backoffMs(attempt));
@@ -152,7 +145,7 @@ export class DynamoDbBatches {
   }
 
   /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
-  async read<T>(call: () => Promise<T>): Promise<T> {
+  protected async read<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (error) {

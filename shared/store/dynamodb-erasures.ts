@@ -3,67 +3,29 @@
  * always wins and read strongly consistent by every write path, and the sweeps that delete a visitor's events
  * through the `byVisitor` index.
  */
-import {
-  type DynamoDBClient,
-  PutItemCommand,
-  QueryCommand,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
-import { type DynamoDbBatches, isThrottling, type Key } from './dynamodb-batches.js';
-import {
-  ERASED_AT_ATTRIBUTE,
-  EVENT_TABLE_SCHEMA,
-  erasureKey,
-  expiresAtFor,
-  TTL_ATTRIBUTE,
-} from './schema.js';
+import { INDEXES, isThrottling, type Key, TABLE_KEY, TIMESTAMP } from './dynamodb-batches.js';
+import { DynamoDbEventPager } from './dynamodb-event-pager.js';
+import { ERASED_AT_ATTRIBUTE, erasureKey, expiresAtFor, TTL_ATTRIBUTE } from './schema.js';
 
 // Keys read per Query while erasing a visitor: four batches of deletes, so memory stays bounded however long
 // the history, and a function that runs out of time has deleted whole pages (erasure is idempotent anyway).
 const ERASE_PAGE_SIZE = 100;
 
-const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
-const TIMESTAMP = INDEXES.byVisitor.sortKey.name;
-
-export interface DynamoDbErasuresOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  batches: DynamoDbBatches;
-  /** Epoch ms: the erasure time of a new erasure. */
-  now: () => number;
+/** Erasure records and sweeps: the store's third part (see {@link DynamoDbBatches}). */
+export abstract class DynamoDbErasures extends DynamoDbEventPager {
   /** Days an erasure record is kept (`erasureRetentionDays`). */
-  retentionDays: number;
-  /** The batches' attempts, named in the messages of throttled deletes. */
-  maxWriteAttempts: number;
-}
-
-/** The erasure records and sweeps of one event table. */
-export class DynamoDbErasures {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly batches: DynamoDbBatches;
-  private readonly now: () => number;
-  private readonly erasureRetentionDays: number;
-  private readonly maxWriteAttempts: number;
-
-  constructor(options: DynamoDbErasuresOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.batches = options.batches;
-    this.now = options.now;
-    this.erasureRetentionDays = options.retentionDays;
-    this.maxWriteAttempts = options.maxWriteAttempts;
-  }
+  declare protected erasureRetentionDays: number;
 
   /** Deletes the visitor's events, those with a timestamp up to `upTo` when given, page by page. */
-  async sweepVisitor(visitorId: string, upTo?: number): Promise<number> {
+  protected async sweepVisitor(visitorId: string, upTo?: number): Promise<number> {
     const index = INDEXES.byVisitor;
     let startKey: Key | undefined;
     let deleted = 0;
     do {
-      const output = await this.batches.read(() =>
+      const output = await this.read(() =>
         this.client.send(
           new QueryCommand({
             TableName: this.tableName,
@@ -99,7 +61,7 @@ export class DynamoDbErasures {
         (key): WriteRequest => ({ DeleteRequest: { Key: { [TABLE_KEY.name]: { S: key } } } }),
       );
       const done = deleted;
-      deleted += await this.batches.writeAll(
+      deleted += await this.writeAll(
         requests,
         (notDeleted, pageDeleted) =>
           `DynamoDB kept throttling deletes: ${notDeleted} events of visitor ${visitorId} were not deleted ` +
@@ -114,7 +76,7 @@ export class DynamoDbErasures {
    * Writes the visitor's erasure record, or moves its erasure time forward; never back, so of two racing
    * erasures the later time wins. Answers the erasure time in effect.
    */
-  async recordErasure(visitorId: string): Promise<number> {
+  protected async recordErasure(visitorId: string): Promise<number> {
     const erasedAt = this.now();
     const key = erasureKey(visitorId);
     try {
@@ -153,9 +115,9 @@ export class DynamoDbErasures {
    * record written before this read began is always seen. A record past its TTL but not yet deleted still
    * counts; it was kept as long as it can matter, so honouring it longer costs nothing.
    */
-  async erasuresOf(visitorIds: readonly string[]): Promise<Map<string, number>> {
+  protected async erasuresOf(visitorIds: readonly string[]): Promise<Map<string, number>> {
     const byKey = new Map(visitorIds.map((visitorId) => [erasureKey(visitorId), visitorId]));
-    const items = await this.batches.batchGet([...byKey.keys()], {
+    const items = await this.batchGet([...byKey.keys()], {
       consistent: true,
       projection: '#key, #erasedAt',
       names: { '#key': TABLE_KEY.name, '#erasedAt': ERASED_AT_ATTRIBUTE },

@@ -3,26 +3,18 @@
  * v3 paginationKey), the linkedId history and the v4 search (a window, either order, up to `maxScanned` items
  * read), each read through an index newest first by default and answered with a cursor bound to its query.
  */
-import {
-  type DynamoDBClient,
-  GetItemCommand,
-  QueryCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isId, requireId } from '../domain/ids.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
 import { decodeCursor, encodeCursor, MAX_CURSOR_BINDING_LENGTH } from './cursor.js';
-import type { DynamoDbBatches, Key } from './dynamodb-batches.js';
+import { DynamoDbBatches, INDEXES, type Key, TABLE_KEY, TIMESTAMP } from './dynamodb-batches.js';
 import { type Item, toEvent } from './dynamodb-event-item.js';
 import type { EventPage, EventSearchQuery, LinkedIdQuery, VisitorQuery } from './event-store.js';
 import type { EventIndexName } from './schema.js';
-import { EVENT_TABLE_SCHEMA } from './schema.js';
-
-const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
-const TIMESTAMP = INDEXES.byVisitor.sortKey.name;
+import { TTL_ATTRIBUTE } from './schema.js';
 
 function requireLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
@@ -46,27 +38,13 @@ interface PageRequest {
   scope: CursorScope;
 }
 
-export interface DynamoDbEventPagerOptions {
-  client: DynamoDBClient;
-  tableName: string;
-  batches: DynamoDbBatches;
-  /** Whether an item is past its TTL (DynamoDB's TTL deletion lags, so every read checks). */
-  isExpired: (item: Item) => boolean;
-}
-
-/** The paged reads of one event table. */
-export class DynamoDbEventPager {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
-  private readonly batches: DynamoDbBatches;
-  private readonly isExpired: (item: Item) => boolean;
-
-  constructor(options: DynamoDbEventPagerOptions) {
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.batches = options.batches;
-    this.isExpired = options.isExpired;
-  }
+/**
+ * The paged reads of the event table: the store's second part (see {@link DynamoDbBatches}). Expiry is
+ * enforced on every read, since DynamoDB's TTL deletion lags.
+ */
+export abstract class DynamoDbEventPager extends DynamoDbBatches {
+  /** Epoch ms: decides which events have expired. */
+  declare protected now: () => number;
 
   async listByVisitor(query: VisitorQuery): Promise<EventPage> {
     const { visitorId, linkedId, before, limit } = query;
@@ -198,7 +176,7 @@ export class DynamoDbEventPager {
     );
     if (!isId(requestId)) throw invalid;
     // Expiry is deliberately ignored: an expired event still marks a valid position.
-    const output = await this.batches.read(() =>
+    const output = await this.read(() =>
       this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
@@ -270,7 +248,7 @@ export class DynamoDbEventPager {
           });
     do {
       // A response stops at 1 MB, so a page may take several reads; none reads past `limit` + 1 items.
-      const output = await this.batches.read(() =>
+      const output = await this.read(() =>
         this.client.send(
           new QueryCommand({
             ...base,
@@ -307,5 +285,14 @@ export class DynamoDbEventPager {
         lastTimestamp: last.timestamp,
       },
     };
+  }
+
+  protected nowSeconds(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  protected isExpired(item: Item): boolean {
+    const expiresAt = item[TTL_ATTRIBUTE];
+    return typeof expiresAt !== 'number' || expiresAt <= this.nowSeconds();
   }
 }

@@ -6,13 +6,12 @@ import type { StoreThrottledError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isId, requireId } from '../domain/ids.js';
 import type { UpstreamV4Event } from '../domain/upstream.js';
-import { DynamoDbBatches } from './dynamodb-batches.js';
+import { TABLE_KEY } from './dynamodb-batches.js';
 import { DynamoDbErasures } from './dynamodb-erasures.js';
 import {
   assertStorable,
   HISTORY_SYNC_RECORD,
   historyKey,
-  type Item,
   isErased,
   isRecordKey,
   marshalled,
@@ -22,18 +21,7 @@ import {
   toItem,
   visitorsOf,
 } from './dynamodb-event-item.js';
-import { DynamoDbEventPager } from './dynamodb-event-pager.js';
-import type {
-  ErasureOutcome,
-  EventPage,
-  EventSearchQuery,
-  EventStore,
-  HistoryFilter,
-  HistorySync,
-  LinkedIdQuery,
-  StoreOutcome,
-  VisitorQuery,
-} from './event-store.js';
+import type { ErasureOutcome, EventStore, HistoryFilter, HistorySync, StoreOutcome } from './event-store.js';
 import {
   DEFAULT_HISTORY_WINDOW_DAYS,
   EVENT_TABLE_SCHEMA,
@@ -46,9 +34,10 @@ import {
 import { decodeUpstreamV4 } from './upstream-codec.js';
 
 /*
- * The event store's parts: the item mapping and the checks before any write (dynamodb-event-item.ts), the
- * batch writer and reader with their retries (dynamodb-batches.ts), the pager of the indexes
- * (dynamodb-event-pager.ts) and erasure (dynamodb-erasures.ts). This class composes them into the EventStore.
+ * The event store's parts: the item mapping and the checks before any write (dynamodb-event-item.ts), then a
+ * chain of base classes, each a part: the batch writer and reader with their retries (dynamodb-batches.ts),
+ * the pager of the indexes (dynamodb-event-pager.ts) and erasure (dynamodb-erasures.ts). This class completes
+ * them into the EventStore: its writes, reads of one item, and history sync records.
  */
 
 export interface DynamoDbEventStoreOptions {
@@ -101,27 +90,18 @@ export const DEFAULT_ERASURE_SETTLE_MS = 2_000;
 
 const DEFAULT_MAX_WRITE_ATTEMPTS = 6;
 
-const TABLE_KEY = EVENT_TABLE_SCHEMA.partitionKey;
-
 /**
  * {@link EventStore} on one DynamoDB table keyed by requestId, with the `byVisitor` and `byLinkedId` indexes
  * of {@link EVENT_TABLE_SCHEMA}. Expiry is enforced on every read, since DynamoDB's TTL deletion lags.
  */
-export class DynamoDbEventStore implements EventStore {
-  private readonly client: DynamoDBClient;
-  private readonly tableName: string;
+export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
   private readonly ttlDays: number;
-  private readonly now: () => number;
-  private readonly maxWriteAttempts: number;
-  private readonly sleep: (ms: number) => Promise<void>;
   private readonly erasureSettleMs: number;
-  private readonly batches: DynamoDbBatches;
-  private readonly erasures: DynamoDbErasures;
-  private readonly pager: DynamoDbEventPager;
   /** Whether items keep the upstream's v4 copy of their event (`STORE_UPSTREAM_EVENTS`). */
   protected readonly storeUpstream: boolean;
 
   constructor(options: DynamoDbEventStoreOptions) {
+    super();
     if (!(options.ttlDays > 0)) throw new RangeError(`ttlDays must be positive, got ${options.ttlDays}`);
     const maxWriteAttempts = options.maxWriteAttempts ?? DEFAULT_MAX_WRITE_ATTEMPTS;
     if (!Number.isSafeInteger(maxWriteAttempts) || maxWriteAttempts < 1) {
@@ -137,30 +117,11 @@ export class DynamoDbEventStore implements EventStore {
     if (!(historyWindowDays > 0)) {
       throw new RangeError(`historyWindowDays must be positive, got ${historyWindowDays}`);
     }
+    this.erasureRetentionDays = erasureRetentionDays(options.ttlDays, historyWindowDays);
     const settleMs = options.erasureSettleMs ?? DEFAULT_ERASURE_SETTLE_MS;
     if (!(settleMs >= 0)) throw new RangeError(`erasureSettleMs must not be negative, got ${settleMs}`);
     this.erasureSettleMs = settleMs;
     this.storeUpstream = options.storeUpstream ?? true;
-    this.batches = new DynamoDbBatches({
-      client: this.client,
-      tableName: this.tableName,
-      maxAttempts: maxWriteAttempts,
-      sleep: this.sleep,
-    });
-    this.erasures = new DynamoDbErasures({
-      client: this.client,
-      tableName: this.tableName,
-      batches: this.batches,
-      now: this.now,
-      retentionDays: erasureRetentionDays(options.ttlDays, historyWindowDays),
-      maxWriteAttempts,
-    });
-    this.pager = new DynamoDbEventPager({
-      client: this.client,
-      tableName: this.tableName,
-      batches: this.batches,
-      isExpired: (item) => this.isExpired(item),
-    });
   }
 
   /**
@@ -218,7 +179,7 @@ export class DynamoDbEventStore implements EventStore {
       }),
     );
     if (requests.length === 0) return { stored: 0, suppressed };
-    const written = await this.batches.writeAll(
+    const written = await this.writeAll(
       requests,
       (notWritten, done) =>
         `DynamoDB kept throttling writes: ${notWritten} of ${requests.length} events were not written ` +
@@ -229,7 +190,7 @@ export class DynamoDbEventStore implements EventStore {
     const erasedAfter = await this.erasuresOf(visitorsOf(pending.values()));
     const undo = [...pending.values()].filter((event) => isErased(event, erasedAfter));
     if (undo.length > 0) {
-      await this.batches.writeAll(
+      await this.writeAll(
         undo.map(
           (event): WriteRequest => ({
             DeleteRequest: { Key: { [TABLE_KEY.name]: { S: event.requestId } } },
@@ -256,10 +217,10 @@ export class DynamoDbEventStore implements EventStore {
    */
   async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
     requireId(visitorId, 'visitorId');
-    const erasedAt = await this.erasures.recordErasure(visitorId);
-    let deleted = await this.erasures.sweepVisitor(visitorId, erasedAt);
+    const erasedAt = await this.recordErasure(visitorId);
+    let deleted = await this.sweepVisitor(visitorId, erasedAt);
     await this.sleep(this.erasureSettleMs);
-    deleted += await this.erasures.sweepVisitor(visitorId, erasedAt);
+    deleted += await this.sweepVisitor(visitorId, erasedAt);
     return { erasedAt, deleted };
   }
 
@@ -275,14 +236,14 @@ export class DynamoDbEventStore implements EventStore {
    */
   async deleteVisitor(visitorId: string): Promise<number> {
     requireId(visitorId, 'visitorId');
-    return this.erasures.sweepVisitor(visitorId);
+    return this.sweepVisitor(visitorId);
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
     // Nothing that fails the id rules is ever stored (DynamoDB rejects some such keys outright), and the
     // store's own records are no events.
     if (!isId(requestId) || isRecordKey(requestId)) return undefined;
-    const output = await this.batches.read(() =>
+    const output = await this.read(() =>
       this.client.send(
         new GetItemCommand({ TableName: this.tableName, Key: { [TABLE_KEY.name]: { S: requestId } } }),
       ),
@@ -293,7 +254,7 @@ export class DynamoDbEventStore implements EventStore {
   }
 
   async getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined> {
-    const output = await this.batches.read(() =>
+    const output = await this.read(() =>
       this.client.send(
         new GetItemCommand({
           TableName: this.tableName,
@@ -319,31 +280,15 @@ export class DynamoDbEventStore implements EventStore {
       [TTL_ATTRIBUTE]: expiresAtFor(this.now(), this.ttlDays),
     };
     // A batch of one rather than PutItem: the same retries as events, and no second command in the bundle.
-    await this.batches.writeAll(
+    await this.writeAll(
       [{ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }],
       () => 'DynamoDB kept throttling writes: the history sync record was not written. Retry later.',
     );
   }
 
-  async listByVisitor(query: VisitorQuery): Promise<EventPage> {
-    return this.pager.listByVisitor(query);
-  }
-
-  async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
-    return this.pager.listByLinkedId(query);
-  }
-
-  /**
-   * Reads pages of the index until `limit` events match, `maxScanned` were read, or the history ends: the last
-   * page read says where the next one starts, so a page cut short by `maxScanned` still has `next`.
-   */
-  async searchEvents(query: EventSearchQuery): Promise<EventPage> {
-    return this.pager.searchEvents(query);
-  }
-
   async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
     const ids = [...new Set(requestIds)].filter((id) => isId(id) && !isRecordKey(id));
-    const items = await this.batches.batchGet(ids, {
+    const items = await this.batchGet(ids, {
       projection: '#key, #upstream, #format',
       names: {
         '#key': TABLE_KEY.name,
@@ -358,22 +303,5 @@ export class DynamoDbEventStore implements EventStore {
       if (requestId !== undefined && copy !== undefined) copies.set(requestId, copy);
     }
     return copies;
-  }
-
-  private nowSeconds(): number {
-    return Math.floor(this.now() / 1000);
-  }
-
-  private isExpired(item: Item): boolean {
-    const expiresAt = item[TTL_ATTRIBUTE];
-    return typeof expiresAt !== 'number' || expiresAt <= this.nowSeconds();
-  }
-
-  /**
-   * The erasure time of each of these visitors that has an erasure record, read strongly consistent (see
-   * {@link DynamoDbErasures.erasuresOf}).
-   */
-  protected erasuresOf(visitorIds: readonly string[]): Promise<Map<string, number>> {
-    return this.erasures.erasuresOf(visitorIds);
   }
 }

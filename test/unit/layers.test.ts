@@ -47,7 +47,9 @@ const within =
 const USE_CASES = new Set([
   'functions/enrich/enrich.ts',
   'functions/enrich/erase.ts',
+  'functions/enrich/history.ts',
   'functions/enrich/read-through.ts',
+  'functions/enrich/result.ts',
   'functions/query/query.ts',
   'functions/webhook/webhook.ts',
 ]);

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { REPOSITORY_ROOT } from '../infra/bundling.js';
-import { normalizeV4Event, normalizeWebhook } from '../shared/domain/normalize.js';
 import { upstreamV4Of } from '../shared/domain/upstream.js';
-import { toItem } from '../shared/store/dynamodb-event-store.js';
+import { normalizeV4Event, normalizeWebhook } from '../shared/fingerprint/normalize.js';
+import { toItem } from '../shared/store/dynamodb-event-item.js';
 import { expiresAtFor, UPSTREAM_ATTRIBUTE } from '../shared/store/schema.js';
 import {
   decodeUpstreamV4,

@@ -10,7 +10,7 @@ import {
   normalizeV3Visit,
   normalizeV4Event,
   normalizeWebhook,
-} from '../../shared/domain/normalize.js';
+} from '../../shared/fingerprint/normalize.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import { fixture } from '../settings.js';
 import { eventWriteCost } from '../support/item-size.js';

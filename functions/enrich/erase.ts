@@ -1,6 +1,6 @@
 import { type ErrorCode, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
+import { publicError } from '../../shared/domain/public-error.js';
 import type { CallOptions } from '../../shared/fingerprint/types.js';
-import { toHttpError } from '../../shared/http/errors.js';
 import type { EnrichDeps } from './enrich.js';
 
 /** What Fingerprint made of a request to delete a visitor's data. */
@@ -87,7 +87,7 @@ export async function eraseVisitor(
       };
     }
     // The public part only: the message of a hidden (5xx-class) error stays in the logs.
-    const { code, message } = toHttpError(error).body.error;
+    const { code, message } = publicError(error);
     return {
       erasure: {
         ...local,

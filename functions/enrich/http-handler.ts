@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AppError, NotFoundError } from '../../shared/domain/errors.js';
-import { renderV4Event, toV4Event } from '../../shared/domain/v4-event.js';
+import { renderV4Event, toV4Event } from '../../shared/fingerprint/v4-event.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';

@@ -1,8 +1,8 @@
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { UpstreamV4Event } from '../../shared/domain/upstream.js';
-import { toV3Visit, type V3Visit } from '../../shared/domain/v3-visit.js';
-import { renderV4Event } from '../../shared/domain/v4-event.js';
+import { renderV4Event } from '../../shared/fingerprint/v4-event.js';
 import type { EventPage, EventStore } from '../../shared/store/event-store.js';
+import { toV3Visit, type V3Visit } from './v3-visit.js';
 
 export interface QueryDeps {
   store: EventStore;

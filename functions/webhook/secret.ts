@@ -1,5 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { CachedSecret } from '../../shared/fingerprint/secret.js';
+import { CachedSecret } from '../../shared/aws/cached-secret.js';
 import {
   parseWebhookSecret,
   WEBHOOK_SECRET_SETTING,

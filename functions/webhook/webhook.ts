@@ -6,7 +6,7 @@ import {
 } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { isId, requireId } from '../../shared/domain/ids.js';
-import { normalizeWebhook } from '../../shared/domain/normalize.js';
+import { normalizeWebhook } from '../../shared/fingerprint/normalize.js';
 import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
 import { parseSignatureHeader, SIGNATURE_HEADER, verifySignature } from './signature.js';

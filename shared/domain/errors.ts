@@ -1,7 +1,8 @@
 /**
  * Domain errors. Every failure the product can explain extends {@link AppError}; `retryable` is the one retry
  * policy of the product (the queue consumer redelivers exactly the retryable failures and dead-letters the
- * others at once), and `shared/http/errors.ts` maps each `code` to an HTTP status and a public message.
+ * others at once), `public-error.ts` says what a caller may see of each, and `shared/http/errors.ts` maps each
+ * `code` to an HTTP status.
  */
 
 export const ERROR_CODES = {

@@ -227,3 +227,8 @@ export function jsonText(value: unknown): string {
   }
   return out.join('');
 }
+
+/** Drops keys whose value is `undefined`: absent is what they mean, and DynamoDB refuses undefined. */
+export function compact<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
+}

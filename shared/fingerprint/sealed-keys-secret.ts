@@ -1,4 +1,5 @@
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { CachedSecret } from '../aws/cached-secret.js';
 import { SealedKeysUnavailableError } from '../domain/errors.js';
 import {
   parseSealedKeysSecret,
@@ -6,7 +7,6 @@ import {
   type SealedKeyProvider,
   sealedResultsNotConfigured,
 } from './sealed-keys.js';
-import { CachedSecret } from './secret.js';
 
 /*
  * Apart from ./sealed-keys.ts because it brings the Secrets Manager SDK (through CachedSecret): the enrich

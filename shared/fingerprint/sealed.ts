@@ -12,7 +12,7 @@ import { createDecipheriv } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { ERROR_CODES, SealedResultError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
-import { normalizeSealedEvent } from '../domain/normalize.js';
+import { normalizeSealedEvent } from './normalize.js';
 
 export const SEALED_HEADER = Buffer.from([0x9e, 0x85, 0xdc, 0xed]);
 export const SEALED_NONCE_BYTES = 12;

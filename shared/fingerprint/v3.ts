@@ -1,5 +1,4 @@
 import type { NormalizedEvent } from '../domain/event.js';
-import { normalizeV3Event, readV3IdentificationError } from '../domain/normalize.js';
 import * as z from '../validation/zod.js';
 import {
   type Dialect,
@@ -12,6 +11,7 @@ import {
   UPSTREAM_METHODS,
   type UpstreamRequest,
 } from './dialect.js';
+import { normalizeV3Event, readV3IdentificationError } from './normalize-v3.js';
 import { API_VERSIONS } from './types.js';
 
 /**

@@ -1,5 +1,4 @@
 import { UpstreamRejectedError } from '../domain/errors.js';
-import { normalizeV4Event } from '../domain/normalize.js';
 import * as z from '../validation/zod.js';
 import {
   type Dialect,
@@ -11,6 +10,7 @@ import {
   UPSTREAM_METHODS,
   type UpstreamRequest,
 } from './dialect.js';
+import { normalizeV4Event } from './normalize-v4.js';
 import { API_VERSIONS } from './types.js';
 
 /** `limit` of `GET /v4/events` is documented as 1–100. */

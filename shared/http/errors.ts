@@ -1,125 +1,42 @@
 import {
-  AppError,
   ERROR_CODES,
   type ErrorCode,
   StoreThrottledError,
   UnauthorizedError,
   UpstreamBudgetExhaustedError,
   UpstreamRateLimitedError,
-  ValidationError,
 } from '../domain/errors.js';
+import { publicError } from '../domain/public-error.js';
 
 /**
- * The one table from error code to HTTP answer. `public: true` means the error's own message is safe to
- * show (it names a field or a setting, never the key); otherwise the caller gets `message` here and the
- * details stay in the logs.
+ * The one table from error code to HTTP status. What the answer's message says is the domain's
+ * ({@link publicError}): the error's own message when it is safe to show, else a generic one.
  */
-const HTTP_ERRORS: Record<ErrorCode, { status: number; public: boolean; message: string }> = {
-  [ERROR_CODES.ValidationFailed]: { status: 400, public: true, message: 'The request is invalid.' },
-  [ERROR_CODES.Unauthorized]: {
-    status: 401,
-    public: true,
-    message: 'The request does not carry valid credentials.',
-  },
-  [ERROR_CODES.NotFound]: { status: 404, public: true, message: 'Not found.' },
-  [ERROR_CODES.PayloadTooLarge]: { status: 413, public: true, message: 'The body is too large.' },
-  [ERROR_CODES.UpstreamRejected]: {
-    status: 400,
-    public: true,
-    message: 'Fingerprint rejected the request as invalid.',
-  },
-  [ERROR_CODES.UpstreamRateLimited]: {
-    status: 429,
-    public: true,
-    message: 'Fingerprint is rate limiting this service; retry after the Retry-After delay.',
-  },
-  [ERROR_CODES.UpstreamBudgetExhausted]: {
-    status: 429,
-    public: true,
-    message: 'The service used its whole budget of Fingerprint calls; retry after the Retry-After delay.',
-  },
-  [ERROR_CODES.UpstreamAuthFailed]: {
-    status: 502,
-    public: true,
-    message: 'Fingerprint refused the configured secret API key.',
-  },
-  [ERROR_CODES.UpstreamUnavailable]: {
-    status: 502,
-    public: false,
-    message: 'The Fingerprint Server API is unavailable; retry later.',
-  },
-  // Public: the message names what was unusable (built by the client; upstream text redacted and capped).
-  [ERROR_CODES.UpstreamBadResponse]: {
-    status: 502,
-    public: true,
-    message: 'The Fingerprint Server API answered with content that cannot be used.',
-  },
-  [ERROR_CODES.UpstreamMisconfigured]: {
-    status: 502,
-    public: true,
-    message: 'The Fingerprint Server API is not reachable as configured; check FINGERPRINT_BASE_URL.',
-  },
-  [ERROR_CODES.UpstreamTimeout]: {
-    status: 504,
-    public: false,
-    message: 'The Fingerprint Server API did not answer in time; retry later.',
-  },
-  [ERROR_CODES.StoreThrottled]: {
-    status: 503,
-    public: false,
-    message: 'The event store is busy; retry later.',
-  },
-  [ERROR_CODES.WebhookNotConfigured]: {
-    status: 503,
-    public: false,
-    message: 'The webhook is not configured yet; the delivery can be retried later.',
-  },
-  [ERROR_CODES.SealedResultNotBase64]: {
-    status: 400,
-    public: true,
-    message: 'The sealed result is not base64.',
-  },
-  [ERROR_CODES.SealedResultTooShort]: {
-    status: 400,
-    public: true,
-    message: 'The sealed result is too short.',
-  },
-  [ERROR_CODES.SealedResultTooLarge]: {
-    status: 400,
-    public: true,
-    message: 'The sealed result is too large.',
-  },
-  [ERROR_CODES.SealedResultBadHeader]: {
-    status: 400,
-    public: true,
-    message: 'The sealed result does not start with the sealed header.',
-  },
-  [ERROR_CODES.SealedResultUndecryptable]: {
-    status: 400,
-    public: true,
-    message: 'No configured key decrypts the sealed result.',
-  },
-  [ERROR_CODES.SealedResultNotAnEvent]: {
-    status: 400,
-    public: true,
-    message: 'The sealed result does not hold a Fingerprint event.',
-  },
-  [ERROR_CODES.SealedResultRequestIdMismatch]: {
-    status: 400,
-    public: true,
-    message: 'The sealed result holds another event than the requestId sent with it.',
-  },
-  [ERROR_CODES.SealedResultsNotConfigured]: {
-    status: 400,
-    public: true,
-    message: 'This deployment has no key to decrypt sealed results.',
-  },
-  [ERROR_CODES.SealedKeysUnavailable]: {
-    status: 503,
-    public: false,
-    message: 'The keys of sealed results cannot be read; retry later.',
-  },
-  [ERROR_CODES.Internal]: { status: 500, public: false, message: 'Internal error.' },
+const HTTP_STATUSES: Record<ErrorCode, number> = {
+  [ERROR_CODES.ValidationFailed]: 400,
+  [ERROR_CODES.Unauthorized]: 401,
+  [ERROR_CODES.NotFound]: 404,
+  [ERROR_CODES.PayloadTooLarge]: 413,
+  [ERROR_CODES.UpstreamRejected]: 400,
+  [ERROR_CODES.UpstreamRateLimited]: 429,
+  [ERROR_CODES.UpstreamBudgetExhausted]: 429,
+  [ERROR_CODES.UpstreamAuthFailed]: 502,
+  [ERROR_CODES.UpstreamUnavailable]: 502,
+  [ERROR_CODES.UpstreamBadResponse]: 502,
+  [ERROR_CODES.UpstreamMisconfigured]: 502,
+  [ERROR_CODES.UpstreamTimeout]: 504,
+  [ERROR_CODES.StoreThrottled]: 503,
+  [ERROR_CODES.WebhookNotConfigured]: 503,
+  [ERROR_CODES.SealedResultNotBase64]: 400,
+  [ERROR_CODES.SealedResultTooShort]: 400,
+  [ERROR_CODES.SealedResultTooLarge]: 400,
+  [ERROR_CODES.SealedResultBadHeader]: 400,
+  [ERROR_CODES.SealedResultUndecryptable]: 400,
+  [ERROR_CODES.SealedResultNotAnEvent]: 400,
+  [ERROR_CODES.SealedResultRequestIdMismatch]: 400,
+  [ERROR_CODES.SealedResultsNotConfigured]: 400,
+  [ERROR_CODES.SealedKeysUnavailable]: 503,
+  [ERROR_CODES.Internal]: 500,
 };
 
 export interface ErrorBody {
@@ -235,12 +152,10 @@ const STORE_RETRY_AFTER_SECONDS = 1;
 
 /** Maps any thrown value to the HTTP answer a caller sees. Unknown errors become a generic 500. */
 export function toHttpError(error: unknown): HttpErrorAnswer {
-  const code: ErrorCode = error instanceof AppError ? error.code : ERROR_CODES.Internal;
-  const entry = HTTP_ERRORS[code];
-  const message = entry.public && error instanceof AppError ? error.message : entry.message;
+  const { code, message, field } = publicError(error);
   const body: ErrorBody = { error: { code, message } };
-  if (error instanceof ValidationError) body.error.field = error.field;
-  return { statusCode: entry.status, headers: answerHeaders(error), body };
+  if (field !== undefined) body.error.field = field;
+  return { statusCode: HTTP_STATUSES[code], headers: answerHeaders(error), body };
 }
 
 function answerHeaders(error: unknown): Record<string, string> {

@@ -12,6 +12,9 @@
  * When no seat is free now, a released seat is reserved ahead of its `freeAt` (the waiter then sleeps until it),
  * so the cost of the DynamoDB round trips stays off the seat's cycle: a seat is busy `1 s + margin + latency` per
  * call, which is what keeps the fleet close to the limit under saturation. Seats free now always go first.
+ *
+ * Which seats to try is chosen by `seat-choice.ts`; this module reads, reserves and releases them and serves the
+ * waiters.
  */
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -25,6 +28,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { RateSlot, UpstreamLimiter } from '../fingerprint/rate-limiter.js';
 import { EVENT_TABLE_SCHEMA, LIMITER_KEY_PREFIX, TTL_ATTRIBUTE } from './schema.js';
+import { knownCandidates, type SeatView, sample, unknownSeats } from './seat-choice.js';
 
 /** Every limiter item's key starts with this; the event store refuses events keyed so. */
 export { LIMITER_KEY_PREFIX };
@@ -48,8 +52,6 @@ export const DEFAULT_POLL_MS = 200;
 export const DEFAULT_SAMPLE_SIZE = 16;
 /** Limiter items stay this long after they are free, then DynamoDB's TTL removes them. */
 const ITEM_TTL_SECONDS = 3_600;
-/** Seats never seen that an instance tries at once without reading them. */
-const BLIND_TRIES = 4;
 /** `BatchGetItem` reads at most 100 keys per call. */
 const BATCH_GET_SIZE = 100;
 
@@ -80,16 +82,6 @@ export interface DynamoDbRateLimiterOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Uniform in [0, 1): which seats to sample, how to spread polls. @default Math.random */
   random?: () => number;
-}
-
-/** What a read of a seat told: free from `freeAt` when released (or never used); in flight otherwise. */
-interface SeatView {
-  seat: number;
-  holder: string | undefined;
-  freeAt: number;
-  released: boolean;
-  /** Never read: reserve only if the seat is free now, whoever held it. */
-  blind?: boolean;
 }
 
 interface Reservation {
@@ -214,15 +206,15 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
       // a seat that is free now: a stale view only makes the conditional write fail. Otherwise read: another
       // seat may be free sooner than the ones known, or free now.
       const now = this.#now();
-      let candidates = this.#mustRead ? [] : this.#candidates(now);
+      let candidates = this.#mustRead ? [] : knownCandidates(this.#views, now, this.#random);
       if (!this.#mustRead && (candidates[0]?.at ?? Number.POSITIVE_INFINITY) > now) {
         // Many seats, few of them known: try seats never seen here without reading them first.
-        candidates = this.#unknownSeats(now).concat(candidates);
+        candidates = unknownSeats(this.#views, this.#seats, now, this.#random).concat(candidates);
       }
       if (candidates.length === 0 || (candidates[0]?.at ?? now) > now) {
         await this.#readSeats();
         this.#mustRead = false;
-        candidates = this.#candidates(this.#now());
+        candidates = knownCandidates(this.#views, this.#now(), this.#random);
       }
       this.#nextFreeAt = candidates[0]?.at;
       // Seats free now go first, alone: a waiter given a seat that frees later sleeps until then (up to a second),
@@ -261,32 +253,6 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
     }
   }
 
-  /**
-   * Up to {@link BLIND_TRIES} seats this instance has never seen, as candidates free now: reserved with the
-   * condition `freeAt <= now` instead of a holder read, which only a seat that is free now passes.
-   */
-  #unknownSeats(now: number): Array<{ view: SeatView; at: number }> {
-    if (this.#views.size >= this.#seats) return [];
-    const picked: Array<{ view: SeatView; at: number }> = [];
-    for (let tries = 0; tries < BLIND_TRIES * 4 && picked.length < BLIND_TRIES; tries += 1) {
-      const seat = Math.floor(this.#random() * this.#seats);
-      if (this.#views.has(seat) || picked.some((c) => c.view.seat === seat)) continue;
-      picked.push({ view: { seat, holder: undefined, freeAt: 0, released: true, blind: true }, at: now });
-    }
-    return picked;
-  }
-
-  /** The seats that can be reserved now, by when an attempt may start on them; ties in random order. */
-  #candidates(now: number): Array<{ view: SeatView; at: number }> {
-    return (
-      [...this.#views.values()]
-        .map((view) => ({ view, at: this.#reservableAt(view, now), tie: this.#random() }))
-        .filter((c): c is { view: SeatView; at: number; tie: number } => c.at !== undefined)
-        // Instances that know the same free seats pick different ones first: fewer lost races.
-        .sort((a, b) => a.at - b.at || a.tie - b.tie)
-    );
-  }
-
   #dropExpired(): void {
     const now = this.#now();
     const expired = this.#waiters.filter((w) => w.giveUpAt <= now);
@@ -295,31 +261,13 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
     for (const waiter of expired) waiter.resolve(undefined);
   }
 
-  /** When an attempt may start on this seat, if it can be reserved now; `undefined` while it is in flight. */
-  #reservableAt(view: SeatView, now: number): number | undefined {
-    if (view.holder === undefined || view.released) return Math.max(now, view.freeAt);
-    // In flight: its lease ended without a release (the instance died), so it is free.
-    return view.freeAt <= now ? now : undefined;
-  }
-
   #key(seat: number): Record<string, AttributeValue> {
     return { [PK]: { S: `${LIMITER_KEY_PREFIX}${this.#budget}#${seat}` } };
   }
 
-  /** The seats to look at: all of them, or a random sample when there are many. */
-  #sample(): number[] {
-    const all = Array.from({ length: this.#seats }, (_, seat) => seat);
-    if (this.#seats <= this.#sampleSize) return all;
-    for (let i = 0; i < this.#sampleSize; i += 1) {
-      const j = i + Math.floor(this.#random() * (all.length - i));
-      [all[i], all[j]] = [all[j] ?? 0, all[i] ?? 0];
-    }
-    return all.slice(0, this.#sampleSize);
-  }
-
   /** Reads the seats (or a sample of them) into this instance's views. */
   async #readSeats(): Promise<void> {
-    const wanted = this.#sample();
+    const wanted = sample(this.#seats, this.#sampleSize, this.#random);
     for (let start = 0; start < wanted.length; start += BATCH_GET_SIZE) {
       const batch = wanted.slice(start, start + BATCH_GET_SIZE);
       this.usage.reads += 1;

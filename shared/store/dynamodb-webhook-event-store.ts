@@ -8,14 +8,9 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
-import {
-  assertStorable,
-  DynamoDbEventStore,
-  type DynamoDbEventStoreOptions,
-  isErased,
-  isThrottling,
-  toItem,
-} from './dynamodb-event-store.js';
+import { isThrottling } from './dynamodb-batches.js';
+import { assertStorable, isErased, toItem } from './dynamodb-event-item.js';
+import { DynamoDbEventStore, type DynamoDbEventStoreOptions } from './dynamodb-event-store.js';
 import type { PutIfAbsentOutcome, WebhookEventStore } from './event-store.js';
 import { EVENT_TABLE_SCHEMA, expiresAtFor } from './schema.js';
 

@@ -13,8 +13,8 @@ import {
   startFingerprintEmulator,
   startSandboxUpstream,
 } from '../../local/fingerprint-emulator/index.js';
-import { normalizeV3Event, normalizeV3Visit, normalizeV4Event } from '../../shared/domain/normalize.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
+import { normalizeV3Event, normalizeV3Visit, normalizeV4Event } from '../../shared/fingerprint/normalize.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 
 /**

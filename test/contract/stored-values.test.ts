@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { toV3Visit } from '../../functions/query/v3-visit.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import {
@@ -9,8 +10,7 @@ import {
   normalizeV3Visit,
   normalizeV4Event,
   normalizeWebhook,
-  toV3Visit,
-} from '../../shared/domain/normalize.js';
+} from '../../shared/fingerprint/normalize.js';
 import { hostileJsonValue, hostileString } from '../support/arbitraries.js';
 import { OpenApiValidator } from './openapi.js';
 

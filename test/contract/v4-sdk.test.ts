@@ -20,8 +20,8 @@ import {
   type FakeFingerprint,
   startFakeFingerprint,
 } from '../../local/fingerprint-emulator/index.js';
-import { normalizeWebhook } from '../../shared/domain/normalize.js';
-import { renderV4Event } from '../../shared/domain/v4-event.js';
+import { normalizeWebhook } from '../../shared/fingerprint/normalize.js';
+import { renderV4Event } from '../../shared/fingerprint/v4-event.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { OpenApiValidator } from './openapi.js';
 

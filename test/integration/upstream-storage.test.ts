@@ -4,9 +4,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureEventTable, TableSchemaMismatchError } from '../../local/dynamodb.js';
 import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
-import { normalizeV4Event, normalizeWebhook } from '../../shared/domain/normalize.js';
 import { upstreamV4Of } from '../../shared/domain/upstream.js';
-import { renderV4Event, toV4Event } from '../../shared/domain/v4-event.js';
+import { normalizeV4Event, normalizeWebhook } from '../../shared/fingerprint/normalize.js';
+import { renderV4Event, toV4Event } from '../../shared/fingerprint/v4-event.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import {

@@ -19,8 +19,8 @@ import type {
   EventList as ServedEventList,
   VisitorHistory as ServedVisitorHistory,
 } from '../../functions/query/query.js';
+import type { V3Visit as DomainVisit } from '../../functions/query/v3-visit.js';
 import type { NormalizedEvent as DomainEvent } from '../../shared/domain/event.js';
-import type { V3Visit as DomainVisit } from '../../shared/domain/normalize.js';
 import { buildEvent } from '../support/events.js';
 import { verifySigV4 } from '../support/sigv4.js';
 

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { toV3Visit } from '../../functions/query/v3-visit.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { ID_MESSAGES } from '../../shared/domain/ids.js';
@@ -10,8 +11,7 @@ import {
   normalizeV4Event,
   normalizeWebhook,
   readV3IdentificationError,
-  toV3Visit,
-} from '../../shared/domain/normalize.js';
+} from '../../shared/fingerprint/normalize.js';
 
 type Json = Record<string, unknown>;
 

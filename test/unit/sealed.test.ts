@@ -11,7 +11,7 @@ import {
   SealedResultError,
   SealedResultsNotConfiguredError,
 } from '../../shared/domain/errors.js';
-import { normalizeV3Event, normalizeV4Event } from '../../shared/domain/normalize.js';
+import { normalizeV3Event, normalizeV4Event } from '../../shared/fingerprint/normalize.js';
 import {
   decodeSealedResult,
   MAX_SEALED_BASE64_CHARS,

@@ -8,9 +8,9 @@ import { createEnrichHttpHandler } from '../../functions/enrich/http-handler.js'
 import { createQueryHttpHandler } from '../../functions/query/http-handler.js';
 import { ERROR_CODES, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
 import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
-import { normalizeV3Event, normalizeV4Event } from '../../shared/domain/normalize.js';
 import { upstreamV4Of } from '../../shared/domain/upstream.js';
-import { renderV4Event, toV4Event } from '../../shared/domain/v4-event.js';
+import { normalizeV3Event, normalizeV4Event } from '../../shared/fingerprint/normalize.js';
+import { renderV4Event, toV4Event } from '../../shared/fingerprint/v4-event.js';
 import { toHttpError, toV4ErrorAnswer } from '../../shared/http/errors.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';

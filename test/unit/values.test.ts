@@ -4,7 +4,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { ID_MAX_LENGTH, ID_MESSAGES, isId, requireId } from '../../shared/domain/ids.js';
-import { normalizeV3Visit, normalizeV4Event, normalizeWebhook } from '../../shared/domain/normalize.js';
 import {
   EARLIEST_TIMESTAMP_MS,
   isDateTime,
@@ -13,6 +12,7 @@ import {
   MAX_TAG_DEPTH,
   storableTag,
 } from '../../shared/domain/values.js';
+import { normalizeV3Visit, normalizeV4Event, normalizeWebhook } from '../../shared/fingerprint/normalize.js';
 
 type Json = Record<string, unknown>;
 

@@ -1,7 +1,8 @@
 /**
- * Rendering of a {@link NormalizedEvent} as the v3 visit of `GET /visitors/{visitorId}`. Apart from
- * `normalize.ts` because the query function only renders: it neither bundles nor builds at cold start the
- * schemas that parse upstream payloads.
+ * Rendering of a {@link NormalizedEvent} as the v3 visit of `GET /visitors/{visitorId}`, the one route that
+ * answers it: it lives with the query function, apart from the normalization of upstream payloads
+ * (`shared/fingerprint/normalize.ts`), so the query function neither bundles nor builds at cold start the
+ * schemas that parse them.
  */
 import type {
   BrowserInfo,
@@ -11,7 +12,8 @@ import type {
   NormalizedEvent,
   SeenAt,
   Subdivision,
-} from './event.js';
+} from '../../shared/domain/event.js';
+import { compact } from '../../shared/domain/values.js';
 
 /** v3 `BrowserDetails`. */
 export interface V3BrowserDetails {
@@ -109,9 +111,4 @@ function toV3IpLocation(location: Location): V3IpLocation {
     continent: location.continent === undefined ? undefined : { ...location.continent },
     subdivisions: location.subdivisions?.map((subdivision) => ({ ...subdivision })),
   });
-}
-
-/** Drops keys whose value is `undefined`: absent is what they mean, and DynamoDB refuses undefined. */
-export function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }

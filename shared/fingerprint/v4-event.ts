@@ -1,7 +1,7 @@
 import { isIP } from 'node:net';
-import type { Location, NormalizedEvent, SeenAt } from './event.js';
-import { jsonText, type UpstreamV4Event, upstreamV4Of } from './upstream.js';
-import { compact } from './v3-visit.js';
+import type { Location, NormalizedEvent, SeenAt } from '../domain/event.js';
+import { jsonText, type UpstreamV4Event, upstreamV4Of } from '../domain/upstream.js';
+import { compact } from '../domain/values.js';
 
 /**
  * An event in the Server API v4 `Event` shape: Fingerprint's own copy when we have it (the event reached us in v4

@@ -8,6 +8,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 // Fingerprint's documents type every id as a string; the sandbox refuses what the product's own id rule does.
 import { isId } from '../../shared/domain/ids.js';
+import { FINGERPRINT_LINKED_ID_MAX_LENGTH, PAGE_SIZES } from '../../shared/manifest/limits.js';
 import { renderV3Event, renderV3Visit, renderV4Event } from './render.js';
 import { readSearchWindow } from './search-window.js';
 import { type LookupResult, RETENTION_MS, SandboxWorld, type SearchFilter } from './world.js';
@@ -24,9 +25,12 @@ interface Answer {
   body: unknown;
 }
 
-const V4_PAGE = { fallback: 10, max: 100 } as const;
-const V3_VISITS_PAGE = { fallback: 100, max: 500 } as const;
-const V3_SEARCH_PAGE = { max: 100 } as const;
+/** Fingerprint's page sizes, which the service's routes of the same contracts share. */
+const V4_PAGE = PAGE_SIZES.v4Search;
+const V3_VISITS_PAGE = PAGE_SIZES.visitors;
+const V3_SEARCH_PAGE = PAGE_SIZES.v3Search;
+/** Fingerprint's answer to a linkedId over its limit, the id rule's bound. */
+const LINKED_ID_TOO_LONG = `linked_id can't be greater than ${FINGERPRINT_LINKED_ID_MAX_LENGTH} characters long`;
 /** Both versions' searches cover the last 7 days when `start` is absent (both documents say so). */
 
 const ok = (body: unknown): Answer => ({ status: 200, body });
@@ -189,14 +193,14 @@ function lookupAnswer(
  */
 function v4Search(world: SandboxWorld, params: URLSearchParams): Answer {
   const invalid = (what: string) => failure(400, 'request_cannot_be_parsed', `invalid ${what}`);
-  const limit = parseLimit(params.get('limit'), V4_PAGE.fallback, V4_PAGE.max);
+  const limit = parseLimit(params.get('limit'), V4_PAGE.default, V4_PAGE.max);
   if (limit === undefined) return invalid('limit');
   const window = readSearchWindow(params, 'v4', world.now());
   if (typeof window === 'string') return invalid(`${window} time`);
   const filter = readFilter(params);
   if (filter === 'visitorId') return invalid('visitor_id');
   if (filter === 'linkedId') {
-    return failure(400, 'request_cannot_be_parsed', "linked_id can't be greater than 256 characters long");
+    return failure(400, 'request_cannot_be_parsed', LINKED_ID_TOO_LONG);
   }
   if (filter.visitorId !== undefined && !world.hasVisitor(filter.visitorId)) {
     return failure(404, 'visitor_not_found', 'visitor not found');
@@ -224,7 +228,7 @@ function v4Search(world: SandboxWorld, params: URLSearchParams): Answer {
 function v3Visits(world: SandboxWorld, visitorId: string, params: URLSearchParams): Answer {
   const badRequest = plainFailure(400, 'bad request');
   if (!isId(visitorId)) return badRequest;
-  const limit = parseLimit(params.get('limit'), V3_VISITS_PAGE.fallback, V3_VISITS_PAGE.max);
+  const limit = parseLimit(params.get('limit'), V3_VISITS_PAGE.default, V3_VISITS_PAGE.max);
   if (limit === undefined) return badRequest;
   const linkedId = params.get('linked_id');
   const requestId = params.get('request_id');
@@ -269,7 +273,7 @@ function v3Search(world: SandboxWorld, params: URLSearchParams): Answer {
   const filter = readFilter(params);
   if (filter === 'visitorId') return invalid('visitor id');
   if (filter === 'linkedId') {
-    return failure(400, 'RequestCannotBeParsed', "linked_id can't be greater than 256 characters long");
+    return failure(400, 'RequestCannotBeParsed', LINKED_ID_TOO_LONG);
   }
   let events = world.search(filter).filter(window);
   const key = params.get('pagination_key');

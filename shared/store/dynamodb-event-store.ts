@@ -16,8 +16,9 @@ import { StoreThrottledError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { ID_MESSAGES, isId, requireId } from '../domain/ids.js';
 import { type UpstreamV4Event, upstreamV4Of, withUpstreamV4 } from '../domain/upstream.js';
+import { CURSOR_BINDING_MAX_LENGTH } from '../manifest/limits.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
-import { decodeCursor, encodeCursor, MAX_CURSOR_BINDING_LENGTH } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import type {
   ErasureOutcome,
   EventPage,
@@ -612,8 +613,8 @@ export class DynamoDbEventStore implements EventStore {
         throw new ValidationError(field, `${field} must be a timestamp in milliseconds since the epoch.`);
       }
     }
-    if (query.binding.length > MAX_CURSOR_BINDING_LENGTH) {
-      throw new RangeError(`A search's binding is at most ${MAX_CURSOR_BINDING_LENGTH} characters long`);
+    if (query.binding.length > CURSOR_BINDING_MAX_LENGTH) {
+      throw new RangeError(`A search's binding is at most ${CURSOR_BINDING_MAX_LENGTH} characters long`);
     }
     const oldestFirst = query.oldestFirst ?? false;
     const scope: CursorScope = {

@@ -127,6 +127,10 @@ describe('deployment config', () => {
     ['alarmEmail', 'not-an-address'],
     ['fingerprintSecretArn', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint'],
     ['corsAllowOrigins', '*'],
+    // Browsers send an origin without a path or trailing slash: such an entry would never match.
+    ['corsAllowOrigins', 'https://app.example.com/'],
+    // The key travels with every call: plain http only to this machine.
+    ['fingerprintBaseUrl', 'http://fingerprint-proxy.example.com'],
     ['wafWebAclArn', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1'],
     ['readThroughEnabled', 'yes'],
     ['storeUpstreamEvents', 'no'],

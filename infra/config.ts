@@ -22,23 +22,22 @@ const CIDR = z.union([z.cidrv4(), z.cidrv6()]);
 const WEB_ACL_ARN = /^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/.+$/;
 
 /**
- * A context value as the settings read it: the text the stack writes into a function's environment, so that a
- * setting the functions share accepts exactly what they accept (`true`, never `1`, for a switch). `-c key=`
- * means "not set"; a `cdk.json` boolean or number is its text; a list, from `cdk.json` or as JSON text
- * (`-c key='["a","b"]'`), is its comma-separated items (no item of a list holds a comma).
+ * A context value as the settings read it: `-c key=` means "not set"; a `cdk.json` boolean or number is read as
+ * its text, the text the stack writes into a function's environment, so that a setting the functions share
+ * accepts exactly what they accept (`true`, never `1`, for a switch); a list given as JSON text
+ * (`-c key='["a","b"]'`) is read as the list.
  */
 function contextValue(value: unknown): unknown {
   if (value === '' || value === null) return undefined;
   if (typeof value === 'boolean' || typeof value === 'number') return String(value);
-  let list = value;
   if (typeof value === 'string' && value.trim().startsWith('[')) {
     try {
-      list = JSON.parse(value);
+      return JSON.parse(value);
     } catch {
       return value;
     }
   }
-  return Array.isArray(list) ? list.join(',') : value;
+  return value;
 }
 
 const secretArn = () =>

@@ -27,24 +27,24 @@ export const flagEnv = (defaultValue: boolean) =>
   );
 
 /**
- * A list, as comma-separated text. Items are trimmed and empty ones dropped; each must pass `isItem`, or the
- * list is refused with `message`, naming the item's index.
+ * A list: comma-separated text (an environment variable, `-c key=a,b`), or an array (a `cdk.json` list, whose
+ * items may hold commas). Items are trimmed and empty ones dropped; each must be text that passes `isItem`, or
+ * the list is refused with `message`, naming the item's index.
  */
 export const listEnv = (isItem: (item: string) => boolean, message: string) =>
   z._default(
-    z.pipe(
-      z.string(),
-      z.transform((text: string, context) => {
-        const list = text
-          .split(',')
-          .map((item) => item.trim())
-          .filter((item) => item !== '');
-        list.forEach((item, index) => {
-          if (!isItem(item)) context.issues.push({ code: 'custom', message, input: item, path: [index] });
-        });
-        return list;
-      }),
-    ),
+    z.transform((value: unknown, context) => {
+      const items: unknown[] = Array.isArray(value) ? value : String(value).split(',');
+      const list = items
+        .map((item) => (typeof item === 'string' ? item.trim() : item))
+        .filter((item) => item !== '');
+      list.forEach((item, index) => {
+        if (typeof item !== 'string' || !isItem(item)) {
+          context.issues.push({ code: 'custom', message, input: item, path: [index] });
+        }
+      });
+      return list as string[];
+    }),
     [],
   );
 

@@ -72,6 +72,15 @@ describe('deployment config', () => {
     expect(() => fromContext({ accessLogPathsEnabled: 'no' })).toThrow(/accessLogPathsEnabled/);
   });
 
+  it('keeps a cdk.json list as given, so an item may hold a comma (an IAM role name may)', () => {
+    const principals = ['arn:aws:iam::444455556666:role/orders,eu', '111122223333'];
+    expect(fromContext({ allowedPrincipals: principals }).allowedPrincipals).toEqual(principals);
+    expect(fromContext({ allowedPrincipals: JSON.stringify(principals) }).allowedPrincipals).toEqual(
+      principals,
+    );
+    expect(() => fromContext({ allowedPrincipals: [111122223333] })).toThrow(/allowedPrincipals\.0:/);
+  });
+
   it('treats an empty value as not set', () => {
     expect(
       fromContext({

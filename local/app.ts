@@ -21,6 +21,7 @@ import { ValidationError } from '../shared/domain/errors.js';
 import { createFingerprintClient, REGION_HOSTS } from '../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { toHttpError } from '../shared/http/errors.js';
+import { API_GATEWAY_MAX_REQUEST_BYTES } from '../shared/manifest/limits.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { DynamoDbRateLimiter } from '../shared/store/dynamodb-rate-limiter.js';
 import { DynamoDbRequestCoalescer } from '../shared/store/dynamodb-request-coalescer.js';
@@ -41,8 +42,6 @@ import { type SandboxUpstream, startSandboxUpstream } from './fingerprint-emulat
 import { FUNCTIONS, FunctionPool, type Invocation } from './lambda.js';
 import { buildSqsEvent, LocalDeadLetterQueue, parseBatchRequest, queueArn } from './queue.js';
 
-/** API Gateway's payload limit: a larger request never reaches a function. */
-const MAX_REQUEST_BYTES = 10 * 1024 * 1024;
 /** API Gateway's integration timeout: a function that has not answered by then gets the caller a 504. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
 /** Sent to a custom upstream when no real key is configured: a stand-in that checks keys will refuse it. */
@@ -510,9 +509,9 @@ async function readBody(request: IncomingMessage): Promise<Buffer | 'too-large'>
   for await (const chunk of request) {
     const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
     size += buffer.length;
-    if (size <= MAX_REQUEST_BYTES) chunks.push(buffer);
+    if (size <= API_GATEWAY_MAX_REQUEST_BYTES) chunks.push(buffer);
   }
-  return size > MAX_REQUEST_BYTES ? 'too-large' : Buffer.concat(chunks);
+  return size > API_GATEWAY_MAX_REQUEST_BYTES ? 'too-large' : Buffer.concat(chunks);
 }
 
 function listen(server: Server, port: number): Promise<void> {

@@ -1,16 +1,15 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
 import { enrichHttpEnvSchema } from '../functions/enrich/http-env.js';
 import { enrichQueueEnvSchema } from '../functions/enrich/queue-env.js';
 import { StaticWebhookSecrets, WebhookSecretError } from '../functions/webhook/credentials.js';
 import { webhookEnvSchema } from '../functions/webhook/env.js';
 import { REPOSITORY_ROOT } from '../infra/bundling.js';
-import { ConfigError, loadEnv } from '../shared/config/env.js';
+import { ConfigError, flagEnv, loadEnv, wholeNumberEnv } from '../shared/config/env.js';
 import { SealedKeysUnavailableError } from '../shared/domain/errors.js';
 import { StaticSealedKeys } from '../shared/fingerprint/sealed-keys.js';
 import type { ApiVersion, Region } from '../shared/fingerprint/types.js';
-import { extend, pick } from '../shared/validation/zod.js';
+import * as z from '../shared/validation/zod.js';
 
 export const DEFAULT_PORT = 3000;
 export const DEFAULT_TABLE_NAME = 'fingerprint-events';
@@ -20,8 +19,8 @@ export const DEFAULT_TABLE_NAME = 'fingerprint-events';
  * from the shared schemas) plus what only a local run has. The shared schemas use Zod's mini API, whose
  * `pick` and `extend` are functions rather than methods.
  */
-const localEnvSchema = extend(
-  pick(enrichQueueEnvSchema, {
+const localEnvSchema = z.extend(
+  z.pick(enrichQueueEnvSchema, {
     EVENT_TTL_DAYS: true,
     LOG_LEVEL: true,
     FINGERPRINT_REGION: true,
@@ -33,17 +32,14 @@ const localEnvSchema = extend(
   }),
   {
     /** 0 picks a free port; the banner and the "listening" log line say which. */
-    PORT: z.coerce.number().int().min(0).max(65_535).default(DEFAULT_PORT),
-    TABLE_NAME: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{3,255}$/)
-      .default(DEFAULT_TABLE_NAME),
+    PORT: wholeNumberEnv(0, 65_535, DEFAULT_PORT),
+    TABLE_NAME: z._default(z.string().check(z.regex(/^[A-Za-z0-9_.-]{3,255}$/)), DEFAULT_TABLE_NAME),
     /** A real secret API key: with it (and no base URL) the real Server API is called. */
-    FINGERPRINT_SECRET_API_KEY: z.string().min(1).optional(),
+    FINGERPRINT_SECRET_API_KEY: z.optional(z.string().check(z.minLength(1))),
     /** Where data is kept between runs. @default `<repository>/.data` */
-    LOCAL_DATA_DIR: z.string().min(1).optional(),
+    LOCAL_DATA_DIR: z.optional(z.string().check(z.minLength(1))),
     /** A throwaway store: nothing is read from or written to disk. */
-    LOCAL_IN_MEMORY: z.stringbool().default(false),
+    LOCAL_IN_MEMORY: flagEnv(false),
     READ_THROUGH_ENABLED: enrichHttpEnvSchema.shape.READ_THROUGH_ENABLED,
     STORE_UPSTREAM_EVENTS: enrichHttpEnvSchema.shape.STORE_UPSTREAM_EVENTS,
     UPSTREAM_ERASURE_ENABLED: enrichHttpEnvSchema.shape.UPSTREAM_ERASURE_ENABLED,
@@ -51,12 +47,12 @@ const localEnvSchema = extend(
      * The webhook secret's value itself (what the cloud keeps in the secret named by
      * FINGERPRINT_WEBHOOK_SECRET_ID): without it, `POST /webhooks/fingerprint` refuses every delivery.
      */
-    FINGERPRINT_WEBHOOK_SECRET: z.string().min(1).optional(),
+    FINGERPRINT_WEBHOOK_SECRET: z.optional(z.string().check(z.minLength(1))),
     /**
      * The keys that open sealed client results, comma-separated base64 (what the cloud keeps in the secret
      * named by FINGERPRINT_SEALED_KEYS_SECRET_ID): without them, a `sealedResult` is refused.
      */
-    FINGERPRINT_SEALED_KEYS: z.string().min(1).optional(),
+    FINGERPRINT_SEALED_KEYS: z.optional(z.string().check(z.minLength(1))),
     WEBHOOK_BASIC_AUTH_ENABLED: webhookEnvSchema.shape.WEBHOOK_BASIC_AUTH_ENABLED,
     WEBHOOK_MAX_EVENT_AGE_SECONDS: webhookEnvSchema.shape.WEBHOOK_MAX_EVENT_AGE_SECONDS,
   },

@@ -9,12 +9,11 @@ import {
 } from '../functions/enrich/dead-letter.js';
 import { ValidationError } from '../shared/domain/errors.js';
 import { parseInput } from '../shared/http/validation.js';
+import { SQS_MAX_MESSAGE_BYTES } from '../shared/manifest/limits.js';
 import { LOCAL_ACCOUNT_ID } from './lambda.js';
 
 /** Records per invocation: the event source's batch size in `infra/constructs/enrich-queue.ts`. */
 export const MAX_BATCH_SIZE = 10;
-/** SQS refuses a larger message body. */
-const MAX_MESSAGE_BYTES = 256 * 1024;
 /** The dead-letter queue's retention in the stack: older messages are gone from it. */
 const DEAD_LETTER_RETENTION_MS = 14 * 24 * 3_600_000;
 /** The IAM unique id SQS reports as the sender of locally sent messages. */
@@ -42,8 +41,11 @@ export function parseBatchRequest(raw: string): string[] {
   const { records } = parseInput(batchRequestSchema, json);
   return records.map((record, index) => {
     const body = typeof record === 'string' ? record : JSON.stringify(record);
-    if (Buffer.byteLength(body, 'utf8') > MAX_MESSAGE_BYTES) {
-      throw new ValidationError(`records.${index}`, `A message body is at most ${MAX_MESSAGE_BYTES} bytes.`);
+    if (Buffer.byteLength(body, 'utf8') > SQS_MAX_MESSAGE_BYTES) {
+      throw new ValidationError(
+        `records.${index}`,
+        `A message body is at most ${SQS_MAX_MESSAGE_BYTES} bytes.`,
+      );
     }
     return body;
   });

@@ -1,4 +1,11 @@
-import { commonEnv, corsEnv, fingerprintEnv, flagEnv, wholeNumberEnv } from '../../shared/config/env.js';
+import {
+  commonEnv,
+  corsEnv,
+  fingerprintEnv,
+  readThroughEnabledSetting,
+  upstreamErasureEnabledSetting,
+  wholeNumberEnv,
+} from '../../shared/config/env.js';
 import * as z from '../../shared/validation/zod.js';
 
 /** The enrich function's HTTP trigger: `POST /enrich`, `GET /events/{requestId}`, `DELETE /visitors/{visitorId}`. */
@@ -6,16 +13,8 @@ export const enrichHttpEnvSchema = z.object({
   ...commonEnv(),
   ...fingerprintEnv(),
   ...corsEnv(),
-  /**
-   * `GET /events/{requestId}` resolves a cache miss through the Server API (and stores it) instead of
-   * answering 404.
-   */
-  READ_THROUGH_ENABLED: flagEnv(true),
-  /**
-   * `DELETE /visitors/{visitorId}?upstream=true` also asks Fingerprint to delete the visitor's data (its
-   * Delete API, which Fingerprint enables on request). Off by default: it deletes data at Fingerprint.
-   */
-  UPSTREAM_ERASURE_ENABLED: flagEnv(false),
+  READ_THROUGH_ENABLED: readThroughEnabledSetting(),
+  UPSTREAM_ERASURE_ENABLED: upstreamErasureEnabledSetting(),
   /**
    * Milliseconds `DELETE /visitors/{visitorId}` waits between its two sweeps of the eventually consistent
    * visitor index (ADR 7). Shorter makes erasure faster and a survivor likelier when the index lags.

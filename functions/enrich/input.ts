@@ -2,22 +2,14 @@ import { ValidationError } from '../../shared/domain/errors.js';
 import { decodeSealedResult } from '../../shared/fingerprint/sealed.js';
 import { linkedIdParam, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
 import { parseInput } from '../../shared/http/validation.js';
+import { BODY_MESSAGES, ENRICH_BODY_MAX_BYTES, PAGE_SIZES } from '../../shared/manifest/limits.js';
 import * as z from '../../shared/validation/zod.js';
-
-/**
- * The largest body `POST /enrich` and a queue message may have: room for the largest `sealedResult`
- * accepted, with margin, so that an oversized blob is refused by its own check (`SealedResultTooLarge`).
- * Well under SQS's 256 KiB message limit.
- */
-export const MAX_BODY_BYTES = 128 * 1024;
-export const DEFAULT_MAX_EVENTS = 100;
-export const MAX_MAX_EVENTS = 500;
 
 const bodySchema = z.strictObject({
   requestId: z.optional(requestIdParam),
   visitorId: z.optional(visitorIdParam),
   linkedId: z.optional(linkedIdParam),
-  maxEvents: z.optional(z.int().check(z.minimum(1), z.maximum(MAX_MAX_EVENTS))),
+  maxEvents: z.optional(z.int().check(z.minimum(1), z.maximum(PAGE_SIZES.enrichHistory.max))),
   refresh: z.optional(z.boolean()),
   /** Checked by `decodeSealedResult`, which gives each fault its own code. */
   sealedResult: z.optional(z.string()),
@@ -51,19 +43,19 @@ export type EnrichInput =
  */
 export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
   if (raw === null || raw === undefined || raw.trim() === '') {
-    throw new ValidationError('body', 'The body is empty: send a JSON object such as {"requestId": "…"}.');
+    throw new ValidationError('body', BODY_MESSAGES.empty);
   }
-  if (Buffer.byteLength(raw, 'utf8') > MAX_BODY_BYTES) {
-    throw new ValidationError('body', `The body is larger than ${MAX_BODY_BYTES} bytes.`);
+  if (Buffer.byteLength(raw, 'utf8') > ENRICH_BODY_MAX_BYTES) {
+    throw new ValidationError('body', BODY_MESSAGES.enrichTooLarge);
   }
   let json: unknown;
   try {
     json = JSON.parse(raw);
   } catch {
-    throw new ValidationError('body', 'The body is not valid JSON.');
+    throw new ValidationError('body', BODY_MESSAGES.notJson);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ValidationError('body', 'The body must be a JSON object such as {"requestId": "…"}.');
+    throw new ValidationError('body', BODY_MESSAGES.notAnObject);
   }
   const body = parseInput(bodySchema, json);
   if (body.sealedResult !== undefined) {
@@ -99,7 +91,7 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
     kind: 'search',
     ...(body.visitorId !== undefined && { visitorId: body.visitorId }),
     ...(body.linkedId !== undefined && { linkedId: body.linkedId }),
-    maxEvents: body.maxEvents ?? DEFAULT_MAX_EVENTS,
+    maxEvents: body.maxEvents ?? PAGE_SIZES.enrichHistory.default,
     refresh: body.refresh ?? false,
   };
 }

@@ -2,7 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { linkedIdParam, queryParams, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
 import { parseInput } from '../../shared/http/validation.js';
-import { MAX_CURSOR_LENGTH } from '../../shared/store/cursor.js';
+import { CURSOR_MAX_LENGTH, PAGE_SIZES, type PageSize } from '../../shared/manifest/limits.js';
 import * as z from '../../shared/validation/zod.js';
 
 /** A whole number in a query string, written as plain digits (no sign, exponent or spaces). */
@@ -12,10 +12,16 @@ const wholeNumber = (min: number, max: number) =>
     z.int().check(z.minimum(min), z.maximum(max)),
   );
 
+/** A page's `limit`: 1 to the route's maximum, its default when omitted. */
+const pageLimit = (size: PageSize) => z._default(wholeNumber(1, size.max), size.default);
+
+/** An opaque cursor, refused by its length before it is decoded. */
+const cursorParam = z.string().check(z.minLength(1), z.maxLength(CURSOR_MAX_LENGTH));
+
 export const visitorsQuerySchema = z.strictObject({
   request_id: z.optional(requestIdParam),
   linked_id: z.optional(linkedIdParam),
-  limit: z._default(wholeNumber(1, 500), 100),
+  limit: pageLimit(PAGE_SIZES.visitors),
   before: z.optional(wholeNumber(1, Number.MAX_SAFE_INTEGER)),
   paginationKey: z.optional(requestIdParam),
   // Fingerprint's SDKs add `ii` (their name and version) to every call, and `api_key` in their query-auth
@@ -27,8 +33,8 @@ export const visitorsQuerySchema = z.strictObject({
 export const eventsQuerySchema = z.strictObject({
   visitorId: z.optional(visitorIdParam),
   linkedId: z.optional(linkedIdParam),
-  limit: z._default(wholeNumber(1, 100), 20),
-  cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_LENGTH))),
+  limit: pageLimit(PAGE_SIZES.events),
+  cursor: z.optional(cursorParam),
 });
 
 /** The v3 `/visitors` query, without the parameters it accepts only to ignore (`ii`, `api_key`). */
@@ -44,10 +50,6 @@ export function parseEventsQuery(event: Pick<APIGatewayProxyEvent, 'queryStringP
   }
   return query;
 }
-
-/** `limit` of `GET /v4/events`: 10 when omitted, at most 100, as the v4 document says. */
-export const V4_SEARCH_DEFAULT_LIMIT = 10;
-export const V4_SEARCH_MAX_LIMIT = 100;
 
 /** How far back a v4 search reaches without `start`: 7 days, as the v4 document says. */
 export const V4_SEARCH_DEFAULT_WINDOW_MS = 7 * 86_400_000;
@@ -86,8 +88,8 @@ const v4Instant = z.pipe(
 export const v4SearchQuerySchema = z.strictObject({
   visitor_id: z.optional(visitorIdParam),
   linked_id: z.optional(linkedIdParam),
-  limit: z._default(wholeNumber(1, V4_SEARCH_MAX_LIMIT), V4_SEARCH_DEFAULT_LIMIT),
-  pagination_key: z.optional(z.string().check(z.minLength(1), z.maxLength(MAX_CURSOR_LENGTH))),
+  limit: pageLimit(PAGE_SIZES.v4Search),
+  pagination_key: z.optional(cursorParam),
   start: z.optional(v4Instant),
   end: z.optional(v4Instant),
   reverse: z._default(z.stringbool({ truthy: ['true'], falsy: ['false'] }), false),

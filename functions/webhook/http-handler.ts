@@ -1,15 +1,10 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { NotFoundError, PayloadTooLargeError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
+import { BODY_MESSAGES, WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { SIGNATURE_HEADER } from './signature.js';
-import {
-  MAX_WEBHOOK_BODY_BYTES,
-  receiveWebhook,
-  type WebhookDeps,
-  type WebhookOptions,
-  type WebhookSkipReason,
-} from './webhook.js';
+import { receiveWebhook, type WebhookDeps, type WebhookOptions, type WebhookSkipReason } from './webhook.js';
 
 /** Skip reasons logged at WARN: Fingerprint itself never sends these. */
 const SUSPICIOUS: ReadonlySet<WebhookSkipReason> = new Set(['conflict', 'stale', 'future']);
@@ -70,13 +65,9 @@ function rawBody(event: Pick<APIGatewayProxyEvent, 'body' | 'isBase64Encoded'>):
   if (event.body === null) return Buffer.alloc(0);
   // Base64 is 4 characters per 3 bytes, UTF-8 at least 1 byte per character.
   const maxLength = event.isBase64Encoded
-    ? Math.ceil(MAX_WEBHOOK_BODY_BYTES / 3) * 4
-    : MAX_WEBHOOK_BODY_BYTES;
-  if (event.body.length > maxLength) {
-    throw new PayloadTooLargeError(
-      `The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes, more than any Fingerprint event.`,
-    );
-  }
+    ? Math.ceil(WEBHOOK_BODY_MAX_BYTES / 3) * 4
+    : WEBHOOK_BODY_MAX_BYTES;
+  if (event.body.length > maxLength) throw new PayloadTooLargeError(BODY_MESSAGES.webhookTooLarge);
   return Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
 }
 

@@ -7,15 +7,10 @@ import {
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { isId, requireId } from '../../shared/domain/ids.js';
 import { normalizeWebhook } from '../../shared/fingerprint/normalize.js';
+import { BODY_MESSAGES, WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
 import { parseSignatureHeader, SIGNATURE_HEADER, verifySignature } from './signature.js';
-
-/**
- * The largest webhook body accepted. A v4 event with every Smart Signal is a few KiB; this leaves room for
- * raw device attributes and tags while keeping a forged request from costing more than one small HMAC.
- */
-export const MAX_WEBHOOK_BODY_BYTES = 256 * 1024;
 
 /** The challenge a failed basic auth check answers with. */
 export const BASIC_AUTH_CHALLENGE = 'Basic realm="fingerprint-webhook", charset="UTF-8"';
@@ -107,10 +102,8 @@ export async function receiveWebhook(
   deps: WebhookDeps,
   options: WebhookOptions,
 ): Promise<WebhookReceipt> {
-  if (delivery.body.byteLength > MAX_WEBHOOK_BODY_BYTES) {
-    throw new PayloadTooLargeError(
-      `The body is larger than ${MAX_WEBHOOK_BODY_BYTES} bytes, more than any Fingerprint event.`,
-    );
+  if (delivery.body.byteLength > WEBHOOK_BODY_MAX_BYTES) {
+    throw new PayloadTooLargeError(BODY_MESSAGES.webhookTooLarge);
   }
   const header = parseSignatureHeader(delivery.signature);
   if (header.kind === 'missing') {

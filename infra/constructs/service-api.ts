@@ -28,6 +28,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { ERROR_CODES } from '../../shared/domain/errors.js';
+import { BODY_MESSAGES } from '../../shared/manifest/limits.js';
 import { acknowledge } from '../nag.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
@@ -421,8 +422,19 @@ function errorTemplate(code: string, message: string, field?: string): Record<st
 }
 
 /**
+ * `text` as a JSON string with every non-ASCII character escaped (`…` as `\u2026`), so that the mapping
+ * template stays ASCII whatever the message holds; the client reads back the same text.
+ */
+function asciiJson(text: string): string {
+  return JSON.stringify(text).replace(
+    /[\u0080-\uffff]/g,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
  * Errors API Gateway answers by itself, in the same shape as the handlers' errors. A body rejected by the
- * validator (not JSON, or not an object) is reported exactly as the handler would report it.
+ * validator (not JSON, or not an object) gets the message the handler gives a body that is not a JSON object.
  */
 function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]): void {
   const headers: Record<string, string> = {
@@ -436,11 +448,7 @@ function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]): void
     {
       id: 'BadRequestBody',
       type: ResponseType.BAD_REQUEST_BODY,
-      templates: errorTemplate(
-        ERROR_CODES.ValidationFailed,
-        JSON.stringify('The body must be a JSON object such as {"requestId": "..."}.'),
-        'body',
-      ),
+      templates: errorTemplate(ERROR_CODES.ValidationFailed, asciiJson(BODY_MESSAGES.notAnObject), 'body'),
     },
     {
       id: 'AccessDenied',

@@ -7,6 +7,7 @@
  */
 // Fingerprint's documents type every id as a string; the emulator refuses what the product's own id rule does.
 import { isId } from '../../shared/domain/ids.js';
+import { PAGE_SIZES } from '../../shared/manifest/limits.js';
 import { ERRORS } from './examples.js';
 import { RETENTION_MS } from './generated-world.js';
 import { readSearchWindow } from './search-window.js';
@@ -42,7 +43,8 @@ const fail = (status: number, body: string): Answer => ({ status, body });
 const handMade = (status: number, version: ApiVersion, codes: [v4: string, v3: string], message: string) =>
   fail(status, JSON.stringify({ error: { code: version === 'v4' ? codes[0] : codes[1], message } }));
 
-const V4_PAGE = { fallback: 10, max: 100 } as const;
+/** v4 `/events` pages as its document says, which the service's `GET /v4/events` shares. */
+const V4_PAGE = { fallback: PAGE_SIZES.v4Search.default, max: PAGE_SIZES.v4Search.max } as const;
 /** v3 `/events/search` requires `limit` and documents no maximum. */
 const V3_SEARCH_PAGE = { fallback: undefined, max: Number.MAX_SAFE_INTEGER } as const;
 

@@ -12,6 +12,11 @@ import { createDecipheriv } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { ERROR_CODES, SealedResultError, ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
+import {
+  SEALED_RESULT_MAX_BASE64_CHARS,
+  SEALED_RESULT_MAX_BYTES,
+  SEALED_RESULT_MAX_PLAINTEXT_BYTES,
+} from '../manifest/limits.js';
 import { normalizeSealedEvent } from './normalize.js';
 
 export const SEALED_HEADER = Buffer.from([0x9e, 0x85, 0xdc, 0xed]);
@@ -21,21 +26,13 @@ export const SEALED_TAG_BYTES = 16;
 export const SEALED_KEY_BYTES = 32;
 /** Header, nonce and tag around at least one byte of ciphertext (raw deflate never compresses to nothing). */
 export const MIN_SEALED_BYTES = SEALED_HEADER.length + SEALED_NONCE_BYTES + SEALED_TAG_BYTES + 1;
-/**
- * The largest sealed result accepted, decoded. Fingerprint's own example events seal to 1.8 KB (v3, every
- * Smart Signal) and 2.6 KB (v4); the largest part a page controls is the tag, which the JS agent caps at
- * 16 KB, and even a tag that does not compress at all keeps the blob under 24 KB. 64 KiB leaves room for
- * events richer than the examples while bounding the work (and the body) a caller can make us do.
+/*
+ * The caps on a sealed result (its size, in bytes and base64 characters, and the plaintext it may inflate to)
+ * are in `shared/manifest/limits.ts`, which says why each is what it is.
  */
-export const MAX_SEALED_BYTES = 64 * 1024;
-/** {@link MAX_SEALED_BYTES} in base64 characters (with padding). */
-export const MAX_SEALED_BASE64_CHARS = 4 * Math.ceil(MAX_SEALED_BYTES / 3);
-/**
- * The largest plaintext inflated. Deflate can expand about 1000-fold, so a blob under the size cap could
- * inflate to 64 MB: inflation stops at this bound instead. Real events are under 10 KB of JSON, 25 KB with
- * the largest tag.
- */
-export const MAX_SEALED_PLAINTEXT_BYTES = 256 * 1024;
+const MAX_SEALED_BYTES = SEALED_RESULT_MAX_BYTES;
+const MAX_SEALED_BASE64_CHARS = SEALED_RESULT_MAX_BASE64_CHARS;
+const MAX_SEALED_PLAINTEXT_BYTES = SEALED_RESULT_MAX_PLAINTEXT_BYTES;
 
 /** Standard base64, padded or not (Fingerprint's JS agent sends it padded). */
 export const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}(?:==)?|[A-Za-z0-9+/]{3}=?)?$/;

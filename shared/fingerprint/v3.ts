@@ -1,4 +1,5 @@
 import type { NormalizedEvent } from '../domain/event.js';
+import { PAGE_SIZES } from '../manifest/limits.js';
 import * as z from '../validation/zod.js';
 import {
   type Dialect,
@@ -14,11 +15,8 @@ import {
 import { normalizeV3Event, readV3IdentificationError } from './normalize-v3.js';
 import { API_VERSIONS } from './types.js';
 
-/**
- * `limit` of `GET /events/search` has no documented maximum; 100 matches v4's documented one, so a page costs
- * about the same in either version.
- */
-export const V3_SEARCH_MAX_PAGE_SIZE = 100;
+/** The most events asked for per `GET /events/search` page (`PAGE_SIZES.v3Search`, which says why). */
+const V3_SEARCH_MAX_PAGE_SIZE = PAGE_SIZES.v3Search.max;
 
 /** Documented as a string; a number (the key of `/events/search` is a timestamp) is accepted too. */
 const pageKeySchema = z.optional(z.union([z.string(), z.pipe(z.number(), z.transform(String))]));

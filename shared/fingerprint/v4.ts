@@ -1,4 +1,5 @@
 import { UpstreamRejectedError } from '../domain/errors.js';
+import { PAGE_SIZES } from '../manifest/limits.js';
 import * as z from '../validation/zod.js';
 import {
   type Dialect,
@@ -14,7 +15,7 @@ import { normalizeV4Event } from './normalize-v4.js';
 import { API_VERSIONS } from './types.js';
 
 /** `limit` of `GET /v4/events` is documented as 1–100. */
-export const V4_MAX_PAGE_SIZE = 100;
+const V4_MAX_PAGE_SIZE = PAGE_SIZES.v4Search.max;
 
 const searchBodySchema = z.object({
   events: z.array(z.unknown()),

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../domain/errors.js';
-import { ID_MAX_BYTES, isId } from '../domain/ids.js';
+import { isId } from '../domain/ids.js';
+import { CURSOR_BINDING_MAX_LENGTH, CURSOR_CHECKSUM_BYTES, CURSOR_MAX_LENGTH } from '../manifest/limits.js';
 import * as z from '../validation/zod.js';
 
 /**
@@ -33,9 +34,6 @@ export interface SearchScope {
   binding: string;
 }
 
-/** The longest {@link SearchScope.binding}. */
-export const MAX_CURSOR_BINDING_LENGTH = 128;
-
 /** The last event of a page: the next page starts right after it. */
 export interface CursorPosition {
   requestId: string;
@@ -43,13 +41,8 @@ export interface CursorPosition {
 }
 
 const CURSOR_VERSION = 1;
-const CHECKSUM_BYTES = 12;
-/**
- * A payload holds at most three ids (visitorId, linkedId, requestId), each at most {@link ID_MAX_BYTES} bytes
- * and at most doubled by JSON escaping, plus short fields (a search's binding among them); base64url adds a
- * third. Anything longer is not ours.
- */
-export const MAX_CURSOR_LENGTH = Math.ceil(((3 * 2 * ID_MAX_BYTES + 512 + CHECKSUM_BYTES) * 4) / 3);
+/** Its bounds (the longest cursor, binding and the checksum's size) are in `shared/manifest/limits.ts`. */
+const CHECKSUM_BYTES = CURSOR_CHECKSUM_BYTES;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 const timestampSchema = z.int().check(z.minimum(0));
@@ -84,7 +77,7 @@ const buildPayloadSchema = () =>
       visitorId: z.optional(z.string().check(z.refine(isId))),
       linkedId: z.optional(linkedIdSchema),
       oldestFirst: z.boolean(),
-      binding: z.string().check(z.maxLength(MAX_CURSOR_BINDING_LENGTH)),
+      binding: z.string().check(z.maxLength(CURSOR_BINDING_MAX_LENGTH)),
       requestId: requestIdSchema,
       timestamp: timestampSchema,
     }),
@@ -165,7 +158,7 @@ export function decodeCursor(cursor: string, scope: CursorScope, field = 'cursor
       `The ${field} ${reason}: pass back the value of an earlier response unchanged, with the same query parameters.`,
     );
 
-  if (cursor.length === 0 || cursor.length > MAX_CURSOR_LENGTH || !BASE64URL.test(cursor)) {
+  if (cursor.length === 0 || cursor.length > CURSOR_MAX_LENGTH || !BASE64URL.test(cursor)) {
     throw invalid('is not a valid cursor');
   }
   const bytes = Buffer.from(cursor, 'base64url');

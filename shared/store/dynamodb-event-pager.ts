@@ -8,8 +8,9 @@ import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isId, requireId } from '../domain/ids.js';
+import { CURSOR_BINDING_MAX_LENGTH } from '../manifest/limits.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
-import { decodeCursor, encodeCursor, MAX_CURSOR_BINDING_LENGTH } from './cursor.js';
+import { decodeCursor, encodeCursor } from './cursor.js';
 import { DynamoDbBatches, INDEXES, type Key, TABLE_KEY, TIMESTAMP } from './dynamodb-batches.js';
 import { type Item, toEvent } from './dynamodb-event-item.js';
 import type { EventPage, EventSearchQuery, LinkedIdQuery, VisitorQuery } from './event-store.js';
@@ -124,8 +125,8 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
         throw new ValidationError(field, `${field} must be a timestamp in milliseconds since the epoch.`);
       }
     }
-    if (query.binding.length > MAX_CURSOR_BINDING_LENGTH) {
-      throw new RangeError(`A search's binding is at most ${MAX_CURSOR_BINDING_LENGTH} characters long`);
+    if (query.binding.length > CURSOR_BINDING_MAX_LENGTH) {
+      throw new RangeError(`A search's binding is at most ${CURSOR_BINDING_MAX_LENGTH} characters long`);
     }
     const oldestFirst = query.oldestFirst ?? false;
     const scope: CursorScope = {

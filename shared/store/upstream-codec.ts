@@ -1,5 +1,6 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
 import { jsonText, type UpstreamV4Event } from '../domain/upstream.js';
+import { UPSTREAM_COPY_MAX_BYTES } from '../manifest/limits.js';
 
 /**
  * How the upstream's copy of an event is kept on its item: the JSON text of the v4 event, Brotli-compressed,
@@ -9,11 +10,8 @@ import { jsonText, type UpstreamV4Event } from '../domain/upstream.js';
  */
 export const UPSTREAM_FORMAT_V4_BROTLI = 'v4+json+br';
 
-/**
- * Items whose compressed copy is larger than this keep the normalized view only: DynamoDB refuses items over
- * 400 KB, and the normalized view (tags up to 64 KiB) must always fit.
- */
-export const MAX_UPSTREAM_BYTES = 256 * 1024;
+/** Items whose compressed copy is larger than this keep the normalized view only (see its declaration). */
+const MAX_UPSTREAM_BYTES = UPSTREAM_COPY_MAX_BYTES;
 
 const BROTLI_QUALITY = 6;
 

@@ -11,10 +11,10 @@ import AjvModule from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { MAX_MAX_EVENTS } from '../../functions/enrich/input.js';
 import { type LocalServer, startLocalServer } from '../../local/app.js';
 import { loadLocalConfig } from '../../local/config.js';
 import { GeneratedWorld } from '../../local/fingerprint-emulator/index.js';
+import { PAGE_SIZES } from '../../shared/manifest/limits.js';
 import { createLogger } from '../../shared/observability/logger.js';
 
 /**
@@ -139,7 +139,7 @@ describe('the official v3 Node SDK against the local server', () => {
     const response = await fetch(`${server.url}/enrich`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ visitorId: VISITOR_ID, maxEvents: MAX_MAX_EVENTS }),
+      body: JSON.stringify({ visitorId: VISITOR_ID, maxEvents: PAGE_SIZES.enrichHistory.max }),
     });
     expect(response.status).toBe(200);
     const answer = (await response.json()) as { events: typeof enriched };

@@ -2,6 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { API_ROUTE_SPECS } from '../../infra/constructs/service-api.js';
 import { API_ROUTES } from '../../local/api-gateway.js';
+import { BODY_MESSAGES } from '../../shared/manifest/limits.js';
 import {
   FULL_CONTEXT,
   logicalIdOf,
@@ -310,7 +311,11 @@ describe('API stage', () => {
     );
     const badBody = byType.get('BAD_REQUEST_BODY')?.ResponseTemplates as Record<string, string> | undefined;
     const body = JSON.parse(badBody?.['application/json'] ?? '');
-    expect(body).toEqual({ error: { code: 'ValidationFailed', message: expect.any(String), field: 'body' } });
+    // The handler's message for the same fault, word for word, in an ASCII template.
+    expect(body).toEqual({
+      error: { code: 'ValidationFailed', message: BODY_MESSAGES.notAnObject, field: 'body' },
+    });
+    expect(badBody?.['application/json']).toMatch(/^[\x20-\x7e]+$/);
     for (const response of responses) {
       expect(response.Properties.ResponseParameters).toMatchObject({
         'gatewayresponse.header.Content-Type': "'application/json'",

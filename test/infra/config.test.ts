@@ -72,6 +72,15 @@ describe('deployment config', () => {
     expect(() => fromContext({ accessLogPathsEnabled: 'no' })).toThrow(/accessLogPathsEnabled/);
   });
 
+  it('keeps a cdk.json list as given, so an item may hold a comma (an IAM role name may)', () => {
+    const principals = ['arn:aws:iam::444455556666:role/orders,eu', '111122223333'];
+    expect(fromContext({ allowedPrincipals: principals }).allowedPrincipals).toEqual(principals);
+    expect(fromContext({ allowedPrincipals: JSON.stringify(principals) }).allowedPrincipals).toEqual(
+      principals,
+    );
+    expect(() => fromContext({ allowedPrincipals: [111122223333] })).toThrow(/allowedPrincipals\.0:/);
+  });
+
   it('treats an empty value as not set', () => {
     expect(
       fromContext({
@@ -127,6 +136,10 @@ describe('deployment config', () => {
     ['alarmEmail', 'not-an-address'],
     ['fingerprintSecretArn', 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint'],
     ['corsAllowOrigins', '*'],
+    // Browsers send an origin without a path or trailing slash: such an entry would never match.
+    ['corsAllowOrigins', 'https://app.example.com/'],
+    // The key travels with every call: plain http only to this machine.
+    ['fingerprintBaseUrl', 'http://fingerprint-proxy.example.com'],
     ['wafWebAclArn', 'arn:aws:wafv2:us-east-1:123456789012:global/webacl/x/1'],
     ['readThroughEnabled', 'yes'],
     ['storeUpstreamEvents', 'no'],

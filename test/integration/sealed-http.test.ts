@@ -5,7 +5,8 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { MAX_SEALED_BASE64_CHARS, SEALED_HEADER } from '../../shared/fingerprint/sealed.js';
+import { SEALED_HEADER } from '../../shared/fingerprint/sealed.js';
+import { SEALED_RESULT_MAX_BASE64_CHARS } from '../../shared/manifest/limits.js';
 import { EVENTS_ONLY } from '../support/dynalite.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildApiEvent, buildContext } from '../support/lambda.js';
@@ -226,7 +227,7 @@ describe('POST /enrich with a sealedResult', () => {
       [
         'too large',
         'SealedResultTooLarge',
-        () => seal(randomBytes(MAX_SEALED_BASE64_CHARS), current).toString('base64'),
+        () => seal(randomBytes(SEALED_RESULT_MAX_BASE64_CHARS), current).toString('base64'),
       ],
       [
         'a wrong header',

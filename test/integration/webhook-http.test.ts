@@ -6,7 +6,7 @@ import { StaticWebhookSecrets } from '../../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../../functions/webhook/http-handler.js';
 import { SecretsManagerWebhookSecrets } from '../../functions/webhook/secret.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
-import { MAX_WEBHOOK_BODY_BYTES } from '../../functions/webhook/webhook.js';
+import { WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
@@ -215,7 +215,7 @@ describe('POST /webhooks/fingerprint', () => {
   });
 
   it('refuses a body over the limit with 413, and a signed body that is not an event with 400', async () => {
-    const big = JSON.stringify({ padding: 'x'.repeat(MAX_WEBHOOK_BODY_BYTES) });
+    const big = JSON.stringify({ padding: 'x'.repeat(WEBHOOK_BODY_MAX_BYTES) });
     expectError(await deliver(big), 413, 'PayloadTooLarge');
     expectError(await deliver(big, signedBy(big, [WEBHOOK_SECRET]), true), 413, 'PayloadTooLarge');
     expectError(await deliver('{"event_id": 1'), 400, 'ValidationFailed', 'body');

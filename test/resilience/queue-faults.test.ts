@@ -7,8 +7,8 @@
 import type { SendMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES } from '../../functions/enrich/input.js';
 import type { FakeEventSeed, Fault } from '../../local/fingerprint-emulator/index.js';
+import { ENRICH_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 import { chance, Occurrences, pickWeighted, seededRandom, tally } from '../support/chance.js';
 import type { DynamoFault } from '../support/faulty-dynamo.js';
 import { groupBy, recordFigures } from '../support/figures.js';
@@ -123,7 +123,10 @@ function invalidBodies(variant: number): Array<{ body: string; field: string }> 
       body: JSON.stringify({ requestId: id, visitorId: `Ibk1527CUFmcnjLwIs4A${variant}` }),
       field: 'visitorId',
     },
-    { body: JSON.stringify({ linkedId: `${variant}${'y'.repeat(MAX_BODY_BYTES + 1_000)}` }), field: 'body' },
+    {
+      body: JSON.stringify({ linkedId: `${variant}${'y'.repeat(ENRICH_BODY_MAX_BYTES + 1_000)}` }),
+      field: 'body',
+    },
     { body: JSON.stringify({ requestId: null, n: variant }), field: 'requestId' },
     { body: JSON.stringify({ linkedId: '', n: variant }), field: 'linkedId' },
     { body: `{"__proto__": {"requestId": "${id}"}, "n": ${variant}}`, field: '__proto__' },

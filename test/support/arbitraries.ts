@@ -5,7 +5,7 @@
  * DynamoDB keys and Unicode handling.
  */
 import fc from 'fast-check';
-import { MAX_BODY_BYTES } from '../../functions/enrich/input.js';
+import { ENRICH_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 
 /** Characters and snippets that have broken parsers, URLs, logs or keys somewhere. */
 export const HOSTILE_SNIPPETS = [
@@ -173,7 +173,7 @@ export const limitParameter = fc.oneof(
 /**
  * A `POST /enrich` body or enrich queue message body: one of the four accepted forms built from the given ids;
  * such a form with one field made hostile or a hostile field added; truncated JSON; any JSON; hostile text;
- * a body over the body limit (`MAX_BODY_BYTES`).
+ * a body over the body limit (`ENRICH_BODY_MAX_BYTES`).
  */
 export function enrichBody(ids: {
   requestIds: fc.Arbitrary<string>;
@@ -212,7 +212,7 @@ export function enrichBody(ids: {
     {
       weight: 1,
       arbitrary: fc
-        .integer({ min: MAX_BODY_BYTES + 1, max: MAX_BODY_BYTES + 4_000 })
+        .integer({ min: ENRICH_BODY_MAX_BYTES + 1, max: ENRICH_BODY_MAX_BYTES + 4_000 })
         .map((size) => JSON.stringify({ linkedId: 'x'.repeat(size) })),
     },
   );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
 import { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
 import { queryEnvSchema } from '../../functions/query/env.js';
 import { ConfigError, loadEnv } from '../../shared/config/env.js';
@@ -54,11 +55,42 @@ describe('environment', () => {
     ['FINGERPRINT_HISTORY_DAYS', '0'],
     ['FINGERPRINT_HISTORY_DAYS', '3651'],
     ['FINGERPRINT_BASE_URL', 'ftp://example.com'],
+    // The key travels with every call: plain http only to this machine.
+    ['FINGERPRINT_BASE_URL', 'http://fingerprint-proxy.example.com'],
+    // The stack cannot deploy a budget below two queue consumers; the functions take the same bound.
+    ['FINGERPRINT_MAX_RPS', '1'],
+    ['STORE_UPSTREAM_EVENTS', 'yes'],
     ['LOG_LEVEL', 'LOUD'],
   ])('names %s when it is %j', (name, value) => {
     const load = () => loadEnv(enrichQueueEnvSchema, { ...queueEnv(), [name]: value });
     expect(load).toThrow(ConfigError);
     expect(load).toThrow(name);
+  });
+
+  it('reads switches as true or false in any case, a local Fingerprint over http, and CORS origins', () => {
+    const env = loadEnv(enrichHttpEnvSchema, {
+      ...queueEnv(),
+      READ_THROUGH_ENABLED: 'FALSE',
+      UPSTREAM_ERASURE_ENABLED: 'true',
+      FINGERPRINT_BASE_URL: 'http://127.0.0.1:4010',
+      CORS_ALLOW_ORIGINS: 'https://app.example.com, http://localhost:5173,',
+    });
+    expect(env).toMatchObject({
+      READ_THROUGH_ENABLED: false,
+      UPSTREAM_ERASURE_ENABLED: true,
+      FINGERPRINT_BASE_URL: 'http://127.0.0.1:4010',
+      CORS_ALLOW_ORIGINS: ['https://app.example.com', 'http://localhost:5173'],
+    });
+  });
+
+  it.each([
+    ['*', 'not an origin'],
+    ['https://app.example.com/', 'a trailing slash no browser sends'],
+    ['https://app.example.com/app', 'a path'],
+  ])('names CORS_ALLOW_ORIGINS when it holds %j (%s)', (value) => {
+    expect(() => loadEnv(queryEnvSchema, { TABLE_NAME: 't', CORS_ALLOW_ORIGINS: value })).toThrow(
+      /CORS_ALLOW_ORIGINS\.0: expected an origin such as https:\/\/app\.example\.com/,
+    );
   });
 
   it('treats an empty variable as unset', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_BODY_BYTES, parseEnrichBody } from '../../functions/enrich/input.js';
+import { parseEnrichBody } from '../../functions/enrich/input.js';
 import { ERROR_CODES, ValidationError } from '../../shared/domain/errors.js';
 import { ID_MESSAGES } from '../../shared/domain/ids.js';
-import { MAX_SEALED_BASE64_CHARS } from '../../shared/fingerprint/sealed.js';
+import { ENRICH_BODY_MAX_BYTES, SEALED_RESULT_MAX_BASE64_CHARS } from '../../shared/manifest/limits.js';
 import { newSealingKey, seal } from '../support/sealed.js';
 
 function refusal(body: string | null): ValidationError {
@@ -139,13 +139,13 @@ describe('enrich body', () => {
   });
 
   it('lets the largest sealedResult through the body cap, so that a larger one gets its own code', () => {
-    expect(MAX_BODY_BYTES).toBeGreaterThan(MAX_SEALED_BASE64_CHARS + 1024);
-    const oversized = JSON.stringify({ sealedResult: 'A'.repeat(MAX_SEALED_BASE64_CHARS + 4) });
+    expect(ENRICH_BODY_MAX_BYTES).toBeGreaterThan(SEALED_RESULT_MAX_BASE64_CHARS + 1024);
+    const oversized = JSON.stringify({ sealedResult: 'A'.repeat(SEALED_RESULT_MAX_BASE64_CHARS + 4) });
     expect(refusal(oversized).code).toBe(ERROR_CODES.SealedResultTooLarge);
   });
 
-  it(`refuses a body over ${MAX_BODY_BYTES} bytes before parsing it`, () => {
-    const body = JSON.stringify({ linkedId: 'o', padding: 'é'.repeat(MAX_BODY_BYTES / 2) });
-    expect(refusal(body).message).toContain(String(MAX_BODY_BYTES));
+  it(`refuses a body over ${ENRICH_BODY_MAX_BYTES} bytes before parsing it`, () => {
+    const body = JSON.stringify({ linkedId: 'o', padding: 'é'.repeat(ENRICH_BODY_MAX_BYTES / 2) });
+    expect(refusal(body).message).toContain(String(ENRICH_BODY_MAX_BYTES));
   });
 });

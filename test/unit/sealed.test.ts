@@ -14,8 +14,6 @@ import {
 import { normalizeV3Event, normalizeV4Event } from '../../shared/fingerprint/normalize.js';
 import {
   decodeSealedResult,
-  MAX_SEALED_BASE64_CHARS,
-  MAX_SEALED_BYTES,
   MIN_SEALED_BYTES,
   openSealedEvent,
   SEALED_HEADER,
@@ -23,6 +21,7 @@ import {
 } from '../../shared/fingerprint/sealed.js';
 import { parseSealedKeysSecret, StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys-secret.js';
+import { SEALED_RESULT_MAX_BASE64_CHARS, SEALED_RESULT_MAX_BYTES } from '../../shared/manifest/limits.js';
 import {
   newSealingKey,
   officialVector,
@@ -178,22 +177,27 @@ describe.each([
 });
 
 describe('sealed result checks', () => {
-  it(`refuses more than ${MAX_SEALED_BYTES} bytes (${MAX_SEALED_BASE64_CHARS} characters) before decoding`, () => {
+  it(`refuses more than ${SEALED_RESULT_MAX_BYTES} bytes (${SEALED_RESULT_MAX_BASE64_CHARS} characters) before decoding`, () => {
     const k = newSealingKey();
-    const oversized = seal(randomBytes(MAX_SEALED_BYTES), k).toString('base64');
+    const oversized = seal(randomBytes(SEALED_RESULT_MAX_BYTES), k).toString('base64');
     const error = refusal(() => decodeSealedResult(oversized));
 
     expect(error.code).toBe(ERROR_CODES.SealedResultTooLarge);
-    expect(error.message).toContain(String(MAX_SEALED_BASE64_CHARS));
+    expect(error.message).toContain(String(SEALED_RESULT_MAX_BASE64_CHARS));
     // The largest accepted blob decodes.
-    const largest = Buffer.concat([SEALED_HEADER, randomBytes(MAX_SEALED_BYTES - SEALED_HEADER.length)]);
+    const largest = Buffer.concat([
+      SEALED_HEADER,
+      randomBytes(SEALED_RESULT_MAX_BYTES - SEALED_HEADER.length),
+    ]);
     expect(decodeSealedResult(largest.toString('base64'))).toEqual(largest);
   });
 
   it('keeps real sealed events far below the cap', () => {
     // The justification of the cap: Fingerprint's richest example events, sealed.
     for (const payload of [v3ExampleEvent(ids), v4ExampleEvent(ids)]) {
-      expect(seal(JSON.stringify(payload), newSealingKey()).length).toBeLessThan(MAX_SEALED_BYTES / 16);
+      expect(seal(JSON.stringify(payload), newSealingKey()).length).toBeLessThan(
+        SEALED_RESULT_MAX_BYTES / 16,
+      );
     }
   });
 
@@ -220,7 +224,7 @@ describe('sealed result checks', () => {
     const bomb = deflateRawSync(Buffer.alloc(20 * 1024 * 1024, 0x20));
     const sealedBomb = sealCompressed(bomb, k);
 
-    expect(sealedBomb.length).toBeLessThan(MAX_SEALED_BYTES);
+    expect(sealedBomb.length).toBeLessThan(SEALED_RESULT_MAX_BYTES);
     const error = refusal(() => open(sealedBomb.toString('base64'), [k]));
     expect(error.code).toBe(ERROR_CODES.SealedResultNotAnEvent);
     expect(error.message).toMatch(/more than \d+ bytes/);

@@ -9,12 +9,12 @@ import { signatureHeaderFor } from '../../functions/webhook/signature.js';
 import {
   BASIC_AUTH_CHALLENGE,
   MAX_EVENT_CLOCK_SKEW_MS,
-  MAX_WEBHOOK_BODY_BYTES,
   receiveWebhook,
   type WebhookDelivery,
 } from '../../functions/webhook/webhook.js';
 import { PayloadTooLargeError, UnauthorizedError, ValidationError } from '../../shared/domain/errors.js';
 import { toHttpError } from '../../shared/http/errors.js';
+import { WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 import { FakeEventStore } from '../support/fakes.js';
 
 const SECRET = 'whsec-unit-current';
@@ -96,7 +96,7 @@ describe('webhook delivery', () => {
   it('refuses unsigned and oversized deliveries before reading the secret', async () => {
     const secrets = secretsOf(SECRET, new WebhookSecretError('Cannot read the webhook secret: unreadable'));
     const store = new FakeEventStore();
-    const big = delivery('x'.repeat(MAX_WEBHOOK_BODY_BYTES + 1));
+    const big = delivery('x'.repeat(WEBHOOK_BODY_MAX_BYTES + 1));
 
     await expect(receiveWebhook(big, { store, now, secrets }, OPTIONS)).rejects.toBeInstanceOf(
       PayloadTooLargeError,

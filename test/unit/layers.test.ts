@@ -56,9 +56,13 @@ const USE_CASES = new Set([
 
 const RULES: Rule[] = [
   {
-    name: 'the domain imports nothing but itself, the Zod setup and Node built-ins',
+    name: 'the domain imports nothing but itself, the limits, the Zod setup and Node built-ins',
     applies: within('shared/domain'),
-    forbids: (target) => !(within('shared/domain', 'shared/validation')(target) || NODE_BUILTIN.test(target)),
+    forbids: (target) =>
+      !(
+        within('shared/domain', 'shared/validation', 'shared/manifest/limits.ts')(target) ||
+        NODE_BUILTIN.test(target)
+      ),
   },
   {
     name: 'use cases never import HTTP code, Lambda event types or an AWS SDK',
@@ -76,6 +80,11 @@ const RULES: Rule[] = [
     name: 'the Fingerprint adapter never imports the store',
     applies: within('shared/fingerprint'),
     forbids: within('shared/store'),
+  },
+  {
+    name: 'the limits are plain data: they import nothing',
+    applies: within('shared/manifest/limits.ts'),
+    forbids: () => true,
   },
   {
     name: 'AWS helpers know AWS, not the product: no other shared module',

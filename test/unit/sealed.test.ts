@@ -17,10 +17,10 @@ import {
   MAX_SEALED_BASE64_CHARS,
   MAX_SEALED_BYTES,
   MIN_SEALED_BYTES,
-  openSealedEvent,
   SEALED_HEADER,
   unsealPlaintext,
 } from '../../shared/fingerprint/sealed.js';
+import { openSealedEvent } from '../../shared/fingerprint/sealed-event.js';
 import { parseSealedKeysSecret, StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys-secret.js';
 import {

@@ -1,13 +1,11 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { injectLambdaContext, type Logger } from '../observability/logger.js';
-import {
-  ERROR_CODE_HEADER,
-  ERROR_FIELD_HEADER,
-  toHttpError,
-  toPlainErrorAnswer,
-  toV4ErrorAnswer,
-} from './errors.js';
+import { lazily } from '../runtime/lazy.js';
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER, toHttpError, toPlainErrorAnswer } from './errors.js';
+
+/** Fingerprint's v4 error shape, loaded on the first error of a `/v4/*` route (docs/performance.md). */
+const v4Errors = lazily(() => import('./v4-errors.js'));
 
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -46,7 +44,11 @@ function errorResponses(
       }
       const shape = errorShape(request.event);
       const shaped =
-        shape === 'v3' ? toPlainErrorAnswer(answer) : shape === 'v4' ? toV4ErrorAnswer(answer) : answer;
+        shape === 'v3'
+          ? toPlainErrorAnswer(answer)
+          : shape === 'v4'
+            ? (await v4Errors()).toV4ErrorAnswer(answer)
+            : answer;
       request.response = jsonResponse(shaped.statusCode, shaped.body, shaped.headers);
     },
   };

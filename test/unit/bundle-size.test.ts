@@ -55,14 +55,39 @@ describe('function bundles (the stack’s esbuild options)', () => {
     },
   );
 
+  // What each function's most common first call does not run, loaded on first use instead (docs/performance.md):
+  // the enrich functions' is a cached read, the query function's `GET /events`, the webhook's a delivery.
+  const SEALED_OPENING = [
+    'shared/fingerprint/sealed-event.ts',
+    'shared/fingerprint/sealed-keys.ts',
+    'shared/domain/normalize.ts',
+  ];
+  const V4_ERRORS = 'shared/http/v4-errors.ts';
   it.each([
-    ['enrichHttp', ['@aws-sdk/client-secrets-manager/', 'shared/fingerprint/client.ts']],
+    [
+      'enrichHttp',
+      [
+        '@aws-sdk/client-secrets-manager/',
+        'shared/fingerprint/client.ts',
+        ...SEALED_OPENING,
+        'shared/domain/v4-event.ts',
+        V4_ERRORS,
+        'functions/enrich/erase.ts',
+      ],
+    ],
     [
       'enrichQueue',
-      ['@aws-sdk/client-secrets-manager/', '@aws-sdk/client-sqs/', 'shared/fingerprint/client.ts'],
+      [
+        '@aws-sdk/client-secrets-manager/',
+        '@aws-sdk/client-sqs/',
+        'shared/fingerprint/client.ts',
+        ...SEALED_OPENING,
+      ],
     ],
+    ['query', ['shared/domain/v4-event.ts', 'shared/domain/v3-visit.ts', V4_ERRORS]],
+    ['webhook', [V4_ERRORS]],
   ] as const)(
-    'leaves out of what %s loads at init what only a cache miss or a dead letter needs',
+    'leaves out of what %s loads at init what its most common first call does not need',
     (key, lazy) => {
       const bundle = bundles.functions[key];
       const atInit = initModulesOf(bundle);

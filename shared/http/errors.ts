@@ -8,6 +8,7 @@ import {
   UpstreamRateLimitedError,
   ValidationError,
 } from '../domain/errors.js';
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from './error-headers.js';
 
 /**
  * The one table from error code to HTTP answer. `public: true` means the error's own message is safe to
@@ -137,9 +138,7 @@ export interface PlainErrorBody {
   error: string;
 }
 
-/** Where an answer in {@link PlainErrorBody} shape keeps our error code, and the field at fault (URI-encoded). */
-export const ERROR_CODE_HEADER = 'X-Error-Code';
-export const ERROR_FIELD_HEADER = 'X-Error-Field';
+export { ERROR_CODE_HEADER, ERROR_FIELD_HEADER };
 
 /**
  * An error answer in Fingerprint's v3 shape, for the route that keeps v3's contract: the message in the body,

@@ -2,9 +2,13 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { injectLambdaContext, type Logger } from '../observability/logger.js';
 import { lazily } from '../runtime/lazy.js';
-import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER, toHttpError, toPlainErrorAnswer } from './errors.js';
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from './error-headers.js';
 
-/** Fingerprint's v4 error shape, loaded on the first error of a `/v4/*` route (docs/performance.md). */
+/**
+ * The error answers, loaded on a function's first error, and Fingerprint's v4 error shape on the first error of
+ * a `/v4/*` route: a call that succeeds needs neither (docs/performance.md).
+ */
+const httpErrors = lazily(() => import('./errors.js'));
 const v4Errors = lazily(() => import('./v4-errors.js'));
 
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
@@ -32,6 +36,7 @@ function errorResponses(
 ): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
+      const { toHttpError, toPlainErrorAnswer } = await httpErrors();
       const answer = toHttpError(request.error);
       if (answer.statusCode >= 500) {
         logger.error('Request failed', { errorCode: answer.body.error.code, error: request.error });

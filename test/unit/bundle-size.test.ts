@@ -62,7 +62,8 @@ describe('function bundles (the stack’s esbuild options)', () => {
     'shared/fingerprint/sealed-keys.ts',
     'shared/domain/normalize.ts',
   ];
-  const V4_ERRORS = 'shared/http/v4-errors.ts';
+  // The error answers: loaded on a function's first error, the v4 shape on a `/v4/*` route's.
+  const ERRORS = ['shared/http/errors.ts', 'shared/http/v4-errors.ts'];
   it.each([
     [
       'enrichHttp',
@@ -71,7 +72,7 @@ describe('function bundles (the stack’s esbuild options)', () => {
         'shared/fingerprint/client.ts',
         ...SEALED_OPENING,
         'shared/domain/v4-event.ts',
-        V4_ERRORS,
+        ...ERRORS,
         'functions/enrich/erase.ts',
       ],
     ],
@@ -84,8 +85,8 @@ describe('function bundles (the stack’s esbuild options)', () => {
         ...SEALED_OPENING,
       ],
     ],
-    ['query', ['shared/domain/v4-event.ts', 'shared/domain/v3-visit.ts', V4_ERRORS]],
-    ['webhook', [V4_ERRORS]],
+    ['query', ['shared/domain/v4-event.ts', 'shared/domain/v3-visit.ts', ...ERRORS]],
+    ['webhook', ERRORS],
   ] as const)(
     'leaves out of what %s loads at init what its most common first call does not need',
     (key, lazy) => {

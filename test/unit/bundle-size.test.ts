@@ -106,6 +106,12 @@ describe('function bundles (the stack’s esbuild options)', () => {
     },
   );
 
+  it('leaves the request coalescer, which only the HTTP function uses, out of the queue consumer', () => {
+    const coalescer = 'shared/store/dynamodb-request-coalescer.ts';
+    expect(modulesOf(bundles.functions.enrichQueue)).not.toContain(coalescer);
+    expect(initModulesOf(bundles.functions.enrichHttp)).toContain(coalescer);
+  });
+
   it('keeps the Secrets Manager client, the Fingerprint client and the upstream parsers out of the query function', () => {
     const modules = modulesOf(bundles.functions.query);
     // Only the constants shared with the configuration may come from shared/fingerprint.

@@ -30,7 +30,8 @@ import { seal, v3ExampleEvent, v4ExampleEvent } from '../local/harness/sealing.j
 import type { NormalizedEvent } from '../shared/domain/event.js';
 import { createFingerprintClient } from '../shared/fingerprint/client.js';
 import { normalizeV4Event } from '../shared/fingerprint/normalize.js';
-import { decodeSealedResult, openSealedEvent } from '../shared/fingerprint/sealed.js';
+import { decodeSealedResult } from '../shared/fingerprint/sealed.js';
+import { openSealedEvent } from '../shared/fingerprint/sealed-event.js';
 import { StaticSealedKeys } from '../shared/fingerprint/sealed-keys.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { createLogger } from '../shared/observability/logger.js';
@@ -51,7 +52,8 @@ const OPEN_CALLS = 5000;
 const TTL_DAYS = 90;
 
 const FIRST_OPEN_SCRIPT = `
-const { decodeSealedResult, openSealedEvent } = await import('./shared/fingerprint/sealed.ts');
+const { decodeSealedResult } = await import('./shared/fingerprint/sealed.ts');
+const { openSealedEvent } = await import('./shared/fingerprint/sealed-event.ts');
 const key = Buffer.from(process.env.BENCH_KEY, 'base64');
 const time = () => {
   const started = performance.now();

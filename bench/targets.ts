@@ -55,10 +55,12 @@ export const BUNDLE_TARGETS = { initRatio: 1.3, allChunksRatio: 1.3 } as const;
  * gap stays open (docs/performance.md, "Targets missed"). Lower a ceiling when a change lowers its figure.
  */
 export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksRatio: number }> = {
-  query: { initRatio: 1.37, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
-  enrichHttp: { initRatio: 1.58, allChunksRatio: 1.444 },
-  enrichQueue: { initRatio: 1.57, allChunksRatio: 1.41 },
-  webhook: { initRatio: 1.46, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
+  // About 1 KB above the figures of 2026-12-05 (init 1.331, 1.442, 1.448, 1.406; all chunks 1.432, 1.384),
+  // rounded up to 0.005.
+  query: { initRatio: 1.34, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
+  enrichHttp: { initRatio: 1.455, allChunksRatio: 1.445 },
+  enrichQueue: { initRatio: 1.455, allChunksRatio: 1.39 },
+  webhook: { initRatio: 1.415, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
 };
 
 export const TIMING_TARGETS = {

@@ -4,7 +4,7 @@ import type { SealedKeyProvider } from '../../shared/fingerprint/sealed-keys.js'
 import type { FingerprintClient } from '../../shared/fingerprint/types.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
-import { DynamoDbRequestCoalescer } from '../../shared/store/dynamodb-request-coalescer.js';
+import type { RequestCoalescer } from '../../shared/store/event-store.js';
 import { type EnrichDeps, historyDaysFor } from './enrich.js';
 
 /**
@@ -20,9 +20,10 @@ export const HTTP_BUDGET_WAIT_MS = 1_000;
  *
  * Every instance of every trigger shares one budget of `FINGERPRINT_MAX_RPS` calls through the event table
  * (`DynamoDbRateLimiter`); `maxWaitMs` bounds how long a call waits for room in it (HTTP: about a second;
- * the queue consumer: up to its deadline). `coalesce` makes concurrent fetches of one requestId one upstream
- * call (HTTP callers ask at once; queue records of one requestId are rare, idempotent, and not worth two
- * writes per record).
+ * the queue consumer: up to its deadline). `coalescer`, given the function's DynamoDB client and table, builds
+ * what makes concurrent fetches of one requestId one upstream call (HTTP callers ask at once; queue records of
+ * one requestId are rare, idempotent, and not worth two writes per record). A factory rather than a flag, so
+ * that only the trigger that uses the coalescer bundles it: the queue consumer's init no longer carries it.
  *
  * The Fingerprint client, the Secrets Manager client it reads its key with and the limiter are built on the
  * first call that reaches Fingerprint (`./upstream.ts`, imported dynamically): an instance whose first call is
@@ -30,7 +31,11 @@ export const HTTP_BUDGET_WAIT_MS = 1_000;
  */
 export function createEnrichDeps(
   env: FingerprintCallerEnv,
-  options: { maxWaitMs: number; coalesce: boolean; erasureSettleMs?: number },
+  options: {
+    maxWaitMs: number;
+    coalescer?: (client: DynamoDBClient, tableName: string) => RequestCoalescer;
+    erasureSettleMs?: number;
+  },
 ): EnrichDeps {
   const dynamo = new DynamoDBClient({});
   const historyDays = historyDaysFor({
@@ -69,9 +74,7 @@ export function createEnrichDeps(
         }),
       ),
     }),
-    ...(options.coalesce && {
-      coalescer: new DynamoDbRequestCoalescer({ client: dynamo, tableName: env.TABLE_NAME }),
-    }),
+    ...(options.coalescer !== undefined && { coalescer: options.coalescer(dynamo, env.TABLE_NAME) }),
   };
 }
 

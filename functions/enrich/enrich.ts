@@ -1,13 +1,9 @@
 import { ERROR_CODES, SealedResultError, UpstreamBadResponseError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { openSealedEvent } from '../../shared/fingerprint/sealed.js';
-import {
-  SEALED_KEYS_SECRET_SETTING,
-  type SealedKeyProvider,
-  sealedResultsNotConfigured,
-} from '../../shared/fingerprint/sealed-keys.js';
+import type { SealedKeyProvider } from '../../shared/fingerprint/sealed-keys.js';
 import type { CallOptions, FingerprintClient } from '../../shared/fingerprint/types.js';
 import type { Logger } from '../../shared/observability/logger.js';
+import { lazily } from '../../shared/runtime/lazy.js';
 import type { EventStore, RequestCoalescer, StoreOutcome } from '../../shared/store/event-store.js';
 import { enrichHistory } from './history.js';
 import type { EnrichInput } from './input.js';
@@ -74,6 +70,13 @@ export async function enrich(
 }
 
 /**
+ * Opening a sealed result, with the normalizer it needs, loaded on the first sealed result: a cached read, the
+ * most common first call, needs neither (esbuild keeps them in a chunk of their own; docs/performance.md).
+ */
+const sealedOpening = lazily(() => import('../../shared/fingerprint/sealed-event.js'));
+const sealedKeysRules = lazily(() => import('../../shared/fingerprint/sealed-keys.js'));
+
+/**
  * A sealed client result holds the whole event, authenticated by the workspace's key: it is opened, normalized
  * and stored with no Server API call, through the store's one write path (erasure, id and value rules, TTL).
  * A copy already cached is overwritten with it, as a `refresh` would: it is the same event, as Fingerprint
@@ -83,8 +86,12 @@ async function enrichSealed(
   input: Extract<EnrichInput, { kind: 'sealed' }>,
   deps: EnrichDeps,
 ): Promise<EnrichResult> {
-  if (deps.sealedKeys === undefined) throw sealedResultsNotConfigured(SEALED_KEYS_SECRET_SETTING);
-  const event = openSealedEvent(input.sealed, await deps.sealedKeys.getKeys());
+  if (deps.sealedKeys === undefined) {
+    const { SEALED_KEYS_SECRET_SETTING, sealedResultsNotConfigured } = await sealedKeysRules();
+    throw sealedResultsNotConfigured(SEALED_KEYS_SECRET_SETTING);
+  }
+  const [{ openSealedEvent }, keys] = await Promise.all([sealedOpening(), deps.sealedKeys.getKeys()]);
+  const event = openSealedEvent(input.sealed, keys);
   if (input.requestId !== undefined && event.requestId !== input.requestId) {
     throw new SealedResultError(
       ERROR_CODES.SealedResultRequestIdMismatch,

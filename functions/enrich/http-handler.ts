@@ -1,13 +1,12 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { AppError, NotFoundError } from '../../shared/domain/errors.js';
-import { renderV4Event, toV4Event } from '../../shared/fingerprint/v4-event.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';
 import type { LogAttributes, Logger } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
+import { lazily } from '../../shared/runtime/lazy.js';
 import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, enrich } from './enrich.js';
-import { eraseVisitor } from './erase.js';
 import { parseEnrichBody, parseEraseQuery, parseV4EventRequest } from './input.js';
 import { readEvent } from './read-through.js';
 
@@ -38,6 +37,11 @@ export interface EnrichHttpHandlerDeps extends EnrichDeps {
   logger: Logger;
   settings: EnrichHttpSettings;
 }
+
+/** The v4 rendering, loaded by the first `GET /v4/events/{event_id}` (docs/performance.md). */
+const v4Rendering = lazily(() => import('../../shared/fingerprint/v4-event.js'));
+/** Erasure, loaded by the first `DELETE /visitors/{visitorId}`. */
+const erasureUseCase = lazily(() => import('./erase.js'));
 
 type Route = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -94,6 +98,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
         readThrough: settings.readThrough,
       });
       logAnswer('Event read', { source: result.source });
+      const { renderV4Event, toV4Event } = await v4Rendering();
       const v4Event =
         (settings.storeUpstream ?? true) ? toV4Event(result.event) : renderV4Event(result.event);
       return jsonResponse(200, v4Event, { [EVENT_SOURCE_HEADER]: result.source });
@@ -102,6 +107,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     'DELETE /visitors/{visitorId}': async (event, context) => {
       const visitorId = parseVisitorId(event.pathParameters?.visitorId);
       const { upstream } = parseEraseQuery(queryParams(event));
+      const { eraseVisitor } = await erasureUseCase();
       const { erasure, upstreamError } = await eraseVisitor({ visitorId, upstream }, deps, {
         deadline: deadlineFor(context),
         upstreamErasure: settings.upstreamErasure,

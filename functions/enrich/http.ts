@@ -1,5 +1,6 @@
 import { loadEnv } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
+import { DynamoDbRequestCoalescer } from '../../shared/store/dynamodb-request-coalescer.js';
 import { createEnrichDeps, HTTP_BUDGET_WAIT_MS } from './deps.js';
 import { enrichHttpEnvSchema } from './http-env.js';
 import { createEnrichHttpHandler } from './http-handler.js';
@@ -22,7 +23,7 @@ export const handler = createEnrichHttpHandler({
   // it within about a second gets 429 with Retry-After (the queue is the way to smooth load).
   ...createEnrichDeps(env, {
     maxWaitMs: HTTP_BUDGET_WAIT_MS,
-    coalesce: true,
+    coalescer: (client, tableName) => new DynamoDbRequestCoalescer({ client, tableName }),
     erasureSettleMs: env.ERASURE_SETTLE_MS,
   }),
 });

@@ -12,7 +12,7 @@ const env = loadEnv(enrichQueueEnvSchema);
 export const handler = createEnrichQueueHandler({
   // Every consumer shares the fleet's one budget of FINGERPRINT_MAX_RPS (with the HTTP function) and waits
   // for room in it up to the batch's deadline; a record still without room then goes back to SQS.
-  ...createEnrichDeps(env, { maxWaitMs: Number.POSITIVE_INFINITY, coalesce: false }),
+  ...createEnrichDeps(env, { maxWaitMs: Number.POSITIVE_INFINITY }),
   // SQS serves only records that can never succeed: its client is loaded with the first of them, not at cold start.
   deadLetters: lazyDeadLetterQueue(
     lazily(async () => {

@@ -1,8 +1,16 @@
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { UpstreamV4Event } from '../../shared/domain/upstream.js';
-import { renderV4Event } from '../../shared/fingerprint/v4-event.js';
+import { lazily } from '../../shared/runtime/lazy.js';
 import type { EventPage, EventStore } from '../../shared/store/event-store.js';
-import { toV3Visit, type V3Visit } from './v3-visit.js';
+import type { V3Visit } from './v3-visit.js';
+
+/**
+ * The v3 visit and v4 event renderers, loaded by the first call of their routes: the function's most common
+ * first call, `GET /events`, answers the normalized view and needs neither (esbuild keeps each in a chunk of
+ * its own; docs/performance.md).
+ */
+const v3Rendering = lazily(() => import('./v3-visit.js'));
+const v4Rendering = lazily(() => import('../../shared/fingerprint/v4-event.js'));
 
 export interface QueryDeps {
   store: EventStore;
@@ -54,6 +62,7 @@ export async function getVisitorHistory(
     query.requestId === undefined
       ? page.events
       : page.events.filter((event) => event.requestId === query.requestId);
+  const { toV3Visit } = await v3Rendering();
   return {
     visitorId: query.visitorId,
     visits: events.map(toV3Visit),
@@ -152,6 +161,7 @@ export async function searchV4Events(query: V4SearchQuery, deps: QueryDeps): Pro
     (deps.storeUpstream ?? true) && page.events.length > 0
       ? await deps.store.getUpstreamEvents(page.events.map((event) => event.requestId))
       : new Map<string, UpstreamV4Event>();
+  const { renderV4Event } = await v4Rendering();
   return {
     events: page.events.map((event) => copies.get(event.requestId) ?? renderV4Event(event)),
     ...(page.next !== undefined && { pagination_key: page.next.cursor }),

@@ -10,14 +10,12 @@
  */
 import { createDecipheriv } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
-import { ERROR_CODES, SealedResultError, ValidationError } from '../domain/errors.js';
-import type { NormalizedEvent } from '../domain/event.js';
+import { ERROR_CODES, SealedResultError } from '../domain/errors.js';
 import {
   SEALED_RESULT_MAX_BASE64_CHARS,
   SEALED_RESULT_MAX_BYTES,
   SEALED_RESULT_MAX_PLAINTEXT_BYTES,
 } from '../manifest/limits.js';
-import { normalizeSealedEvent } from './normalize.js';
 
 export const SEALED_HEADER = Buffer.from([0x9e, 0x85, 0xdc, 0xed]);
 export const SEALED_NONCE_BYTES = 12;
@@ -126,42 +124,6 @@ export function unsealPlaintext(blob: Buffer, keys: readonly Buffer[], field = '
       tooLarge
         ? `${field} decrypts to more than ${MAX_SEALED_PLAINTEXT_BYTES} bytes of JSON, far more than any event.`
         : `${field} decrypts, but not to raw-deflate data as Fingerprint seals events; ${HOW_TO_SEND}.`,
-    );
-  }
-}
-
-/**
- * Opens a decoded sealed result and normalizes the event in it (`source: "sealed"`).
- *
- * @throws {SealedResultError} as {@link unsealPlaintext}, and `SealedResultNotAnEvent` when the plaintext is
- * not JSON, or not a v3 events response or v4 Event with a valid requestId, visitorId and timestamp.
- */
-export function openSealedEvent(
-  blob: Buffer,
-  keys: readonly Buffer[],
-  field = 'sealedResult',
-): NormalizedEvent {
-  const plaintext = unsealPlaintext(blob, keys, field);
-  let json: unknown;
-  try {
-    json = JSON.parse(plaintext.toString('utf8'));
-  } catch {
-    throw new SealedResultError(
-      ERROR_CODES.SealedResultNotAnEvent,
-      field,
-      `${field} decrypts to something that is not JSON; a sealed result holds a Fingerprint event.`,
-    );
-  }
-  try {
-    return normalizeSealedEvent(json);
-  } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    throw new SealedResultError(
-      ERROR_CODES.SealedResultNotAnEvent,
-      field,
-      `${field} decrypts to JSON that is not a usable Fingerprint event (a v3 events response ` +
-        `{"products": …} or a v4 Event): ${error.message}.`,
-      { cause: error },
     );
   }
 }

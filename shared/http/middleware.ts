@@ -1,13 +1,15 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { injectLambdaContext, type Logger } from '../observability/logger.js';
-import {
-  ERROR_CODE_HEADER,
-  ERROR_FIELD_HEADER,
-  toHttpError,
-  toPlainErrorAnswer,
-  toV4ErrorAnswer,
-} from './errors.js';
+import { lazily } from '../runtime/lazy.js';
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from './error-headers.js';
+
+/**
+ * The error answers, loaded on a function's first error, and Fingerprint's v4 error shape on the first error of
+ * a `/v4/*` route: a call that succeeds needs neither (docs/performance.md).
+ */
+const httpErrors = lazily(() => import('./errors.js'));
+const v4Errors = lazily(() => import('./v4-errors.js'));
 
 export type HttpHandler = (event: APIGatewayProxyEvent, context: Context) => Promise<APIGatewayProxyResult>;
 
@@ -34,6 +36,7 @@ function errorResponses(
 ): middy.MiddlewareObj<APIGatewayProxyEvent, APIGatewayProxyResult> {
   return {
     onError: async (request) => {
+      const { toHttpError, toPlainErrorAnswer } = await httpErrors();
       const answer = toHttpError(request.error);
       if (answer.statusCode >= 500) {
         logger.error('Request failed', { errorCode: answer.body.error.code, error: request.error });
@@ -46,7 +49,11 @@ function errorResponses(
       }
       const shape = errorShape(request.event);
       const shaped =
-        shape === 'v3' ? toPlainErrorAnswer(answer) : shape === 'v4' ? toV4ErrorAnswer(answer) : answer;
+        shape === 'v3'
+          ? toPlainErrorAnswer(answer)
+          : shape === 'v4'
+            ? (await v4Errors()).toV4ErrorAnswer(answer)
+            : answer;
       request.response = jsonResponse(shaped.statusCode, shaped.body, shaped.headers);
     },
   };

@@ -143,6 +143,53 @@ describe('function bundles (real esbuild)', () => {
     expect(JSON.parse(response.body)).toMatchObject({ error: { code: 'ValidationFailed', field: 'body' } });
   });
 
+  // What the first call does not need is loaded from a chunk on first use: these run it from the bundle.
+  it('answers an error of GET /v4/events/{event_id} in v4’s shape from the bundle, its mapping loaded on first use', () => {
+    const response = invoke(
+      'enrichHttp',
+      buildApiEvent({
+        method: 'GET',
+        resource: '/v4/events/{event_id}',
+        pathParameters: { event_id: '1708102555327.NLOjmg' },
+        query: { ruleset_id: 'r1' },
+      }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(response.headers?.['X-Error-Code']).toBe('ValidationFailed');
+    expect(JSON.parse(response.body)).toEqual({
+      error: { code: 'request_cannot_be_parsed', message: expect.stringContaining('ruleset_id') },
+    });
+  });
+
+  it('answers an error of GET /v4/events in v4’s shape from the query bundle, its mapping loaded on first use', () => {
+    const response = invoke('query', buildApiEvent({ method: 'GET', resource: '/v4/events' }));
+    expect(response.statusCode).toBe(400);
+    expect(response.headers?.['X-Error-Field']).toBe('visitor_id');
+    expect(JSON.parse(response.body)).toEqual({
+      error: { code: 'request_cannot_be_parsed', message: expect.stringContaining('visitor_id') },
+    });
+  });
+
+  it('refuses a sealed result without configured keys from the bundle, their rules loaded on first use', () => {
+    // A blob of the right shape (header, nonce, one byte, tag): refused for want of keys, before any AWS call.
+    const blob = Buffer.concat([Buffer.from([0x9e, 0x85, 0xdc, 0xed]), Buffer.alloc(29, 1)]);
+    const response = invoke(
+      'enrichHttp',
+      buildApiEvent({
+        method: 'POST',
+        resource: '/enrich',
+        body: JSON.stringify({ sealedResult: blob.toString('base64') }),
+      }),
+    );
+    expect(response.statusCode).toBe(400);
+    expect(JSON.parse(response.body)).toMatchObject({
+      error: {
+        code: 'SealedResultsNotConfigured',
+        message: expect.stringContaining('FINGERPRINT_SEALED_KEYS_SECRET_ID'),
+      },
+    });
+  });
+
   it('refuses an unsigned webhook delivery from the bundle with 401, before any secret is read', () => {
     const response = invoke(
       'webhook',

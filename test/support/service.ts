@@ -66,6 +66,9 @@ export async function startService(options: ServiceOptions = {}) {
     ...options.env,
   });
 
+  // What the test file's own imports load on first use (a handler it builds itself), from its registry, before
+  // a fresh one becomes current: an `import()` run later would resolve in that one (`loadDeferred`).
+  await (await import('../../shared/runtime/lazy.js')).loadDeferred();
   vi.resetModules();
   const enrichHttp = await import('../../functions/enrich/http.js');
   const enrichQueue = await import('../../functions/enrich/queue.js');

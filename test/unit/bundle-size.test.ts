@@ -55,14 +55,43 @@ describe('function bundles (the stack’s esbuild options)', () => {
     },
   );
 
+  // What each function's most common first call does not run, loaded on first use instead (docs/performance.md):
+  // the enrich functions' is a cached read, the query function's `GET /events`, the webhook's a delivery.
+  const SEALED_OPENING = [
+    'shared/fingerprint/sealed-event.ts',
+    'shared/fingerprint/sealed-keys.ts',
+    'shared/fingerprint/normalize.ts',
+    'shared/fingerprint/normalize-v3.ts',
+    'shared/fingerprint/normalize-v4.ts',
+    'shared/fingerprint/normalize-common.ts',
+  ];
+  // The error answers: loaded on a function's first error, the v4 shape on a `/v4/*` route's.
+  const ERRORS = ['shared/http/errors.ts', 'shared/http/v4-errors.ts'];
   it.each([
-    ['enrichHttp', ['@aws-sdk/client-secrets-manager/', 'shared/fingerprint/client.ts']],
+    [
+      'enrichHttp',
+      [
+        '@aws-sdk/client-secrets-manager/',
+        'shared/fingerprint/client.ts',
+        ...SEALED_OPENING,
+        'shared/fingerprint/v4-event.ts',
+        ...ERRORS,
+        'functions/enrich/erase.ts',
+      ],
+    ],
     [
       'enrichQueue',
-      ['@aws-sdk/client-secrets-manager/', '@aws-sdk/client-sqs/', 'shared/fingerprint/client.ts'],
+      [
+        '@aws-sdk/client-secrets-manager/',
+        '@aws-sdk/client-sqs/',
+        'shared/fingerprint/client.ts',
+        ...SEALED_OPENING,
+      ],
     ],
+    ['query', ['shared/fingerprint/v4-event.ts', 'functions/query/v3-visit.ts', ...ERRORS]],
+    ['webhook', ERRORS],
   ] as const)(
-    'leaves out of what %s loads at init what only a cache miss or a dead letter needs',
+    'leaves out of what %s loads at init what its most common first call does not need',
     (key, lazy) => {
       const bundle = bundles.functions[key];
       const atInit = initModulesOf(bundle);
@@ -79,6 +108,12 @@ describe('function bundles (the stack’s esbuild options)', () => {
       }
     },
   );
+
+  it('leaves the request coalescer, which only the HTTP function uses, out of the queue consumer', () => {
+    const coalescer = 'shared/store/dynamodb-request-coalescer.ts';
+    expect(modulesOf(bundles.functions.enrichQueue)).not.toContain(coalescer);
+    expect(initModulesOf(bundles.functions.enrichHttp)).toContain(coalescer);
+  });
 
   it('keeps the Secrets Manager client, the Fingerprint client and the upstream parsers out of the query function', () => {
     const modules = modulesOf(bundles.functions.query);

@@ -15,10 +15,10 @@ import { normalizeV3Event, normalizeV4Event } from '../../shared/fingerprint/nor
 import {
   decodeSealedResult,
   MIN_SEALED_BYTES,
-  openSealedEvent,
   SEALED_HEADER,
   unsealPlaintext,
 } from '../../shared/fingerprint/sealed.js';
+import { openSealedEvent } from '../../shared/fingerprint/sealed-event.js';
 import { parseSealedKeysSecret, StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys-secret.js';
 import { SEALED_RESULT_MAX_BASE64_CHARS, SEALED_RESULT_MAX_BYTES } from '../../shared/manifest/limits.js';

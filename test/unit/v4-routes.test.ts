@@ -11,7 +11,8 @@ import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.
 import { upstreamV4Of } from '../../shared/domain/upstream.js';
 import { normalizeV3Event, normalizeV4Event } from '../../shared/fingerprint/normalize.js';
 import { renderV4Event, toV4Event } from '../../shared/fingerprint/v4-event.js';
-import { toHttpError, toV4ErrorAnswer } from '../../shared/http/errors.js';
+import { toHttpError } from '../../shared/http/errors.js';
+import { toV4ErrorAnswer } from '../../shared/http/v4-errors.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 import { jsonBody } from '../support/http-assertions.js';

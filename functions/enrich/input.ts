@@ -13,7 +13,7 @@ export const MAX_BODY_BYTES = 128 * 1024;
 export const DEFAULT_MAX_EVENTS = 100;
 export const MAX_MAX_EVENTS = 500;
 
-const bodySchema = z.strictObject({
+export const bodySchema = z.strictObject({
   requestId: z.optional(requestIdParam),
   visitorId: z.optional(visitorIdParam),
   linkedId: z.optional(linkedIdParam),
@@ -104,7 +104,7 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
   };
 }
 
-const eraseQuerySchema = z.strictObject({
+export const eraseQuerySchema = z.strictObject({
   upstream: z.optional(z.enum(['true', 'false'], 'expected "true" or "false"')),
 });
 
@@ -113,8 +113,8 @@ export function parseEraseQuery(query: Record<string, string>): { upstream: bool
   return { upstream: parseInput(eraseQuerySchema, query).upstream === 'true' };
 }
 
-const v4EventPath = z.object({ event_id: requestIdParam });
-const v4EventQuery = z.strictObject({
+export const v4EventPath = z.object({ event_id: requestIdParam });
+export const v4EventQuery = z.strictObject({
   // Fingerprint's v4 SDK adds `ii` (its name and version) to every call: accepted and dropped.
   ii: z.optional(z.string()),
 });

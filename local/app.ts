@@ -17,10 +17,12 @@ import { createQueryHttpHandler } from '../functions/query/http-handler.js';
 import { MissingWebhookSecrets } from '../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../functions/webhook/http-handler.js';
 import { REPOSITORY_ROOT } from '../infra/bundling.js';
-import { ValidationError } from '../shared/domain/errors.js';
+import { ERROR_CODES, ValidationError } from '../shared/domain/errors.js';
 import { createFingerprintClient, REGION_HOSTS } from '../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { toHttpError } from '../shared/http/errors.js';
+import { LOCAL_ERROR_CODES } from '../shared/manifest/error-codes.js';
+import type { FunctionKey as AnyFunctionKey, HttpFunctionKey } from '../shared/manifest/functions.js';
 import { createLogger, type Logger } from '../shared/observability/logger.js';
 import { DynamoDbRateLimiter } from '../shared/store/dynamodb-rate-limiter.js';
 import { DynamoDbRequestCoalescer } from '../shared/store/dynamodb-request-coalescer.js';
@@ -37,7 +39,7 @@ import {
 import type { LocalConfig } from './config.js';
 import { lockDataDir } from './data-lock.js';
 import { type EmbeddedDynamoDb, ensureEventTable, startEmbeddedDynamoDb } from './dynamodb.js';
-import { FUNCTIONS, FunctionPool, type Invocation } from './lambda.js';
+import { FUNCTION_SETTINGS, FunctionPool, type Invocation } from './lambda.js';
 import { buildSqsEvent, LocalDeadLetterQueue, parseBatchRequest, queueArn } from './queue.js';
 import { type SandboxUpstream, startSandboxUpstream } from './sandbox/server.js';
 
@@ -125,7 +127,7 @@ export async function startLocalServer(config: LocalConfig, logger: Logger): Pro
       upstream: { kind: config.upstream.kind, baseUrl: upstream.baseUrl ?? REGION_HOSTS[config.region] },
       tableCreated,
       dynamoEndpoint: dynamo.endpoint,
-      close(graceMs = FUNCTIONS.enrichQueue.timeoutMs + 5_000) {
+      close(graceMs = FUNCTION_SETTINGS.enrichQueue.timeoutMs + 5_000) {
         closing ??= (async () => {
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
           http.closeIdleConnections();
@@ -168,12 +170,10 @@ function upstreamOf(config: LocalConfig, sandbox: SandboxUpstream | undefined): 
   }
 }
 
-interface Pools {
-  enrichHttp: FunctionPool<APIGatewayProxyEvent, APIGatewayProxyResult>;
-  query: FunctionPool<APIGatewayProxyEvent, APIGatewayProxyResult>;
-  webhook: FunctionPool<APIGatewayProxyEvent, APIGatewayProxyResult>;
-  enrichQueue: FunctionPool<SQSEvent, SQSBatchResponse>;
-}
+/** A pool for each function of the manifest: the ones behind the API take proxy events, the other SQS batches. */
+type Pools = { [K in HttpFunctionKey]: FunctionPool<APIGatewayProxyEvent, APIGatewayProxyResult> } & {
+  [K in Exclude<AnyFunctionKey, HttpFunctionKey>]: FunctionPool<SQSEvent, SQSBatchResponse>;
+};
 
 /**
  * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger, its own
@@ -203,7 +203,10 @@ function createPools(
       historyDays,
       limiter: new DynamoDbRateLimiter({ ...table, maxRps: config.maxRps, maxWaitMs }),
     });
-  const settings = (key: keyof typeof FUNCTIONS) => ({ ...FUNCTIONS[key], region: ports.region });
+  const settings = (key: keyof typeof FUNCTION_SETTINGS) => ({
+    ...FUNCTION_SETTINGS[key],
+    region: ports.region,
+  });
   return {
     enrichHttp: new FunctionPool({
       settings: settings('enrichHttp'),
@@ -312,7 +315,7 @@ async function handle(
           405,
           {
             error: {
-              code: 'MethodNotAllowed',
+              code: LOCAL_ERROR_CODES.MethodNotAllowed,
               message: `${method} is not a method of ${url.pathname}; use ${match.allowed.join(' or ')}.`,
             },
           },
@@ -330,7 +333,7 @@ async function handle(
           404,
           {
             error: {
-              code: 'NotFound',
+              code: ERROR_CODES.NotFound,
               message:
                 `No route ${method} ${url.pathname}. Routes: ` +
                 `${API_ROUTES.map((route) => `${route.method} ${route.resource}`).join(', ')}; ` +
@@ -394,10 +397,10 @@ function answerInvocation(
   }
   const why =
     outcome.status === 'timeout'
-      ? `Task timed out after ${(FUNCTIONS[functionKey].timeoutMs / 1000).toFixed(2)} seconds`
+      ? `Task timed out after ${(FUNCTION_SETTINGS[functionKey].timeoutMs / 1000).toFixed(2)} seconds`
       : 'The function threw instead of answering';
   scope.logger.error('Function invocation failed', {
-    function: FUNCTIONS[functionKey].name,
+    function: FUNCTION_SETTINGS[functionKey].name,
     awsRequestId: outcome.context.awsRequestId,
     reason: why,
     ...(outcome.status === 'error' && { error: outcome.error }),
@@ -495,7 +498,7 @@ async function runQueueBatch(body: Buffer, scope: RequestScope) {
     batchItemFailures,
     deadLettered,
     ...(outcome.status === 'timeout' && {
-      invocationError: `Task timed out after ${FUNCTIONS.enrichQueue.timeoutMs / 1000} seconds`,
+      invocationError: `Task timed out after ${FUNCTION_SETTINGS.enrichQueue.timeoutMs / 1000} seconds`,
     }),
     ...(outcome.status === 'error' && {
       invocationError: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),

@@ -4,6 +4,7 @@ import { renderV4Event, toV4Event } from '../../shared/domain/v4-event.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';
+import { ENRICH_HTTP_ROUTES, errorShapeIn, type RouteKeyOf } from '../../shared/manifest/routes.js';
 import type { LogAttributes, Logger } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
 import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, enrich } from './enrich.js';
@@ -58,8 +59,8 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     else logger.info(message, fields);
   };
 
-  /** The routes, by API Gateway resource template. */
-  const routes: Record<string, Route> = {
+  /** The routes, by API Gateway resource template: exactly the manifest's routes of this function. */
+  const routes: Record<RouteKeyOf<'enrichHttp'>, Route> = {
     'POST /enrich': async (event, context) => {
       const input = parseEnrichBody(bodyText(event));
       const result = await enrich(input, deps, { deadline: deadlineFor(context) });
@@ -130,7 +131,8 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
   return httpHandler(
     logger,
     async (event, context) => {
-      const route = routes[`${event.httpMethod} ${event.resource}`];
+      const route: Route | undefined =
+        routes[`${event.httpMethod} ${event.resource}` as RouteKeyOf<'enrichHttp'>];
       if (route === undefined) {
         throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
       }
@@ -138,7 +140,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     },
     {
       corsAllowOrigins: settings.corsAllowOrigins,
-      errorShape: (event) => (event.resource === '/v4/events/{event_id}' ? 'v4' : 'service'),
+      errorShape: errorShapeIn(ENRICH_HTTP_ROUTES),
     },
   );
 }

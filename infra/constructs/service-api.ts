@@ -27,13 +27,14 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ERROR_CODES } from '../../shared/domain/errors.js';
+import { ERROR_CODES, GATEWAY_ERROR_CODES } from '../../shared/manifest/error-codes.js';
+import type { HttpFunctionKey } from '../../shared/manifest/functions.js';
+import { ROUTE_LIST, type RouteSpec, WEBHOOK_PATH } from '../../shared/manifest/routes.js';
 import { acknowledge } from '../nag.js';
 
 const ACCOUNT_ID = /^\d{12}$/;
 
-/** Where Fingerprint delivers webhooks. */
-export const WEBHOOK_PATH = '/webhooks/fingerprint';
+export { WEBHOOK_PATH };
 
 /** Who may call the API: account ids and IAM principal ARNs, as in the `allowedPrincipals` setting. */
 export interface ApiCallers {
@@ -57,37 +58,6 @@ export function callerPrincipals(callers: ApiCallers): IPrincipal[] {
     ...callers.principalArns.map((arn) => new ArnPrincipal(arn)),
   ];
 }
-
-/** Which function serves a route. */
-type RouteTarget = 'enrich' | 'query' | 'webhook';
-
-/** One method of the API. IAM routes require SigV4; a public route proves its origin to its handler. */
-interface RouteSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  /** The resource path; `{name}` segments are required path parameters. */
-  readonly path: string;
-  readonly target: RouteTarget;
-  readonly auth: 'iam' | 'public';
-}
-
-/**
- * Every route, once: the methods, their integrations and the resource policy are all built from this table,
- * so a route cannot be added without its policy. The handlers route on `${method} ${path}`.
- */
-export const API_ROUTE_SPECS: readonly RouteSpec[] = [
-  { method: 'POST', path: '/enrich', target: 'enrich', auth: 'iam' },
-  { method: 'GET', path: '/events', target: 'query', auth: 'iam' },
-  // Read-through to Fingerprint: served by the function that holds the Fingerprint client.
-  { method: 'GET', path: '/events/{requestId}', target: 'enrich', auth: 'iam' },
-  { method: 'GET', path: '/visitors/{visitorId}', target: 'query', auth: 'iam' },
-  { method: 'DELETE', path: '/visitors/{visitorId}', target: 'enrich', auth: 'iam' },
-  // Fingerprint cannot sign with SigV4: the handler checks the HMAC signature (and optional basic auth).
-  { method: 'POST', path: WEBHOOK_PATH, target: 'webhook', auth: 'public' },
-  // Fingerprint's own v4 read contract, from the cache: the search from the query function, one event (with
-  // read-through) from the function that holds the Fingerprint client.
-  { method: 'GET', path: '/v4/events', target: 'query', auth: 'iam' },
-  { method: 'GET', path: '/v4/events/{event_id}', target: 'enrich', auth: 'iam' },
-];
 
 /** The `execute-api:/<stage>/<METHOD>/<path>` resource of a route, in any stage, path parameters as `*`. */
 function executeApiResource(route: Pick<RouteSpec, 'method' | 'path'>): string {
@@ -222,13 +192,13 @@ export class ServiceApi extends Construct {
     });
 
     // Proxy integrations: the handlers route on `${httpMethod} ${resource}`, so these resource paths are
-    // their routes.
-    const integrations: Record<RouteTarget, LambdaIntegration> = {
-      enrich: new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false }),
+    // their routes (the manifest's route keys).
+    const integrations: Record<HttpFunctionKey, LambdaIntegration> = {
+      enrichHttp: new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false }),
       query: new LambdaIntegration(props.queryFunction, { proxy: true, allowTestInvoke: false }),
       webhook: new LambdaIntegration(props.webhookFunction, { proxy: true, allowTestInvoke: false }),
     };
-    for (const route of API_ROUTE_SPECS) {
+    for (const route of ROUTE_LIST) {
       const resource = route.path
         .split('/')
         .slice(1)
@@ -236,18 +206,18 @@ export class ServiceApi extends Construct {
           (parent, part) => parent.getResource(part) ?? parent.addResource(part),
           this.api.root,
         );
-      const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
-      const method = resource.addMethod(route.method, integrations[route.target], {
+      const parameters = route.pathParams;
+      const method = resource.addMethod(route.method, integrations[route.function], {
         ...(route.auth === 'public' && { authorizationType: AuthorizationType.NONE }),
         // The webhook body is checked by its handler, after the signature over its exact bytes.
-        ...(route.target !== 'webhook' && { requestValidator: validator }),
+        ...(route.body !== 'signed-bytes' && { requestValidator: validator }),
         ...(parameters.length > 0 && {
           requestParameters: Object.fromEntries(
             parameters.map((name) => [`method.request.path.${name}`, true]),
           ),
         }),
         // `$default` validates whatever the Content-Type, so a body cannot skip the check by its header.
-        ...(route.path === '/enrich' && { requestModels: { $default: enrichBody } }),
+        ...(route.body === 'json-object' && { requestModels: { $default: enrichBody } }),
       });
       if (route.auth === 'public') {
         acknowledge(method, {
@@ -350,7 +320,7 @@ function resourcePolicy(
         effect: Effect.DENY,
         principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
-        resources: API_ROUTE_SPECS.filter((route) => route.auth === 'iam').map(executeApiResource),
+        resources: ROUTE_LIST.filter((route) => route.auth === 'iam').map(executeApiResource),
         conditions: notACaller,
       }),
       new PolicyStatement({
@@ -359,7 +329,7 @@ function resourcePolicy(
         principals: [new AnyPrincipal()],
         actions: ['execute-api:Invoke'],
         resources: [
-          ...API_ROUTE_SPECS.filter((route) => route.auth === 'public').map(executeApiResource),
+          ...ROUTE_LIST.filter((route) => route.auth === 'public').map(executeApiResource),
           ...(cors ? ['execute-api:/*/OPTIONS/*'] : []),
         ],
       }),
@@ -370,9 +340,7 @@ function resourcePolicy(
               effect: Effect.DENY,
               principals: [new AnyPrincipal()],
               actions: ['execute-api:Invoke'],
-              resources: API_ROUTE_SPECS.filter((route) => route.target === 'webhook').map(
-                executeApiResource,
-              ),
+              resources: ROUTE_LIST.filter((route) => route.function === 'webhook').map(executeApiResource),
               conditions: { NotIpAddress: { 'aws:SourceIp': [...webhookSourceCidrs] } },
             }),
           ]
@@ -445,7 +413,7 @@ function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]): void
     {
       id: 'AccessDenied',
       type: ResponseType.ACCESS_DENIED,
-      templates: errorTemplate('AccessDenied', dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.AccessDenied, dynamicMessage),
     },
     {
       id: 'MissingAuthentication',
@@ -460,17 +428,17 @@ function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]): void
     {
       id: 'Throttled',
       type: ResponseType.THROTTLED,
-      templates: errorTemplate('Throttled', dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.Throttled, dynamicMessage),
     },
     {
       id: 'Default4xx',
       type: ResponseType.DEFAULT_4XX,
-      templates: errorTemplate('RequestRejected', dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.RequestRejected, dynamicMessage),
     },
     {
       id: 'Default5xx',
       type: ResponseType.DEFAULT_5XX,
-      templates: errorTemplate('GatewayError', dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.GatewayError, dynamicMessage),
     },
   ];
   for (const response of responses) {

@@ -69,8 +69,8 @@ export type LocalErrorCode = (typeof LOCAL_ERROR_CODES)[keyof typeof LOCAL_ERROR
 export type AnyErrorCode = ErrorCode | GatewayErrorCode | LocalErrorCode;
 
 /** Every code, once, in the order of the OpenAPI enum: the functions', the gateway's, the local server's. */
-export const ALL_ERROR_CODES: readonly AnyErrorCode[] = [
-  ...Object.values(ERROR_CODES),
-  ...Object.values(GATEWAY_ERROR_CODES),
-  ...Object.values(LOCAL_ERROR_CODES),
-];
+export const ALL_ERROR_CODES: readonly AnyErrorCode[] = /* @__PURE__ */ Object.values<AnyErrorCode>({
+  ...ERROR_CODES,
+  ...GATEWAY_ERROR_CODES,
+  ...LOCAL_ERROR_CODES,
+});

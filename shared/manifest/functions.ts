@@ -16,6 +16,8 @@ export interface FunctionSpec {
   readonly name: string;
   /** The handler's file, relative to the repository root. */
   readonly entry: string;
+  /** What invokes it: API Gateway's proxy integration (the routes of `routes.ts`) or the enrich queue. */
+  readonly trigger: 'http' | 'queue';
   /** The exported handler of {@link entry}. */
   readonly handler: 'handler';
   /** Lambda's timeout; the handlers take their upstream deadline from the time they have left. */
@@ -33,6 +35,7 @@ export const FUNCTIONS = {
    * 100 ms or more on Fingerprint, billed at this size; 1024 MB would add 10-20 % for no faster answer.
    */
   enrichHttp: {
+    trigger: 'http',
     name: 'enrich-http',
     entry: 'functions/enrich/http.ts',
     handler: 'handler',
@@ -46,6 +49,7 @@ export const FUNCTIONS = {
    * a queued enrichment's cost at 512 MB.
    */
   enrichQueue: {
+    trigger: 'queue',
     name: 'enrich-queue',
     entry: 'functions/enrich/queue.ts',
     handler: 'handler',
@@ -59,6 +63,7 @@ export const FUNCTIONS = {
    * rendering a caller waits for.
    */
   query: {
+    trigger: 'http',
     name: 'query',
     entry: 'functions/query/http.ts',
     handler: 'handler',
@@ -73,6 +78,7 @@ export const FUNCTIONS = {
    * small DynamoDB calls, so it adds about 1 % to its cost and halves the CPU-bound cold start.
    */
   webhook: {
+    trigger: 'http',
     name: 'webhook',
     entry: 'functions/webhook/http.ts',
     handler: 'handler',
@@ -83,6 +89,11 @@ export const FUNCTIONS = {
 } as const satisfies Record<string, FunctionSpec>;
 
 export type FunctionKey = keyof typeof FUNCTIONS;
+
+/** The functions behind API Gateway: the ones a route can name. */
+export type HttpFunctionKey = {
+  [K in FunctionKey]: (typeof FUNCTIONS)[K]['trigger'] extends 'http' ? K : never;
+}[FunctionKey];
 
 /** Each function's environment schema, by type (see {@link FunctionSpec.envSchema} for where it lives). */
 export interface FunctionEnvSchemas {

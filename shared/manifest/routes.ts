@@ -2,12 +2,14 @@
  * Every route of the API, declared once. Derived from it: the REST API's methods, integrations and resource
  * policy (`infra/constructs/service-api.ts`), the local gateway (`local/api-gateway.ts`), each handler's router
  * (a `Record` over {@link RouteKeyOf} its function, so a missing or extra route does not compile) and its
- * error shape, and `openapi/openapi.json` (`npm run openapi`, with the request schemas of `requests.ts`).
+ * error shape, and `openapi/openapi.json` (`npm run openapi`, with each route's contract in `contracts.ts`:
+ * its request schemas, its answer's type and its operation id).
  *
- * Plain data, no imports with side effects: a handler reads its routes' error shapes from here without loading
- * any schema.
+ * Plain data, no imports with side effects. What only the contract needs lives in `contracts.ts`: every handler
+ * bundles this table to read its routes' error shapes, and each function's init budget
+ * (test/unit/bundle-size.test.ts) has no room for schemas or documentation strings.
  */
-import type { FunctionKey } from './functions.js';
+import type { HttpFunctionKey } from './functions.js';
 
 /** Where Fingerprint delivers webhooks. */
 export const WEBHOOK_PATH = '/webhooks/fingerprint';
@@ -28,48 +30,29 @@ export interface RouteSpec {
   /** `iam`: SigV4 and the resource policy's callers. `public`: anyone; the handler proves the origin. */
   readonly auth: 'iam' | 'public';
   /** The function serving the route (a proxy integration). */
-  readonly function: FunctionKey;
+  readonly function: HttpFunctionKey;
   readonly errorShape: ErrorShape;
-  /** The path's parameters, in order: exactly the `{name}` segments of {@link path}. */
-  readonly pathParams: readonly string[];
   /**
    * The body the route takes. `json-object`: API Gateway's validator refuses a body that is not a JSON object,
    * whatever its Content-Type (the handler checks the fields). `signed-bytes`: the handler checks a signature
    * over the exact bytes first, so the gateway validates nothing. `none`: no body.
    */
   readonly body: 'none' | 'json-object' | 'signed-bytes';
-  /** The operation's id in `openapi/openapi.json`. */
-  readonly operationId: string;
-  /** The answer's type: a schema of `openapi/openapi.json`'s components. */
-  readonly answer: string;
 }
 
 /**
- * The routes, keyed by `${method} ${path}`: the key API Gateway's proxy event gives a handler
- * (`${httpMethod} ${resource}`).
+ * The routes, keyed by `${method} ${path}` (the key API Gateway's proxy event gives a handler:
+ * `${httpMethod} ${resource}`), grouped by the function serving them: a handler bundles its own group only, as
+ * each function's init has little room (test/unit/bundle-size.test.ts).
  */
-export const ROUTES = {
+export const ENRICH_HTTP_ROUTES = {
   'POST /enrich': {
     method: 'POST',
     path: '/enrich',
     auth: 'iam',
     function: 'enrichHttp',
     errorShape: 'service',
-    pathParams: [],
     body: 'json-object',
-    operationId: 'enrich',
-    answer: 'EnrichResponse',
-  },
-  'GET /events': {
-    method: 'GET',
-    path: '/events',
-    auth: 'iam',
-    function: 'query',
-    errorShape: 'service',
-    pathParams: [],
-    body: 'none',
-    operationId: 'listEvents',
-    answer: 'EventList',
   },
   'GET /events/{requestId}': {
     method: 'GET',
@@ -78,21 +61,7 @@ export const ROUTES = {
     // Read-through to Fingerprint: served by the function that holds the Fingerprint client.
     function: 'enrichHttp',
     errorShape: 'service',
-    pathParams: ['requestId'],
     body: 'none',
-    operationId: 'getEvent',
-    answer: 'NormalizedEvent',
-  },
-  'GET /visitors/{visitorId}': {
-    method: 'GET',
-    path: '/visitors/{visitorId}',
-    auth: 'iam',
-    function: 'query',
-    errorShape: 'v3',
-    pathParams: ['visitorId'],
-    body: 'none',
-    operationId: 'getVisitorHistory',
-    answer: 'VisitorHistory',
   },
   'DELETE /visitors/{visitorId}': {
     method: 'DELETE',
@@ -101,11 +70,49 @@ export const ROUTES = {
     // Erasure at Fingerprint needs the Fingerprint client, which the enrich function holds.
     function: 'enrichHttp',
     errorShape: 'service',
-    pathParams: ['visitorId'],
     body: 'none',
-    operationId: 'eraseVisitor',
-    answer: 'VisitorErasure',
   },
+  'GET /v4/events/{event_id}': {
+    method: 'GET',
+    path: '/v4/events/{event_id}',
+    auth: 'iam',
+    // Fingerprint's own v4 read contract, from the cache, with read-through as `GET /events/{requestId}`.
+    function: 'enrichHttp',
+    errorShape: 'v4',
+    body: 'none',
+  },
+} as const satisfies Record<string, RouteSpec & { function: 'enrichHttp' }>;
+
+export const QUERY_ROUTES = {
+  'GET /events': {
+    method: 'GET',
+    path: '/events',
+    auth: 'iam',
+    function: 'query',
+    errorShape: 'service',
+    body: 'none',
+  },
+  // Fingerprint's v3 `GET /visitors/{visitorId}` contract, from the cache.
+  'GET /visitors/{visitorId}': {
+    method: 'GET',
+    path: '/visitors/{visitorId}',
+    auth: 'iam',
+    function: 'query',
+    errorShape: 'v3',
+    body: 'none',
+  },
+  // Fingerprint's own v4 search, from the cache (its one event is served by the enrich function).
+  'GET /v4/events': {
+    method: 'GET',
+    path: '/v4/events',
+    auth: 'iam',
+    function: 'query',
+    errorShape: 'v4',
+    body: 'none',
+  },
+} as const satisfies Record<string, RouteSpec & { function: 'query' }>;
+
+export const WEBHOOK_ROUTES = {
   'POST /webhooks/fingerprint': {
     method: 'POST',
     path: WEBHOOK_PATH,
@@ -113,61 +120,47 @@ export const ROUTES = {
     auth: 'public',
     function: 'webhook',
     errorShape: 'service',
-    pathParams: [],
     body: 'signed-bytes',
-    operationId: 'receiveWebhook',
-    answer: 'WebhookReceipt',
   },
-  // Fingerprint's own v4 read contract, from the cache: the search from the query function, one event (with
-  // read-through) from the function that holds the Fingerprint client.
-  'GET /v4/events': {
-    method: 'GET',
-    path: '/v4/events',
-    auth: 'iam',
-    function: 'query',
-    errorShape: 'v4',
-    pathParams: [],
-    body: 'none',
-    operationId: 'searchV4Events',
-    answer: 'V4EventSearch',
-  },
-  'GET /v4/events/{event_id}': {
-    method: 'GET',
-    path: '/v4/events/{event_id}',
-    auth: 'iam',
-    function: 'enrichHttp',
-    errorShape: 'v4',
-    pathParams: ['event_id'],
-    body: 'none',
-    operationId: 'getV4Event',
-    answer: 'V4Event',
-  },
-} as const satisfies Record<string, RouteSpec>;
+} as const satisfies Record<string, RouteSpec & { function: 'webhook' }>;
+
+/** Every route of the API. */
+export const ROUTES = /* @__PURE__ */ Object.assign({}, ENRICH_HTTP_ROUTES, QUERY_ROUTES, WEBHOOK_ROUTES);
 
 export type RouteKey = keyof typeof ROUTES;
 
 /** The keys of the routes a function serves: its router is a `Record` over them. */
-export type RouteKeyOf<F extends FunctionKey> = {
+export type RouteKeyOf<F extends HttpFunctionKey> = {
   [K in RouteKey]: (typeof ROUTES)[K]['function'] extends F ? K : never;
 }[RouteKey];
 
+/** A route, with its key and its path's parameters (the `{name}` segments, in order). */
+export interface Route extends RouteSpec {
+  readonly key: RouteKey;
+  readonly pathParams: readonly string[];
+}
+
+/** The `{name}` segments of a path, in order. */
+export function pathParamsOf(path: string): string[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1] ?? '');
+}
+
 /** Every route, in declaration order. */
-export const ROUTE_LIST: readonly (RouteSpec & { readonly key: RouteKey })[] = (
-  Object.keys(ROUTES) as RouteKey[]
-).map((key) => ({ key, ...ROUTES[key] }));
+export const ROUTE_LIST: readonly Route[] = /* @__PURE__ */ (Object.keys(ROUTES) as RouteKey[]).map(
+  (key) => ({ key, ...ROUTES[key], pathParams: pathParamsOf(ROUTES[key].path) }),
+);
 
 /** The routes a function serves. */
-export function routesOf<F extends FunctionKey>(fn: F): (RouteSpec & { readonly key: RouteKeyOf<F> })[] {
-  return ROUTE_LIST.filter((route) => route.function === fn) as (RouteSpec & {
-    readonly key: RouteKeyOf<F>;
-  })[];
+export function routesOf<F extends HttpFunctionKey>(fn: F): (Route & { readonly key: RouteKeyOf<F> })[] {
+  return ROUTE_LIST.filter((route) => route.function === fn) as (Route & { readonly key: RouteKeyOf<F> })[];
 }
 
 /**
- * A route's error shape, by the proxy event's `httpMethod` and `resource`; a request for no route of the API
- * (which API Gateway never sends) gets the service's shape.
+ * The error shape of a request to one of `routes`, by the proxy event's `httpMethod` and `resource`; a request
+ * for another route (which API Gateway never sends that function) gets the service's shape.
  */
-export function errorShapeOf(method: string, resource: string): ErrorShape {
-  const route: RouteSpec | undefined = (ROUTES as Record<string, RouteSpec>)[`${method} ${resource}`];
-  return route?.errorShape ?? 'service';
+export function errorShapeIn(
+  routes: Readonly<Record<string, RouteSpec>>,
+): (event: { httpMethod: string; resource: string }) => ErrorShape {
+  return (event) => routes[`${event.httpMethod} ${event.resource}`]?.errorShape ?? 'service';
 }

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTE_SPECS } from '../../infra/constructs/service-api.js';
 import { API_ROUTES } from '../../local/api-gateway.js';
+import { ROUTE_LIST } from '../../shared/manifest/routes.js';
 import {
   FULL_CONTEXT,
   logicalIdOf,
@@ -50,7 +50,7 @@ function integratedFunction(method: Record<string, unknown>): unknown {
 const WEBHOOK_ROUTE = 'POST /webhooks/fingerprint';
 
 describe('API routes', () => {
-  it('serves exactly the service routes, as the handlers and the local server route them', () => {
+  it('serves exactly the manifest’s routes, as the handlers and the local server route them', () => {
     expect([...routes(dev).keys()].sort()).toEqual([
       'DELETE /visitors/{visitorId}',
       'GET /events',
@@ -61,10 +61,10 @@ describe('API routes', () => {
       'POST /enrich',
       WEBHOOK_ROUTE,
     ]);
-    const local = { enrichHttp: 'enrich', query: 'query', webhook: 'webhook' } as const;
-    expect(
-      API_ROUTES.map((route) => `${route.method} ${route.resource} → ${local[route.function]}`).sort(),
-    ).toEqual(API_ROUTE_SPECS.map((route) => `${route.method} ${route.path} → ${route.target}`).sort());
+    expect([...routes(dev).keys()].sort()).toEqual(ROUTE_LIST.map((route) => route.key).sort());
+    expect(API_ROUTES.map((route) => `${route.method} ${route.resource} → ${route.function}`).sort()).toEqual(
+      ROUTE_LIST.map((route) => `${route.key} → ${route.function}`).sort(),
+    );
   });
 
   it('requires IAM auth on every method but the webhook, which Fingerprint cannot sign with SigV4', () => {

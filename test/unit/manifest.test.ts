@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../shared/domain/errors.js';
+import { ROUTE_CONTRACTS } from '../../shared/manifest/contracts.js';
 import {
   ALL_ERROR_CODES,
   GATEWAY_ERROR_CODES,
   LOCAL_ERROR_CODES,
 } from '../../shared/manifest/error-codes.js';
 import { FUNCTIONS } from '../../shared/manifest/functions.js';
-import { REQUEST_SCHEMAS } from '../../shared/manifest/requests.js';
-import { errorShapeOf, ROUTE_LIST, routesOf } from '../../shared/manifest/routes.js';
+import { errorShapeIn, QUERY_ROUTES, ROUTE_LIST, ROUTES, routesOf } from '../../shared/manifest/routes.js';
 
 describe('the service manifest', () => {
   it('declares each route once, with exactly the path parameters of its path', () => {
@@ -25,38 +25,38 @@ describe('the service manifest', () => {
 
   it('gives each route a path schema whose keys are its path parameters, and nothing else', () => {
     for (const route of ROUTE_LIST) {
-      const shape = REQUEST_SCHEMAS[route.key].path?.def.shape ?? {};
+      const shape = ROUTE_CONTRACTS[route.key].path?.def.shape ?? {};
       expect({ route: route.key, params: Object.keys(shape) }).toEqual({
         route: route.key,
         params: [...route.pathParams],
       });
     }
-    const withBody = ROUTE_LIST.filter((route) => REQUEST_SCHEMAS[route.key].body !== undefined);
+    const withBody = ROUTE_LIST.filter((route) => ROUTE_CONTRACTS[route.key].body !== undefined);
     expect(withBody.map((route) => route.key)).toEqual(
       ROUTE_LIST.filter((route) => route.body === 'json-object').map((route) => route.key),
     );
   });
 
   it('has each route served by a declared HTTP function, and only the webhook public', () => {
-    for (const route of ROUTE_LIST) expect(Object.keys(FUNCTIONS)).toContain(route.function);
+    for (const route of ROUTE_LIST) expect(FUNCTIONS[route.function].trigger).toBe('http');
     expect(ROUTE_LIST.filter((route) => route.auth === 'public').map((route) => route.key)).toEqual([
       'POST /webhooks/fingerprint',
     ]);
-    expect(routesOf('enrichQueue')).toEqual([]);
-    expect(routesOf('query').map((route) => route.key)).toEqual([
-      'GET /events',
-      'GET /visitors/{visitorId}',
-      'GET /v4/events',
-    ]);
+    expect(routesOf('query').map((route) => route.key)).toEqual(Object.keys(QUERY_ROUTES));
   });
 
   it("answers Fingerprint's own routes in Fingerprint's error shapes, everything else in the service's", () => {
-    expect(errorShapeOf('GET', '/visitors/{visitorId}')).toBe('v3');
-    expect(errorShapeOf('DELETE', '/visitors/{visitorId}')).toBe('service');
-    expect(errorShapeOf('GET', '/v4/events')).toBe('v4');
-    expect(errorShapeOf('GET', '/v4/events/{event_id}')).toBe('v4');
-    expect(errorShapeOf('GET', '/events/{requestId}')).toBe('service');
-    expect(errorShapeOf('GET', '/nowhere')).toBe('service');
+    const shape = errorShapeIn(ROUTES);
+    const of = (httpMethod: string, resource: string) => shape({ httpMethod, resource });
+    expect(of('GET', '/visitors/{visitorId}')).toBe('v3');
+    expect(of('DELETE', '/visitors/{visitorId}')).toBe('service');
+    expect(of('GET', '/v4/events')).toBe('v4');
+    expect(of('GET', '/v4/events/{event_id}')).toBe('v4');
+    expect(of('GET', '/events/{requestId}')).toBe('service');
+    expect(of('GET', '/nowhere')).toBe('service');
+    expect(errorShapeIn(QUERY_ROUTES)({ httpMethod: 'GET', resource: '/v4/events/{event_id}' })).toBe(
+      'service',
+    );
   });
 
   it('lists every error code once: the functions’, the gateway’s and the local server’s', () => {

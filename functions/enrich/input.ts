@@ -105,7 +105,7 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
 }
 
 export const eraseQuerySchema = z.strictObject({
-  upstream: z.optional(z.enum(['true', 'false'], 'expected "true" or "false"')),
+  upstream: z._default(z.enum(['true', 'false'], 'expected "true" or "false"'), 'false'),
 });
 
 /** The query string of `DELETE /visitors/{visitorId}`: `upstream=true` also erases at Fingerprint. */

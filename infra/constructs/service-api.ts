@@ -5,64 +5,25 @@ import {
   AuthorizationType,
   Cors,
   EndpointType,
-  type IResource,
   JsonSchemaType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestValidator,
-  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import {
-  AccountPrincipal,
-  AnyPrincipal,
-  ArnPrincipal,
-  Effect,
-  type IPrincipal,
-  PolicyDocument,
-  PolicyStatement,
-} from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ERROR_CODES, GATEWAY_ERROR_CODES } from '../../shared/manifest/error-codes.js';
-import type { HttpFunctionKey } from '../../shared/manifest/functions.js';
-import { ROUTE_LIST, type RouteSpec, WEBHOOK_PATH } from '../../shared/manifest/routes.js';
+import { WEBHOOK_PATH } from '../../shared/manifest/routes.js';
 import { acknowledge } from '../nag.js';
+import { type ApiCallers, resourcePolicy } from './service-api-policy.js';
+import { addGatewayResponses } from './service-api-responses.js';
+import { addRoutes } from './service-api-routes.js';
 
-const ACCOUNT_ID = /^\d{12}$/;
-
+export { type ApiCallers, apiCallersFrom, callerPrincipals } from './service-api-policy.js';
 export { WEBHOOK_PATH };
-
-/** Who may call the API: account ids and IAM principal ARNs, as in the `allowedPrincipals` setting. */
-export interface ApiCallers {
-  readonly accountIds: readonly string[];
-  readonly principalArns: readonly string[];
-}
-
-/** Splits `allowedPrincipals`; an empty list means the deploying account. */
-export function apiCallersFrom(allowedPrincipals: readonly string[], ownAccount: string): ApiCallers {
-  if (allowedPrincipals.length === 0) return { accountIds: [ownAccount], principalArns: [] };
-  return {
-    accountIds: allowedPrincipals.filter((principal) => ACCOUNT_ID.test(principal)),
-    principalArns: allowedPrincipals.filter((principal) => !ACCOUNT_ID.test(principal)),
-  };
-}
-
-/** The principals of {@link ApiCallers}, for resource policies. */
-export function callerPrincipals(callers: ApiCallers): IPrincipal[] {
-  return [
-    ...callers.accountIds.map((accountId) => new AccountPrincipal(accountId)),
-    ...callers.principalArns.map((arn) => new ArnPrincipal(arn)),
-  ];
-}
-
-/** The `execute-api:/<stage>/<METHOD>/<path>` resource of a route, in any stage, path parameters as `*`. */
-function executeApiResource(route: Pick<RouteSpec, 'method' | 'path'>): string {
-  return `execute-api:/*/${route.method}${route.path.replace(/\{\w+\}/g, '*')}`;
-}
 
 export interface WebhookThrottling {
   /** Steady requests per second of `POST /webhooks/fingerprint`. */
@@ -191,42 +152,15 @@ export class ServiceApi extends Construct {
       schema: { type: JsonSchemaType.OBJECT },
     });
 
-    // Proxy integrations: the handlers route on `${httpMethod} ${resource}`, so these resource paths are
-    // their routes (the manifest's route keys).
-    const integrations: Record<HttpFunctionKey, LambdaIntegration> = {
-      enrichHttp: new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false }),
-      query: new LambdaIntegration(props.queryFunction, { proxy: true, allowTestInvoke: false }),
-      webhook: new LambdaIntegration(props.webhookFunction, { proxy: true, allowTestInvoke: false }),
-    };
-    for (const route of ROUTE_LIST) {
-      const resource = route.path
-        .split('/')
-        .slice(1)
-        .reduce<IResource>(
-          (parent, part) => parent.getResource(part) ?? parent.addResource(part),
-          this.api.root,
-        );
-      const parameters = route.pathParams;
-      const method = resource.addMethod(route.method, integrations[route.function], {
-        ...(route.auth === 'public' && { authorizationType: AuthorizationType.NONE }),
-        // The webhook body is checked by its handler, after the signature over its exact bytes.
-        ...(route.body !== 'signed-bytes' && { requestValidator: validator }),
-        ...(parameters.length > 0 && {
-          requestParameters: Object.fromEntries(
-            parameters.map((name) => [`method.request.path.${name}`, true]),
-          ),
-        }),
-        // `$default` validates whatever the Content-Type, so a body cannot skip the check by its header.
-        ...(route.body === 'json-object' && { requestModels: { $default: enrichBody } }),
-      });
-      if (route.auth === 'public') {
-        acknowledge(method, {
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Fingerprint delivers webhooks unsigned by AWS, so IAM cannot apply: the handler refuses any delivery without a valid HMAC-SHA256 FPJS-Event-Signature (and, when enabled, basic auth), before reading it. The route has its own throttling.',
-        });
-      }
-    }
+    addRoutes(this.api, {
+      integrations: {
+        enrichHttp: new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false }),
+        query: new LambdaIntegration(props.queryFunction, { proxy: true, allowTestInvoke: false }),
+        webhook: new LambdaIntegration(props.webhookFunction, { proxy: true, allowTestInvoke: false }),
+      },
+      validator,
+      jsonObjectBody: enrichBody,
+    });
 
     if (props.webAclArn !== undefined) {
       new CfnWebACLAssociation(this, 'WebAcl', {
@@ -287,69 +221,6 @@ export class ServiceApi extends Construct {
 }
 
 /**
- * Allows `execute-api:Invoke` to the configured callers and denies the IAM routes to everyone else. For
- * callers in this account the Allow only delegates to their IAM policies; a caller in another account needs
- * both. The public routes (the webhook, and CORS preflights when CORS is on) are allowed to anyone: without
- * IAM the caller is anonymous, and an anonymous call needs an explicit Allow and no Deny. With
- * `webhookSourceCidrs`, an explicit Deny refuses the webhook route from any other source address, whoever
- * the caller (a Deny wins over every Allow).
- */
-function resourcePolicy(
-  callers: ApiCallers,
-  cors: boolean,
-  webhookSourceCidrs: readonly string[],
-): PolicyDocument {
-  const notACaller: Record<string, Record<string, string[]>> = {};
-  if (callers.accountIds.length > 0) {
-    notACaller.StringNotEquals = { 'aws:PrincipalAccount': [...callers.accountIds] };
-  }
-  if (callers.principalArns.length > 0) {
-    notACaller.ArnNotLike = { 'aws:PrincipalArn': [...callers.principalArns] };
-  }
-  return new PolicyDocument({
-    statements: [
-      new PolicyStatement({
-        sid: 'AllowConfiguredCallers',
-        effect: Effect.ALLOW,
-        principals: callerPrincipals(callers),
-        actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
-      }),
-      new PolicyStatement({
-        sid: 'DenyEveryoneElse',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: ROUTE_LIST.filter((route) => route.auth === 'iam').map(executeApiResource),
-        conditions: notACaller,
-      }),
-      new PolicyStatement({
-        sid: 'AllowPublicRoutes',
-        effect: Effect.ALLOW,
-        principals: [new AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: [
-          ...ROUTE_LIST.filter((route) => route.auth === 'public').map(executeApiResource),
-          ...(cors ? ['execute-api:/*/OPTIONS/*'] : []),
-        ],
-      }),
-      ...(webhookSourceCidrs.length > 0
-        ? [
-            new PolicyStatement({
-              sid: 'DenyWebhookFromOtherSources',
-              effect: Effect.DENY,
-              principals: [new AnyPrincipal()],
-              actions: ['execute-api:Invoke'],
-              resources: ROUTE_LIST.filter((route) => route.function === 'webhook').map(executeApiResource),
-              conditions: { NotIpAddress: { 'aws:SourceIp': [...webhookSourceCidrs] } },
-            }),
-          ]
-        : []),
-    ],
-  });
-}
-
-/**
  * One JSON object per request; `$context.error.messageString` is already a quoted JSON string. Without
  * `withPath`, the line has the route's template (`resourcePath`) but not the path with its visitorId or
  * requestId. Query strings are never logged.
@@ -379,73 +250,3 @@ const accessLogFormat = (withPath: boolean) =>
       xrayTraceId: AccessLogField.contextXrayTraceId(),
     }),
   );
-
-/** An error body in the handlers' shape; `message` is a JSON value (a literal or `$context.error.messageString`). */
-function errorTemplate(code: string, message: string, field?: string): Record<string, string> {
-  const fieldPart = field === undefined ? '' : `,"field":${JSON.stringify(field)}`;
-  return {
-    'application/json': `{"error":{"code":${JSON.stringify(code)},"message":${message}${fieldPart}}}`,
-  };
-}
-
-/**
- * Errors API Gateway answers by itself, in the same shape as the handlers' errors. A body rejected by the
- * validator (not JSON, or not an object) is reported exactly as the handler would report it.
- */
-function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]): void {
-  const headers: Record<string, string> = {
-    'Content-Type': "'application/json'",
-    'Cache-Control': "'no-store'",
-    // One origin can be echoed statically; with several, browsers get the header from the preflight only.
-    ...(corsOrigins.length === 1 && { 'Access-Control-Allow-Origin': `'${corsOrigins[0]}'` }),
-  };
-  const dynamicMessage = '$context.error.messageString';
-  const responses = [
-    {
-      id: 'BadRequestBody',
-      type: ResponseType.BAD_REQUEST_BODY,
-      templates: errorTemplate(
-        ERROR_CODES.ValidationFailed,
-        JSON.stringify('The body must be a JSON object such as {"requestId": "..."}.'),
-        'body',
-      ),
-    },
-    {
-      id: 'AccessDenied',
-      type: ResponseType.ACCESS_DENIED,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.AccessDenied, dynamicMessage),
-    },
-    {
-      id: 'MissingAuthentication',
-      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      templates: errorTemplate(
-        'MissingAuthentication',
-        JSON.stringify(
-          'Sign the request with AWS Signature Version 4 (service "execute-api"), and check the method and path: an unknown route is answered this way too.',
-        ),
-      ),
-    },
-    {
-      id: 'Throttled',
-      type: ResponseType.THROTTLED,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.Throttled, dynamicMessage),
-    },
-    {
-      id: 'Default4xx',
-      type: ResponseType.DEFAULT_4XX,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.RequestRejected, dynamicMessage),
-    },
-    {
-      id: 'Default5xx',
-      type: ResponseType.DEFAULT_5XX,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.GatewayError, dynamicMessage),
-    },
-  ];
-  for (const response of responses) {
-    api.addGatewayResponse(response.id, {
-      type: response.type,
-      responseHeaders: headers,
-      templates: response.templates,
-    });
-  }
-}

@@ -2,6 +2,7 @@ import { ValidationError } from '../../shared/domain/errors.js';
 import { decodeSealedResult } from '../../shared/fingerprint/sealed.js';
 import { linkedIdParam, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
 import { parseInput } from '../../shared/http/validation.js';
+import { NOT_A_JSON_OBJECT_MESSAGE } from '../../shared/manifest/routes.js';
 import * as z from '../../shared/validation/zod.js';
 
 /**
@@ -63,7 +64,7 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
     throw new ValidationError('body', 'The body is not valid JSON.');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new ValidationError('body', 'The body must be a JSON object such as {"requestId": "…"}.');
+    throw new ValidationError('body', NOT_A_JSON_OBJECT_MESSAGE);
   }
   const body = parseInput(bodySchema, json);
   if (body.sealedResult !== undefined) {

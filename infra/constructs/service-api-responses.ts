@@ -1,5 +1,6 @@
 import { ResponseType, type RestApi } from 'aws-cdk-lib/aws-apigateway';
 import { ERROR_CODES, GATEWAY_ERROR_CODES } from '../../shared/manifest/error-codes.js';
+import { NOT_A_JSON_OBJECT_MESSAGE } from '../../shared/manifest/routes.js';
 
 /*
  * The answers API Gateway gives by itself, with the manifest's gateway error codes. The local gateway
@@ -32,7 +33,7 @@ export function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]
       type: ResponseType.BAD_REQUEST_BODY,
       templates: errorTemplate(
         ERROR_CODES.ValidationFailed,
-        JSON.stringify('The body must be a JSON object such as {"requestId": "..."}.'),
+        JSON.stringify(NOT_A_JSON_OBJECT_MESSAGE),
         'body',
       ),
     },

@@ -17,6 +17,12 @@ export const WEBHOOK_PATH = '/webhooks/fingerprint';
 export type HttpMethod = 'GET' | 'POST' | 'DELETE';
 
 /**
+ * The one answer to a `json-object` body that is not a JSON object (`ValidationFailed`, field `body`), whether
+ * API Gateway's validator refuses it or the handler does.
+ */
+export const NOT_A_JSON_OBJECT_MESSAGE = 'The body must be a JSON object such as {"requestId": "..."}.';
+
+/**
  * The shape of a route's error answers. `service`: `{"error": {"code", "message", "field"?}}`. Fingerprint's own
  * routes answer its shapes, so its SDKs read our errors as theirs: `v3` (`{"error": "<message>"}`) and `v4`
  * (`{"error": {"code": <v4 code>, "message"}}`), our code in `X-Error-Code`.

@@ -1,6 +1,8 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseEnrichBody } from '../../functions/enrich/input.js';
 import { API_ROUTES } from '../../local/api-gateway.js';
+import { toHttpError } from '../../shared/http/errors.js';
 import { ROUTE_LIST } from '../../shared/manifest/routes.js';
 import {
   FULL_CONTEXT,
@@ -310,6 +312,16 @@ describe('API stage', () => {
     );
     const badBody = byType.get('BAD_REQUEST_BODY')?.ResponseTemplates as Record<string, string> | undefined;
     const body = JSON.parse(badBody?.['application/json'] ?? '');
+    // Exactly what the handler answers for the same body.
+    const handlerAnswer = (() => {
+      try {
+        parseEnrichBody('[]');
+      } catch (error) {
+        return toHttpError(error).body;
+      }
+      return undefined;
+    })();
+    expect(body).toEqual(handlerAnswer);
     expect(body).toEqual({ error: { code: 'ValidationFailed', message: expect.any(String), field: 'body' } });
     for (const response of responses) {
       expect(response.Properties.ResponseParameters).toMatchObject({

@@ -7,7 +7,7 @@ import {
   PolicyDocument,
   PolicyStatement,
 } from 'aws-cdk-lib/aws-iam';
-import { ROUTE_LIST, type RouteSpec } from '../../shared/manifest/routes.js';
+import { ROUTE_LIST, type Route } from '../../shared/manifest/routes.js';
 
 /*
  * The API's resource policy, built from the manifest's routes: a route declared `iam` is denied to everyone
@@ -40,7 +40,7 @@ export function callerPrincipals(callers: ApiCallers): IPrincipal[] {
 }
 
 /** The `execute-api:/<stage>/<METHOD>/<path>` resource of a route, in any stage, path parameters as `*`. */
-function executeApiResource(route: Pick<RouteSpec, 'method' | 'path'>): string {
+function executeApiResource(route: Pick<Route, 'method' | 'path'>): string {
   return `execute-api:/*/${route.method}${route.path.replace(/\{\w+\}/g, '*')}`;
 }
 

@@ -29,10 +29,11 @@ export const NOT_A_JSON_OBJECT_MESSAGE = 'The body must be a JSON object such as
  */
 export type ErrorShape = 'service' | 'v3' | 'v4';
 
+/** A route's key: its method and its API Gateway resource path. */
+type MethodAndPath = `${HttpMethod} /${string}`;
+
+/** What the manifest says of a route besides its key, `${method} ${path}`. */
 export interface RouteSpec {
-  readonly method: HttpMethod;
-  /** The API Gateway resource template; `{name}` segments are required path parameters. */
-  readonly path: string;
   /** `iam`: SigV4 and the resource policy's callers. `public`: anyone; the handler proves the origin. */
   readonly auth: 'iam' | 'public';
   /** The function serving the route (a proxy integration). */
@@ -53,16 +54,12 @@ export interface RouteSpec {
  */
 export const ENRICH_HTTP_ROUTES = {
   'POST /enrich': {
-    method: 'POST',
-    path: '/enrich',
     auth: 'iam',
     function: 'enrichHttp',
     errorShape: 'service',
     body: 'json-object',
   },
   'GET /events/{requestId}': {
-    method: 'GET',
-    path: '/events/{requestId}',
     auth: 'iam',
     // Read-through to Fingerprint: served by the function that holds the Fingerprint client.
     function: 'enrichHttp',
@@ -70,8 +67,6 @@ export const ENRICH_HTTP_ROUTES = {
     body: 'none',
   },
   'DELETE /visitors/{visitorId}': {
-    method: 'DELETE',
-    path: '/visitors/{visitorId}',
     auth: 'iam',
     // Erasure at Fingerprint needs the Fingerprint client, which the enrich function holds.
     function: 'enrichHttp',
@@ -79,20 +74,16 @@ export const ENRICH_HTTP_ROUTES = {
     body: 'none',
   },
   'GET /v4/events/{event_id}': {
-    method: 'GET',
-    path: '/v4/events/{event_id}',
     auth: 'iam',
     // Fingerprint's own v4 read contract, from the cache, with read-through as `GET /events/{requestId}`.
     function: 'enrichHttp',
     errorShape: 'v4',
     body: 'none',
   },
-} as const satisfies Record<string, RouteSpec & { function: 'enrichHttp' }>;
+} as const satisfies Record<MethodAndPath, RouteSpec & { function: 'enrichHttp' }>;
 
 export const QUERY_ROUTES = {
   'GET /events': {
-    method: 'GET',
-    path: '/events',
     auth: 'iam',
     function: 'query',
     errorShape: 'service',
@@ -100,8 +91,6 @@ export const QUERY_ROUTES = {
   },
   // Fingerprint's v3 `GET /visitors/{visitorId}` contract, from the cache.
   'GET /visitors/{visitorId}': {
-    method: 'GET',
-    path: '/visitors/{visitorId}',
     auth: 'iam',
     function: 'query',
     errorShape: 'v3',
@@ -109,26 +98,22 @@ export const QUERY_ROUTES = {
   },
   // Fingerprint's own v4 search, from the cache (its one event is served by the enrich function).
   'GET /v4/events': {
-    method: 'GET',
-    path: '/v4/events',
     auth: 'iam',
     function: 'query',
     errorShape: 'v4',
     body: 'none',
   },
-} as const satisfies Record<string, RouteSpec & { function: 'query' }>;
+} as const satisfies Record<MethodAndPath, RouteSpec & { function: 'query' }>;
 
 export const WEBHOOK_ROUTES = {
-  'POST /webhooks/fingerprint': {
-    method: 'POST',
-    path: WEBHOOK_PATH,
+  [`POST ${WEBHOOK_PATH}`]: {
     // Fingerprint cannot sign with SigV4: the handler checks the HMAC signature (and optional basic auth).
     auth: 'public',
     function: 'webhook',
     errorShape: 'service',
     body: 'signed-bytes',
   },
-} as const satisfies Record<string, RouteSpec & { function: 'webhook' }>;
+} as const satisfies Record<MethodAndPath, RouteSpec & { function: 'webhook' }>;
 
 /** Every route of the API. */
 export const ROUTES = /* @__PURE__ */ Object.assign({}, ENRICH_HTTP_ROUTES, QUERY_ROUTES, WEBHOOK_ROUTES);
@@ -140,9 +125,13 @@ export type RouteKeyOf<F extends HttpFunctionKey> = {
   [K in RouteKey]: (typeof ROUTES)[K]['function'] extends F ? K : never;
 }[RouteKey];
 
-/** A route, with its key and its path's parameters (the `{name}` segments, in order). */
+/** A route, with its key, the method and path it is made of, and its path's parameters. */
 export interface Route extends RouteSpec {
   readonly key: RouteKey;
+  readonly method: HttpMethod;
+  /** The API Gateway resource template; `{name}` segments are required path parameters. */
+  readonly path: string;
+  /** The `{name}` segments of {@link path}, in order. */
   readonly pathParams: readonly string[];
 }
 
@@ -152,9 +141,10 @@ export function pathParamsOf(path: string): string[] {
 }
 
 /** Every route, in declaration order. */
-export const ROUTE_LIST: readonly Route[] = /* @__PURE__ */ (Object.keys(ROUTES) as RouteKey[]).map(
-  (key) => ({ key, ...ROUTES[key], pathParams: pathParamsOf(ROUTES[key].path) }),
-);
+export const ROUTE_LIST: readonly Route[] = /* @__PURE__ */ (Object.keys(ROUTES) as RouteKey[]).map((key) => {
+  const [method, path] = key.split(' ') as [HttpMethod, string];
+  return { key, method, path, ...ROUTES[key], pathParams: pathParamsOf(path) };
+});
 
 /** The routes a function serves. */
 export function routesOf<F extends HttpFunctionKey>(fn: F): (Route & { readonly key: RouteKeyOf<F> })[] {

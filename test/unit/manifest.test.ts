@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES } from '../../shared/domain/errors.js';
 import { ROUTE_CONTRACTS } from '../../shared/manifest/contracts.js';
@@ -77,4 +78,14 @@ describe('the service manifest', () => {
     // API Gateway gives up on an integration after 29 s.
     for (const route of ROUTE_LIST) expect(FUNCTIONS[route.function].timeoutSeconds).toBeLessThan(29);
   });
+
+  it.each(Object.entries(FUNCTIONS))(
+    'points %s at an env schema that exists and an entry file that exists',
+    async (_key, spec) => {
+      const [module, name] = spec.envSchema.split('#') as [string, string];
+      const schemas = (await import(`../../${module}`)) as Record<string, unknown>;
+      expect(schemas[name]).toMatchObject({ def: { type: 'object' } });
+      expect(existsSync(new URL(`../../${spec.entry}`, import.meta.url))).toBe(true);
+    },
+  );
 });

@@ -265,7 +265,7 @@ export interface EventList {
   nextCursor?: string;
 }
 
-/** The codes of the API's error answers; API Gateway's own answers use the last five. */
+/** The codes of the API's error answers; API Gateway's own answers use `AccessDenied` to `GatewayError`, and the local server's 405 `MethodNotAllowed`. */
 export const ERROR_CODES = [
   'ValidationFailed',
   'Unauthorized',
@@ -296,6 +296,7 @@ export const ERROR_CODES = [
   'Throttled',
   'RequestRejected',
   'GatewayError',
+  'MethodNotAllowed',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

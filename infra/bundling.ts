@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BuildOptions } from 'esbuild';
+import { FUNCTIONS, type FunctionKey } from '../shared/manifest/functions.js';
 
 /**
  * How the functions are bundled, defined once: the stack (`constructs/service-function.ts`), the benchmark and
@@ -16,15 +17,12 @@ import type { BuildOptions } from 'esbuild';
 /** The repository root: entries, `package-lock.json` and `tsconfig.json` are resolved from it, whatever the cwd. */
 export const REPOSITORY_ROOT = fileURLToPath(new URL('../', import.meta.url));
 
-/** Each function's handler file, relative to the repository root. */
-export const FUNCTION_ENTRIES = {
-  enrichHttp: 'functions/enrich/http.ts',
-  enrichQueue: 'functions/enrich/queue.ts',
-  query: 'functions/query/http.ts',
-  webhook: 'functions/webhook/http.ts',
-} as const;
+export type { FunctionKey };
 
-export type FunctionKey = keyof typeof FUNCTION_ENTRIES;
+/** Each function's handler file, relative to the repository root, as the service manifest declares it. */
+export const FUNCTION_ENTRIES = Object.fromEntries(
+  (Object.keys(FUNCTIONS) as FunctionKey[]).map((key) => [key, FUNCTIONS[key].entry]),
+) as { readonly [K in FunctionKey]: (typeof FUNCTIONS)[K]['entry'] };
 
 /**
  * Bundled CommonJS dependencies (parts of the AWS SDK and Powertools) call `require`, which an ES module does

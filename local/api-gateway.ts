@@ -5,32 +5,33 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { GATEWAY_ERROR_CODES } from '../shared/manifest/error-codes.js';
+import type { HttpFunctionKey } from '../shared/manifest/functions.js';
+import { type HttpMethod, ROUTE_LIST } from '../shared/manifest/routes.js';
 import { LOCAL_ACCOUNT_ID } from './lambda.js';
 
 /** The stage name local request contexts carry. */
 export const LOCAL_STAGE = 'local';
 
-export type FunctionKey = 'enrichHttp' | 'query' | 'webhook';
+/** The functions behind the API. */
+export type FunctionKey = HttpFunctionKey;
 
 /** A method on a resource of the REST API and the function integrated with it. */
 export interface ApiRoute {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: HttpMethod;
   /** The resource template, e.g. `/events/{requestId}`: the handlers route on it. */
   resource: string;
   function: FunctionKey;
 }
 
-/** The REST API's routes, as `infra/constructs/service-api.ts` declares them. */
-export const API_ROUTES: readonly ApiRoute[] = [
-  { method: 'POST', resource: '/enrich', function: 'enrichHttp' },
-  { method: 'GET', resource: '/events', function: 'query' },
-  { method: 'GET', resource: '/events/{requestId}', function: 'enrichHttp' },
-  { method: 'GET', resource: '/visitors/{visitorId}', function: 'query' },
-  { method: 'DELETE', resource: '/visitors/{visitorId}', function: 'enrichHttp' },
-  { method: 'POST', resource: '/webhooks/fingerprint', function: 'webhook' },
-  { method: 'GET', resource: '/v4/events', function: 'query' },
-  { method: 'GET', resource: '/v4/events/{event_id}', function: 'enrichHttp' },
-];
+/** The REST API's routes: the service manifest's, as the stack deploys them. */
+export const API_ROUTES: readonly ApiRoute[] = ROUTE_LIST.map((route) => ({
+  method: route.method,
+  resource: route.path,
+  function: route.function,
+}));
+
+const METHOD_ORDER: readonly HttpMethod[] = ['GET', 'POST', 'DELETE'];
 
 export type RouteMatch =
   | { kind: 'route'; route: ApiRoute; pathParameters: Record<string, string> }
@@ -67,6 +68,8 @@ export function matchRoute(method: string, pathname: string): RouteMatch {
     if (route.method === method) return { kind: 'route', route, pathParameters };
     allowed.push(route.method);
   }
+  // In one order whatever the manifest's: reads first.
+  allowed.sort((a, b) => METHOD_ORDER.indexOf(a as HttpMethod) - METHOD_ORDER.indexOf(b as HttpMethod));
   return allowed.length > 0 ? { kind: 'method-not-allowed', allowed } : { kind: 'no-route' };
 }
 
@@ -172,7 +175,7 @@ export function writeGatewayError(
   requestId: string,
   extraHeaders: Record<string, string> = {},
 ): void {
-  const code = status >= 500 ? 'GatewayError' : 'RequestRejected';
+  const code = status >= 500 ? GATEWAY_ERROR_CODES.GatewayError : GATEWAY_ERROR_CODES.RequestRejected;
   writeJson(
     response,
     status,

@@ -4,28 +4,15 @@
  * here from local implementations; the handlers are the ones Lambda runs, fed the events Lambda feeds them.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { HTTP_BUDGET_WAIT_MS } from '../functions/enrich/deps.js';
-import { historyDaysFor } from '../functions/enrich/enrich.js';
-import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
-import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
-import { createQueryHttpHandler } from '../functions/query/http-handler.js';
-import { MissingWebhookSecrets } from '../functions/webhook/credentials.js';
-import { createWebhookHttpHandler } from '../functions/webhook/http-handler.js';
-import { REPOSITORY_ROOT } from '../infra/bundling.js';
-import { ValidationError } from '../shared/domain/errors.js';
-import { createFingerprintClient, REGION_HOSTS } from '../shared/fingerprint/client.js';
-import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
-import { toHttpError } from '../shared/http/errors.js';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { ERROR_CODES } from '../shared/domain/errors.js';
+import { REGION_HOSTS } from '../shared/fingerprint/client.js';
+import { LOCAL_ERROR_CODES } from '../shared/manifest/error-codes.js';
 import { API_GATEWAY_MAX_REQUEST_BYTES } from '../shared/manifest/limits.js';
-import { createLogger, type Logger } from '../shared/observability/logger.js';
-import { DynamoDbRateLimiter } from '../shared/store/dynamodb-rate-limiter.js';
-import { DynamoDbRequestCoalescer } from '../shared/store/dynamodb-request-coalescer.js';
-import { DynamoDbWebhookEventStore } from '../shared/store/dynamodb-webhook-event-store.js';
+import type { Logger } from '../shared/observability/logger.js';
 import {
   API_ROUTES,
   type FunctionKey,
@@ -37,17 +24,15 @@ import {
 } from './api-gateway.js';
 import type { LocalConfig } from './config.js';
 import { lockDataDir } from './data-lock.js';
-import { type EmbeddedDynamoDb, ensureEventTable, startEmbeddedDynamoDb } from './dynamodb.js';
+import { ensureEventTable, startEmbeddedDynamoDb } from './dynamodb.js';
 import { type SandboxUpstream, startSandboxUpstream } from './fingerprint-emulator/index.js';
-import { FUNCTIONS, FunctionPool, type Invocation } from './lambda.js';
-import { buildSqsEvent, LocalDeadLetterQueue, parseBatchRequest, queueArn } from './queue.js';
+import { FUNCTION_SETTINGS, type FunctionPool, type Invocation } from './lambda.js';
+import { handleLocalRoute, type RequestScope } from './local-routes.js';
+import { createPools, upstreamOf } from './pools.js';
+import { LocalDeadLetterQueue } from './queue.js';
 
 /** API Gateway's integration timeout: a function that has not answered by then gets the caller a 504. */
 const INTEGRATION_TIMEOUT_MS = 29_000;
-/** Sent to a custom upstream when no real key is configured: a stand-in that checks keys will refuse it. */
-const PLACEHOLDER_KEY = 'local-placeholder-key';
-const SANDBOX_KEY = 'local-sandbox-key';
-const OPENAPI_FILE = path.join(REPOSITORY_ROOT, 'openapi', 'openapi.json');
 
 /** A running local server. */
 export interface LocalServer {
@@ -124,7 +109,7 @@ export async function startLocalServer(config: LocalConfig, logger: Logger): Pro
       upstream: { kind: config.upstream.kind, baseUrl: upstream.baseUrl ?? REGION_HOSTS[config.region] },
       tableCreated,
       dynamoEndpoint: dynamo.endpoint,
-      close(graceMs = FUNCTIONS.enrichQueue.timeoutMs + 5_000) {
+      close(graceMs = FUNCTION_SETTINGS.enrichQueue.timeoutMs + 5_000) {
         closing ??= (async () => {
           const stopped = new Promise<void>((resolve) => http.close(() => resolve()));
           http.closeIdleConnections();
@@ -144,127 +129,6 @@ export async function startLocalServer(config: LocalConfig, logger: Logger): Pro
     await undo();
     throw error;
   }
-}
-
-interface Upstream {
-  /** The Server API base URL; the region's host when absent. */
-  baseUrl?: string;
-  keys: StaticKeyProvider;
-}
-
-function upstreamOf(config: LocalConfig, sandbox: SandboxUpstream | undefined): Upstream {
-  switch (config.upstream.kind) {
-    case 'fingerprint':
-      return { keys: new StaticKeyProvider(config.upstream.apiKey) };
-    case 'custom':
-      return {
-        baseUrl: config.upstream.baseUrl,
-        keys: new StaticKeyProvider(config.upstream.apiKey ?? PLACEHOLDER_KEY),
-      };
-    case 'sandbox':
-      if (sandbox === undefined) throw new Error('The sandbox upstream was not started');
-      return { baseUrl: sandbox.baseUrl, keys: new StaticKeyProvider(SANDBOX_KEY) };
-  }
-}
-
-interface Pools {
-  enrichHttp: FunctionPool<APIGatewayProxyEvent, APIGatewayProxyResult>;
-  query: FunctionPool<APIGatewayProxyEvent, APIGatewayProxyResult>;
-  webhook: FunctionPool<APIGatewayProxyEvent, APIGatewayProxyResult>;
-  enrichQueue: FunctionPool<SQSEvent, SQSBatchResponse>;
-}
-
-/**
- * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger, its own
- * Fingerprint client with its own `DynamoDbRateLimiter` loop, and (HTTP) its own coalescer of in-flight requests.
- * As in the cloud, the limiters share one budget of `FINGERPRINT_MAX_RPS` through the table, and the
- * coalescers their leases. The store and the key are shared, as they hold no per-call state.
- */
-function createPools(
-  config: LocalConfig,
-  ports: { dynamo: EmbeddedDynamoDb; upstream: Upstream; deadLetters: LocalDeadLetterQueue; region: string },
-): Pools {
-  // The webhook's store is the event store plus its insert-only write; one instance serves every function.
-  const store = new DynamoDbWebhookEventStore({
-    client: ports.dynamo.client,
-    tableName: config.tableName,
-    ttlDays: config.eventTtlDays,
-    storeUpstream: config.storeUpstream,
-  });
-  const historyDays = historyDaysFor({ historyDays: config.historyDays, eventTtlDays: config.eventTtlDays });
-  const table = { client: ports.dynamo.client, tableName: config.tableName };
-  const fingerprint = (maxWaitMs: number) =>
-    createFingerprintClient({
-      apiVersion: config.apiVersion,
-      region: config.region,
-      ...(ports.upstream.baseUrl !== undefined && { baseUrl: ports.upstream.baseUrl }),
-      keys: ports.upstream.keys,
-      historyDays,
-      limiter: new DynamoDbRateLimiter({ ...table, maxRps: config.maxRps, maxWaitMs }),
-    });
-  const settings = (key: keyof typeof FUNCTIONS) => ({ ...FUNCTIONS[key], region: ports.region });
-  return {
-    enrichHttp: new FunctionPool({
-      settings: settings('enrichHttp'),
-      create: () =>
-        createEnrichHttpHandler({
-          logger: createLogger(config.logLevel),
-          settings: {
-            readThrough: config.readThrough,
-            upstreamErasure: config.upstreamErasure,
-            storeUpstream: config.storeUpstream,
-          },
-          store,
-          fingerprint: fingerprint(HTTP_BUDGET_WAIT_MS),
-          coalescer: new DynamoDbRequestCoalescer(table),
-          historyDays,
-          ...(config.sealedKeys !== undefined && { sealedKeys: config.sealedKeys }),
-        }),
-    }),
-    query: new FunctionPool({
-      settings: settings('query'),
-      create: () =>
-        createQueryHttpHandler({
-          logger: createLogger(config.logLevel),
-          store,
-          storeUpstream: config.storeUpstream,
-        }),
-    }),
-    webhook: new FunctionPool({
-      settings: settings('webhook'),
-      create: () =>
-        createWebhookHttpHandler({
-          logger: createLogger(config.logLevel),
-          settings: {
-            basicAuth: config.webhook.basicAuth,
-            maxEventAgeSeconds: config.webhook.maxEventAgeSeconds,
-          },
-          store,
-          secrets: config.webhook.secrets ?? new MissingWebhookSecrets(),
-        }),
-    }),
-    enrichQueue: new FunctionPool({
-      settings: settings('enrichQueue'),
-      maxInstances: config.queueMaxConcurrency,
-      create: () =>
-        createEnrichQueueHandler({
-          logger: createLogger(config.logLevel),
-          store,
-          fingerprint: fingerprint(Number.POSITIVE_INFINITY),
-          historyDays,
-          ...(config.sealedKeys !== undefined && { sealedKeys: config.sealedKeys }),
-          deadLetters: ports.deadLetters,
-        }),
-    }),
-  };
-}
-
-interface RequestScope {
-  config: LocalConfig;
-  pools: Pools;
-  deadLetters: LocalDeadLetterQueue;
-  logger: Logger;
-  region: string;
 }
 
 async function handle(
@@ -311,7 +175,7 @@ async function handle(
           405,
           {
             error: {
-              code: 'MethodNotAllowed',
+              code: LOCAL_ERROR_CODES.MethodNotAllowed,
               message: `${method} is not a method of ${url.pathname}; use ${match.allowed.join(' or ')}.`,
             },
           },
@@ -329,7 +193,7 @@ async function handle(
           404,
           {
             error: {
-              code: 'NotFound',
+              code: ERROR_CODES.NotFound,
               message:
                 `No route ${method} ${url.pathname}. Routes: ` +
                 `${API_ROUTES.map((route) => `${route.method} ${route.resource}`).join(', ')}; ` +
@@ -393,113 +257,16 @@ function answerInvocation(
   }
   const why =
     outcome.status === 'timeout'
-      ? `Task timed out after ${(FUNCTIONS[functionKey].timeoutMs / 1000).toFixed(2)} seconds`
+      ? `Task timed out after ${(FUNCTION_SETTINGS[functionKey].timeoutMs / 1000).toFixed(2)} seconds`
       : 'The function threw instead of answering';
   scope.logger.error('Function invocation failed', {
-    function: FUNCTIONS[functionKey].name,
+    function: FUNCTION_SETTINGS[functionKey].name,
     awsRequestId: outcome.context.awsRequestId,
     reason: why,
     ...(outcome.status === 'error' && { error: outcome.error }),
   });
   writeGatewayError(response, 502, 'Internal server error', requestId);
   return { status: 502, errorMessage: why };
-}
-
-/** `/openapi.json` and the `/_local/*` routes that stand in for SQS. */
-async function handleLocalRoute(
-  method: string,
-  url: URL,
-  body: Buffer,
-  response: ServerResponse,
-  scope: RequestScope,
-  requestId: string,
-): Promise<number> {
-  const route = `${method} ${url.pathname}`;
-  const headers = { 'x-amzn-RequestId': requestId };
-  try {
-    switch (route) {
-      case 'GET /openapi.json': {
-        // Read on each request, so an edited document is served without a restart.
-        const document = await readFile(OPENAPI_FILE);
-        response.writeHead(200, {
-          'Content-Type': 'application/json',
-          'Cache-Control': 'no-store',
-          'Content-Length': String(document.length),
-        });
-        response.end(document);
-        return 200;
-      }
-      case 'POST /_local/queue/enrich':
-        writeJson(response, 200, await runQueueBatch(body, scope), headers);
-        return 200;
-      case 'GET /_local/dlq':
-        writeJson(
-          response,
-          200,
-          { queueArn: `${queueArn(scope.region)}-dlq`, messages: scope.deadLetters.list() },
-          headers,
-        );
-        return 200;
-      case 'DELETE /_local/dlq':
-        writeJson(response, 200, { purged: scope.deadLetters.purge() }, headers);
-        return 200;
-      default:
-        writeJson(
-          response,
-          404,
-          {
-            error: {
-              code: 'NotFound',
-              message: `No local route ${route}: GET /openapi.json, POST /_local/queue/enrich, GET or DELETE /_local/dlq.`,
-            },
-          },
-          headers,
-        );
-        return 404;
-    }
-  } catch (error) {
-    const answer = toHttpError(error);
-    if (answer.statusCode >= 500) scope.logger.error('Local route failed', { route, error });
-    writeJson(response, answer.statusCode, answer.body, { ...answer.headers, ...headers });
-    return answer.statusCode;
-  }
-}
-
-/**
- * Runs the queue consumer once on the records of a `POST /_local/queue/enrich`, as the event source mapping
- * would: one SQS event, one invocation. Records the consumer reports as failed would be delivered again by
- * SQS; a failed or timed-out invocation means all of them.
- */
-async function runQueueBatch(body: Buffer, scope: RequestScope) {
-  if (body.length === 0) {
-    throw new ValidationError('body', 'The body is empty: send {"records": [{"requestId": "…"}, …]}.');
-  }
-  const event = buildSqsEvent(parseBatchRequest(body.toString('utf8')), scope.region);
-  const outcome = await scope.pools.enrichQueue.invoke(event);
-  const messageIds = new Set(event.Records.map((record) => record.messageId));
-  const deadLettered = scope.deadLetters
-    .list()
-    .filter((message) => messageIds.has(message.MessageAttributes.sourceMessageId?.StringValue ?? ''));
-  const everyRecord = event.Records.map((record) => ({ itemIdentifier: record.messageId }));
-  const batchItemFailures = outcome.status === 'ok' ? outcome.result.batchItemFailures : everyRecord;
-  scope.logger.info('Queue batch processed', {
-    awsRequestId: outcome.context.awsRequestId,
-    records: event.Records.length,
-    failures: batchItemFailures.length,
-    deadLettered: deadLettered.length,
-    invocation: outcome.status,
-  });
-  return {
-    records: event.Records.map((record) => ({ messageId: record.messageId, body: record.body })),
-    batchItemFailures,
-    deadLettered,
-    ...(outcome.status === 'timeout' && {
-      invocationError: `Task timed out after ${FUNCTIONS.enrichQueue.timeoutMs / 1000} seconds`,
-    }),
-    ...(outcome.status === 'error' && {
-      invocationError: outcome.error instanceof Error ? outcome.error.message : String(outcome.error),
-    }),
-  };
 }
 
 /** The whole body, or `too-large` past API Gateway's limit (the rest is read and dropped). */

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { FUNCTIONS, type FunctionKey } from '../shared/manifest/functions.js';
 
 /** The account id local ARNs carry: there is no account behind them. */
 export const LOCAL_ACCOUNT_ID = '000000000000';
@@ -14,15 +15,20 @@ export interface FunctionSettings {
 }
 
 /**
- * The functions the stack deploys, with the timeouts `infra/stacks/enrichment-stack.ts` gives them: the
- * handlers take their upstream deadline from the time they have left, so a local run must give them the same.
+ * The functions the stack deploys, with the timeouts and memory the service manifest gives them (as the stack
+ * does): the handlers take their upstream deadline from the time they have left, so a local run must give them
+ * the same.
  */
-export const FUNCTIONS = {
-  enrichHttp: { name: 'enrich-http', timeoutMs: 25_000, memoryMb: 512 },
-  enrichQueue: { name: 'enrich-queue', timeoutMs: 60_000, memoryMb: 512 },
-  query: { name: 'query', timeoutMs: 10_000, memoryMb: 512 },
-  webhook: { name: 'webhook', timeoutMs: 6_000, memoryMb: 512 },
-} as const;
+export const FUNCTION_SETTINGS = Object.fromEntries(
+  (Object.keys(FUNCTIONS) as FunctionKey[]).map((key) => [
+    key,
+    {
+      name: FUNCTIONS[key].name,
+      timeoutMs: FUNCTIONS[key].timeoutSeconds * 1000,
+      memoryMb: FUNCTIONS[key].memoryMb,
+    },
+  ]),
+) as Record<FunctionKey, Omit<FunctionSettings, 'region'>>;
 
 /** A Lambda context for one invocation: a fresh request id and a remaining time counting down. */
 export function buildContext(settings: FunctionSettings, now = Date.now()): Context {

@@ -3,6 +3,7 @@ import { AppError, NotFoundError } from '../../shared/domain/errors.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';
+import { ENRICH_HTTP_ROUTES, errorShapeIn, type RouteKeyOf } from '../../shared/manifest/routes.js';
 import type { LogAttributes, Logger } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
 import { lazily } from '../../shared/runtime/lazy.js';
@@ -62,8 +63,8 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     else logger.info(message, fields);
   };
 
-  /** The routes, by API Gateway resource template. */
-  const routes: Record<string, Route> = {
+  /** The routes, by API Gateway resource template: exactly the manifest's routes of this function. */
+  const routes: Record<RouteKeyOf<'enrichHttp'>, Route> = {
     'POST /enrich': async (event, context) => {
       const input = parseEnrichBody(bodyText(event));
       const result = await enrich(input, deps, { deadline: deadlineFor(context) });
@@ -136,7 +137,8 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
   return httpHandler(
     logger,
     async (event, context) => {
-      const route = routes[`${event.httpMethod} ${event.resource}`];
+      const route: Route | undefined =
+        routes[`${event.httpMethod} ${event.resource}` as RouteKeyOf<'enrichHttp'>];
       if (route === undefined) {
         throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
       }
@@ -144,7 +146,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     },
     {
       corsAllowOrigins: settings.corsAllowOrigins,
-      errorShape: (event) => (event.resource === '/v4/events/{event_id}' ? 'v4' : 'service'),
+      errorShape: errorShapeIn(ENRICH_HTTP_ROUTES),
     },
   );
 }

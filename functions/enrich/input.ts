@@ -5,7 +5,7 @@ import { parseInput } from '../../shared/http/validation.js';
 import { BODY_MESSAGES, ENRICH_BODY_MAX_BYTES, PAGE_SIZES } from '../../shared/manifest/limits.js';
 import * as z from '../../shared/validation/zod.js';
 
-const bodySchema = z.strictObject({
+export const bodySchema = z.strictObject({
   requestId: z.optional(requestIdParam),
   visitorId: z.optional(visitorIdParam),
   linkedId: z.optional(linkedIdParam),
@@ -96,8 +96,8 @@ export function parseEnrichBody(raw: string | null | undefined): EnrichInput {
   };
 }
 
-const eraseQuerySchema = z.strictObject({
-  upstream: z.optional(z.enum(['true', 'false'], 'expected "true" or "false"')),
+export const eraseQuerySchema = z.strictObject({
+  upstream: z._default(z.enum(['true', 'false'], 'expected "true" or "false"'), 'false'),
 });
 
 /** The query string of `DELETE /visitors/{visitorId}`: `upstream=true` also erases at Fingerprint. */
@@ -105,8 +105,8 @@ export function parseEraseQuery(query: Record<string, string>): { upstream: bool
   return { upstream: parseInput(eraseQuerySchema, query).upstream === 'true' };
 }
 
-const v4EventPath = z.object({ event_id: requestIdParam });
-const v4EventQuery = z.strictObject({
+export const v4EventPath = z.object({ event_id: requestIdParam });
+export const v4EventQuery = z.strictObject({
   // Fingerprint's v4 SDK adds `ii` (its name and version) to every call: accepted and dropped.
   ii: z.optional(z.string()),
 });

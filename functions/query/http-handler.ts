@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { parseVisitorId } from '../../shared/http/params.js';
+import { errorShapeIn, QUERY_ROUTES, type RouteKeyOf } from '../../shared/manifest/routes.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { parseEventsQuery, parseV4SearchQuery, parseVisitorsQuery } from './input.js';
 import { getVisitorHistory, listCachedEvents, type QueryDeps, searchV4Events } from './query.js';
@@ -19,7 +20,10 @@ export interface QueryHttpHandlerDeps extends QueryDeps {
  */
 export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
   /** The read routes, by API Gateway resource template. */
-  const routes: Record<string, (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>> = {
+  const routes: Record<
+    RouteKeyOf<'query'>,
+    (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>
+  > = {
     'GET /visitors/{visitorId}': async (event) => {
       const { request_id, linked_id, paginationKey, ...rest } = parseVisitorsQuery(event);
       const query = {
@@ -39,7 +43,8 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
   return httpHandler(
     deps.logger,
     async (event) => {
-      const route = routes[`${event.httpMethod} ${event.resource}`];
+      const route: ((event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>) | undefined =
+        routes[`${event.httpMethod} ${event.resource}` as RouteKeyOf<'query'>];
       if (route === undefined) {
         throw new NotFoundError(`No route ${event.httpMethod} ${event.resource}.`);
       }
@@ -47,13 +52,9 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
     },
     {
       corsAllowOrigins: deps.corsAllowOrigins,
-      // Fingerprint's own routes answer its error shapes, so its SDKs read our errors as theirs.
-      errorShape: (event) =>
-        event.resource === '/visitors/{visitorId}'
-          ? 'v3'
-          : event.resource === '/v4/events'
-            ? 'v4'
-            : 'service',
+      // Fingerprint's own routes answer its error shapes (the manifest says which), so its SDKs read our
+      // errors as theirs.
+      errorShape: errorShapeIn(QUERY_ROUTES),
     },
   );
 }

@@ -73,7 +73,7 @@ const V4_UNSUPPORTED_FILTERS = new Set(
 const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$/;
 
 /** A v4 `start`/`end`: an RFC3339 date-time, or (for backward compatibility, as v4 accepts) Unix ms. */
-const v4Instant = z.pipe(
+export const v4Instant = z.pipe(
   z
     .string()
     .check(

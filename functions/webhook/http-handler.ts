@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { NotFoundError, PayloadTooLargeError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { BODY_MESSAGES, WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
+import { type RouteKeyOf, WEBHOOK_PATH } from '../../shared/manifest/routes.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import { SIGNATURE_HEADER } from './signature.js';
 import { receiveWebhook, type WebhookDeps, type WebhookOptions, type WebhookSkipReason } from './webhook.js';
@@ -9,8 +10,8 @@ import { receiveWebhook, type WebhookDeps, type WebhookOptions, type WebhookSkip
 /** Skip reasons logged at WARN: Fingerprint itself never sends these. */
 const SUSPICIOUS: ReadonlySet<WebhookSkipReason> = new Set(['conflict', 'stale', 'future']);
 
-/** The route Fingerprint delivers to. */
-export const WEBHOOK_ROUTE = 'POST /webhooks/fingerprint';
+/** The route Fingerprint delivers to: the one route of this function in the manifest. */
+export const WEBHOOK_ROUTE: RouteKeyOf<'webhook'> = `POST ${WEBHOOK_PATH}`;
 
 /** The webhook handler's ports and its deployment settings. */
 export interface WebhookHttpHandlerDeps extends WebhookDeps {

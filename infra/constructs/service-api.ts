@@ -5,95 +5,25 @@ import {
   AuthorizationType,
   Cors,
   EndpointType,
-  type IResource,
   JsonSchemaType,
   LambdaIntegration,
   LogGroupLogDestination,
   MethodLoggingLevel,
   RequestValidator,
-  ResponseType,
   RestApi,
 } from 'aws-cdk-lib/aws-apigateway';
-import {
-  AccountPrincipal,
-  AnyPrincipal,
-  ArnPrincipal,
-  Effect,
-  type IPrincipal,
-  PolicyDocument,
-  PolicyStatement,
-} from 'aws-cdk-lib/aws-iam';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { CfnWebACLAssociation } from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
-import { ERROR_CODES } from '../../shared/domain/errors.js';
-import { BODY_MESSAGES } from '../../shared/manifest/limits.js';
+import { WEBHOOK_PATH } from '../../shared/manifest/routes.js';
 import { acknowledge } from '../nag.js';
+import { type ApiCallers, resourcePolicy } from './service-api-policy.js';
+import { addGatewayResponses } from './service-api-responses.js';
+import { addRoutes } from './service-api-routes.js';
 
-const ACCOUNT_ID = /^\d{12}$/;
-
-/** Where Fingerprint delivers webhooks. */
-export const WEBHOOK_PATH = '/webhooks/fingerprint';
-
-/** Who may call the API: account ids and IAM principal ARNs, as in the `allowedPrincipals` setting. */
-export interface ApiCallers {
-  readonly accountIds: readonly string[];
-  readonly principalArns: readonly string[];
-}
-
-/** Splits `allowedPrincipals`; an empty list means the deploying account. */
-export function apiCallersFrom(allowedPrincipals: readonly string[], ownAccount: string): ApiCallers {
-  if (allowedPrincipals.length === 0) return { accountIds: [ownAccount], principalArns: [] };
-  return {
-    accountIds: allowedPrincipals.filter((principal) => ACCOUNT_ID.test(principal)),
-    principalArns: allowedPrincipals.filter((principal) => !ACCOUNT_ID.test(principal)),
-  };
-}
-
-/** The principals of {@link ApiCallers}, for resource policies. */
-export function callerPrincipals(callers: ApiCallers): IPrincipal[] {
-  return [
-    ...callers.accountIds.map((accountId) => new AccountPrincipal(accountId)),
-    ...callers.principalArns.map((arn) => new ArnPrincipal(arn)),
-  ];
-}
-
-/** Which function serves a route. */
-type RouteTarget = 'enrich' | 'query' | 'webhook';
-
-/** One method of the API. IAM routes require SigV4; a public route proves its origin to its handler. */
-interface RouteSpec {
-  readonly method: 'GET' | 'POST' | 'DELETE';
-  /** The resource path; `{name}` segments are required path parameters. */
-  readonly path: string;
-  readonly target: RouteTarget;
-  readonly auth: 'iam' | 'public';
-}
-
-/**
- * Every route, once: the methods, their integrations and the resource policy are all built from this table,
- * so a route cannot be added without its policy. The handlers route on `${method} ${path}`.
- */
-export const API_ROUTE_SPECS: readonly RouteSpec[] = [
-  { method: 'POST', path: '/enrich', target: 'enrich', auth: 'iam' },
-  { method: 'GET', path: '/events', target: 'query', auth: 'iam' },
-  // Read-through to Fingerprint: served by the function that holds the Fingerprint client.
-  { method: 'GET', path: '/events/{requestId}', target: 'enrich', auth: 'iam' },
-  { method: 'GET', path: '/visitors/{visitorId}', target: 'query', auth: 'iam' },
-  { method: 'DELETE', path: '/visitors/{visitorId}', target: 'enrich', auth: 'iam' },
-  // Fingerprint cannot sign with SigV4: the handler checks the HMAC signature (and optional basic auth).
-  { method: 'POST', path: WEBHOOK_PATH, target: 'webhook', auth: 'public' },
-  // Fingerprint's own v4 read contract, from the cache: the search from the query function, one event (with
-  // read-through) from the function that holds the Fingerprint client.
-  { method: 'GET', path: '/v4/events', target: 'query', auth: 'iam' },
-  { method: 'GET', path: '/v4/events/{event_id}', target: 'enrich', auth: 'iam' },
-];
-
-/** The `execute-api:/<stage>/<METHOD>/<path>` resource of a route, in any stage, path parameters as `*`. */
-function executeApiResource(route: Pick<RouteSpec, 'method' | 'path'>): string {
-  return `execute-api:/*/${route.method}${route.path.replace(/\{\w+\}/g, '*')}`;
-}
+export { type ApiCallers, apiCallersFrom, callerPrincipals } from './service-api-policy.js';
+export { WEBHOOK_PATH };
 
 export interface WebhookThrottling {
   /** Steady requests per second of `POST /webhooks/fingerprint`. */
@@ -222,42 +152,15 @@ export class ServiceApi extends Construct {
       schema: { type: JsonSchemaType.OBJECT },
     });
 
-    // Proxy integrations: the handlers route on `${httpMethod} ${resource}`, so these resource paths are
-    // their routes.
-    const integrations: Record<RouteTarget, LambdaIntegration> = {
-      enrich: new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false }),
-      query: new LambdaIntegration(props.queryFunction, { proxy: true, allowTestInvoke: false }),
-      webhook: new LambdaIntegration(props.webhookFunction, { proxy: true, allowTestInvoke: false }),
-    };
-    for (const route of API_ROUTE_SPECS) {
-      const resource = route.path
-        .split('/')
-        .slice(1)
-        .reduce<IResource>(
-          (parent, part) => parent.getResource(part) ?? parent.addResource(part),
-          this.api.root,
-        );
-      const parameters = [...route.path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
-      const method = resource.addMethod(route.method, integrations[route.target], {
-        ...(route.auth === 'public' && { authorizationType: AuthorizationType.NONE }),
-        // The webhook body is checked by its handler, after the signature over its exact bytes.
-        ...(route.target !== 'webhook' && { requestValidator: validator }),
-        ...(parameters.length > 0 && {
-          requestParameters: Object.fromEntries(
-            parameters.map((name) => [`method.request.path.${name}`, true]),
-          ),
-        }),
-        // `$default` validates whatever the Content-Type, so a body cannot skip the check by its header.
-        ...(route.path === '/enrich' && { requestModels: { $default: enrichBody } }),
-      });
-      if (route.auth === 'public') {
-        acknowledge(method, {
-          id: 'AwsSolutions-APIG4',
-          reason:
-            'Fingerprint delivers webhooks unsigned by AWS, so IAM cannot apply: the handler refuses any delivery without a valid HMAC-SHA256 FPJS-Event-Signature (and, when enabled, basic auth), before reading it. The route has its own throttling.',
-        });
-      }
-    }
+    addRoutes(this.api, {
+      integrations: {
+        enrichHttp: new LambdaIntegration(props.enrichFunction, { proxy: true, allowTestInvoke: false }),
+        query: new LambdaIntegration(props.queryFunction, { proxy: true, allowTestInvoke: false }),
+        webhook: new LambdaIntegration(props.webhookFunction, { proxy: true, allowTestInvoke: false }),
+      },
+      validator,
+      jsonObjectBody: enrichBody,
+    });
 
     if (props.webAclArn !== undefined) {
       new CfnWebACLAssociation(this, 'WebAcl', {
@@ -318,71 +221,6 @@ export class ServiceApi extends Construct {
 }
 
 /**
- * Allows `execute-api:Invoke` to the configured callers and denies the IAM routes to everyone else. For
- * callers in this account the Allow only delegates to their IAM policies; a caller in another account needs
- * both. The public routes (the webhook, and CORS preflights when CORS is on) are allowed to anyone: without
- * IAM the caller is anonymous, and an anonymous call needs an explicit Allow and no Deny. With
- * `webhookSourceCidrs`, an explicit Deny refuses the webhook route from any other source address, whoever
- * the caller (a Deny wins over every Allow).
- */
-function resourcePolicy(
-  callers: ApiCallers,
-  cors: boolean,
-  webhookSourceCidrs: readonly string[],
-): PolicyDocument {
-  const notACaller: Record<string, Record<string, string[]>> = {};
-  if (callers.accountIds.length > 0) {
-    notACaller.StringNotEquals = { 'aws:PrincipalAccount': [...callers.accountIds] };
-  }
-  if (callers.principalArns.length > 0) {
-    notACaller.ArnNotLike = { 'aws:PrincipalArn': [...callers.principalArns] };
-  }
-  return new PolicyDocument({
-    statements: [
-      new PolicyStatement({
-        sid: 'AllowConfiguredCallers',
-        effect: Effect.ALLOW,
-        principals: callerPrincipals(callers),
-        actions: ['execute-api:Invoke'],
-        resources: ['execute-api:/*'],
-      }),
-      new PolicyStatement({
-        sid: 'DenyEveryoneElse',
-        effect: Effect.DENY,
-        principals: [new AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: API_ROUTE_SPECS.filter((route) => route.auth === 'iam').map(executeApiResource),
-        conditions: notACaller,
-      }),
-      new PolicyStatement({
-        sid: 'AllowPublicRoutes',
-        effect: Effect.ALLOW,
-        principals: [new AnyPrincipal()],
-        actions: ['execute-api:Invoke'],
-        resources: [
-          ...API_ROUTE_SPECS.filter((route) => route.auth === 'public').map(executeApiResource),
-          ...(cors ? ['execute-api:/*/OPTIONS/*'] : []),
-        ],
-      }),
-      ...(webhookSourceCidrs.length > 0
-        ? [
-            new PolicyStatement({
-              sid: 'DenyWebhookFromOtherSources',
-              effect: Effect.DENY,
-              principals: [new AnyPrincipal()],
-              actions: ['execute-api:Invoke'],
-              resources: API_ROUTE_SPECS.filter((route) => route.target === 'webhook').map(
-                executeApiResource,
-              ),
-              conditions: { NotIpAddress: { 'aws:SourceIp': [...webhookSourceCidrs] } },
-            }),
-          ]
-        : []),
-    ],
-  });
-}
-
-/**
  * One JSON object per request; `$context.error.messageString` is already a quoted JSON string. Without
  * `withPath`, the line has the route's template (`resourcePath`) but not the path with its visitorId or
  * requestId. Query strings are never logged.
@@ -412,80 +250,3 @@ const accessLogFormat = (withPath: boolean) =>
       xrayTraceId: AccessLogField.contextXrayTraceId(),
     }),
   );
-
-/** An error body in the handlers' shape; `message` is a JSON value (a literal or `$context.error.messageString`). */
-function errorTemplate(code: string, message: string, field?: string): Record<string, string> {
-  const fieldPart = field === undefined ? '' : `,"field":${JSON.stringify(field)}`;
-  return {
-    'application/json': `{"error":{"code":${JSON.stringify(code)},"message":${message}${fieldPart}}}`,
-  };
-}
-
-/**
- * `text` as a JSON string with every non-ASCII character escaped (`…` as `\u2026`), so that the mapping
- * template stays ASCII whatever the message holds; the client reads back the same text.
- */
-function asciiJson(text: string): string {
-  return JSON.stringify(text).replace(
-    /[\u0080-\uffff]/g,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
-}
-
-/**
- * Errors API Gateway answers by itself, in the same shape as the handlers' errors. A body rejected by the
- * validator (not JSON, or not an object) gets the message the handler gives a body that is not a JSON object.
- */
-function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]): void {
-  const headers: Record<string, string> = {
-    'Content-Type': "'application/json'",
-    'Cache-Control': "'no-store'",
-    // One origin can be echoed statically; with several, browsers get the header from the preflight only.
-    ...(corsOrigins.length === 1 && { 'Access-Control-Allow-Origin': `'${corsOrigins[0]}'` }),
-  };
-  const dynamicMessage = '$context.error.messageString';
-  const responses = [
-    {
-      id: 'BadRequestBody',
-      type: ResponseType.BAD_REQUEST_BODY,
-      templates: errorTemplate(ERROR_CODES.ValidationFailed, asciiJson(BODY_MESSAGES.notAnObject), 'body'),
-    },
-    {
-      id: 'AccessDenied',
-      type: ResponseType.ACCESS_DENIED,
-      templates: errorTemplate('AccessDenied', dynamicMessage),
-    },
-    {
-      id: 'MissingAuthentication',
-      type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
-      templates: errorTemplate(
-        'MissingAuthentication',
-        JSON.stringify(
-          'Sign the request with AWS Signature Version 4 (service "execute-api"), and check the method and path: an unknown route is answered this way too.',
-        ),
-      ),
-    },
-    {
-      id: 'Throttled',
-      type: ResponseType.THROTTLED,
-      templates: errorTemplate('Throttled', dynamicMessage),
-    },
-    {
-      id: 'Default4xx',
-      type: ResponseType.DEFAULT_4XX,
-      templates: errorTemplate('RequestRejected', dynamicMessage),
-    },
-    {
-      id: 'Default5xx',
-      type: ResponseType.DEFAULT_5XX,
-      templates: errorTemplate('GatewayError', dynamicMessage),
-    },
-  ];
-  for (const response of responses) {
-    api.addGatewayResponse(response.id, {
-      type: response.type,
-      responseHeaders: headers,
-      templates: response.templates,
-    });
-  }
-}

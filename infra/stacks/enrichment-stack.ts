@@ -1,39 +1,25 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
-import type { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
-import type { queryEnvSchema } from '../../functions/query/env.js';
-import type { webhookEnvSchema } from '../../functions/webhook/env.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import { FUNCTION_ENTRIES } from '../bundling.js';
+import { FUNCTIONS, type FunctionEnvSchemas, type FunctionKey } from '../../shared/manifest/functions.js';
+import { WEBHOOK_PATH } from '../../shared/manifest/routes.js';
 import { isDevStage, type ServiceConfig } from '../config.js';
 import { EnrichQueue } from '../constructs/enrich-queue.js';
 import { EventTable } from '../constructs/event-table.js';
 import { FingerprintSecret } from '../constructs/fingerprint-secret.js';
 import { Monitoring } from '../constructs/monitoring.js';
-import { apiCallersFrom, callerPrincipals, ServiceApi, WEBHOOK_PATH } from '../constructs/service-api.js';
+import { apiCallersFrom, callerPrincipals, ServiceApi } from '../constructs/service-api.js';
 import { ServiceFunction } from '../constructs/service-function.js';
 
 export interface EnrichmentStackProps extends StackProps {
   readonly config: ServiceConfig;
 }
 
-/**
- * API Gateway's integration timeout is 29 s; the enrich handler takes its upstream deadline from the time it
- * has left, so with 25 s it answers (504 at worst) before the gateway gives up on it.
- */
-const ENRICH_HTTP_TIMEOUT = Duration.seconds(25);
-/** A batch of 10 at one consumer's share of the rate, with pagination and retries, usually fits in this. */
-const ENRICH_QUEUE_TIMEOUT = Duration.seconds(60);
-/** Reads from DynamoDB only. */
-const QUERY_TIMEOUT = Duration.seconds(10);
-/**
- * Fingerprint waits 3 s for an answer and retries a failed delivery once, 5 minutes later. The function only
- * checks a signature and writes one item, so it answers well within that; the margin covers a cold start and
- * the store's write retries, after which Fingerprint's own retry takes over.
- */
-const WEBHOOK_TIMEOUT = Duration.seconds(6);
+/** A function's timeout and memory, as the service manifest declares them (with the reasons for each). */
+function sizeOf(key: FunctionKey): { memorySize: number; timeout: Duration } {
+  return { memorySize: FUNCTIONS[key].memoryMb, timeout: Duration.seconds(FUNCTIONS[key].timeoutSeconds) };
+}
 
 /**
  * The whole service: table, secret, functions, enrich queue, API, alarms and dashboard. Stateful resources
@@ -49,10 +35,10 @@ export class EnrichmentStack extends Stack {
   public readonly api: ServiceApi;
   public readonly monitoring: Monitoring;
   public readonly functions: {
-    readonly enrichHttp: ServiceFunction<typeof enrichHttpEnvSchema>;
-    readonly enrichQueue: ServiceFunction<typeof enrichQueueEnvSchema>;
-    readonly query: ServiceFunction<typeof queryEnvSchema>;
-    readonly webhook: ServiceFunction<typeof webhookEnvSchema>;
+    readonly enrichHttp: ServiceFunction<FunctionEnvSchemas['enrichHttp']>;
+    readonly enrichQueue: ServiceFunction<FunctionEnvSchemas['enrichQueue']>;
+    readonly query: ServiceFunction<FunctionEnvSchemas['query']>;
+    readonly webhook: ServiceFunction<FunctionEnvSchemas['webhook']>;
   };
 
   constructor(scope: Construct, id: string, props: EnrichmentStackProps) {
@@ -89,7 +75,7 @@ export class EnrichmentStack extends Stack {
       ...(config.sealedKeysSecretArn !== undefined && { existingSecretArn: config.sealedKeysSecretArn }),
     });
     this.enrichQueue = new EnrichQueue(this, 'EnrichQueue', {
-      consumerTimeout: ENRICH_QUEUE_TIMEOUT,
+      consumerTimeout: sizeOf('enrichQueue').timeout,
       // The upstream limit is held by the budget every instance shares in the event table; this only keeps
       // the number of consumers waiting for room in it in proportion to FINGERPRINT_MAX_RPS.
       maxConcurrency: consumerConcurrencyFor(config.fingerprintMaxRps),
@@ -120,15 +106,12 @@ export class EnrichmentStack extends Stack {
       logRemovalPolicy: statefulRemoval,
     };
 
-    const enrichHttp = new ServiceFunction<typeof enrichHttpEnvSchema>(this, 'EnrichHttp', {
+    const enrichHttp = new ServiceFunction<FunctionEnvSchemas['enrichHttp']>(this, 'EnrichHttp', {
       ...functionDefaults,
-      entry: FUNCTION_ENTRIES.enrichHttp,
+      entry: FUNCTIONS.enrichHttp.entry,
+      ...sizeOf('enrichHttp'),
       description:
         'POST /enrich, GET /events/{requestId}, GET /v4/events/{event_id}, DELETE /visitors/{visitorId}: resolves, reads through and erases events',
-      // Chosen from the cost per million (docs/performance.md): an uncached call waits 100 ms or more on
-      // Fingerprint, billed at this size; 1024 MB would add 10-20 % to its cost for no faster answer.
-      memorySize: 512,
-      timeout: ENRICH_HTTP_TIMEOUT,
       environment: {
         ...common,
         ...fingerprint,
@@ -137,17 +120,14 @@ export class EnrichmentStack extends Stack {
         UPSTREAM_ERASURE_ENABLED: String(config.upstreamErasureEnabled),
       },
     });
-    const enrichQueueConsumer = new ServiceFunction<typeof enrichQueueEnvSchema>(
+    const enrichQueueConsumer = new ServiceFunction<FunctionEnvSchemas['enrichQueue']>(
       this,
       'EnrichQueueConsumer',
       {
         ...functionDefaults,
-        entry: FUNCTION_ENTRIES.enrichQueue,
+        entry: FUNCTIONS.enrichQueue.entry,
+        ...sizeOf('enrichQueue'),
         description: 'Enrich queue consumer: resolves and stores events under the upstream rate limit',
-        // Chosen from the cost per million (docs/performance.md): paced by FINGERPRINT_MAX_RPS, not by its CPU;
-        // compute is under 1 % of a queued enrichment's cost at 512 MB.
-        memorySize: 512,
-        timeout: ENRICH_QUEUE_TIMEOUT,
         environment: {
           ...common,
           ...fingerprint,
@@ -156,25 +136,19 @@ export class EnrichmentStack extends Stack {
         },
       },
     );
-    const query = new ServiceFunction<typeof queryEnvSchema>(this, 'Query', {
+    const query = new ServiceFunction<FunctionEnvSchemas['query']>(this, 'Query', {
       ...functionDefaults,
-      entry: FUNCTION_ENTRIES.query,
+      entry: FUNCTIONS.query.entry,
+      ...sizeOf('query'),
       description: 'GET /visitors/{visitorId}, GET /events, GET /v4/events: serves cached events',
-      // Chosen from the cost per million (docs/performance.md): a read waits on one Query, so 1024 MB adds well
-      // under 1 % to its cost and halves the CPU-bound cold start and page rendering a caller waits for.
-      memorySize: 1024,
-      timeout: QUERY_TIMEOUT,
       environment: { ...common, ...cors, STORE_UPSTREAM_EVENTS: String(config.storeUpstreamEvents) },
     });
-    const webhook = new ServiceFunction<typeof webhookEnvSchema>(this, 'Webhook', {
+    const webhook = new ServiceFunction<FunctionEnvSchemas['webhook']>(this, 'Webhook', {
       ...functionDefaults,
-      entry: FUNCTION_ENTRIES.webhook,
+      entry: FUNCTIONS.webhook.entry,
+      ...sizeOf('webhook'),
       description:
         'POST /webhooks/fingerprint: verifies Fingerprint webhook deliveries and stores their events',
-      // Chosen from the cost per million (docs/performance.md): a delivery waits on three small DynamoDB calls,
-      // so 1024 MB adds about 1 % to its cost and halves the CPU-bound cold start deliveries often meet.
-      memorySize: 1024,
-      timeout: WEBHOOK_TIMEOUT,
       environment: {
         ...common,
         FINGERPRINT_WEBHOOK_SECRET_ID: this.webhookSecret.secret.secretArn,

@@ -5,33 +5,10 @@
  * `code` to an HTTP status.
  */
 
-export const ERROR_CODES = {
-  ValidationFailed: 'ValidationFailed',
-  Unauthorized: 'Unauthorized',
-  NotFound: 'NotFound',
-  PayloadTooLarge: 'PayloadTooLarge',
-  UpstreamRateLimited: 'UpstreamRateLimited',
-  UpstreamBudgetExhausted: 'UpstreamBudgetExhausted',
-  UpstreamAuthFailed: 'UpstreamAuthFailed',
-  UpstreamRejected: 'UpstreamRejected',
-  UpstreamUnavailable: 'UpstreamUnavailable',
-  UpstreamTimeout: 'UpstreamTimeout',
-  UpstreamBadResponse: 'UpstreamBadResponse',
-  UpstreamMisconfigured: 'UpstreamMisconfigured',
-  StoreThrottled: 'StoreThrottled',
-  WebhookNotConfigured: 'WebhookNotConfigured',
-  SealedResultNotBase64: 'SealedResultNotBase64',
-  SealedResultTooShort: 'SealedResultTooShort',
-  SealedResultTooLarge: 'SealedResultTooLarge',
-  SealedResultBadHeader: 'SealedResultBadHeader',
-  SealedResultUndecryptable: 'SealedResultUndecryptable',
-  SealedResultNotAnEvent: 'SealedResultNotAnEvent',
-  SealedResultRequestIdMismatch: 'SealedResultRequestIdMismatch',
-  SealedResultsNotConfigured: 'SealedResultsNotConfigured',
-  SealedKeysUnavailable: 'SealedKeysUnavailable',
-  Internal: 'Internal',
-} as const;
-export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];
+import { ERROR_CODES, type ErrorCode } from '../manifest/error-codes.js';
+
+/** The codes are declared once, with API Gateway's and the local server's, in the service manifest. */
+export { ERROR_CODES, type ErrorCode };
 
 export interface AppErrorOptions {
   cause?: unknown;

@@ -15,8 +15,8 @@ export const linkedIdParam = idParam('linkedId');
  * The path parameters, as objects so that an error names the parameter. Built once: Zod compiles a parser for
  * each object schema, which cost about 35 µs on every call when these were built per call.
  */
-const visitorIdPath = z.object({ visitorId: visitorIdParam });
-const requestIdPath = z.object({ requestId: requestIdParam });
+export const visitorIdPath = z.object({ visitorId: visitorIdParam });
+export const requestIdPath = z.object({ requestId: requestIdParam });
 
 /** `{visitorId}` of a route's path, already percent-decoded by API Gateway. */
 export function parseVisitorId(value: string | undefined): string {

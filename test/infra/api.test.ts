@@ -1,8 +1,9 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { API_ROUTE_SPECS } from '../../infra/constructs/service-api.js';
+import { parseEnrichBody } from '../../functions/enrich/input.js';
 import { API_ROUTES } from '../../local/api-gateway.js';
-import { BODY_MESSAGES } from '../../shared/manifest/limits.js';
+import { toHttpError } from '../../shared/http/errors.js';
+import { ROUTE_LIST } from '../../shared/manifest/routes.js';
 import {
   FULL_CONTEXT,
   logicalIdOf,
@@ -51,7 +52,7 @@ function integratedFunction(method: Record<string, unknown>): unknown {
 const WEBHOOK_ROUTE = 'POST /webhooks/fingerprint';
 
 describe('API routes', () => {
-  it('serves exactly the service routes, as the handlers and the local server route them', () => {
+  it('serves exactly the manifest’s routes, as the handlers and the local server route them', () => {
     expect([...routes(dev).keys()].sort()).toEqual([
       'DELETE /visitors/{visitorId}',
       'GET /events',
@@ -62,10 +63,10 @@ describe('API routes', () => {
       'POST /enrich',
       WEBHOOK_ROUTE,
     ]);
-    const local = { enrichHttp: 'enrich', query: 'query', webhook: 'webhook' } as const;
-    expect(
-      API_ROUTES.map((route) => `${route.method} ${route.resource} → ${local[route.function]}`).sort(),
-    ).toEqual(API_ROUTE_SPECS.map((route) => `${route.method} ${route.path} → ${route.target}`).sort());
+    expect([...routes(dev).keys()].sort()).toEqual(ROUTE_LIST.map((route) => route.key).sort());
+    expect(API_ROUTES.map((route) => `${route.method} ${route.resource} → ${route.function}`).sort()).toEqual(
+      ROUTE_LIST.map((route) => `${route.key} → ${route.function}`).sort(),
+    );
   });
 
   it('requires IAM auth on every method but the webhook, which Fingerprint cannot sign with SigV4', () => {
@@ -311,10 +312,17 @@ describe('API stage', () => {
     );
     const badBody = byType.get('BAD_REQUEST_BODY')?.ResponseTemplates as Record<string, string> | undefined;
     const body = JSON.parse(badBody?.['application/json'] ?? '');
-    // The handler's message for the same fault, word for word, in an ASCII template.
-    expect(body).toEqual({
-      error: { code: 'ValidationFailed', message: BODY_MESSAGES.notAnObject, field: 'body' },
-    });
+    // Exactly what the handler answers for the same body.
+    const handlerAnswer = (() => {
+      try {
+        parseEnrichBody('[]');
+      } catch (error) {
+        return toHttpError(error).body;
+      }
+      return undefined;
+    })();
+    expect(body).toEqual(handlerAnswer);
+    expect(body).toEqual({ error: { code: 'ValidationFailed', message: expect.any(String), field: 'body' } });
     expect(badBody?.['application/json']).toMatch(/^[\x20-\x7e]+$/);
     for (const response of responses) {
       expect(response.Properties.ResponseParameters).toMatchObject({

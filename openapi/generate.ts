@@ -5,7 +5,7 @@
  *
  * Generated: the paths and methods (`shared/manifest/routes.ts`), their security (a public route's own, the
  * IAM routes the default SigV4), the path and query parameters with their schemas (zod 4's `toJSONSchema` of the
- * schemas the handlers parse with, `shared/manifest/contracts.ts`), the answer's schema reference, each error
+ * schemas the handlers parse with, `openapi/contracts.ts`), the answer's schema reference, each error
  * status's response for the route's error shape, and the error code enum (`shared/manifest/error-codes.ts`).
  */
 import { execFileSync } from 'node:child_process';
@@ -13,10 +13,10 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { v4Instant } from '../functions/query/input.js';
 import { linkedIdParam, requestIdParam, visitorIdParam } from '../shared/http/params.js';
-import { ROUTE_CONTRACTS } from '../shared/manifest/contracts.js';
 import { ALL_ERROR_CODES } from '../shared/manifest/error-codes.js';
 import { type ErrorShape, ROUTE_LIST, type RouteKey } from '../shared/manifest/routes.js';
 import * as z from '../shared/validation/zod.js';
+import { ROUTE_CONTRACTS } from './contracts.js';
 import { COMPONENTS, HEAD, type Json, OPERATIONS } from './source.js';
 
 /** Where the document is written, and what the package exports as `./openapi.json`. */

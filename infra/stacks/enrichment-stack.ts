@@ -1,8 +1,12 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import type { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
+import type { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
+import type { queryEnvSchema } from '../../functions/query/env.js';
+import type { webhookEnvSchema } from '../../functions/webhook/env.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
-import { FUNCTIONS, type FunctionEnvSchemas, type FunctionKey } from '../../shared/manifest/functions.js';
+import { FUNCTIONS, type FunctionKey } from '../../shared/manifest/functions.js';
 import { WEBHOOK_PATH } from '../../shared/manifest/routes.js';
 import { isDevStage, type ServiceConfig } from '../config.js';
 import { EnrichQueue } from '../constructs/enrich-queue.js';
@@ -11,6 +15,14 @@ import { FingerprintSecret } from '../constructs/fingerprint-secret.js';
 import { Monitoring } from '../constructs/monitoring.js';
 import { apiCallersFrom, callerPrincipals, ServiceApi } from '../constructs/service-api.js';
 import { ServiceFunction } from '../constructs/service-function.js';
+
+/** Each function's environment schema, by type (the manifest's `envSchema` says where each lives). */
+export interface FunctionEnvSchemas {
+  enrichHttp: typeof enrichHttpEnvSchema;
+  enrichQueue: typeof enrichQueueEnvSchema;
+  query: typeof queryEnvSchema;
+  webhook: typeof webhookEnvSchema;
+}
 
 export interface EnrichmentStackProps extends StackProps {
   readonly config: ServiceConfig;

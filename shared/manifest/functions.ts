@@ -3,13 +3,9 @@
  * environment's schema lives. The stack (`infra/stacks/enrichment-stack.ts`), the bundler (`infra/bundling.ts`),
  * the local Lambda pools (`local/lambda.ts`) and the bench read them from here.
  *
- * No runtime imports (the env schemas are referenced by type and module path, not loaded): a handler that
+ * No imports (the env schemas are referenced by module path, not loaded): a handler that
  * reads its routes from `routes.ts` does not pull any other function's code or schema into its bundle.
  */
-import type { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
-import type { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
-import type { queryEnvSchema } from '../../functions/query/env.js';
-import type { webhookEnvSchema } from '../../functions/webhook/env.js';
 
 export interface FunctionSpec {
   /** The short name: the local function's name, and the suffix of its log group locally. */
@@ -94,11 +90,3 @@ export type FunctionKey = keyof typeof FUNCTIONS;
 export type HttpFunctionKey = {
   [K in FunctionKey]: (typeof FUNCTIONS)[K]['trigger'] extends 'http' ? K : never;
 }[FunctionKey];
-
-/** Each function's environment schema, by type (see {@link FunctionSpec.envSchema} for where it lives). */
-export interface FunctionEnvSchemas {
-  enrichHttp: typeof enrichHttpEnvSchema;
-  enrichQueue: typeof enrichQueueEnvSchema;
-  query: typeof queryEnvSchema;
-  webhook: typeof webhookEnvSchema;
-}

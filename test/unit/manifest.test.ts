@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { ROUTE_CONTRACTS } from '../../openapi/contracts.js';
 import { ERROR_CODES } from '../../shared/domain/errors.js';
-import { ROUTE_CONTRACTS } from '../../shared/manifest/contracts.js';
 import {
   ALL_ERROR_CODES,
   GATEWAY_ERROR_CODES,

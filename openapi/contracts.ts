@@ -4,14 +4,14 @@
  * parameters and bodies are generated from what the code checks. A `Record` over every route key: a route
  * cannot be added without saying what it takes and answers.
  *
- * Apart from `routes.ts` so that a handler reading its routes bundles neither every route's schemas nor these
- * strings.
+ * Apart from the manifest (`shared/manifest/routes.ts`), beside the generator: it imports the handlers' input
+ * modules, which sit above `shared/` in the import graph, and no function needs it.
  */
-import { bodySchema, eraseQuerySchema, v4EventPath, v4EventQuery } from '../../functions/enrich/input.js';
-import { eventsQuerySchema, v4SearchQuerySchema, visitorsQuerySchema } from '../../functions/query/input.js';
-import { requestIdPath, visitorIdPath } from '../http/params.js';
-import type * as z from '../validation/zod.js';
-import type { RouteKey } from './routes.js';
+import { bodySchema, eraseQuerySchema, v4EventPath, v4EventQuery } from '../functions/enrich/input.js';
+import { eventsQuerySchema, v4SearchQuerySchema, visitorsQuerySchema } from '../functions/query/input.js';
+import { requestIdPath, visitorIdPath } from '../shared/http/params.js';
+import type { RouteKey } from '../shared/manifest/routes.js';
+import type * as z from '../shared/validation/zod.js';
 
 export interface RouteContract {
   /** The operation's id in `openapi/openapi.json`. */

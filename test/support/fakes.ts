@@ -1,4 +1,6 @@
+import { ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { requireId } from '../../shared/domain/ids.js';
 import { type UpstreamV4Event, upstreamV4Of } from '../../shared/domain/upstream.js';
 import type {
   CallOptions,
@@ -6,6 +8,15 @@ import type {
   SearchQuery,
   SearchResult,
 } from '../../shared/fingerprint/types.js';
+import {
+  type CursorPosition,
+  type CursorScope,
+  decodeCursor,
+  encodeCursor,
+  MAX_CURSOR_BINDING_LENGTH,
+} from '../../shared/store/cursor.js';
+// The write rules every store applies (ids, record keys, erasure coverage), shared rather than copied.
+import { assertStorable, isErased } from '../../shared/store/dynamodb-event-store.js';
 import type {
   ErasureOutcome,
   EventPage,
@@ -18,21 +29,48 @@ import type {
   VisitorQuery,
   WebhookEventStore,
 } from '../../shared/store/event-store.js';
+import { expiresAtFor } from '../../shared/store/schema.js';
+
+/** `EVENT_TTL_DAYS`' default. */
+export const FAKE_TTL_DAYS = 90;
+
+export interface FakeEventStoreOptions {
+  /** Days an event is served after its timestamp. @default FAKE_TTL_DAYS */
+  ttlDays?: number;
+  /** The clock (epoch ms) deciding what has expired and when an erasure happens. @default Date.now */
+  now?: () => number;
+}
 
 /**
- * An event store port for use-case tests: a map by requestId, with the queries it was asked recorded and
- * the pages it answers set by the test. Paging itself is tested on the DynamoDB store against dynalite.
+ * An event store port for use-case tests, in memory. It keeps the contract of the DynamoDB store, checked by
+ * the one suite both run (`test/contract/event-store-port.ts`): the TTL (an event stops being served
+ * `ttlDays` after it happened, and one already past it is not written), erasures and their records, history
+ * sync records, and pages with the store's own cursors. A test may still script the pages the history reads
+ * answer (`nextPage`); the queries asked are recorded either way.
  */
 export class FakeEventStore implements WebhookEventStore {
+  /**
+   * The stored events by requestId, expired ones included (as DynamoDB keeps an item until its TTL deletion
+   * runs): reads decide expiry from the event's timestamp, as the DynamoDB store does from `expiresAt`.
+   */
   readonly items = new Map<string, NormalizedEvent>();
   readonly visitorQueries: VisitorQuery[] = [];
   readonly linkedIdQueries: LinkedIdQuery[] = [];
+  readonly searchQueries: EventSearchQuery[] = [];
   /** Erasure time per erased visitor. */
   readonly erasures = new Map<string, number>();
-  nextPage: EventPage = { events: [] };
+  /** When set, every history read (`listByVisitor`, `listByLinkedId`, `searchEvents`) answers this page. */
+  nextPage: EventPage | undefined;
+  /** When set, every write fails with it. */
   failWith: Error | undefined;
-  /** History sync records, by the filter's JSON. */
-  readonly historySyncs = new Map<string, HistorySync>();
+  readonly #historySyncs = new Map<string, { sync: HistorySync; expiresAt: number }>();
+  readonly #ttlDays: number;
+  readonly #now: () => number;
+
+  constructor(options: FakeEventStoreOptions = {}) {
+    this.#ttlDays = options.ttlDays ?? FAKE_TTL_DAYS;
+    this.#now = options.now ?? Date.now;
+  }
 
   async putEvents(events: readonly NormalizedEvent[]): Promise<number> {
     return (await this.storeEvents(events)).stored;
@@ -40,11 +78,16 @@ export class FakeEventStore implements WebhookEventStore {
 
   async storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome> {
     if (this.failWith !== undefined) throw this.failWith;
+    const pending = new Map<string, NormalizedEvent>();
+    for (const event of events) {
+      assertStorable(event);
+      pending.delete(event.requestId);
+      if (!this.#isExpired(event)) pending.set(event.requestId, event);
+    }
     const suppressed: string[] = [];
     let stored = 0;
-    for (const event of events) {
-      const erasedAt = this.erasures.get(event.visitorId);
-      if (erasedAt !== undefined && event.timestamp <= erasedAt) {
+    for (const event of pending.values()) {
+      if (isErased(event, this.erasures)) {
         suppressed.push(event.requestId);
         continue;
       }
@@ -54,10 +97,15 @@ export class FakeEventStore implements WebhookEventStore {
     return { stored, suppressed };
   }
 
+  /**
+   * Like DynamoDB's conditional put, it sees an item past its TTL that was not deleted yet: only a live event
+   * can be written, so the stored one is then a duplicate of an expired event or a conflict.
+   */
   async putEventIfAbsent(event: NormalizedEvent): Promise<PutIfAbsentOutcome> {
     if (this.failWith !== undefined) throw this.failWith;
-    const erasedAt = this.erasures.get(event.visitorId);
-    if (erasedAt !== undefined && event.timestamp <= erasedAt) return { outcome: 'suppressed' };
+    assertStorable(event);
+    if (this.#isExpired(event)) return { outcome: 'expired' };
+    if (isErased(event, this.erasures)) return { outcome: 'suppressed' };
     const stored = this.items.get(event.requestId);
     if (stored === undefined) {
       this.items.set(event.requestId, event);
@@ -68,30 +116,109 @@ export class FakeEventStore implements WebhookEventStore {
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
-    return this.items.get(requestId);
+    const event = this.items.get(requestId);
+    return event === undefined || this.#isExpired(event) ? undefined : event;
   }
 
   async listByVisitor(query: VisitorQuery): Promise<EventPage> {
     this.visitorQueries.push(query);
-    return this.nextPage;
+    if (this.nextPage !== undefined) return this.nextPage;
+    const { visitorId, linkedId, before, limit } = query;
+    requireId(visitorId, 'visitorId');
+    requireLimit(limit);
+    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
+    if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) {
+      throw new ValidationError(
+        'before',
+        'The before parameter must be a timestamp in milliseconds since the epoch.',
+      );
+    }
+    if (query.cursor !== undefined && query.afterRequestId !== undefined) {
+      throw new ValidationError('cursor', 'Pass either a cursor or a paginationKey, not both.');
+    }
+    const scope: CursorScope = {
+      index: 'byVisitor',
+      visitorId,
+      ...(linkedId !== undefined && { linkedId }),
+      ...(before !== undefined && { before }),
+    };
+    let start: CursorPosition | undefined;
+    if (query.cursor !== undefined) {
+      start = decodeCursor(query.cursor, scope);
+    } else if (query.afterRequestId !== undefined) {
+      start = this.#positionOf(query.afterRequestId, visitorId);
+    }
+    const history = this.#index((event) => event.visitorId === visitorId).filter(
+      (event) => before === undefined || event.timestamp < before,
+    );
+    return this.#page(history, { start, limit, maxScanned: limit, scope, linkedIdFilter: linkedId });
   }
 
   async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
     this.linkedIdQueries.push(query);
-    return this.nextPage;
+    if (this.nextPage !== undefined) return this.nextPage;
+    const { linkedId, limit } = query;
+    requireId(linkedId, 'linkedId');
+    requireLimit(limit);
+    const scope: CursorScope = { index: 'byLinkedId', linkedId };
+    const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
+    const history = this.#index((event) => event.linkedId === linkedId);
+    return this.#page(history, { start, limit, maxScanned: limit, scope });
   }
-
-  readonly searchQueries: EventSearchQuery[] = [];
 
   async searchEvents(query: EventSearchQuery): Promise<EventPage> {
     this.searchQueries.push(query);
-    return this.nextPage;
+    if (this.nextPage !== undefined) return this.nextPage;
+    const { visitorId, linkedId, limit, after, before } = query;
+    if (visitorId === undefined && linkedId === undefined) {
+      throw new ValidationError('visitorId', 'Search by a visitorId, a linkedId, or both.');
+    }
+    if (visitorId !== undefined) requireId(visitorId, 'visitorId');
+    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
+    requireLimit(limit);
+    requireLimit(query.maxScanned);
+    for (const [field, value] of [
+      ['after', after],
+      ['before', before],
+    ] as const) {
+      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+        throw new ValidationError(field, `${field} must be a timestamp in milliseconds since the epoch.`);
+      }
+    }
+    if (query.binding.length > MAX_CURSOR_BINDING_LENGTH) {
+      throw new RangeError(`A search's binding is at most ${MAX_CURSOR_BINDING_LENGTH} characters long`);
+    }
+    const oldestFirst = query.oldestFirst ?? false;
+    const scope: CursorScope = {
+      index: 'search',
+      ...(visitorId !== undefined && { visitorId }),
+      ...(linkedId !== undefined && { linkedId }),
+      oldestFirst,
+      binding: query.binding,
+    };
+    const start =
+      query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope, query.cursorName);
+    const inWindow = (timestamp: number) =>
+      (after === undefined || timestamp > after) && (before === undefined || timestamp < before);
+    if (start !== undefined && !inWindow(start.timestamp)) return { events: [] };
+    const history = this.#index((event) =>
+      visitorId !== undefined ? event.visitorId === visitorId : event.linkedId === linkedId,
+    ).filter((event) => inWindow(event.timestamp));
+    if (oldestFirst) history.reverse();
+    return this.#page(history, {
+      start,
+      limit,
+      maxScanned: query.maxScanned,
+      scope,
+      linkedIdFilter: visitorId !== undefined ? linkedId : undefined,
+      oldestFirst,
+    });
   }
 
   async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
     const copies = new Map<string, UpstreamV4Event>();
     for (const requestId of requestIds) {
-      const stored = this.items.get(requestId);
+      const stored = await this.getEvent(requestId);
       const copy = stored === undefined ? undefined : upstreamV4Of(stored);
       if (copy !== undefined) copies.set(requestId, copy);
     }
@@ -99,37 +226,138 @@ export class FakeEventStore implements WebhookEventStore {
   }
 
   async getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined> {
-    return this.historySyncs.get(JSON.stringify([filter.visitorId, filter.linkedId]));
+    const record = this.#historySyncs.get(historyKey(filter));
+    return record === undefined || record.expiresAt <= this.#nowSeconds() ? undefined : record.sync;
   }
 
+  /** Kept as long as an event stored now, as the DynamoDB store keeps it. */
   async putHistorySync(filter: HistoryFilter, sync: HistorySync): Promise<void> {
     if (this.failWith !== undefined) throw this.failWith;
-    this.historySyncs.set(JSON.stringify([filter.visitorId, filter.linkedId]), sync);
+    this.#historySyncs.set(historyKey(filter), {
+      sync: { ...sync },
+      expiresAt: expiresAtFor(this.#now(), this.#ttlDays),
+    });
   }
 
   async deleteVisitor(visitorId: string): Promise<number> {
     if (this.failWith !== undefined) throw this.failWith;
+    requireId(visitorId, 'visitorId');
+    return this.#sweep(visitorId, Number.POSITIVE_INFINITY);
+  }
+
+  async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
+    if (this.failWith !== undefined) throw this.failWith;
+    requireId(visitorId, 'visitorId');
+    // Never moved back: of two erasures, the later time wins.
+    const erasedAt = Math.max(this.#now(), this.erasures.get(visitorId) ?? 0);
+    this.erasures.set(visitorId, erasedAt);
+    return { erasedAt, deleted: this.#sweep(visitorId, erasedAt) };
+  }
+
+  /** Deletes the visitor's events (expired ones included: they are data until the TTL removes them) up to `upTo`. */
+  #sweep(visitorId: string, upTo: number): number {
     let deleted = 0;
     for (const [requestId, event] of this.items) {
-      if (event.visitorId !== visitorId) continue;
+      if (event.visitorId !== visitorId || event.timestamp > upTo) continue;
       this.items.delete(requestId);
       deleted += 1;
     }
     return deleted;
   }
 
-  async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
-    if (this.failWith !== undefined) throw this.failWith;
-    const erasedAt = Math.max(Date.now(), this.erasures.get(visitorId) ?? 0);
-    this.erasures.set(visitorId, erasedAt);
-    let deleted = 0;
-    for (const [requestId, event] of this.items) {
-      if (event.visitorId !== visitorId || event.timestamp > erasedAt) continue;
-      this.items.delete(requestId);
-      deleted += 1;
-    }
-    return { erasedAt, deleted };
+  #nowSeconds(): number {
+    return Math.floor(this.#now() / 1000);
   }
+
+  #isExpired(event: NormalizedEvent): boolean {
+    return expiresAtFor(event.timestamp, this.#ttlDays) <= this.#nowSeconds();
+  }
+
+  /** An index's partition, newest first, expired events included (as a DynamoDB index holds them). */
+  #index(inPartition: (event: NormalizedEvent) => boolean): NormalizedEvent[] {
+    return [...this.items.values()].filter(inPartition).sort(compareNewestFirst);
+  }
+
+  /** Where a v3 paginationKey sits in the visitor's history; an expired event still marks a position. */
+  #positionOf(requestId: string, visitorId: string): CursorPosition {
+    const event = this.items.get(requestId);
+    if (event === undefined || event.visitorId !== visitorId) {
+      throw new ValidationError(
+        'paginationKey',
+        'The paginationKey is not an event of this visitor: pass back the paginationKey of an earlier response unchanged.',
+      );
+    }
+    return { requestId, timestamp: event.timestamp };
+  }
+
+  /**
+   * Reads the partition after `start` until `limit` events match or `maxScanned` were read, skipping expired
+   * events and those without the linkedId filter; `next` names the last event read when more are left.
+   */
+  #page(
+    history: readonly NormalizedEvent[],
+    options: {
+      start: CursorPosition | undefined;
+      limit: number;
+      maxScanned: number;
+      scope: CursorScope;
+      linkedIdFilter?: string | undefined;
+      oldestFirst?: boolean;
+    },
+  ): EventPage {
+    const { start, limit, maxScanned, scope, linkedIdFilter } = options;
+    const order = options.oldestFirst === true ? -1 : 1;
+    let first = 0;
+    if (start !== undefined) {
+      first = history.findIndex((event) => order * compareNewestFirst(event, start) > 0);
+      if (first === -1) first = history.length;
+    }
+    const events: NormalizedEvent[] = [];
+    let at = first;
+    let last: NormalizedEvent | undefined;
+    while (at < history.length && events.length < limit && at - first < maxScanned) {
+      const event = history[at] as NormalizedEvent;
+      last = event;
+      at += 1;
+      if (!this.#isExpired(event) && (linkedIdFilter === undefined || event.linkedId === linkedIdFilter)) {
+        events.push(withoutUpstream(event));
+      }
+    }
+    if (last === undefined || at >= history.length) return { events };
+    const position = { requestId: last.requestId, timestamp: last.timestamp };
+    return {
+      events,
+      next: {
+        cursor: encodeCursor(scope, position),
+        lastRequestId: last.requestId,
+        lastTimestamp: last.timestamp,
+      },
+    };
+  }
+}
+
+function requireLimit(limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 1) {
+    throw new ValidationError('limit', 'The limit must be a whole number of at least 1.');
+  }
+}
+
+function historyKey(filter: HistoryFilter): string {
+  return JSON.stringify([filter.visitorId ?? null, filter.linkedId ?? null]);
+}
+
+/** Newest first; equal timestamps by requestId, so that every event has its own position. */
+function compareNewestFirst(
+  a: NormalizedEvent | CursorPosition,
+  b: NormalizedEvent | CursorPosition,
+): number {
+  if (a.timestamp !== b.timestamp) return b.timestamp - a.timestamp;
+  return a.requestId === b.requestId ? 0 : a.requestId < b.requestId ? -1 : 1;
+}
+
+/** A copy of the event without its upstream copy: history reads come from indexes that do not hold it. */
+function withoutUpstream(event: NormalizedEvent): NormalizedEvent {
+  return { ...event };
 }
 
 /** A Fingerprint client port that answers from a list of events, or fails with a given error. */

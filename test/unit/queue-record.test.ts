@@ -20,7 +20,7 @@ import {
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { buildEvent } from '../support/events.js';
+import { BUILT_AT, buildEvent } from '../support/events.js';
 import { startFakeFingerprint } from '../support/fake-fingerprint.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 import { buildRecord } from '../support/sqs.js';
@@ -37,7 +37,7 @@ class FakeDeadLetterQueue implements DeadLetterQueue {
 
 function setup(events = [buildEvent()]) {
   const deps = {
-    store: new FakeEventStore(),
+    store: new FakeEventStore({ now: () => BUILT_AT }),
     fingerprint: new FakeFingerprintClient(events),
     deadLetters: new FakeDeadLetterQueue(),
     logger: createLogger('SILENT'),

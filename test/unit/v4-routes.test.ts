@@ -245,7 +245,7 @@ describe('with STORE_UPSTREAM_EVENTS off', () => {
   const v4 = normalizeV4Event(fixture('v4/events/get_event_200.json'));
 
   it('GET /v4/events/{event_id} renders even an event that carries its copy', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => v4.timestamp });
     await store.storeEvents([v4]);
     const answers = [];
     for (const storeUpstream of [true, false]) {

@@ -1,12 +1,14 @@
-import { ValidationError } from '../../shared/domain/errors.js';
+import { NotFoundError, ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { requireId } from '../../shared/domain/ids.js';
 import { type UpstreamV4Event, upstreamV4Of } from '../../shared/domain/upstream.js';
-import type {
-  CallOptions,
-  FingerprintClient,
-  SearchQuery,
-  SearchResult,
+import { DEFAULT_HISTORY_DAYS, validateSearch, validateWindow } from '../../shared/fingerprint/client.js';
+import {
+  type CallOptions,
+  type FingerprintClient,
+  type SearchQuery,
+  type SearchResult,
+  TRUNCATIONS,
 } from '../../shared/fingerprint/types.js';
 import {
   type CursorPosition,
@@ -360,21 +362,37 @@ function withoutUpstream(event: NormalizedEvent): NormalizedEvent {
   return { ...event };
 }
 
-/** A Fingerprint client port that answers from a list of events, or fails with a given error. */
+const DAY_MS = 86_400_000;
+
+/**
+ * A Fingerprint client port that answers from a list of events, or fails with a given error. It keeps the
+ * contract of the HTTP client, checked by the one suite both run (`test/contract/fingerprint-client-port.ts`):
+ * ids validated, `NotFoundError` for what it does not know, searches newest first inside their window (the
+ * last `historyDays` by default), cut at `maxEvents` and said so.
+ */
 export class FakeFingerprintClient implements FingerprintClient {
   readonly calls: Array<{
     operation: 'getEvent' | 'searchEvents' | 'deleteVisitor';
     argument: string | SearchQuery;
   }> = [];
   failWith: Error | undefined;
+  readonly #historyDays: number;
+  readonly #now: () => number;
 
-  constructor(readonly events: NormalizedEvent[] = []) {}
+  constructor(
+    readonly events: NormalizedEvent[] = [],
+    options: { historyDays?: number; now?: () => number } = {},
+  ) {
+    this.#historyDays = options.historyDays ?? DEFAULT_HISTORY_DAYS;
+    this.#now = options.now ?? Date.now;
+  }
 
   async getEvent(requestId: string, _options: CallOptions): Promise<NormalizedEvent> {
     this.calls.push({ operation: 'getEvent', argument: requestId });
     if (this.failWith !== undefined) throw this.failWith;
+    requireId(requestId, 'requestId');
     const event = this.events.find((candidate) => candidate.requestId === requestId);
-    if (event === undefined) throw new Error(`FakeFingerprintClient has no event ${requestId}`);
+    if (event === undefined) throw new NotFoundError(`FakeFingerprintClient has no event ${requestId}.`);
     return event;
   }
 
@@ -384,17 +402,31 @@ export class FakeFingerprintClient implements FingerprintClient {
   async searchEvents(query: SearchQuery, _options: CallOptions): Promise<SearchResult> {
     this.calls.push({ operation: 'searchEvents', argument: query });
     if (this.failWith !== undefined) throw this.failWith;
-    const events = this.events
-      .filter((event) => query.visitorId === undefined || event.visitorId === query.visitorId)
-      .filter((event) => query.linkedId === undefined || event.linkedId === query.linkedId)
-      .filter((event) => query.start === undefined || event.timestamp > query.start)
-      .slice(0, query.maxEvents);
-    return { events, ...this.partial };
+    const { visitorId, linkedId } = validateSearch(query);
+    const { start, end } = validateWindow(query, this.#now() - this.#historyDays * DAY_MS);
+    const matching = this.events
+      .filter((event) => visitorId === undefined || event.visitorId === visitorId)
+      .filter((event) => linkedId === undefined || event.linkedId === linkedId)
+      .filter((event) => event.timestamp > start && (end === undefined || event.timestamp < end))
+      .sort((a, b) => b.timestamp - a.timestamp);
+    const events = matching.slice(0, query.maxEvents);
+    const truncated =
+      matching.length > events.length
+        ? {
+            reason: TRUNCATIONS.maxEvents,
+            detail: `maxEvents (${query.maxEvents}) reached while Fingerprint had more`,
+          }
+        : undefined;
+    return { events, ...(truncated !== undefined && { truncated }), ...this.partial };
   }
 
-  /** Succeeds (Fingerprint scheduled the deletion) unless `failWith` is set. */
+  /** Succeeds (Fingerprint scheduled the deletion) for a visitor it knows, unless `failWith` is set. */
   async deleteVisitor(visitorId: string, _options: CallOptions): Promise<void> {
     this.calls.push({ operation: 'deleteVisitor', argument: visitorId });
     if (this.failWith !== undefined) throw this.failWith;
+    requireId(visitorId, 'visitorId');
+    if (!this.events.some((event) => event.visitorId === visitorId)) {
+      throw new NotFoundError(`FakeFingerprintClient knows no visitor ${visitorId}.`);
+    }
   }
 }

@@ -103,7 +103,8 @@ export async function startService(options: ServiceOptions = {}) {
     async call(method: HttpMethod, path: string, request: CallRequest = {}): Promise<APIGatewayProxyResult> {
       const { route, pathParameters } = routeOf(method, path, request.params);
       const body = request.body;
-      const response = await handlers[ROUTE_HANDLERS[route]](
+      const target = ROUTE_HANDLERS[route];
+      const response = await handlers[target](
         buildApiEvent({
           method,
           resource: route.slice(route.indexOf(' ') + 1),
@@ -113,7 +114,7 @@ export async function startService(options: ServiceOptions = {}) {
           ...(request.headers !== undefined && { headers: request.headers }),
           ...(request.isBase64Encoded !== undefined && { isBase64Encoded: request.isBase64Encoded }),
         }),
-        buildContext(request.remainingMs),
+        buildContext(request.remainingMs, target),
       );
       recordAnswer(response);
       return response;
@@ -220,17 +221,24 @@ export function tableReaders(dynamo: DynaliteHandle, tableName: string) {
     /** The visitor's items as the `byVisitor` index holds them, newest first. */
     async itemsOfVisitor(visitorId: string): Promise<Record<string, unknown>[]> {
       const index = EVENT_TABLE_SCHEMA.indexes.byVisitor;
-      const { Items } = await dynamo.documentClient.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: index.indexName,
-          KeyConditionExpression: '#pk = :pk',
-          ExpressionAttributeNames: { '#pk': index.partitionKey.name },
-          ExpressionAttributeValues: { ':pk': visitorId },
-          ScanIndexForward: false,
-        }),
-      );
-      return Items ?? [];
+      const items: Record<string, unknown>[] = [];
+      let start: Record<string, unknown> | undefined;
+      do {
+        const page = await dynamo.documentClient.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: index.indexName,
+            KeyConditionExpression: '#pk = :pk',
+            ExpressionAttributeNames: { '#pk': index.partitionKey.name },
+            ExpressionAttributeValues: { ':pk': visitorId },
+            ScanIndexForward: false,
+            ExclusiveStartKey: start,
+          }),
+        );
+        items.push(...(page.Items ?? []));
+        start = page.LastEvaluatedKey;
+      } while (start !== undefined);
+      return items;
     },
     /** Every event item of the table (none of the store's own records). */
     eventItems: () => scan(EVENTS_ONLY),

@@ -1,5 +1,5 @@
-import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichResult } from '../../functions/enrich/enrich.js';
 import type { VisitorErasure } from '../../functions/enrich/erase.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
@@ -8,8 +8,8 @@ import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { erasureRecordKey, tableProbe, v4WebhookBody } from '../support/erasure.js';
 import type { FakeEventSeed } from '../support/fake-fingerprint.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { captureOutput, type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
+import { buildContext } from '../support/lambda.js';
+import { useService, WEBHOOK_SECRET } from '../support/service.js';
 import { buildRecord } from '../support/sqs.js';
 
 const DAY_MS = 86_400_000;
@@ -25,37 +25,27 @@ const newVisitorId = (tag: string) => `${tag}${String(++visitorSequence).padStar
  * says so; events that happen after it are new data and are stored.
  */
 describe('erasure against every write path', () => {
-  let service: Service;
+  const service = useService({ env: { ERASURE_SETTLE_MS: '10' } });
   let probe: ReturnType<typeof tableProbe>;
 
-  const call = (request: Parameters<typeof buildApiEvent>[0]) =>
-    service.handlers.enrich(buildApiEvent(request), buildContext()) as Promise<APIGatewayProxyResult>;
   const erase = async (visitorId: string) => {
-    const response = await call({
-      method: 'DELETE',
-      resource: '/visitors/{visitorId}',
-      pathParameters: { visitorId },
-    });
+    const response = await service.call('DELETE', `/visitors/${visitorId}`);
     expect(response.statusCode).toBe(200);
     return jsonBody<VisitorErasure>(response);
   };
   const enrich = async (body: Record<string, unknown>) => {
-    const response = await call({ method: 'POST', resource: '/enrich', body: JSON.stringify(body) });
+    const response = await service.call('POST', '/enrich', { body });
     expect(response.statusCode).toBe(200);
     return jsonBody<EnrichResult>(response);
   };
   const readThrough = (requestId: string) =>
-    call({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } });
+    service.call('GET', '/events/{requestId}', { params: { requestId } });
   const deliver = async (body: string) => {
-    const response = (await service.handlers.webhook(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/webhooks/fingerprint',
-        body,
-        headers: { 'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]) },
-      }),
-      buildContext(6_000, 'webhook'),
-    )) as APIGatewayProxyResult;
+    const response = await service.call('POST', '/webhooks/fingerprint', {
+      body,
+      headers: { 'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]) },
+      remainingMs: 6_000,
+    });
     expect(response.statusCode).toBe(200);
     return jsonBody<WebhookReceipt>(response);
   };
@@ -70,12 +60,8 @@ describe('erasure against every write path', () => {
   const ids = (events: readonly Record<string, unknown>[] | readonly { requestId: string }[]) =>
     events.map((event) => String(event.requestId)).sort();
 
-  beforeAll(async () => {
-    service = await startService({ env: { ERASURE_SETTLE_MS: '10' } });
+  beforeAll(() => {
     probe = tableProbe(service.dynamo.documentClient, service.tableName);
-  });
-  afterAll(async () => {
-    await service.stop();
   });
 
   it('records the erasure of a visitor never seen, keyed by a hash, in neither index, kept past EVENT_TTL_DAYS', async () => {
@@ -220,21 +206,16 @@ describe('erasure against every write path', () => {
     const record = buildRecord(JSON.stringify({ requestId: event.requestId }));
     const history = buildRecord(JSON.stringify({ visitorId }));
 
-    const output = captureOutput();
-    let result: SQSBatchResponse;
-    try {
-      result = (await service.handlers.queue(
-        { Records: [record, history] },
-        buildContext(),
-      )) as SQSBatchResponse;
-    } finally {
-      output.stop();
-    }
+    const from = service.output.text().length;
+    const result = (await service.handlers.queue(
+      { Records: [record, history] },
+      buildContext(),
+    )) as SQSBatchResponse;
+    const logs = service.output.text().slice(from);
 
     expect(result.batchItemFailures).toEqual([]);
     expect(service.deadLettered).toEqual([]);
-    const lines = output
-      .text()
+    const lines = logs
       .split('\n')
       .filter((line) => line.includes('"Record enriched"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);

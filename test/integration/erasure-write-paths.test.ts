@@ -1,11 +1,11 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EnrichResult } from '../../functions/enrich/enrich.js';
 import type { VisitorErasure } from '../../functions/enrich/erase.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
 import type { WebhookReceipt } from '../../functions/webhook/webhook.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { erasureRecordKey, tableProbe, v4WebhookBody } from '../support/erasure.js';
+import { erasureRecordKey, v4WebhookBody } from '../support/erasure.js';
 import type { FakeEventSeed } from '../support/fake-fingerprint.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
 import { buildContext } from '../support/lambda.js';
@@ -26,7 +26,8 @@ const newVisitorId = (tag: string) => `${tag}${String(++visitorSequence).padStar
  */
 describe('erasure against every write path', () => {
   const service = useService({ env: { ERASURE_SETTLE_MS: '10' } });
-  let probe: ReturnType<typeof tableProbe>;
+  // The table as it is, beneath the store.
+  const probe = service;
 
   const erase = async (visitorId: string) => {
     const response = await service.call('DELETE', `/visitors/${visitorId}`);
@@ -60,10 +61,6 @@ describe('erasure against every write path', () => {
   const ids = (events: readonly Record<string, unknown>[] | readonly { requestId: string }[]) =>
     events.map((event) => String(event.requestId)).sort();
 
-  beforeAll(() => {
-    probe = tableProbe(service.dynamo.documentClient, service.tableName);
-  });
-
   it('records the erasure of a visitor never seen, keyed by a hash, in neither index, kept past EVENT_TTL_DAYS', async () => {
     const visitorId = newVisitorId('Nevr');
 
@@ -82,7 +79,7 @@ describe('erasure against every write path', () => {
     const expiresAtMs = Number(record?.expiresAt) * 1000;
     expect(expiresAtMs).toBeGreaterThan(erasure.erasedAt + EVENT_TTL_DAYS * DAY_MS);
     expect(expiresAtMs).toBeLessThan(erasure.erasedAt + 2 * EVENT_TTL_DAYS * DAY_MS);
-    const indexed = [...(await probe.byVisitor(visitorId)), ...(await probe.byLinkedId(visitorId))];
+    const indexed = [...(await probe.itemsOfVisitor(visitorId)), ...(await probe.itemsOfLinkedId(visitorId))];
     expect(indexed).toEqual([]);
 
     // Requests can precede data: the visitor's history, first seen now, is refused all the same.
@@ -140,7 +137,7 @@ describe('erasure against every write path', () => {
       complete: true,
     });
     expect(await probe.item(event.requestId)).toBeUndefined();
-    expect(await probe.byVisitor(visitorId)).toEqual([]);
+    expect(await probe.itemsOfVisitor(visitorId)).toEqual([]);
   });
 
   it('POST /enrich by visitorId: drops the whole erased history, keeps what happened after the erasure', async () => {
@@ -158,7 +155,7 @@ describe('erasure against every write path', () => {
     expect(answer.stored).toBe(1);
     expect(ids(answer.events)).toEqual([fresh.requestId]);
     expect(ids(await probe.baseItemsOf(visitorId))).toEqual([fresh.requestId]);
-    expect(ids(await probe.byVisitor(visitorId))).toEqual([fresh.requestId]);
+    expect(ids(await probe.itemsOfVisitor(visitorId))).toEqual([fresh.requestId]);
   });
 
   it('POST /enrich by linkedId: drops only the erased visitor, other visitors of the linkedId are stored', async () => {
@@ -174,7 +171,7 @@ describe('erasure against every write path', () => {
     expect(answer.suppressed).toBe(erasedEvents.length);
     expect(answer.stored).toBe(neighbourEvents.length);
     expect(ids(answer.events)).toEqual(ids(neighbourEvents));
-    expect(ids(await probe.byLinkedId(linkedId))).toEqual(ids(neighbourEvents));
+    expect(ids(await probe.itemsOfLinkedId(linkedId))).toEqual(ids(neighbourEvents));
     expect(await probe.baseItemsOf(visitorId)).toEqual([]);
   });
 
@@ -236,7 +233,9 @@ describe('erasure against every write path', () => {
     expect(replay).toEqual({ requestId: event.requestId, stored: false, reason: 'visitorErased' });
     expect(await probe.item(event.requestId)).toBeUndefined();
     expect(
-      await probe.byLinkedId('somelinkedId').then((items) => items.filter((i) => i.visitorId === visitorId)),
+      await probe
+        .itemsOfLinkedId('somelinkedId')
+        .then((items) => items.filter((i) => i.visitorId === visitorId)),
     ).toEqual([]);
     const laterAt = await momentAfter(erasedAt);
     const later = { requestId: `${laterAt}.Hook02`, visitorId, timestamp: laterAt };

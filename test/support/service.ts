@@ -1,14 +1,13 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
-import { GetCommand, QueryCommand, ScanCommand, type ScanCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
-import { EVENT_TABLE_SCHEMA } from '../../shared/store/schema.js';
-import { type DynaliteHandle, EVENTS_ONLY, startDynalite } from './dynalite.js';
+import { type DynaliteHandle, startDynalite } from './dynalite.js';
 import { type FakeFingerprint, startFakeFingerprint } from './fake-fingerprint.js';
 import { buildApiEvent, buildContext } from './lambda.js';
 import { recordAnswer } from './leak-guard.js';
+import { readTable } from './table.js';
 
 export const SECRET_ID = 'fingerprint/secret-api-key';
 export const DLQ_URL = 'https://sqs.us-east-1.amazonaws.com/123456789012/enrich-dlq';
@@ -85,7 +84,7 @@ export async function startService(options: ServiceOptions = {}) {
     query: query.handler,
     webhook: webhook.handler,
   };
-  const table = tableReaders(dynamo, tableName);
+  const table = readTable(dynamo.documentClient, tableName);
 
   return {
     dynamo,
@@ -194,57 +193,6 @@ function routeOf(
     if (matches) return { route, ...(Object.keys(pathParameters).length > 0 && { pathParameters }) };
   }
   throw new Error(`No route serves ${method} ${path}`);
-}
-
-/** Reads of the events table as it is, beneath the store: what a write path really left there. */
-export function tableReaders(dynamo: DynaliteHandle, tableName: string) {
-  const scan = async (input: Omit<ScanCommandInput, 'TableName'>) => {
-    const items: Record<string, unknown>[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await dynamo.documentClient.send(
-        new ScanCommand({ TableName: tableName, ConsistentRead: true, ...input, ExclusiveStartKey: start }),
-      );
-      items.push(...(page.Items ?? []));
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return items;
-  };
-  return {
-    /** The item stored under this key (an event's requestId), every attribute, read strongly consistent. */
-    async item(requestId: string): Promise<Record<string, unknown> | undefined> {
-      const { Item } = await dynamo.documentClient.send(
-        new GetCommand({ TableName: tableName, Key: { requestId }, ConsistentRead: true }),
-      );
-      return Item;
-    },
-    /** The visitor's items as the `byVisitor` index holds them, newest first. */
-    async itemsOfVisitor(visitorId: string): Promise<Record<string, unknown>[]> {
-      const index = EVENT_TABLE_SCHEMA.indexes.byVisitor;
-      const items: Record<string, unknown>[] = [];
-      let start: Record<string, unknown> | undefined;
-      do {
-        const page = await dynamo.documentClient.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: index.indexName,
-            KeyConditionExpression: '#pk = :pk',
-            ExpressionAttributeNames: { '#pk': index.partitionKey.name },
-            ExpressionAttributeValues: { ':pk': visitorId },
-            ScanIndexForward: false,
-            ExclusiveStartKey: start,
-          }),
-        );
-        items.push(...(page.Items ?? []));
-        start = page.LastEvaluatedKey;
-      } while (start !== undefined);
-      return items;
-    },
-    /** Every event item of the table (none of the store's own records). */
-    eventItems: () => scan(EVENTS_ONLY),
-    /** Every item of the table, the store's own records included. */
-    allItems: () => scan({}),
-  };
 }
 
 /** A {@link Service} of a suite, with the output its current test printed. */

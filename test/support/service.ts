@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, type SendMessageCommandInput, SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyResult } from 'aws-lambda';
+import type { APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, beforeAll, beforeEach, vi } from 'vitest';
 import { type DynaliteHandle, startDynalite } from './dynalite.js';
@@ -113,7 +113,7 @@ export async function startService(options: ServiceOptions = {}) {
           ...(request.headers !== undefined && { headers: request.headers }),
           ...(request.isBase64Encoded !== undefined && { isBase64Encoded: request.isBase64Encoded }),
         }),
-        buildContext(request.remainingMs, target),
+        request.context ?? buildContext(request.remainingMs, target),
       );
       recordAnswer(response);
       return response;
@@ -149,6 +149,8 @@ export interface CallRequest {
   isBase64Encoded?: boolean;
   /** The Lambda's remaining time when the call starts. @default 25 s */
   remainingMs?: number;
+  /** The Lambda context itself, for a test that reads the time left after the call (overrides `remainingMs`). */
+  context?: Context;
 }
 
 /**

@@ -7,10 +7,10 @@
  * expiry is the store's own promise on every read (SPEC "Storage rules": reads never return an expired item).
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { upstreamV4Of, withUpstreamV4 } from '../../shared/domain/upstream.js';
 import type { EventPage, WebhookEventStore } from '../../shared/store/event-store.js';
+import { validationErrorOf } from '../support/errors.js';
 import { buildEvent } from '../support/events.js';
 
 export const CONTRACT_TTL_DAYS = 90;
@@ -32,15 +32,6 @@ function ids(page: EventPage): string[] {
 /** Newest first; the order among equal timestamps is the store's own, so tests give distinct ones. */
 function newestFirst(events: readonly NormalizedEvent[]): string[] {
   return [...events].sort((a, b) => b.timestamp - a.timestamp).map((event) => event.requestId);
-}
-
-async function validationErrorOf(promise: Promise<unknown>): Promise<ValidationError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ValidationError);
-  return error as ValidationError;
 }
 
 /** `count` events of the visitor, one second apart, newest `newest` ms ago. */

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../../shared/domain/errors.js';
 import type { FingerprintClient } from '../../shared/fingerprint/types.js';
 import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
+import { rejectionOf } from '../support/errors.js';
 
 const DAY_MS = 86_400_000;
 /** Days a search reaches back when it gives no start (the client's `historyDays`). */
@@ -42,15 +43,6 @@ function identity(event: SeededEvent) {
     timestamp: event.timestamp,
     ...(event.linkedId !== undefined && { linkedId: event.linkedId }),
   };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<unknown> {
-  return promise.then(
-    () => {
-      throw new Error('expected a failure');
-    },
-    (reason: unknown) => reason,
-  );
 }
 
 /** Registers the port's contract tests for the client that `create` makes. */
@@ -101,13 +93,13 @@ export function describeFingerprintClientPort(name: string, create: FingerprintC
       });
 
       it('answers NotFoundError for a requestId it does not know', async () => {
-        expect(await errorOf(subject.client.getEvent('1700000000000.unknown', call()))).toBeInstanceOf(
+        expect(await rejectionOf(subject.client.getEvent('1700000000000.unknown', call()))).toBeInstanceOf(
           NotFoundError,
         );
       });
 
       it('refuses a malformed requestId before asking anyone, naming the field', async () => {
-        const error = await errorOf(subject.client.getEvent('', call()));
+        const error = await rejectionOf(subject.client.getEvent('', call()));
 
         expect(error).toBeInstanceOf(ValidationError);
         expect((error as ValidationError).field).toBe('requestId');
@@ -174,7 +166,7 @@ export function describeFingerprintClientPort(name: string, create: FingerprintC
         ['start', { visitorId: VISITOR, maxEvents: 10, start: -1 }],
         ['end', { visitorId: VISITOR, maxEvents: 10, start: 1000, end: 1000 }],
       ] as const)('refuses a search with a bad %s, naming the field', async (field, query) => {
-        const error = await errorOf(subject.client.searchEvents(query, call()));
+        const error = await rejectionOf(subject.client.searchEvents(query, call()));
 
         expect(error).toBeInstanceOf(ValidationError);
         expect((error as ValidationError).field).toBe(field);
@@ -185,10 +177,10 @@ export function describeFingerprintClientPort(name: string, create: FingerprintC
       it('resolves for a visitor it knows, and answers NotFoundError for one it does not', async () => {
         await expect(subject.client.deleteVisitor(OTHER_VISITOR, call())).resolves.toBeUndefined();
 
-        expect(await errorOf(subject.client.deleteVisitor('NeverSeenVisitor0001', call()))).toBeInstanceOf(
-          NotFoundError,
-        );
-        const invalid = await errorOf(subject.client.deleteVisitor('', call()));
+        expect(
+          await rejectionOf(subject.client.deleteVisitor('NeverSeenVisitor0001', call())),
+        ).toBeInstanceOf(NotFoundError);
+        const invalid = await rejectionOf(subject.client.deleteVisitor('', call()));
         expect(invalid).toBeInstanceOf(ValidationError);
         expect((invalid as ValidationError).field).toBe('visitorId');
       });

@@ -214,7 +214,8 @@ function withoutRoutePrefix(baseUrl: string, dialect: Dialect): string {
   return prefix !== '' && trimmed.endsWith(prefix) ? trimmed.slice(0, -prefix.length) : trimmed;
 }
 
-function validateSearch(query: SearchQuery): SearchFilter {
+/** The filters of a search, or the `ValidationError` naming what is wrong with them. */
+export function validateSearch(query: SearchQuery): SearchFilter {
   const { visitorId, linkedId, maxEvents } = query;
   if (visitorId === undefined && linkedId === undefined) {
     throw new ValidationError('visitorId', 'Provide a visitorId, a linkedId, or both.');
@@ -227,7 +228,8 @@ function validateSearch(query: SearchQuery): SearchFilter {
   return { ...(visitorId !== undefined && { visitorId }), ...(linkedId !== undefined && { linkedId }) };
 }
 
-function validateWindow(query: SearchQuery, defaultStart: number): SearchWindow {
+/** The window of a search (`start` defaulting to `defaultStart`), or the `ValidationError` naming its bad end. */
+export function validateWindow(query: SearchQuery, defaultStart: number): SearchWindow {
   const { start = defaultStart, end } = query;
   if (!Number.isSafeInteger(start) || start < 0) {
     throw new ValidationError('start', 'start must be a timestamp in milliseconds since the epoch.');

@@ -289,15 +289,21 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
   async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
     const ids = [...new Set(requestIds)].filter((id) => isId(id) && !isRecordKey(id));
     const items = await this.batchGet(ids, {
-      projection: '#key, #upstream, #format',
+      projection: '#key, #upstream, #format, #expiresAt',
       names: {
         '#key': TABLE_KEY.name,
         '#upstream': UPSTREAM_ATTRIBUTE,
         '#format': UPSTREAM_FORMAT_ATTRIBUTE,
+        '#expiresAt': TTL_ATTRIBUTE,
       },
     });
     const copies = new Map<string, UpstreamV4Event>();
     for (const item of items) {
+      // An expired event's copy is as expired as the event (SPEC: reads never return an expired item), even
+      // when the event expired between the page read and this one.
+      const expiresAt = item[TTL_ATTRIBUTE]?.N;
+      if (this.isExpired({ [TTL_ATTRIBUTE]: expiresAt === undefined ? undefined : Number(expiresAt) }))
+        continue;
       const requestId = item[TABLE_KEY.name]?.S;
       const copy = decodeUpstreamV4(item[UPSTREAM_FORMAT_ATTRIBUTE]?.S, item[UPSTREAM_ATTRIBUTE]?.B);
       if (requestId !== undefined && copy !== undefined) copies.set(requestId, copy);

@@ -158,7 +158,7 @@ export interface EventStore {
   searchEvents(query: EventSearchQuery): Promise<EventPage>;
   /**
    * The upstream v4 copies kept of these events, by requestId (the history indexes do not hold them): events
-   * without one are absent from the answer.
+   * without one, and expired events, are absent from the answer.
    */
   getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>>;
   /**

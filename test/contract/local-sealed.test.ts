@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalServer, startLocalServer } from '../../local/app.js';
 import { loadLocalConfig } from '../../local/config.js';
+import { newSealingKey, sealJson, v3ExampleEvent, v4ExampleEvent } from '../../local/harness/sealing.js';
 import { ConfigError } from '../../shared/config/env.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { newSealingKey, sealJson, v3ExampleEvent, v4ExampleEvent } from '../support/sealed.js';
 
 /**
  * The local server opens sealed results with the keys of `FINGERPRINT_SEALED_KEYS`, on `POST /enrich` and on

@@ -1,9 +1,8 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import type { APIGatewayProxyResult } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
-import { type ApiRequest, buildApiEvent, buildContext } from '../support/lambda.js';
-import { captureOutput, type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
+import type { ApiRequest } from '../../local/harness/lambda-events.js';
+import { useService, WEBHOOK_SECRET } from '../support/service.js';
 import { lowerCaseHeaders, type ObservedResponse, OpenApiValidator } from './openapi.js';
 
 /**
@@ -12,53 +11,31 @@ import { lowerCaseHeaders, type ObservedResponse, OpenApiValidator } from './ope
  */
 const validator = new OpenApiValidator();
 
-type Handler = (
-  event: ReturnType<typeof buildApiEvent>,
-  context: ReturnType<typeof buildContext>,
-) => Promise<APIGatewayProxyResult>;
-
-/** The function the stack integrates with a route (`infra/constructs/service-api.ts`). */
-function handlerOf(service: Service, request: ApiRequest): Handler {
-  switch (`${request.method} ${request.resource}`) {
-    case 'POST /enrich':
-    case 'GET /events/{requestId}':
-    case 'DELETE /visitors/{visitorId}':
-      return service.handlers.enrich;
-    case 'POST /webhooks/fingerprint':
-      return service.handlers.webhook;
-    default:
-      return service.handlers.query;
-  }
-}
-
 describe.each(['v4', 'v3'] as const)('OpenAPI conformance of the handlers (Server API %s)', (apiVersion) => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  const service = useService({
+    apiVersion,
+    env: { UPSTREAM_ERASURE_ENABLED: 'true', ERASURE_SETTLE_MS: '10' },
+  });
   const seen: ObservedResponse[] = [];
 
-  beforeAll(async () => {
-    service = await startService({
-      apiVersion,
-      env: { UPSTREAM_ERASURE_ENABLED: 'true', ERASURE_SETTLE_MS: '10' },
-    });
-  });
   beforeEach(() => {
     seen.length = 0;
-    output = captureOutput();
   });
   afterEach(() => {
-    output.stop();
     expect(seen.length).toBeGreaterThan(0);
     expect(seen.flatMap((response) => validator.check(response))).toEqual([]);
   });
-  afterAll(async () => {
-    await service.stop();
-  });
 
-  /** Calls a handler like API Gateway would and records what the caller gets. */
+  /** Calls a route like API Gateway would and records what the caller gets. */
   const call = async (request: ApiRequest, remainingMs?: number): Promise<ObservedResponse> => {
-    const handler: Handler = handlerOf(service, request);
-    const result = await handler(buildApiEvent(request), buildContext(remainingMs));
+    const result = await service.call(request.method, request.resource, {
+      ...(request.pathParameters !== undefined && { params: request.pathParameters }),
+      ...(request.query !== undefined && { query: request.query }),
+      ...(request.body !== undefined && { body: request.body }),
+      ...(request.headers !== undefined && { headers: request.headers }),
+      ...(request.isBase64Encoded !== undefined && { isBase64Encoded: request.isBase64Encoded }),
+      ...(remainingMs !== undefined && { remainingMs }),
+    });
     const path = Object.entries(request.pathParameters ?? {}).reduce(
       (template, [name, value]) => template.replace(`{${name}}`, encodeURIComponent(value)),
       request.resource,

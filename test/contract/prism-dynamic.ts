@@ -6,8 +6,6 @@ import {
 } from '../../shared/domain/errors.js';
 import { toHttpError } from '../../shared/http/errors.js';
 import { seededRandom } from '../support/chance.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { recordAnswer } from '../support/leak-guard.js';
 import { parseLogLines } from '../support/log-lines.js';
 import {
   type Exchange,
@@ -275,11 +273,7 @@ export function describePrismDynamic(apiVersion: ApiVersion): void {
     const enrich = async (kind: Kind): Promise<Outcome> => {
       const id = ids[kind]();
       const request = kind === 'requestId' ? { requestId: id } : { [kind]: id, maxEvents: ids.maxEvents() };
-      const response = await service.handlers.enrich(
-        buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify(request) }),
-        buildContext(),
-      );
-      recordAnswer(response);
+      const response = await service.call('POST', '/enrich', { body: request });
       const body = JSON.parse(response.body) as Outcome['body'];
       const status = response.statusCode;
       const exchanges = exchangesFor(id);

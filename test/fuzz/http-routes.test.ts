@@ -6,12 +6,13 @@
  * which needs no secret).
  */
 import { readFileSync } from 'node:fs';
-import { DeleteCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { signatureOf } from '../../functions/webhook/signature.js';
 import type { FakeEventSeed } from '../../local/fingerprint-emulator/index.js';
+import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { isLinkedId, isRequestId, isVisitorId } from '../../shared/domain/ids.js';
 import { type CursorScope, encodeCursor } from '../../shared/store/cursor.js';
@@ -27,11 +28,9 @@ import {
   VALID_REQUEST_ID,
   VALID_VISITOR_ID,
 } from '../support/arbitraries.js';
-import { EVENTS_ONLY } from '../support/dynalite.js';
 import { recordFigures } from '../support/figures.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { findSecret, recordAnswer } from '../support/leak-guard.js';
-import { captureOutput, type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
+import { useService, WEBHOOK_SECRET } from '../support/service.js';
 
 /** Fixed seeds: a failure is replayed by running the suite again. */
 const SEEDS = {
@@ -61,8 +60,9 @@ interface ErrorAnswer {
 }
 
 describe('fuzzing every HTTP route', () => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  // Erasing sweeps the visitor index twice, ERASURE_SETTLE_MS apart (2 s by default, ADR 7): the wait is
+  // what the erasure suites test; here it would only make each of the hundreds of DELETEs take 2 s.
+  const service = useService({ env: { ERASURE_SETTLE_MS: '10' } });
   let seeds: FakeEventSeed[] = [];
   /** The table as it was before fuzzing, by requestId. */
   let snapshot = new Map<string, string>();
@@ -73,10 +73,8 @@ describe('fuzzing every HTTP route', () => {
   const table = async () => {
     // Events only (EVENTS_ONLY): the table also holds history sync records, erasure records (an erasure records
     // the erased visitor, ADR 7) and the upstream budget's items, by design.
-    const items = await service.dynamo.documentClient.send(
-      new ScanCommand({ TableName: service.tableName, ...EVENTS_ONLY }),
-    );
-    return new Map((items.Items ?? []).map((item) => [String(item.requestId), stableJson(item)]));
+    const items = await service.eventItems();
+    return new Map(items.map((item) => [String(item.requestId), stableJson(item)]));
   };
   const eventOf = (requestId: string): NormalizedEvent | undefined => {
     const text = snapshot.get(requestId);
@@ -84,23 +82,13 @@ describe('fuzzing every HTTP route', () => {
   };
 
   beforeAll(async () => {
-    // Erasing sweeps the visitor index twice, ERASURE_SETTLE_MS apart (2 s by default, ADR 7): the wait is
-    // what the erasure suites test; here it would only make each of the hundreds of DELETEs take 2 s.
-    service = await startService({ env: { ERASURE_SETTLE_MS: '10' } });
     seeds = [
       ...service.upstream.seedMany(30, { visitorId: VISITORS.a, linkedId: LINKED.a }),
       ...service.upstream.seedMany(10, { visitorId: VISITORS.b, linkedId: LINKED.b }),
       ...service.upstream.seedMany(6, { visitorId: VISITORS.c, linkedId: LINKED.c }),
     ];
     for (const visitorId of Object.values(VISITORS)) {
-      const response = await service.handlers.enrich(
-        buildApiEvent({
-          method: 'POST',
-          resource: '/enrich',
-          body: JSON.stringify({ visitorId, maxEvents: 500 }),
-        }),
-        buildContext(),
-      );
+      const response = await service.call('POST', '/enrich', { body: { visitorId, maxEvents: 500 } });
       expect(response.statusCode).toBe(200);
     }
     // Genuine cursors and pagination keys, to be replayed against other queries.
@@ -124,16 +112,11 @@ describe('fuzzing every HTTP route', () => {
     snapshot = await table();
     expect(snapshot.size).toBe(seeds.length);
   });
-  afterAll(async () => {
+  afterAll(() => {
     recordFigures('fuzz-http', { seeds: SEEDS, runs: RUNS, figures });
-    await service.stop();
-  });
-  beforeEach(() => {
-    output = captureOutput();
   });
   afterEach(async () => {
-    output.stop();
-    expect(findSecret(output.text())).toBeUndefined();
+    expect(findSecret(service.output.text())).toBeUndefined();
     // No route, whatever it was sent, changed a stored item.
     expect(await table()).toEqual(snapshot);
   });

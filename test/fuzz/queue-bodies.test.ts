@@ -4,10 +4,11 @@
  * Fingerprint; the consumer never throws, never changes a stored item, and refuses exactly the bodies that
  * `POST /enrich` refuses, for the same field (the README promises they are the same contract).
  */
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import { isLinkedId, isRequestId, isVisitorId } from '../../shared/domain/ids.js';
 import {
   enrichBody,
@@ -16,13 +17,10 @@ import {
   VALID_REQUEST_ID,
   VALID_VISITOR_ID,
 } from '../support/arbitraries.js';
-import { EVENTS_ONLY } from '../support/dynalite.js';
 import { recordFigures } from '../support/figures.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { findSecret, recordAnswer } from '../support/leak-guard.js';
+import { findSecret } from '../support/leak-guard.js';
 import { parseLogLines } from '../support/log-lines.js';
-import { captureOutput, type Service, startService } from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+import { useService } from '../support/service.js';
 
 const SEED = 4_201;
 /** Batches of 1 to 10 records. */
@@ -35,40 +33,26 @@ interface ErrorAnswer {
 }
 
 describe('fuzzing enrich queue message bodies', () => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  const service = useService();
   let knownIds: string[] = [];
   let snapshot: unknown;
   const figures = { batches: 0, records: 0, deadLettered: {} as Record<string, number>, processed: 0 };
 
   const table = async () => {
-    const items = await service.dynamo.documentClient.send(
-      new ScanCommand({ TableName: service.tableName, ...EVENTS_ONLY }),
-    );
-    return (items.Items ?? []).map((item) => JSON.stringify(item)).sort();
+    const items = await service.eventItems();
+    return items.map((item) => JSON.stringify(item)).sort();
   };
 
   beforeAll(async () => {
-    service = await startService();
     knownIds = service.upstream
       .seedMany(12, { visitorId: VISITOR_ID, linkedId: LINKED_ID })
       .map((seed) => seed.requestId);
-    const stored = await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ visitorId: VISITOR_ID }) }),
-      buildContext(),
-    );
+    const stored = await service.call('POST', '/enrich', { body: { visitorId: VISITOR_ID } });
     expect(stored.statusCode).toBe(200);
     snapshot = await table();
   });
-  afterAll(async () => {
+  afterAll(() => {
     recordFigures('fuzz-queue', { seed: SEED, runs: RUNS, ...figures });
-    await service.stop();
-  });
-  beforeEach(() => {
-    output = captureOutput();
-  });
-  afterEach(() => {
-    output.stop();
   });
 
   it('dead-letters every body that cannot succeed at once, naming the field, and nothing else', async () => {
@@ -86,7 +70,7 @@ describe('fuzzing enrich queue message bodies', () => {
         const records = bodies.map((text) => buildRecord(text));
         const upstreamBefore = service.upstream.requests.length;
         const lettersBefore = service.deadLettered.length;
-        const logBefore = output.text().length;
+        const logBefore = service.output.text().length;
 
         const result = (await service.handlers.queue(
           { Records: records },
@@ -117,11 +101,7 @@ describe('fuzzing enrich queue message bodies', () => {
           }
           // The same body sent to POST /enrich is refused exactly when, and for the field that, the queue
           // refuses it.
-          const answer = await service.handlers.enrich(
-            buildApiEvent({ method: 'POST', resource: '/enrich', body: record.body }),
-            buildContext(),
-          );
-          recordAnswer(answer);
+          const answer = await service.call('POST', '/enrich', { body: record.body });
           const refused =
             answer.statusCode === 400 ? (JSON.parse(answer.body) as ErrorAnswer).error : undefined;
           expect(refused?.field, record.body).toBe(code === 'ValidationFailed' ? field : undefined);
@@ -134,7 +114,7 @@ describe('fuzzing enrich queue message bodies', () => {
           if (request.query.linked_id !== undefined) expect(isLinkedId(request.query.linked_id)).toBe(true);
         }
         // Each dead-lettered record is logged with its messageId and reason.
-        const { lines } = parseLogLines(output.text().slice(logBefore));
+        const { lines } = parseLogLines(service.output.text().slice(logBefore));
         const logged = new Set(
           lines.filter((line) => line.message === 'Record dead-lettered').map((line) => line.messageId),
         );
@@ -144,7 +124,7 @@ describe('fuzzing enrich queue message bodies', () => {
     );
 
     expect(await table()).toEqual(snapshot);
-    expect(findSecret(output.text())).toBeUndefined();
+    expect(findSecret(service.output.text())).toBeUndefined();
     for (const letter of service.deadLettered) expect(findSecret(JSON.stringify(letter))).toBeUndefined();
     // Each upstream call also reserves and releases a seat of the fleet's budget in the table: more DynamoDB
     // round trips per run than the default timeout allows for 300 runs on a busy machine (about 120 s measured

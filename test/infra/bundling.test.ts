@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CHUNK_PATTERN } from '../../infra/bundling.js';
 import { ESM_REQUIRE_BANNER } from '../../infra/constructs/service-function.js';
-import { buildApiEvent } from '../support/lambda.js';
+import { buildApiEvent } from '../../local/harness/lambda-events.js';
 import { logicalIdOf, resourcesOf, type SynthesizedApp, synthesize } from './support.js';
 
 type FunctionKey = 'enrichHttp' | 'enrichQueue' | 'query' | 'webhook';

@@ -8,13 +8,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createQueryHttpHandler } from '../../functions/query/http-handler.js';
+import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
+import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
 import { buildEvent } from '../support/events.js';
 import { jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
 
 const VISITOR = 'Bounded1527CUFmcnjLw';
 const EVENTS = 4_000;

@@ -1,15 +1,15 @@
 import { BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ValidationError } from '../../shared/domain/errors.js';
+import type { DynaliteHandle } from '../../local/harness/dynalite.js';
+import { startDynalite } from '../../local/harness/dynalite.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { encodeCursor } from '../../shared/store/cursor.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import type { EventPage, VisitorQuery } from '../../shared/store/event-store.js';
 import { erasureKey, expiresAtFor } from '../../shared/store/schema.js';
-import type { DynaliteHandle } from '../support/dynalite.js';
-import { startDynalite } from '../support/dynalite.js';
+import { validationErrorOf } from '../support/errors.js';
 
 const NOW = Date.UTC(2024, 1, 16, 12, 0, 0);
 const DAY_MS = 86_400_000;
@@ -52,15 +52,6 @@ function newestFirst(events: readonly NormalizedEvent[]): string[] {
 
 function ids(page: EventPage): string[] {
   return page.events.map((event) => event.requestId);
-}
-
-async function validationErrorOf(promise: Promise<unknown>): Promise<ValidationError> {
-  const error = await promise.then(
-    () => undefined,
-    (reason: unknown) => reason,
-  );
-  expect(error).toBeInstanceOf(ValidationError);
-  return error as ValidationError;
 }
 
 /** Replaces one character of the cursor's JSON payload, keeping the checksum as it was. */

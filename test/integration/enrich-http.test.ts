@@ -1,14 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { EVENTS_ONLY } from '../support/dynalite.js';
 import { recordFigures } from '../support/figures.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { parseLogLines } from '../support/log-lines.js';
-import { API_KEY, captureOutput, type Service, startService } from '../support/service.js';
+import { API_KEY, useService } from '../support/service.js';
 
 const VISITOR_ID = 'Ibk1527CUFmcnjLwIs4A9';
 
@@ -21,37 +18,21 @@ interface EnrichAnswer {
 }
 
 describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion) => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  const service = useService({ apiVersion });
   const responses: string[] = [];
 
-  beforeAll(async () => {
-    service = await startService({ apiVersion });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
-  beforeEach(() => {
-    service.upstream.requests.length = 0;
-    output = captureOutput();
-  });
   afterEach(() => {
-    output.stop();
-    const seen = output.text() + responses.join('\n');
+    const seen = service.output.text() + responses.join('\n');
     responses.length = 0;
     expect(seen).not.toContain(API_KEY);
     expect(seen).not.toMatch(/Bearer\s/);
   });
 
   const post = async (body: unknown, remainingMs?: number) => {
-    const response = await service.handlers.enrich(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/enrich',
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
-      buildContext(remainingMs),
-    );
+    const response = await service.call('POST', '/enrich', {
+      body,
+      ...(remainingMs !== undefined && { remainingMs }),
+    });
     responses.push(response.body);
     return response;
   };
@@ -75,7 +56,7 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
     });
     expect(service.upstream.requests).toHaveLength(1);
     // The upstream call is logged at INFO; the cache hit, a plain read, only in the access log.
-    const enriched = parseLogLines(output.text()).lines.filter((line) => line.message === 'Enriched');
+    const enriched = parseLogLines(service.output.text()).lines.filter((line) => line.message === 'Enriched');
     expect(enriched).toEqual([expect.objectContaining({ level: 'INFO', source: 'fingerprint', stored: 1 })]);
   });
 
@@ -135,7 +116,9 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
       complete: false,
     });
     expect(answer.events.map((event) => event.requestId)).not.toContain(seeds[1]?.requestId);
-    const warning = parseLogLines(output.text()).lines.find((line) => line.message === 'Events skipped');
+    const warning = parseLogLines(service.output.text()).lines.find(
+      (line) => line.message === 'Events skipped',
+    );
     expect(warning).toMatchObject({ level: 'WARN', skipped: { count: 1, reasons: { [reason]: 1 } } });
   });
 
@@ -168,8 +151,7 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
     expect(error.message).toContain(asked.requestId);
     expect(error.message).toContain(other.requestId);
     expect(service.upstream.requests).toHaveLength(1);
-    const scan = await service.dynamo.documentClient.send(new ScanCommand({ TableName: service.tableName }));
-    const keys = (scan.Items ?? []).map((item) => item.requestId);
+    const keys = (await service.allItems()).map((item) => item.requestId);
     expect(keys).not.toContain(asked.requestId);
     expect(keys).not.toContain(other.requestId);
   });
@@ -244,35 +226,20 @@ describe.each(['v4', 'v3'] as const)('POST /enrich (Server API %s)', (apiVersion
 });
 
 describe('POST /enrich with a linkedId of 250 events (Server API v4)', () => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ apiVersion: 'v4' });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
+  const service = useService({ apiVersion: 'v4' });
 
   it('makes 3 upstream calls for maxEvents 500 and stores all 250', async () => {
     service.upstream.seedMany(250, { visitorId: VISITOR_ID, linkedId: 'order-250' });
 
-    const response = await service.handlers.enrich(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/enrich',
-        body: JSON.stringify({ linkedId: 'order-250', maxEvents: 500 }),
-      }),
-      buildContext(),
-    );
+    const response = await service.call('POST', '/enrich', {
+      body: { linkedId: 'order-250', maxEvents: 500 },
+    });
 
     const answer = jsonBody<EnrichAnswer>(response);
     expect(answer).toMatchObject({ source: 'fingerprint', stored: 250 });
     expect(new Set(answer.events.map((event) => event.requestId)).size).toBe(250);
     expect(service.upstream.requests).toHaveLength(3);
-    const count = await service.dynamo.documentClient.send(
-      new ScanCommand({ TableName: service.tableName, Select: 'COUNT', ...EVENTS_ONLY }),
-    );
-    expect(count.Count).toBe(250);
+    expect(await service.eventItems()).toHaveLength(250);
   });
 });
 
@@ -280,23 +247,10 @@ describe.each(['v4', 'v3'] as const)(
   'POST /enrich of a history over its window (Server API %s)',
   (apiVersion) => {
     const DAY = 86_400_000;
-    let service: Service;
-
-    beforeAll(async () => {
-      service = await startService({ apiVersion });
-    });
-    afterAll(async () => {
-      await service.stop();
-    });
-    beforeEach(() => {
-      service.upstream.requests.length = 0;
-    });
+    const service = useService({ apiVersion });
 
     const post = async (body: unknown) => {
-      const response = await service.handlers.enrich(
-        buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify(body) }),
-        buildContext(),
-      );
+      const response = await service.call('POST', '/enrich', { body });
       expect(response.statusCode).toBe(200);
       return jsonBody<EnrichAnswer>(response);
     };
@@ -411,14 +365,7 @@ describe.each(['v4', 'v3'] as const)(
 );
 
 describe('POST /enrich of an event whose tag holds a 64-bit id as a JSON number (Server API v4)', () => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ apiVersion: 'v4' });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
+  const service = useService({ apiVersion: 'v4' });
 
   it('stores it, with the id as text, and serves it from the cache', async () => {
     const [seed] = service.upstream.seedMany(1, { visitorId: VISITOR_ID });
@@ -435,22 +382,8 @@ describe('POST /enrich of an event whose tag holds a 64-bit id as a JSON number 
     }).replace('"PLACEHOLDER"', '9007199254740993123');
     service.upstream.failNext({ kind: 'body', body });
 
-    const enriched = await service.handlers.enrich(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/enrich',
-        body: JSON.stringify({ requestId: seed.requestId }),
-      }),
-      buildContext(),
-    );
-    const cached = await service.handlers.enrich(
-      buildApiEvent({
-        method: 'GET',
-        resource: '/events/{requestId}',
-        pathParameters: { requestId: seed.requestId },
-      }),
-      buildContext(),
-    );
+    const enriched = await service.call('POST', '/enrich', { body: { requestId: seed.requestId } });
+    const cached = await service.call('GET', `/events/${encodeURIComponent(seed.requestId)}`);
 
     expect(jsonBody<EnrichAnswer>(enriched)).toMatchObject({ source: 'fingerprint', stored: 1 });
     expect(cached.statusCode).toBe(200);

@@ -1,44 +1,30 @@
-import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { VisitorErasure } from '../../functions/enrich/erase.js';
 import { createEnrichHttpHandler } from '../../functions/enrich/http-handler.js';
+import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import { buildEvent } from '../support/events.js';
 import { FakeFingerprintClient } from '../support/fakes.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { captureOutput, type Service, startService } from '../support/service.js';
+import { useService } from '../support/service.js';
 
 const VISITOR_ID = 'Gone1527CUFmcnjLwIs4A9';
 const NEIGHBOUR_ID = 'Stay1527CUFmcnjLwIs4A9';
 
 describe('DELETE /visitors/{visitorId}', () => {
-  let service: Service;
+  const service = useService({ env: { UPSTREAM_ERASURE_ENABLED: 'true', ERASURE_SETTLE_MS: '10' } });
   let store: DynamoDbEventStore;
 
   const erase = (visitorId: string, query?: Record<string, string>, remainingMs?: number) =>
-    service.handlers.enrich(
-      buildApiEvent({
-        method: 'DELETE',
-        resource: '/visitors/{visitorId}',
-        pathParameters: { visitorId },
-        ...(query && { query }),
-      }),
-      buildContext(remainingMs),
-    );
+    service.call('DELETE', '/visitors/{visitorId}', {
+      params: { visitorId },
+      ...(query && { query }),
+      ...(remainingMs !== undefined && { remainingMs }),
+    });
   /** Every item of the visitor in the table, expired or not, straight from the index. */
-  const itemsOf = async (visitorId: string) =>
-    (
-      await service.dynamo.documentClient.send(
-        new QueryCommand({
-          TableName: service.tableName,
-          IndexName: 'byVisitor',
-          KeyConditionExpression: 'visitorId = :v',
-          ExpressionAttributeValues: { ':v': visitorId },
-        }),
-      )
-    ).Items ?? [];
+  const itemsOf = (visitorId: string) => service.itemsOfVisitor(visitorId);
   /** Stores `count` events of the visitor, one second apart, ending now. */
   const storeEvents = (visitorId: string, count: number) =>
     store.putEvents(
@@ -47,19 +33,12 @@ describe('DELETE /visitors/{visitorId}', () => {
       ),
     );
 
-  beforeAll(async () => {
-    service = await startService({ env: { UPSTREAM_ERASURE_ENABLED: 'true', ERASURE_SETTLE_MS: '10' } });
+  beforeAll(() => {
     store = new DynamoDbEventStore({
       client: service.dynamo.client,
       tableName: service.tableName,
       ttlDays: 90,
     });
-  });
-  beforeEach(() => {
-    service.upstream.requests.length = 0;
-  });
-  afterAll(async () => {
-    await service.stop();
   });
 
   it('erases every cached event across pages, expired ones included, and a later read returns nothing', async () => {
@@ -85,19 +64,9 @@ describe('DELETE /visitors/{visitorId}', () => {
     });
     expect(await itemsOf(VISITOR_ID)).toEqual([]);
     expect(await itemsOf(NEIGHBOUR_ID)).toHaveLength(3);
-    const listed = await service.handlers.query(
-      buildApiEvent({ method: 'GET', resource: '/events', query: { visitorId: VISITOR_ID } }),
-      buildContext(),
-    );
+    const listed = await service.call('GET', '/events', { query: { visitorId: VISITOR_ID } });
     expect(jsonBody(listed)).toEqual({ events: [] });
-    const visits = await service.handlers.query(
-      buildApiEvent({
-        method: 'GET',
-        resource: '/visitors/{visitorId}',
-        pathParameters: { visitorId: VISITOR_ID },
-      }),
-      buildContext(),
-    );
+    const visits = await service.call('GET', `/visitors/${VISITOR_ID}`);
     expect(jsonBody(visits)).toEqual({ visitorId: VISITOR_ID, visits: [] });
     expect(service.upstream.requests).toEqual([]);
   });
@@ -119,10 +88,7 @@ describe('DELETE /visitors/{visitorId}', () => {
   it('with upstream=true also asks Fingerprint to delete the visitor, and reports it scheduled', async () => {
     const visitorId = 'Both1527CUFmcnjLwIs4A9';
     service.upstream.seedMany(4, { visitorId });
-    await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ visitorId }) }),
-      buildContext(),
-    );
+    await service.call('POST', '/enrich', { body: { visitorId } });
     service.upstream.requests.length = 0;
 
     const erasure = jsonBody<VisitorErasure>(await erase(visitorId, { upstream: 'true' }));
@@ -154,13 +120,7 @@ describe('DELETE /visitors/{visitorId}', () => {
     const visitorId = 'Fail1527CUFmcnjLwIs4A9';
     await storeEvents(visitorId, 3);
     service.upstream.failNext({ kind: 'status', status: 503 }, 100, (request) => request.method === 'DELETE');
-    const output = captureOutput();
-    let response: Awaited<ReturnType<typeof erase>>;
-    try {
-      response = await erase(visitorId, { upstream: 'true' }, 2_500);
-    } finally {
-      output.stop();
-    }
+    const response = await erase(visitorId, { upstream: 'true' }, 2_500);
 
     expect(response.statusCode).toBe(200);
     expect(jsonBody<VisitorErasure>(response)).toEqual({
@@ -174,7 +134,7 @@ describe('DELETE /visitors/{visitorId}', () => {
       },
     });
     expect(await itemsOf(visitorId)).toEqual([]);
-    expect(output.text()).toMatch(
+    expect(service.output.text()).toMatch(
       /"Visitor erased from the cache, but not at Fingerprint".*"errorCode":"UpstreamUnavailable"/,
     );
   });

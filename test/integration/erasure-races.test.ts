@@ -9,17 +9,18 @@ import { StaticWebhookSecrets } from '../../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../../functions/webhook/http-handler.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
 import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
+import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
+import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
+import { newSealingKey, sealJson, v4ExampleEvent } from '../../local/harness/sealing.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
-import { tableProbe, v4WebhookBody } from '../support/erasure.js';
+import { v4WebhookBody } from '../support/erasure.js';
 import { buildEvent } from '../support/events.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { newSealingKey, sealJson, v4ExampleEvent } from '../support/sealed.js';
-import { buildRecord } from '../support/sqs.js';
+import { readTable, type TableReader } from '../support/table.js';
 
 const API_KEY = 'fpsk_RaceCanary_4nV8qT2wK6';
 const WEBHOOK_SECRET = 'race-webhook-secret';
@@ -55,7 +56,7 @@ describe('erasure racing writes of the same visitor', () => {
   let dynamo: DynaliteHandle;
   let tableName: string;
   let upstream: FakeFingerprint;
-  let probe: ReturnType<typeof tableProbe>;
+  let probe: TableReader;
   const clients: DynamoDBClient[] = [];
   const logger = createLogger('ERROR');
 
@@ -80,7 +81,7 @@ describe('erasure racing writes of the same visitor', () => {
     dynamo = await startDynalite();
     tableName = await dynamo.createTable();
     upstream = await startFakeFingerprint({ apiKey: API_KEY });
-    probe = tableProbe(dynamo.documentClient, tableName);
+    probe = readTable(dynamo.documentClient, tableName);
   });
   afterAll(async () => {
     for (const client of clients) client.destroy();

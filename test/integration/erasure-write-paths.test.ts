@@ -1,16 +1,16 @@
-import type { APIGatewayProxyResult, SQSBatchResponse } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
 import type { EnrichResult } from '../../functions/enrich/enrich.js';
 import type { VisitorErasure } from '../../functions/enrich/erase.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
 import type { WebhookReceipt } from '../../functions/webhook/webhook.js';
 import type { FakeEventSeed } from '../../local/fingerprint-emulator/index.js';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { erasureRecordKey, tableProbe, v4WebhookBody } from '../support/erasure.js';
+import { erasureRecordKey, v4WebhookBody } from '../support/erasure.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { captureOutput, type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+import { useService, WEBHOOK_SECRET } from '../support/service.js';
 
 const DAY_MS = 86_400_000;
 const EVENT_TTL_DAYS = 90;
@@ -25,37 +25,28 @@ const newVisitorId = (tag: string) => `${tag}${String(++visitorSequence).padStar
  * says so; events that happen after it are new data and are stored.
  */
 describe('erasure against every write path', () => {
-  let service: Service;
-  let probe: ReturnType<typeof tableProbe>;
+  const service = useService({ env: { ERASURE_SETTLE_MS: '10' } });
+  // The table as it is, beneath the store.
+  const probe = service;
 
-  const call = (request: Parameters<typeof buildApiEvent>[0]) =>
-    service.handlers.enrich(buildApiEvent(request), buildContext()) as Promise<APIGatewayProxyResult>;
   const erase = async (visitorId: string) => {
-    const response = await call({
-      method: 'DELETE',
-      resource: '/visitors/{visitorId}',
-      pathParameters: { visitorId },
-    });
+    const response = await service.call('DELETE', `/visitors/${visitorId}`);
     expect(response.statusCode).toBe(200);
     return jsonBody<VisitorErasure>(response);
   };
   const enrich = async (body: Record<string, unknown>) => {
-    const response = await call({ method: 'POST', resource: '/enrich', body: JSON.stringify(body) });
+    const response = await service.call('POST', '/enrich', { body });
     expect(response.statusCode).toBe(200);
     return jsonBody<EnrichResult>(response);
   };
   const readThrough = (requestId: string) =>
-    call({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } });
+    service.call('GET', '/events/{requestId}', { params: { requestId } });
   const deliver = async (body: string) => {
-    const response = (await service.handlers.webhook(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/webhooks/fingerprint',
-        body,
-        headers: { 'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]) },
-      }),
-      buildContext(6_000, 'webhook'),
-    )) as APIGatewayProxyResult;
+    const response = await service.call('POST', '/webhooks/fingerprint', {
+      body,
+      headers: { 'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]) },
+      remainingMs: 6_000,
+    });
     expect(response.statusCode).toBe(200);
     return jsonBody<WebhookReceipt>(response);
   };
@@ -69,14 +60,6 @@ describe('erasure against every write path', () => {
   };
   const ids = (events: readonly Record<string, unknown>[] | readonly { requestId: string }[]) =>
     events.map((event) => String(event.requestId)).sort();
-
-  beforeAll(async () => {
-    service = await startService({ env: { ERASURE_SETTLE_MS: '10' } });
-    probe = tableProbe(service.dynamo.documentClient, service.tableName);
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
 
   it('records the erasure of a visitor never seen, keyed by a hash, in neither index, kept past EVENT_TTL_DAYS', async () => {
     const visitorId = newVisitorId('Nevr');
@@ -96,7 +79,7 @@ describe('erasure against every write path', () => {
     const expiresAtMs = Number(record?.expiresAt) * 1000;
     expect(expiresAtMs).toBeGreaterThan(erasure.erasedAt + EVENT_TTL_DAYS * DAY_MS);
     expect(expiresAtMs).toBeLessThan(erasure.erasedAt + 2 * EVENT_TTL_DAYS * DAY_MS);
-    const indexed = [...(await probe.byVisitor(visitorId)), ...(await probe.byLinkedId(visitorId))];
+    const indexed = [...(await probe.itemsOfVisitor(visitorId)), ...(await probe.itemsOfLinkedId(visitorId))];
     expect(indexed).toEqual([]);
 
     // Requests can precede data: the visitor's history, first seen now, is refused all the same.
@@ -154,7 +137,7 @@ describe('erasure against every write path', () => {
       complete: true,
     });
     expect(await probe.item(event.requestId)).toBeUndefined();
-    expect(await probe.byVisitor(visitorId)).toEqual([]);
+    expect(await probe.itemsOfVisitor(visitorId)).toEqual([]);
   });
 
   it('POST /enrich by visitorId: drops the whole erased history, keeps what happened after the erasure', async () => {
@@ -172,7 +155,7 @@ describe('erasure against every write path', () => {
     expect(answer.stored).toBe(1);
     expect(ids(answer.events)).toEqual([fresh.requestId]);
     expect(ids(await probe.baseItemsOf(visitorId))).toEqual([fresh.requestId]);
-    expect(ids(await probe.byVisitor(visitorId))).toEqual([fresh.requestId]);
+    expect(ids(await probe.itemsOfVisitor(visitorId))).toEqual([fresh.requestId]);
   });
 
   it('POST /enrich by linkedId: drops only the erased visitor, other visitors of the linkedId are stored', async () => {
@@ -188,7 +171,7 @@ describe('erasure against every write path', () => {
     expect(answer.suppressed).toBe(erasedEvents.length);
     expect(answer.stored).toBe(neighbourEvents.length);
     expect(ids(answer.events)).toEqual(ids(neighbourEvents));
-    expect(ids(await probe.byLinkedId(linkedId))).toEqual(ids(neighbourEvents));
+    expect(ids(await probe.itemsOfLinkedId(linkedId))).toEqual(ids(neighbourEvents));
     expect(await probe.baseItemsOf(visitorId)).toEqual([]);
   });
 
@@ -220,21 +203,16 @@ describe('erasure against every write path', () => {
     const record = buildRecord(JSON.stringify({ requestId: event.requestId }));
     const history = buildRecord(JSON.stringify({ visitorId }));
 
-    const output = captureOutput();
-    let result: SQSBatchResponse;
-    try {
-      result = (await service.handlers.queue(
-        { Records: [record, history] },
-        buildContext(),
-      )) as SQSBatchResponse;
-    } finally {
-      output.stop();
-    }
+    const from = service.output.text().length;
+    const result = (await service.handlers.queue(
+      { Records: [record, history] },
+      buildContext(),
+    )) as SQSBatchResponse;
+    const logs = service.output.text().slice(from);
 
     expect(result.batchItemFailures).toEqual([]);
     expect(service.deadLettered).toEqual([]);
-    const lines = output
-      .text()
+    const lines = logs
       .split('\n')
       .filter((line) => line.includes('"Record enriched"'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
@@ -255,7 +233,9 @@ describe('erasure against every write path', () => {
     expect(replay).toEqual({ requestId: event.requestId, stored: false, reason: 'visitorErased' });
     expect(await probe.item(event.requestId)).toBeUndefined();
     expect(
-      await probe.byLinkedId('somelinkedId').then((items) => items.filter((i) => i.visitorId === visitorId)),
+      await probe
+        .itemsOfLinkedId('somelinkedId')
+        .then((items) => items.filter((i) => i.visitorId === visitorId)),
     ).toEqual([]);
     const laterAt = await momentAfter(erasedAt);
     const later = { requestId: `${laterAt}.Hook02`, visitorId, timestamp: laterAt };

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import type { EventPage, EventSearchQuery } from '../../shared/store/event-store.js';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
 import { buildEvent } from '../support/events.js';
 
 /**

@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
+import { type ArrivalRecorder, startArrivalRecorder } from '../../local/harness/arrival-recorder.js';
+import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
+import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { type ArrivalRecorder, startArrivalRecorder } from '../support/arrival-recorder.js';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
 import { busiestWindow } from '../support/figures.js';
 import { type FleetInstance, startFleet } from '../support/fleet.js';
 import { jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
 
 const API_KEY = 'fpsk_FleetEnrichTestKey_0008';
 const MAX_RPS = 5;

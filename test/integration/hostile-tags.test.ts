@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildSqsEvent } from '../../local/harness/sqs-events.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { MAX_TAG_DEPTH } from '../../shared/domain/values.js';
 import { OpenApiValidator } from '../contract/openapi.js';
 import { jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
-import { buildSqsEvent } from '../support/sqs.js';
+import { useService, WEBHOOK_SECRET } from '../support/service.js';
 
 /**
  * Tags are set by the browser agent, so anyone can plant one under a victim's linkedId. Whatever tag
@@ -49,22 +49,12 @@ function v4EventText(tagsText: string, visitorId: string): { text: string; reque
 }
 
 describe('tags DynamoDB refuses, on every write path', () => {
-  let service: Service;
+  const service = useService({ apiVersion: 'v4' });
   const validator = new OpenApiValidator();
-
-  beforeAll(async () => {
-    service = await startService({ apiVersion: 'v4' });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
 
   /** Reads the stored event back over GET /events/{requestId} and checks it against the API document. */
   async function served(requestId: string): Promise<NormalizedEvent> {
-    const response = await service.handlers.enrich(
-      buildApiEvent({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } }),
-      buildContext(),
-    );
+    const response = await service.call('GET', '/events/{requestId}', { params: { requestId } });
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['X-Event-Source']).toBe('cache');
     const event = jsonBody(response) as NormalizedEvent;
@@ -91,10 +81,7 @@ describe('tags DynamoDB refuses, on every write path', () => {
     const { text, requestId } = v4EventText(tagsText, 'TagHttp1527CUFmcnjLw');
     service.upstream.failNext({ kind: 'body', body: text }, 1, (request) => request.path.includes(requestId));
 
-    const response = await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ requestId }) }),
-      buildContext(),
-    );
+    const response = await service.call('POST', '/enrich', { body: { requestId } });
 
     expect(response.statusCode, response.body).toBe(200);
     expectFlaggedTag(await served(requestId), tagsText);
@@ -123,15 +110,11 @@ describe('tags DynamoDB refuses, on every write path', () => {
   it.each(HOSTILE_TAGS)('the webhook stores a delivery whose tag holds %s', async (_, tagsText) => {
     const { text, requestId } = v4EventText(tagsText, 'TagHook1527CUFmcnjLw');
 
-    const response = await service.handlers.webhook(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/webhooks/fingerprint',
-        body: text,
-        headers: { 'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(text), [WEBHOOK_SECRET]) },
-      }),
-      buildContext(6_000, 'webhook'),
-    );
+    const response = await service.call('POST', '/webhooks/fingerprint', {
+      body: text,
+      headers: { 'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(text), [WEBHOOK_SECRET]) },
+      remainingMs: 6_000,
+    });
 
     if (text.length > 256 * 1024) {
       // Over the webhook's body limit: refused with 413 before it is parsed, never a 5xx.
@@ -149,10 +132,7 @@ describe('tags DynamoDB refuses, on every write path', () => {
     const { text, requestId } = v4EventText(tagsText, 'TagPlain1527CUFmcnjL');
     service.upstream.failNext({ kind: 'body', body: text }, 1, (request) => request.path.includes(requestId));
 
-    await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ requestId }) }),
-      buildContext(),
-    );
+    await service.call('POST', '/enrich', { body: { requestId } });
 
     const event = await served(requestId);
     expect(event.tag).toEqual(JSON.parse(tagsText));

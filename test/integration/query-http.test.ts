@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { expectError, expectPlainError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { API_KEY, captureOutput, type Service, startService } from '../support/service.js';
+import { API_KEY, useService } from '../support/service.js';
 
 const VISITOR_ID = 'Pag1527CUFmcnjLwIs4A9';
 const OTHER_VISITOR_ID = 'Oth1527CUFmcnjLwIs4A9';
@@ -22,42 +21,27 @@ interface EventsAnswer {
 }
 
 describe('query routes', () => {
-  let service: Service;
+  const service = useService();
   let seededIds: string[];
 
   const get = async (
     resource: string,
     pathParameters: Record<string, string>,
     query?: Record<string, string>,
-  ) =>
-    service.handlers.query(
-      buildApiEvent({ method: 'GET', resource, pathParameters, ...(query && { query }) }),
-      buildContext(),
-    );
+  ) => service.call('GET', resource, { params: pathParameters, ...(query && { query }) });
   const visits = (visitorId: string, query?: Record<string, string>) =>
     get('/visitors/{visitorId}', { visitorId }, query);
 
   beforeAll(async () => {
-    service = await startService();
     const seeds = [
       ...service.upstream.seedMany(250, { visitorId: VISITOR_ID, linkedId: 'cart-1' }),
       ...service.upstream.seedMany(5, { visitorId: OTHER_VISITOR_ID, linkedId: 'cart-1' }),
     ];
     seededIds = seeds.filter((seed) => seed.visitorId === VISITOR_ID).map((seed) => seed.requestId);
     for (const visitorId of [VISITOR_ID, OTHER_VISITOR_ID]) {
-      const response = await service.handlers.enrich(
-        buildApiEvent({
-          method: 'POST',
-          resource: '/enrich',
-          body: JSON.stringify({ visitorId, maxEvents: 500 }),
-        }),
-        buildContext(),
-      );
+      const response = await service.call('POST', '/enrich', { body: { visitorId, maxEvents: 500 } });
       expect(response.statusCode).toBe(200);
     }
-  });
-  afterAll(async () => {
-    await service.stop();
   });
 
   describe('GET /visitors/{visitorId}', () => {
@@ -164,35 +148,22 @@ describe('query routes', () => {
 
     it('accepts and ignores the ii and api_key parameters of Fingerprint SDKs, and never shows the key', async () => {
       const plain = jsonBody<VisitorsAnswer>(await visits(VISITOR_ID, { limit: '3' }));
-      const output = captureOutput();
-      let withExtras: VisitorsAnswer;
-      let refused: string;
-      try {
-        withExtras = jsonBody<VisitorsAnswer>(
-          await service.handlers.query(
-            buildApiEvent({
-              method: 'GET',
-              resource: '/visitors/{visitorId}',
-              pathParameters: { visitorId: VISITOR_ID },
-              query: { limit: '3', ii: 'fingerprint-pro-server-node-sdk/6.10.0', api_key: API_KEY },
-              headers: { 'Auth-API-Key': API_KEY },
-            }),
-            buildContext(),
-          ),
-        );
-        // A refused request names the bad field, not the key beside it.
-        refused = expectPlainError(
-          await visits(VISITOR_ID, { limit: 'x', api_key: API_KEY }),
-          400,
-          'ValidationFailed',
-          'limit',
-        );
-      } finally {
-        output.stop();
-      }
+      const withExtras = jsonBody<VisitorsAnswer>(
+        await service.call('GET', `/visitors/${VISITOR_ID}`, {
+          query: { limit: '3', ii: 'fingerprint-pro-server-node-sdk/6.10.0', api_key: API_KEY },
+          headers: { 'Auth-API-Key': API_KEY },
+        }),
+      );
+      // A refused request names the bad field, not the key beside it.
+      const refused = expectPlainError(
+        await visits(VISITOR_ID, { limit: 'x', api_key: API_KEY }),
+        400,
+        'ValidationFailed',
+        'limit',
+      );
       expect(withExtras).toEqual(plain);
       expect(refused).not.toContain(API_KEY);
-      expect(output.text()).not.toContain(API_KEY);
+      expect(service.output.text()).not.toContain(API_KEY);
     });
 
     it('answers 200 with no visits for a visitor with nothing cached', async () => {

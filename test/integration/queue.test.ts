@@ -1,29 +1,19 @@
 import type { SQSBatchResponse } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { API_KEY, captureOutput, DLQ_URL, type Service, startService } from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
+import { API_KEY, DLQ_URL, useService } from '../support/service.js';
 
 const VISITOR_ID = 'Que1527CUFmcnjLwIs4A9';
 
 describe('enrich queue consumer', () => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  const service = useService();
 
-  beforeAll(async () => {
-    service = await startService();
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
   beforeEach(() => {
     service.deadLettered.length = 0;
-    service.upstream.requests.length = 0;
-    output = captureOutput();
   });
   afterEach(() => {
-    output.stop();
-    expect(output.text()).not.toContain(API_KEY);
+    expect(service.output.text()).not.toContain(API_KEY);
   });
 
   const run = async (records: ReturnType<typeof buildRecord>[], remainingMs = 25_000) =>
@@ -66,14 +56,7 @@ describe('enrich queue consumer', () => {
     });
     expect(reasons[missing.messageId]).toMatchObject({ body: missing.body, code: 'NotFound' });
     for (const seed of [good1, good2]) {
-      const stored = await service.handlers.enrich(
-        buildApiEvent({
-          method: 'GET',
-          resource: '/events/{requestId}',
-          pathParameters: { requestId: seed.requestId },
-        }),
-        buildContext(),
-      );
+      const stored = await service.call('GET', `/events/${seed.requestId}`);
       expect(stored.statusCode).toBe(200);
       // From the store the consumer wrote, not read through to Fingerprint.
       expect(stored.headers?.['X-Event-Source']).toBe('cache');

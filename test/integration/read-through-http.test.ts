@@ -1,50 +1,27 @@
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { describe, expect, it } from 'vitest';
 import { EVENT_SOURCE_HEADER } from '../../functions/enrich/http-handler.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
 import { parseLogLines } from '../support/log-lines.js';
-import { captureOutput, type Service, startService } from '../support/service.js';
+import { useService } from '../support/service.js';
 
 const VISITOR_ID = 'Rdt1527CUFmcnjLwIs4A9';
 
 describe('GET /events/{requestId} with read-through', () => {
-  let service: Service;
+  const service = useService();
 
   const read = (requestId: string, remainingMs?: number) =>
-    service.handlers.enrich(
-      buildApiEvent({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } }),
-      buildContext(remainingMs),
-    );
-  const stored = async (requestId: string) =>
-    (
-      await service.dynamo.documentClient.send(
-        new GetCommand({ TableName: service.tableName, Key: { requestId } }),
-      )
-    ).Item;
-
-  beforeAll(async () => {
-    service = await startService();
-  });
-  beforeEach(() => {
-    service.upstream.requests.length = 0;
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
+    service.call('GET', '/events/{requestId}', {
+      params: { requestId },
+      ...(remainingMs !== undefined && { remainingMs }),
+    });
+  const stored = (requestId: string) => service.item(requestId);
 
   it('answers a cached event from the cache, saying so, without calling Fingerprint', async () => {
     const [seed] = service.upstream.seedMany(1, { visitorId: VISITOR_ID, linkedId: 'cart-7' });
     if (seed === undefined) throw new Error('no seed');
-    await service.handlers.enrich(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/enrich',
-        body: JSON.stringify({ requestId: seed.requestId }),
-      }),
-      buildContext(),
-    );
+    await service.call('POST', '/enrich', { body: { requestId: seed.requestId } });
     service.upstream.requests.length = 0;
 
     const response = await read(seed.requestId);
@@ -67,15 +44,8 @@ describe('GET /events/{requestId} with read-through', () => {
     if (seed === undefined) throw new Error('no seed');
     expect(await stored(seed.requestId)).toBeUndefined();
 
-    const output = captureOutput();
-    let first: Awaited<ReturnType<typeof read>>;
-    let second: Awaited<ReturnType<typeof read>>;
-    try {
-      first = await read(seed.requestId);
-      second = await read(seed.requestId);
-    } finally {
-      output.stop();
-    }
+    const first = await read(seed.requestId);
+    const second = await read(seed.requestId);
     expect(first.statusCode).toBe(200);
     expect(first.headers?.[EVENT_SOURCE_HEADER]).toBe('fingerprint');
     expect(jsonBody<NormalizedEvent>(first)).toMatchObject({
@@ -94,7 +64,7 @@ describe('GET /events/{requestId} with read-through', () => {
     expect(second.body).toBe(first.body);
     expect(service.upstream.requests).toHaveLength(1);
     // The read-through is logged at INFO; the cache hit, like every plain read, only in the access log.
-    const reads = parseLogLines(output.text()).lines.filter((line) => line.message === 'Event read');
+    const reads = parseLogLines(service.output.text()).lines.filter((line) => line.message === 'Event read');
     expect(reads).toEqual([expect.objectContaining({ level: 'INFO', source: 'fingerprint' })]);
   });
 
@@ -150,13 +120,8 @@ describe('GET /events/{requestId} with read-through', () => {
       request.path.includes('Down01'),
     );
 
-    const output = captureOutput();
-    try {
-      expectError(await read(requestId, 2_500), 502, 'UpstreamUnavailable');
-    } finally {
-      output.stop();
-    }
-    expect(output.text()).toContain('"errorCode":"UpstreamUnavailable"');
+    expectError(await read(requestId, 2_500), 502, 'UpstreamUnavailable');
+    expect(service.output.text()).toContain('"errorCode":"UpstreamUnavailable"');
     expect(await stored(requestId)).toBeUndefined();
   });
 
@@ -191,31 +156,13 @@ describe('GET /events/{requestId} with read-through', () => {
 });
 
 describe('GET /events/{requestId} with read-through disabled', () => {
-  let service: Service;
-
-  beforeAll(async () => {
-    service = await startService({ env: { READ_THROUGH_ENABLED: 'false' } });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
+  const service = useService({ env: { READ_THROUGH_ENABLED: 'false' } });
 
   it('answers a miss with 404 and never calls Fingerprint', async () => {
     const [seed] = service.upstream.seedMany(1, { visitorId: VISITOR_ID });
     if (seed === undefined) throw new Error('no seed');
 
-    const error = expectError(
-      await service.handlers.enrich(
-        buildApiEvent({
-          method: 'GET',
-          resource: '/events/{requestId}',
-          pathParameters: { requestId: seed.requestId },
-        }),
-        buildContext(),
-      ),
-      404,
-      'NotFound',
-    );
+    const error = expectError(await service.call('GET', `/events/${seed.requestId}`), 404, 'NotFound');
 
     expect(error.message).toMatch(/POST \/enrich/);
     expect(service.upstream.requests).toEqual([]);

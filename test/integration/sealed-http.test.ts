@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
 import fc from 'fast-check';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { NormalizedEvent } from '../../shared/domain/event.js';
-import { SEALED_HEADER } from '../../shared/fingerprint/sealed.js';
-import { SEALED_RESULT_MAX_BASE64_CHARS } from '../../shared/manifest/limits.js';
-import { EVENTS_ONLY } from '../support/dynalite.js';
-import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { parseLogLines } from '../support/log-lines.js';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildContext } from '../../local/harness/lambda-events.js';
 import {
   newSealingKey,
   officialVector,
@@ -18,16 +11,14 @@ import {
   sealJson,
   v3ExampleEvent,
   v4ExampleEvent,
-} from '../support/sealed.js';
-import {
-  API_KEY,
-  captureOutput,
-  DLQ_URL,
-  SECRET_ID,
-  type Service,
-  startService,
-} from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+} from '../../local/harness/sealing.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
+import type { NormalizedEvent } from '../../shared/domain/event.js';
+import { SEALED_HEADER } from '../../shared/fingerprint/sealed.js';
+import { SEALED_RESULT_MAX_BASE64_CHARS } from '../../shared/manifest/limits.js';
+import { expectError, jsonBody } from '../support/http-assertions.js';
+import { parseLogLines } from '../support/log-lines.js';
+import { API_KEY, DLQ_URL, SECRET_ID, useService } from '../support/service.js';
 
 const SEALED_KEYS_SECRET_ID = 'fingerprint/sealed-keys';
 
@@ -48,8 +39,9 @@ function freshIds() {
 }
 
 describe('POST /enrich with a sealedResult', () => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  const service = useService({
+    env: { FINGERPRINT_SEALED_KEYS_SECRET_ID: SEALED_KEYS_SECRET_ID, SECRET_CACHE_SECONDS: '0' },
+  });
   const responses: string[] = [];
   /** The secret's value as Secrets Manager answers it; SECRET_CACHE_SECONDS=0 makes every call read it. */
   let sealedSecret: string;
@@ -63,28 +55,19 @@ describe('POST /enrich with a sealedResult', () => {
     sealedSecret = JSON.stringify(keys.map((k) => k.toString('base64')));
   };
 
-  beforeAll(async () => {
-    service = await startService({
-      env: { FINGERPRINT_SEALED_KEYS_SECRET_ID: SEALED_KEYS_SECRET_ID, SECRET_CACHE_SECONDS: '0' },
-    });
+  beforeAll(() => {
     service.secrets
       .on(GetSecretValueCommand, { SecretId: SEALED_KEYS_SECRET_ID })
       .callsFake(() => ({ SecretString: sealedSecret }));
   });
-  afterAll(async () => {
-    await service.stop();
-  });
   beforeEach(() => {
     [current, next] = [newSealingKey(), newSealingKey()];
     configure(current, next);
-    service.upstream.requests.length = 0;
     service.deadLettered.length = 0;
     service.secrets.resetHistory();
-    output = captureOutput();
   });
   afterEach(() => {
-    output.stop();
-    const seen = output.text() + responses.join('\n');
+    const seen = service.output.text() + responses.join('\n');
     responses.length = 0;
     expect(seen).not.toContain(API_KEY);
     // No key, in any spelling, in a log line or an answer: base64, hex, or its raw bytes.
@@ -98,28 +81,13 @@ describe('POST /enrich with a sealedResult', () => {
   });
 
   const post = async (body: unknown) => {
-    const response = await service.handlers.enrich(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/enrich',
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-      }),
-      buildContext(),
-    );
+    const response = await service.call('POST', '/enrich', { body });
     responses.push(response.body);
     return response;
   };
   const getEvent = (requestId: string) =>
-    service.handlers.enrich(
-      buildApiEvent({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } }),
-      buildContext(),
-    );
-  const storedEvents = async () =>
-    (
-      await service.dynamo.documentClient.send(
-        new ScanCommand({ TableName: service.tableName, ConsistentRead: true, ...EVENTS_ONLY }),
-      )
-    ).Items ?? [];
+    service.call('GET', '/events/{requestId}', { params: { requestId } });
+  const storedEvents = () => service.eventItems();
   /** Whether the table holds the event, read directly (a GET would read through to Fingerprint). */
   const isStored = async (requestId: string) =>
     (await storedEvents()).some((item) => item.requestId === requestId);
@@ -150,7 +118,9 @@ describe('POST /enrich with a sealedResult', () => {
       // Not one request reached Fingerprint, and the API key was never even read.
       expect(service.upstream.requests).toHaveLength(0);
       expect(apiKeyReads()).toBe(0);
-      const enriched = parseLogLines(output.text()).lines.filter((line) => line.message === 'Enriched');
+      const enriched = parseLogLines(service.output.text()).lines.filter(
+        (line) => line.message === 'Enriched',
+      );
       expect(enriched).toEqual([
         expect.objectContaining({ level: 'INFO', kind: 'sealed', source: 'sealed' }),
       ]);
@@ -159,14 +129,7 @@ describe('POST /enrich with a sealedResult', () => {
 
   it('keeps a sealed v4 event as sealed, so GET /v4/events/{event_id} serves it losslessly; a v3 one is rendered', async () => {
     const readV4 = (requestId: string) =>
-      service.handlers.enrich(
-        buildApiEvent({
-          method: 'GET',
-          resource: '/v4/events/{event_id}',
-          pathParameters: { event_id: requestId },
-        }),
-        buildContext(),
-      );
+      service.call('GET', '/v4/events/{event_id}', { params: { event_id: requestId } });
     const v4 = freshIds();
     const sealedV4 = v4ExampleEvent(v4);
     expect((await post({ sealedResult: sealJson(sealedV4, current) })).statusCode).toBe(200);
@@ -349,7 +312,9 @@ describe('POST /enrich with a sealedResult', () => {
     const malformed = await post({ sealedResult });
     expectError(malformed, 503, 'SealedKeysUnavailable');
     // The details, for the operator, are in the log, and name the setting but never the value.
-    const failed = parseLogLines(output.text()).lines.find((line) => line.message === 'Request failed');
+    const failed = parseLogLines(service.output.text()).lines.find(
+      (line) => line.message === 'Request failed',
+    );
     expect(JSON.stringify(failed)).toContain('FINGERPRINT_SEALED_KEYS_SECRET_ID');
     expect(await isStored(ids.requestId)).toBe(false);
   });
@@ -358,14 +323,7 @@ describe('POST /enrich with a sealedResult', () => {
     const ids = freshIds();
     // Stored first, so that the erasure has something to delete.
     await post({ sealedResult: sealJson(v4ExampleEvent(ids, 120_000), current) });
-    const erased = await service.handlers.enrich(
-      buildApiEvent({
-        method: 'DELETE',
-        resource: '/visitors/{visitorId}',
-        pathParameters: { visitorId: ids.visitorId },
-      }),
-      buildContext(),
-    );
+    const erased = await service.call('DELETE', `/visitors/${ids.visitorId}`);
     expect(jsonBody(erased)).toMatchObject({ deleted: 1 });
 
     // Replaying the same blob, or sealing another event from before the erasure, stores nothing.

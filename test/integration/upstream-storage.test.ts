@@ -3,6 +3,7 @@ import { CreateTableCommand, GetItemCommand, QueryCommand } from '@aws-sdk/clien
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ensureEventTable, TableSchemaMismatchError } from '../../local/dynamodb.js';
+import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
 import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { upstreamV4Of } from '../../shared/domain/upstream.js';
 import { normalizeV4Event, normalizeWebhook } from '../../shared/fingerprint/normalize.js';
@@ -17,7 +18,6 @@ import {
   UPSTREAM_FORMAT_ATTRIBUTE,
 } from '../../shared/store/schema.js';
 import { UPSTREAM_FORMAT_V4_BROTLI } from '../../shared/store/upstream-codec.js';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
 
 /**
  * The upstream's own v4 copy of an event, kept compressed on the event's item next to the normalized view:

@@ -1,14 +1,13 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import type { UpstreamV4Event } from '../../shared/domain/upstream.js';
 import { UPSTREAM_ATTRIBUTE, UPSTREAM_FORMAT_ATTRIBUTE } from '../../shared/store/schema.js';
 import { decodeUpstreamV4 } from '../../shared/store/upstream-codec.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { type Service, startService, WEBHOOK_SECRET } from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+import { type Service, useService, WEBHOOK_SECRET } from '../support/service.js';
 
 /**
  * Every write path of the deployed handlers, loaded as Lambda loads them from their environment, keeps the
@@ -26,12 +25,10 @@ async function storedCopy(
   service: Service,
   requestId: string,
 ): Promise<UpstreamV4Event | undefined | 'none'> {
-  const { Item } = await service.dynamo.client.send(
-    new GetItemCommand({ TableName: service.tableName, Key: { requestId: { S: requestId } } }),
-  );
-  if (Item === undefined) return undefined;
-  if (Item[UPSTREAM_ATTRIBUTE] === undefined) return 'none';
-  return decodeUpstreamV4(Item[UPSTREAM_FORMAT_ATTRIBUTE]?.S, Item[UPSTREAM_ATTRIBUTE]?.B);
+  const item = await service.item(requestId);
+  if (item === undefined) return undefined;
+  if (item[UPSTREAM_ATTRIBUTE] === undefined) return 'none';
+  return decodeUpstreamV4(item[UPSTREAM_FORMAT_ATTRIBUTE], item[UPSTREAM_ATTRIBUTE]);
 }
 
 /** What the fake Fingerprint answers for an event: what the handlers received. */
@@ -50,10 +47,7 @@ async function writeThroughEveryPath(service: Service): Promise<[string, string,
   if (!viaEnrich || !viaQueue || !viaReadThrough || !inHistory) throw new Error('missing seeds');
   const paths: [string, string, Json][] = [];
 
-  const enriched = await service.handlers.enrich(
-    buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ requestId: viaEnrich }) }),
-    buildContext(),
-  );
+  const enriched = await service.call('POST', '/enrich', { body: { requestId: viaEnrich } });
   expect(enriched.statusCode).toBe(200);
   paths.push(['POST /enrich (requestId)', viaEnrich, await sent(service, viaEnrich)]);
 
@@ -64,14 +58,7 @@ async function writeThroughEveryPath(service: Service): Promise<[string, string,
   expect(queued.batchItemFailures).toEqual([]);
   paths.push(['the queue', viaQueue, await sent(service, viaQueue)]);
 
-  const read = await service.handlers.enrich(
-    buildApiEvent({
-      method: 'GET',
-      resource: '/v4/events/{event_id}',
-      pathParameters: { event_id: viaReadThrough },
-    }),
-    buildContext(),
-  );
+  const read = await service.call('GET', `/v4/events/${viaReadThrough}`);
   expect(read.statusCode).toBe(200);
   paths.push([
     'GET /v4/events/{event_id} (read-through)',
@@ -79,14 +66,7 @@ async function writeThroughEveryPath(service: Service): Promise<[string, string,
     await sent(service, viaReadThrough),
   ]);
 
-  const history = await service.handlers.enrich(
-    buildApiEvent({
-      method: 'POST',
-      resource: '/enrich',
-      body: JSON.stringify({ visitorId, refresh: true }),
-    }),
-    buildContext(),
-  );
+  const history = await service.call('POST', '/enrich', { body: { visitorId, refresh: true } });
   expect(history.statusCode).toBe(200);
   paths.push(['POST /enrich (history)', inHistory, await sent(service, inHistory)]);
 
@@ -94,15 +74,10 @@ async function writeThroughEveryPath(service: Service): Promise<[string, string,
   const delivery = { ...fixture('v4/webhook/webhook_event.json'), event_id: `${now}.WPhook`, timestamp: now };
   const body = JSON.stringify(delivery);
   const signature = createHmac('sha256', WEBHOOK_SECRET).update(body).digest('hex');
-  const hooked = await service.handlers.webhook(
-    buildApiEvent({
-      method: 'POST',
-      resource: '/webhooks/fingerprint',
-      body,
-      headers: { 'FPJS-Event-Signature': `v1=${signature}` },
-    }),
-    buildContext(),
-  );
+  const hooked = await service.call('POST', '/webhooks/fingerprint', {
+    body,
+    headers: { 'FPJS-Event-Signature': `v1=${signature}` },
+  });
   expect(hooked.statusCode).toBe(200);
   paths.push(['the webhook', String(delivery.event_id), delivery]);
   return paths;
@@ -112,13 +87,7 @@ describe.each([
   ['on (the default)', {}, true],
   ['off (STORE_UPSTREAM_EVENTS=false)', { STORE_UPSTREAM_EVENTS: 'false' }, false],
 ] as const)('with upstream copies %s', (_, env, kept) => {
-  let service: Service;
-  beforeAll(async () => {
-    service = await startService({ env });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
+  const service = useService({ env });
 
   it(
     kept ? 'every write path keeps the v4 event exactly as it came' : 'no write path keeps a copy',

@@ -1,23 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { StaticWebhookSecrets } from '../../functions/webhook/credentials.js';
 import { createWebhookHttpHandler } from '../../functions/webhook/http-handler.js';
 import { SecretsManagerWebhookSecrets } from '../../functions/webhook/secret.js';
 import { signatureHeaderFor } from '../../functions/webhook/signature.js';
+import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
 import { WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import {
-  captureOutput,
-  type Service,
-  startService,
-  WEBHOOK_SECRET,
-  WEBHOOK_SECRET_ID,
-} from '../support/service.js';
+import { useService, WEBHOOK_SECRET, WEBHOOK_SECRET_ID } from '../support/service.js';
 
 /** Shaped like a key, so the leak guard fails the run if it is ever printed or answered. */
 const NEXT_SECRET = 'fpsk_WebhookNextCanary_8pR3';
@@ -53,7 +46,8 @@ function v3Payload() {
 }
 
 describe('POST /webhooks/fingerprint', () => {
-  let service: Service;
+  // No secret cache, so a test can rotate the secret between two deliveries.
+  const service = useService({ env: { SECRET_CACHE_SECONDS: '0' } });
 
   const deliver = (
     body: string,
@@ -62,46 +56,20 @@ describe('POST /webhooks/fingerprint', () => {
     },
     isBase64Encoded = false,
   ) =>
-    service.handlers.webhook(
-      buildApiEvent({
-        method: 'POST',
-        resource: '/webhooks/fingerprint',
-        body: isBase64Encoded ? Buffer.from(body).toString('base64') : body,
-        headers,
-        isBase64Encoded,
-      }),
-      buildContext(6_000, 'webhook'),
-    );
+    service.call('POST', '/webhooks/fingerprint', {
+      body: isBase64Encoded ? Buffer.from(body).toString('base64') : body,
+      headers,
+      isBase64Encoded,
+      remainingMs: 6_000,
+    });
   const signedBy = (body: string, secrets: string[]) => ({
     'FPJS-Event-Signature': signatureHeaderFor(Buffer.from(body), secrets),
   });
-  const stored = async (requestId: string) =>
-    (
-      await service.dynamo.documentClient.send(
-        new GetCommand({ TableName: service.tableName, Key: { requestId } }),
-      )
-    ).Item;
-  const itemsOf = async (visitorId: string) =>
-    (
-      await service.dynamo.documentClient.send(
-        new QueryCommand({
-          TableName: service.tableName,
-          IndexName: 'byVisitor',
-          KeyConditionExpression: 'visitorId = :v',
-          ExpressionAttributeValues: { ':v': visitorId },
-        }),
-      )
-    ).Items ?? [];
+  const stored = (requestId: string) => service.item(requestId);
+  const itemsOf = (visitorId: string) => service.itemsOfVisitor(visitorId);
 
-  beforeAll(async () => {
-    // No secret cache, so a test can rotate the secret between two deliveries.
-    service = await startService({ env: { SECRET_CACHE_SECONDS: '0' } });
-  });
   afterEach(() => {
     service.setWebhookSecret(WEBHOOK_SECRET);
-  });
-  afterAll(async () => {
-    await service.stop();
   });
 
   it('stores a signed v4 event, answering well within Fingerprint’s 3 seconds', async () => {
@@ -120,10 +88,7 @@ describe('POST /webhooks/fingerprint', () => {
       ip: '61.127.217.15',
     });
     // Readable like any other cached event, without a call to Fingerprint.
-    const read = await service.handlers.enrich(
-      buildApiEvent({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } }),
-      buildContext(),
-    );
+    const read = await service.call('GET', `/events/${requestId}`);
     expect(read.headers?.['X-Event-Source']).toBe('cache');
     expect(service.upstream.requests).toEqual([]);
   });
@@ -267,13 +232,9 @@ describe('POST /webhooks/fingerprint', () => {
       const before = await stored(requestId);
 
       const forged = JSON.stringify(variant(payload, ATTACKER, { suspect_score: 0 }));
-      const output = captureOutput();
-      let response: Awaited<ReturnType<typeof deliver>>;
-      try {
-        response = await deliver(forged);
-      } finally {
-        output.stop();
-      }
+      const from = service.output.text().length;
+      const response = await deliver(forged);
+      const logs = service.output.text().slice(from);
 
       expect(response.statusCode).toBe(200);
       expect(jsonBody(response)).toEqual({
@@ -285,8 +246,7 @@ describe('POST /webhooks/fingerprint', () => {
       expect(await stored(requestId)).toEqual(before);
       expect(before).toMatchObject({ visitorId: VICTIM, signals: { suspectScore: 73 } });
       expect(await itemsOf(ATTACKER)).toEqual([]);
-      const warning = output
-        .text()
+      const warning = logs
         .split('\n')
         .filter((line) => line.includes('"level":"WARN"'))
         .map((line) => JSON.parse(line));
@@ -299,7 +259,7 @@ describe('POST /webhooks/fingerprint', () => {
         }),
       ]);
       // Neither visitor is named in the log: the fields say what differs, not the values.
-      expect(output.text()).not.toContain(ATTACKER);
+      expect(logs).not.toContain(ATTACKER);
     });
 
     it('never changes a stored event’s timestamp', async () => {
@@ -366,15 +326,10 @@ describe('POST /webhooks/fingerprint', () => {
     const { payload } = v4Payload();
     const body = JSON.stringify(payload);
     const signature = signatureHeaderFor(Buffer.from(body), [WEBHOOK_SECRET]);
-    const output = captureOutput();
-    try {
-      await deliver(body, { 'FPJS-Event-Signature': signature });
-      await deliver(body, signedBy(body, [STRANGER_SECRET]));
-      await deliver(`${body} `, { 'FPJS-Event-Signature': signature });
-    } finally {
-      output.stop();
-    }
-    const logs = output.text();
+    await deliver(body, { 'FPJS-Event-Signature': signature });
+    await deliver(body, signedBy(body, [STRANGER_SECRET]));
+    await deliver(`${body} `, { 'FPJS-Event-Signature': signature });
+    const logs = service.output.text();
     expect(logs).toContain('"message":"Webhook received"');
     expect(logs).toContain('"errorCode":"Unauthorized"');
     for (const secret of [
@@ -391,18 +346,12 @@ describe('POST /webhooks/fingerprint', () => {
   it('answers 503 WebhookNotConfigured (logged, naming the setting) while the webhook secret is empty, storing nothing', async () => {
     service.setWebhookSecret('');
     const { payload, requestId } = v4Payload();
-    const output = captureOutput();
-    let response: Awaited<ReturnType<typeof deliver>>;
-    try {
-      response = await deliver(JSON.stringify(payload));
-    } finally {
-      output.stop();
-    }
+    const response = await deliver(JSON.stringify(payload));
 
     expectError(response, 503, 'WebhookNotConfigured');
-    expect(output.text()).toContain('FINGERPRINT_WEBHOOK_SECRET_ID');
+    expect(service.output.text()).toContain('FINGERPRINT_WEBHOOK_SECRET_ID');
     // The line the WebhookNotConfigured metric filter counts (infra/constructs/monitoring.ts).
-    expect(output.text()).toContain('"errorCode":"WebhookNotConfigured"');
+    expect(service.output.text()).toContain('"errorCode":"WebhookNotConfigured"');
     expect(response.body).not.toContain('FINGERPRINT_WEBHOOK_SECRET_ID');
     expect(await stored(requestId)).toBeUndefined();
   });

@@ -1,14 +1,12 @@
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it } from 'vitest';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import { FINISH_MARGIN_MS } from '../../shared/runtime/deadline.js';
 import { recordFigures } from '../support/figures.js';
 import { expectError } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { recordAnswer } from '../support/leak-guard.js';
 import { parseLogLines } from '../support/log-lines.js';
-import { captureOutput, type Service, startService } from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+import { useService } from '../support/service.js';
 import {
   runEventSource,
   SimulatedDeadLetterQueue,
@@ -21,7 +19,7 @@ const VISITOR_ID = 'Slow1527CUFmcnjLwIs4';
 const HANG = { kind: 'delay', ms: 60_000 } as const;
 
 describe('deadlines: a slow Fingerprint never keeps a handler past its remaining time', () => {
-  let service: Service;
+  const service = useService();
   const measured: Array<{
     handler: string;
     case: string;
@@ -30,21 +28,11 @@ describe('deadlines: a slow Fingerprint never keeps a handler past its remaining
     leftMs: number;
   }> = [];
 
-  beforeAll(async () => {
-    service = await startService();
-  });
-  afterAll(async () => {
+  afterAll(() => {
     recordFigures('deadlines', { finishMarginMs: FINISH_MARGIN_MS, runs: measured });
-    await service.stop();
   });
-  let output: ReturnType<typeof captureOutput>;
   beforeEach(() => {
-    service.upstream.requests.length = 0;
     service.deadLettered.length = 0;
-    output = captureOutput();
-  });
-  afterEach(() => {
-    output.stop();
   });
 
   const hangFor = (requestId: string) =>
@@ -53,10 +41,7 @@ describe('deadlines: a slow Fingerprint never keeps a handler past its remaining
   const post = async (body: unknown, remainingMs: number, label: string) => {
     const context = buildContext(remainingMs);
     const started = Date.now();
-    const response = await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify(body) }),
-      context,
-    );
+    const response = await service.call('POST', '/enrich', { body, context });
     const leftMs = context.getRemainingTimeInMillis();
     measured.push({
       handler: 'POST /enrich',
@@ -65,7 +50,6 @@ describe('deadlines: a slow Fingerprint never keeps a handler past its remaining
       tookMs: Date.now() - started,
       leftMs,
     });
-    recordAnswer(response);
     return { response, leftMs };
   };
 
@@ -96,9 +80,7 @@ describe('deadlines: a slow Fingerprint never keeps a handler past its remaining
 
     expectError(response, 504, 'UpstreamTimeout');
     expect(leftMs).toBeGreaterThan(0);
-    const { Items = [] } = await service.dynamo.documentClient.send(
-      new ScanCommand({ TableName: service.tableName }),
-    );
+    const Items = await service.allItems();
     const paged = new Set(seeds.map((seed) => seed.requestId));
     expect(Items.filter((item) => paged.has(String(item.requestId)))).toEqual([]);
   });
@@ -109,10 +91,7 @@ describe('deadlines: a slow Fingerprint never keeps a handler past its remaining
     const context = buildContext(3_000);
     const started = Date.now();
 
-    const response = await service.handlers.enrich(
-      buildApiEvent({ method: 'GET', resource: '/events/{requestId}', pathParameters: { requestId } }),
-      context,
-    );
+    const response = await service.call('GET', '/events/{requestId}', { params: { requestId }, context });
 
     const leftMs = context.getRemainingTimeInMillis();
     measured.push({
@@ -122,7 +101,6 @@ describe('deadlines: a slow Fingerprint never keeps a handler past its remaining
       tookMs: Date.now() - started,
       leftMs,
     });
-    recordAnswer(response);
     expectError(response, 504, 'UpstreamTimeout');
     expect(leftMs).toBeGreaterThan(0);
   });
@@ -180,7 +158,7 @@ describe('deadlines: a slow Fingerprint never keeps a handler past its remaining
       tookMs: first?.durationMs ?? 0,
       leftMs: functionTimeoutMs - (first?.durationMs ?? 0),
     });
-    const { lines } = parseLogLines(output.text());
+    const { lines } = parseLogLines(service.output.text());
     const retried = lines.filter((line) => line.message === 'Record failed, SQS will deliver it again');
     expect(retried.map((line) => [line.messageId, line.errorCode])).toEqual([[ids[1], 'UpstreamTimeout']]);
   });

@@ -8,10 +8,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
+import { type ArrivalRecorder, startArrivalRecorder } from '../../local/harness/arrival-recorder.js';
+import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
 import { DEFAULT_POLL_MS, DynamoDbRateLimiter } from '../../shared/store/dynamodb-rate-limiter.js';
-import { type ArrivalRecorder, startArrivalRecorder } from '../support/arrival-recorder.js';
 import { chance } from '../support/chance.js';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
 import { busiestWindow, recordFigures } from '../support/figures.js';
 import { startFleet } from '../support/fleet.js';
 

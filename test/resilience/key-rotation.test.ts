@@ -1,12 +1,12 @@
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { findSecret, recordAnswer } from '../support/leak-guard.js';
+import { findSecret } from '../support/leak-guard.js';
 import { parseLogLines } from '../support/log-lines.js';
-import { captureOutput, SECRET_ID, type Service, startService } from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+import { SECRET_ID, useService } from '../support/service.js';
 
 const VISITOR_ID = 'Rot1527CUFmcnjLwIs4A9';
 /** Keys that Fingerprint was rotated to; each looks like a real key, so a leak of it stands out. */
@@ -15,22 +15,12 @@ const ROTATED_KEYS = ['fpsk_RotatedKeyOne_3xQ9mW2vL7', 'fpsk_RotatedKeyTwo_8bN4k
 const WRONG_KEY = 'fpsk_WrongKeyInSecret_5rJ7hD2cX9';
 
 describe.each(['v4', 'v3'] as const)('key rotation (Server API %s)', (apiVersion) => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  const service = useService({ apiVersion });
 
-  beforeAll(async () => {
-    service = await startService({ apiVersion });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
   beforeEach(() => {
-    service.upstream.requests.length = 0;
     service.deadLettered.length = 0;
-    output = captureOutput();
   });
   afterEach(() => {
-    output.stop();
     // Secrets Manager answers whatever key Fingerprint accepts, unless a test says otherwise.
     service.secrets
       .on(GetSecretValueCommand, { SecretId: SECRET_ID })
@@ -38,14 +28,7 @@ describe.each(['v4', 'v3'] as const)('key rotation (Server API %s)', (apiVersion
   });
 
   const secretFetches = () => service.secrets.commandCalls(GetSecretValueCommand).length;
-  const post = async (body: unknown) => {
-    const response = await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify(body) }),
-      buildContext(),
-    );
-    recordAnswer(response);
-    return response;
-  };
+  const post = (body: unknown) => service.call('POST', '/enrich', { body });
   const seed = () => {
     const [event] = service.upstream.seedMany(1, { visitorId: VISITOR_ID });
     if (event === undefined) throw new Error('no seed');
@@ -98,7 +81,7 @@ describe.each(['v4', 'v3'] as const)('key rotation (Server API %s)', (apiVersion
     expect(error.message).toContain('FINGERPRINT_SECRET_ID');
     expect(findSecret(response.body)).toBeUndefined();
     expect(service.upstream.requests.map((request) => request.authorized)).toEqual([false, false]);
-    const logs = output.text();
+    const logs = service.output.text();
     expect(logs).toContain('FINGERPRINT_SECRET_ID');
     expect(findSecret(logs)).toBeUndefined();
   });
@@ -115,11 +98,11 @@ describe.each(['v4', 'v3'] as const)('key rotation (Server API %s)', (apiVersion
     // An operator can fix the secret; until maxReceiveCount, SQS keeps the message.
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: record.messageId }]);
     expect(service.deadLettered).toEqual([]);
-    const { lines } = parseLogLines(output.text());
+    const { lines } = parseLogLines(service.output.text());
     const failure = lines.find((line) => line.messageId === record.messageId);
     expect(failure).toMatchObject({ level: 'WARN', errorCode: 'UpstreamAuthFailed' });
     expect(JSON.stringify(failure)).toContain('FINGERPRINT_SECRET_ID');
-    expect(findSecret(output.text())).toBeUndefined();
+    expect(findSecret(service.output.text())).toBeUndefined();
   });
 
   it.each([
@@ -137,6 +120,6 @@ describe.each(['v4', 'v3'] as const)('key rotation (Server API %s)', (apiVersion
     const error = expectError(response, 502, 'UpstreamAuthFailed');
     expect(error.message).toContain('FINGERPRINT_SECRET_ID');
     expect(response.body).not.toContain(value);
-    expect(output.text()).not.toContain(value);
+    expect(service.output.text()).not.toContain(value);
   });
 });

@@ -5,17 +5,16 @@
  * events.
  */
 import { readFileSync } from 'node:fs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { buildContext } from '../../local/harness/lambda-events.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { Logger } from '../../shared/observability/logger.js';
 import { encodeCursor } from '../../shared/store/cursor.js';
 import { expectError, expectPlainError, jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
-import { findSecret, leakGuardState, recordAnswer } from '../support/leak-guard.js';
+import { findSecret, leakGuardState } from '../support/leak-guard.js';
 import { IPV4, IPV6, parseLogLines, personalDataIn } from '../support/log-lines.js';
-import { API_KEY, captureOutput, type Service, startService } from '../support/service.js';
-import { buildRecord } from '../support/sqs.js';
+import { API_KEY, useService } from '../support/service.js';
 import { storedItemProblem } from '../support/stored-item.js';
 
 /** Every address the fixtures hold; none may reach a log line. */
@@ -85,22 +84,11 @@ describe('the leak guard', () => {
 });
 
 describe.each(['v4', 'v3'] as const)('what is stored and logged (Server API %s)', (apiVersion) => {
-  let service: Service;
-  let output: ReturnType<typeof captureOutput>;
+  const service = useService({ apiVersion });
   const logs: string[] = [];
 
-  beforeAll(async () => {
-    service = await startService({ apiVersion });
-  });
-  afterAll(async () => {
-    await service.stop();
-  });
-  beforeEach(() => {
-    output = captureOutput();
-  });
   afterEach(() => {
-    output.stop();
-    logs.push(output.text());
+    logs.push(service.output.text());
   });
 
   /** The richest payloads there are, re-dated to now so that they are stored, not skipped as expired. */
@@ -130,16 +118,10 @@ describe.each(['v4', 'v3'] as const)('what is stored and logged (Server API %s)'
       request.path.endsWith(requestId),
     );
 
-    const response = await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ requestId }) }),
-      buildContext(),
-    );
-    recordAnswer(response);
+    const response = await service.call('POST', '/enrich', { body: { requestId } });
 
     expect(jsonBody(response)).toMatchObject({ stored: 1 });
-    const { Item } = await service.dynamo.documentClient.send(
-      new GetCommand({ TableName: service.tableName, Key: { requestId } }),
-    );
+    const Item = await service.item(requestId);
     expect(storedItemProblem(Item)).toBeUndefined();
     const text = JSON.stringify(Item);
     for (const raw of [
@@ -158,41 +140,24 @@ describe.each(['v4', 'v3'] as const)('what is stored and logged (Server API %s)'
     const visitorId = `Priv${apiVersion}Visitor0000001`.slice(0, 20);
     service.upstream.seedMany(12, { visitorId, linkedId: 'privacy-order' });
 
-    const response = await service.handlers.enrich(
-      buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ visitorId }) }),
-      buildContext(),
-    );
+    const response = await service.call('POST', '/enrich', { body: { visitorId } });
 
     expect(jsonBody(response)).toMatchObject({ stored: 12 });
     for (const event of jsonBody<{ events: NormalizedEvent[] }>(response).events) {
-      const { Item } = await service.dynamo.documentClient.send(
-        new GetCommand({ TableName: service.tableName, Key: { requestId: event.requestId } }),
-      );
-      expect(storedItemProblem(Item)).toBeUndefined();
+      expect(storedItemProblem(await service.item(event.requestId))).toBeUndefined();
     }
   });
 
   it('logs no IP address and no event at INFO, whatever the route or outcome', async () => {
     const [seed] = service.upstream.seedMany(1, { visitorId: 'LogVisitor0000000001', linkedId: 'log-order' });
     if (seed === undefined) throw new Error('no seed');
-    const enrich = (body: string) =>
-      service.handlers.enrich(buildApiEvent({ method: 'POST', resource: '/enrich', body }), buildContext());
+    const enrich = (body: string) => service.call('POST', '/enrich', { body });
     const query = (resource: string, pathParameters: Record<string, string>, q?: Record<string, string>) =>
-      service.handlers.query(
-        buildApiEvent({ method: 'GET', resource, pathParameters, ...(q && { query: q }) }),
-        buildContext(),
-      );
+      service.call('GET', resource, { params: pathParameters, ...(q && { query: q }) });
     await enrich(JSON.stringify({ requestId: seed.requestId }));
     await enrich(JSON.stringify({ visitorId: seed.visitorId }));
     await enrich('{"requestId": "61.127.217.15"}');
-    await service.handlers.enrich(
-      buildApiEvent({
-        method: 'GET',
-        resource: '/events/{requestId}',
-        pathParameters: { requestId: seed.requestId },
-      }),
-      buildContext(),
-    );
+    await service.call('GET', `/events/${seed.requestId}`);
     await query('/visitors/{visitorId}', { visitorId: seed.visitorId });
     await query('/events', {}, { linkedId: 'log-order' });
     await service.handlers.queue(
@@ -207,7 +172,7 @@ describe.each(['v4', 'v3'] as const)('what is stored and logged (Server API %s)'
       buildContext(),
     );
 
-    const text = [...logs, output.text()].join('\n');
+    const text = [...logs, service.output.text()].join('\n');
     const { lines } = parseLogLines(text);
     expect(lines.length).toBeGreaterThan(10);
     for (const address of FIXTURE_ADDRESSES) expect(text).not.toContain(address);
@@ -220,38 +185,21 @@ describe.each(['v4', 'v3'] as const)('what is stored and logged (Server API %s)'
 });
 
 describe('access: cursors and pagination keys cannot be forged to read another visitor', () => {
-  let service: Service;
+  const service = useService();
   const visitors = { mine: 'MineVisitor000000001', theirs: 'TheirVisitor00000001' } as const;
   let theirs: NormalizedEvent[] = [];
 
   beforeAll(async () => {
-    service = await startService();
     service.upstream.seedMany(8, { visitorId: visitors.mine, linkedId: 'mine-order' });
     service.upstream.seedMany(8, { visitorId: visitors.theirs, linkedId: 'their-order' });
     for (const visitorId of Object.values(visitors)) {
-      const response = await service.handlers.enrich(
-        buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ visitorId }) }),
-        buildContext(),
-      );
+      const response = await service.call('POST', '/enrich', { body: { visitorId } });
       if (visitorId === visitors.theirs) theirs = jsonBody<{ events: NormalizedEvent[] }>(response).events;
     }
   });
-  afterAll(async () => {
-    await service.stop();
-  });
 
-  const get = async (
-    resource: string,
-    pathParameters: Record<string, string>,
-    query: Record<string, string>,
-  ) => {
-    const response = await service.handlers.query(
-      buildApiEvent({ method: 'GET', resource, pathParameters, query }),
-      buildContext(),
-    );
-    recordAnswer(response);
-    return response;
-  };
+  const get = (resource: string, pathParameters: Record<string, string>, query: Record<string, string>) =>
+    service.call('GET', resource, { params: pathParameters, query });
   const newest = () => {
     const [event] = theirs;
     if (event === undefined) throw new Error('no events');

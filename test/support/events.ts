@@ -2,15 +2,21 @@ import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.
 
 let sequence = 0;
 
+/**
+ * When {@link buildEvent}'s events happen unless told otherwise: a store whose clock reads it serves them (an
+ * event expires `EVENT_TTL_DAYS` after it happened).
+ */
+export const BUILT_AT = 1_708_102_555_327;
+
 /** A distinct, valid requestId: `<13-digit ms>.<6 alphanumerics>`. */
-export function newRequestId(timestamp = 1_708_102_555_327): string {
+export function newRequestId(timestamp = BUILT_AT): string {
   sequence += 1;
   return `${timestamp}.${sequence.toString(36).padStart(6, '0')}`;
 }
 
 /** A minimal valid normalized event; override what the test is about. */
 export function buildEvent(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
-  const timestamp = overrides.timestamp ?? 1_708_102_555_327;
+  const timestamp = overrides.timestamp ?? BUILT_AT;
   return {
     requestId: newRequestId(timestamp),
     visitorId: 'Ibk1527CUFmcnjLwIs4A9',

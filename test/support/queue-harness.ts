@@ -11,8 +11,8 @@ import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
-import { type ArrivalRecorder, startArrivalRecorder } from './arrival-recorder.js';
-import { type DynaliteHandle, EVENTS_ONLY, startDynalite } from './dynalite.js';
+import { type ArrivalRecorder, startArrivalRecorder } from '../../local/harness/arrival-recorder.js';
+import { type DynaliteHandle, EVENTS_ONLY, startDynalite } from '../../local/harness/dynalite.js';
 import { type FaultyDynamo, startFaultyDynamo } from './faulty-dynamo.js';
 import { API_KEY, DLQ_URL, SECRET_ID } from './service.js';
 import {

@@ -21,7 +21,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { buildContext } from './lambda.js';
+import { buildContext } from '../../local/harness/lambda-events.js';
 
 export const QUEUE_ARN = 'arn:aws:sqs:us-east-1:123456789012:enrich';
 

@@ -246,6 +246,8 @@ describe('DynamoDbEventStore reads', () => {
               ...key,
               [UPSTREAM_ATTRIBUTE]: { B: bytes },
               [UPSTREAM_FORMAT_ATTRIBUTE]: { S: UPSTREAM_FORMAT_V4_BROTLI },
+              // A live event's copy: an expired one is not answered.
+              expiresAt: { N: String(NOW / 1000 + 86_400) },
             },
           ],
         },

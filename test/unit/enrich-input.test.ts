@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseEnrichBody } from '../../functions/enrich/input.js';
+import { newSealingKey, seal } from '../../local/harness/sealing.js';
 import { ERROR_CODES, ValidationError } from '../../shared/domain/errors.js';
 import { ID_MESSAGES } from '../../shared/domain/ids.js';
 import { ENRICH_BODY_MAX_BYTES, SEALED_RESULT_MAX_BASE64_CHARS } from '../../shared/manifest/limits.js';
-import { newSealingKey, seal } from '../support/sealed.js';
 
 function refusal(body: string | null): ValidationError {
   try {

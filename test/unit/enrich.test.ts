@@ -2,6 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type EnrichDeps, enrich, HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
 import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
+import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
+import { newSealingKey, seal, v4ExampleEvent } from '../../local/harness/sealing.js';
 import {
   NotFoundError,
   SealedResultError,
@@ -16,12 +18,10 @@ import type { SearchQuery } from '../../shared/fingerprint/types.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import type { HistorySync } from '../../shared/store/event-store.js';
-import { type DynaliteHandle, startDynalite } from '../support/dynalite.js';
-import { buildEvent } from '../support/events.js';
+import { BUILT_AT, buildEvent } from '../support/events.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 import { type FaultyDynamo, startFaultyDynamo } from '../support/faulty-dynamo.js';
 import { parseLogLines } from '../support/log-lines.js';
-import { newSealingKey, seal, v4ExampleEvent } from '../support/sealed.js';
 import { captureOutput } from '../support/service.js';
 
 const options = () => ({ deadline: Date.now() + 10_000 });
@@ -34,7 +34,7 @@ const history = { kind: 'search', visitorId: VISITOR_ID, maxEvents: 100, refresh
 describe('enrich use case', () => {
   it('fetches an unknown requestId from Fingerprint and stores it', async () => {
     const event = buildEvent();
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     const fingerprint = new FakeFingerprintClient([event]);
 
     const result = await enrich(
@@ -56,7 +56,7 @@ describe('enrich use case', () => {
 
   it('answers a cached requestId from the store without calling Fingerprint', async () => {
     const event = buildEvent();
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     store.items.set(event.requestId, event);
     const fingerprint = new FakeFingerprintClient([event]);
 
@@ -80,7 +80,7 @@ describe('enrich use case', () => {
   it('bypasses the cache when refresh is asked for', async () => {
     const cached = buildEvent({ url: 'https://old.example' });
     const fresh = { ...cached, url: 'https://new.example' };
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     store.items.set(cached.requestId, cached);
     const fingerprint = new FakeFingerprintClient([fresh]);
 
@@ -130,11 +130,11 @@ describe('enrich use case', () => {
       buildEvent({ timestamp: NOW - 2 * DAY }),
       buildEvent({ timestamp: NOW - 20 * DAY }),
     ];
-    const setUp = (sync: HistorySync | undefined) => {
-      const store = new FakeEventStore();
+    const setUp = async (sync: HistorySync | undefined) => {
+      const store = new FakeEventStore({ now: () => NOW });
       for (const event of cachedHistory) store.items.set(event.requestId, event);
       store.nextPage = { events: cachedHistory };
-      if (sync !== undefined) store.historySyncs.set(JSON.stringify([VISITOR_ID, undefined]), sync);
+      if (sync !== undefined) await store.putHistorySync({ visitorId: VISITOR_ID }, sync);
       const fresh = [buildEvent({ timestamp: NOW - 1000 }), buildEvent({ timestamp: NOW - 2000 })];
       const fingerprint = new FakeFingerprintClient([...fresh, ...cachedHistory]);
       return { store, fingerprint, fresh, deps: { store, fingerprint, historyDays: 30, now: () => NOW } };
@@ -142,7 +142,7 @@ describe('enrich use case', () => {
     const synced: HistorySync = { from: NOW - 30 * DAY - HOUR, newest: NOW - HOUR };
 
     it('asks only for what is newer than the newest event, less the overlap, and merges it with the cache', async () => {
-      const { store, fingerprint, fresh, deps } = setUp(synced);
+      const { store, fingerprint, fresh, deps } = await setUp(synced);
 
       const result = await enrich({ ...history, maxEvents: 100 }, deps, options());
 
@@ -169,7 +169,7 @@ describe('enrich use case', () => {
     });
 
     it('answers at most maxEvents, newest first, and leaves out cached events older than the window', async () => {
-      const { store, fresh, deps } = setUp(synced);
+      const { store, fresh, deps } = await setUp(synced);
       const old = buildEvent({ timestamp: NOW - 31 * DAY });
       store.nextPage = { events: [...cachedHistory, old] };
 
@@ -181,7 +181,7 @@ describe('enrich use case', () => {
     });
 
     it('fetches the whole window again with refresh: true', async () => {
-      const { fingerprint, deps } = setUp(synced);
+      const { fingerprint, deps } = await setUp(synced);
 
       await enrich({ ...history, maxEvents: 100, refresh: true }, deps, options());
 
@@ -196,7 +196,7 @@ describe('enrich use case', () => {
       ],
       ['fetched with a smaller maxEvents', { ...synced, depth: 50 }],
     ])('fetches the whole window when the history was %s', async (_, sync) => {
-      const { store, fingerprint, deps } = setUp(sync);
+      const { store, fingerprint, deps } = await setUp(sync);
 
       const result = await enrich({ ...history, maxEvents: 100 }, deps, options());
 
@@ -210,7 +210,7 @@ describe('enrich use case', () => {
     });
 
     it('keeps a depth that still covers maxEvents, and lowers it when new events filled a whole answer', async () => {
-      const { store, fresh, deps } = setUp({ ...synced, depth: 10 });
+      const { store, fresh, deps } = await setUp({ ...synced, depth: 10 });
 
       await enrich({ ...history, maxEvents: 5 }, deps, options());
       expect((await store.getHistorySync({ visitorId: VISITOR_ID }))?.depth).toBe(10);
@@ -220,8 +220,8 @@ describe('enrich use case', () => {
     });
 
     it('reads the cached events of a linkedId from the linkedId index', async () => {
-      const { store, deps } = setUp(undefined);
-      store.historySyncs.set(JSON.stringify([undefined, 'order-1']), synced);
+      const { store, deps } = await setUp(undefined);
+      await store.putHistorySync({ linkedId: 'order-1' }, synced);
 
       await enrich({ kind: 'search', linkedId: 'order-1', maxEvents: 20, refresh: false }, deps, options());
 

@@ -58,7 +58,8 @@ describe('erasing a visitor', () => {
 
   it('asks Fingerprint after the cache, and reports the deletion scheduled', async () => {
     const store = storeWith(2);
-    const fingerprint = new FakeFingerprintClient();
+    // Fingerprint schedules the deletion of a visitor it knows.
+    const fingerprint = new FakeFingerprintClient([buildEvent({ visitorId: VISITOR_ID })]);
 
     const result = await eraseVisitor(
       { visitorId: VISITOR_ID, upstream: true },

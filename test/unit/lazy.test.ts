@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { lazyDeadLetterQueue } from '../../functions/enrich/dead-letter.js';
+import { buildSqsEvent } from '../../local/harness/sqs-events.js';
 import { lazily, loadDeferred } from '../../shared/runtime/lazy.js';
-import { buildSqsEvent } from '../support/sqs.js';
 
 describe('lazily', () => {
   it('loads nothing until the first call, then once for every caller, also concurrent ones', async () => {

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { DeadLetterQueue, FailureReason } from '../../functions/enrich/dead-letter.js';
 import { isPermanent, processRecord } from '../../functions/enrich/queue-record.js';
 import { startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
+import { buildRecord } from '../../local/harness/sqs-events.js';
 import {
   type AppError,
   NotFoundError,
@@ -21,9 +22,8 @@ import {
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { createLogger } from '../../shared/observability/logger.js';
-import { buildEvent } from '../support/events.js';
+import { BUILT_AT, buildEvent } from '../support/events.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
-import { buildRecord } from '../support/sqs.js';
 
 class FakeDeadLetterQueue implements DeadLetterQueue {
   readonly sent: Array<{ record: SQSRecord; reason: FailureReason }> = [];
@@ -37,7 +37,7 @@ class FakeDeadLetterQueue implements DeadLetterQueue {
 
 function setup(events = [buildEvent()]) {
   const deps = {
-    store: new FakeEventStore(),
+    store: new FakeEventStore({ now: () => BUILT_AT }),
     fingerprint: new FakeFingerprintClient(events),
     deadLetters: new FakeDeadLetterQueue(),
     logger: createLogger('SILENT'),

@@ -9,7 +9,7 @@ import {
 } from '../../shared/domain/errors.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
-import { buildEvent } from '../support/events.js';
+import { BUILT_AT, buildEvent } from '../support/events.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 
 const options = (readThrough = true) => ({ deadline: Date.now() + 10_000, readThrough });
@@ -17,7 +17,7 @@ const options = (readThrough = true) => ({ deadline: Date.now() + 10_000, readTh
 describe('read-through of one event', () => {
   it('answers a cached event from the cache without calling Fingerprint', async () => {
     const event = buildEvent();
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     store.items.set(event.requestId, event);
     const fingerprint = new FakeFingerprintClient([event]);
 
@@ -30,7 +30,7 @@ describe('read-through of one event', () => {
 
   it('resolves a miss through Fingerprint and stores it, so the next read is a hit', async () => {
     const event = buildEvent();
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     const fingerprint = new FakeFingerprintClient([event]);
 
     await expect(readEvent(event.requestId, { store, fingerprint }, options())).resolves.toEqual({
@@ -45,7 +45,7 @@ describe('read-through of one event', () => {
   });
 
   it('answers NotFound, storing nothing, when Fingerprint does not know the event either', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     const fingerprint = new FakeFingerprintClient();
     fingerprint.failWith = new NotFoundError('Fingerprint found nothing for GET /v4/events/{event_id}: 404.');
 
@@ -56,7 +56,7 @@ describe('read-through of one event', () => {
   });
 
   it('answers NotFound without calling Fingerprint when read-through is off', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     const fingerprint = new FakeFingerprintClient([buildEvent()]);
 
     await expect(readEvent('1708102555327.Absent', { store, fingerprint }, options(false))).rejects.toThrow(
@@ -66,7 +66,7 @@ describe('read-through of one event', () => {
   });
 
   it('lets an upstream failure through, as POST /enrich does', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     const fingerprint = new FakeFingerprintClient();
     fingerprint.failWith = new UpstreamUnavailableError('503 after 4 attempts');
 
@@ -81,7 +81,7 @@ describe('read-through of one event', () => {
       const [asked, other] = upstream.seedMany(2, { visitorId: 'ReadThroughVisitor01' });
       if (asked === undefined || other === undefined) throw new Error('seedMany returned too few');
       upstream.failNext({ kind: 'edit', edit: (event) => ({ ...event, event_id: other.requestId }) }, 10);
-      const store = new FakeEventStore();
+      const store = new FakeEventStore({ now: () => BUILT_AT });
       const fingerprint = createFingerprintClient({
         baseUrl: upstream.baseUrl,
         keys: new StaticKeyProvider(upstream.apiKey),
@@ -105,7 +105,7 @@ describe('read-through of one event', () => {
 
   it('answers an event the store refuses as a bad upstream answer, not as bad input from the caller', async () => {
     const event = buildEvent();
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => BUILT_AT });
     store.failWith = new ValidationError('event', 'Event holds a value DynamoDB cannot store.');
     const fingerprint = new FakeFingerprintClient([event]);
 

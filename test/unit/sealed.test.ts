@@ -6,6 +6,14 @@ import { unseal as unsealV3Sdk } from '@fingerprintjs/fingerprintjs-pro-server-a
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
+  newSealingKey,
+  officialVector,
+  seal,
+  sealJson,
+  v3ExampleEvent,
+  v4ExampleEvent,
+} from '../../local/harness/sealing.js';
+import {
   ERROR_CODES,
   SealedKeysUnavailableError,
   SealedResultError,
@@ -22,14 +30,6 @@ import { openSealedEvent } from '../../shared/fingerprint/sealed-event.js';
 import { parseSealedKeysSecret, StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys-secret.js';
 import { SEALED_RESULT_MAX_BASE64_CHARS, SEALED_RESULT_MAX_BYTES } from '../../shared/manifest/limits.js';
-import {
-  newSealingKey,
-  officialVector,
-  seal,
-  sealJson,
-  v3ExampleEvent,
-  v4ExampleEvent,
-} from '../support/sealed.js';
 
 const vector = officialVector();
 const key = (base64: string) => Buffer.from(base64, 'base64');

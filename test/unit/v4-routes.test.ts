@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createEnrichHttpHandler } from '../../functions/enrich/http-handler.js';
 import { createQueryHttpHandler } from '../../functions/query/http-handler.js';
+import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
 import { ERROR_CODES, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
 import { type NormalizedEvent, SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { upstreamV4Of } from '../../shared/domain/upstream.js';
@@ -16,7 +17,6 @@ import { toV4ErrorAnswer } from '../../shared/http/v4-errors.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
 import { jsonBody } from '../support/http-assertions.js';
-import { buildApiEvent, buildContext } from '../support/lambda.js';
 
 /**
  * The v4 answers built from the normalized view, checked against the official v4 document, and the setting
@@ -246,7 +246,7 @@ describe('with STORE_UPSTREAM_EVENTS off', () => {
   const v4 = normalizeV4Event(fixture('v4/events/get_event_200.json'));
 
   it('GET /v4/events/{event_id} renders even an event that carries its copy', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now: () => v4.timestamp });
     await store.storeEvents([v4]);
     const answers = [];
     for (const storeUpstream of [true, false]) {

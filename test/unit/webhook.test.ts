@@ -60,7 +60,7 @@ async function rejectionOf(promise: Promise<unknown>): Promise<unknown> {
 
 describe('webhook delivery', () => {
   it('stores the normalized event of a signed v4 delivery, marked as coming from a webhook', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
 
     const receipt = await receiveWebhook(
       delivery(v4Event()),
@@ -85,7 +85,7 @@ describe('webhook delivery', () => {
     ],
     ['with a malformed signature header', { signature: 'sha256=abc' }, ValidationError],
   ])('refuses a delivery %s and stores nothing', async (_, overrides, type) => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
     const error = await rejectionOf(
       receiveWebhook(delivery(v4Event(), overrides), { store, now, secrets: secretsOf(SECRET) }, OPTIONS),
     );
@@ -95,7 +95,7 @@ describe('webhook delivery', () => {
 
   it('refuses unsigned and oversized deliveries before reading the secret', async () => {
     const secrets = secretsOf(SECRET, new WebhookSecretError('Cannot read the webhook secret: unreadable'));
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
     const big = delivery('x'.repeat(WEBHOOK_BODY_MAX_BYTES + 1));
 
     await expect(receiveWebhook(big, { store, now, secrets }, OPTIONS)).rejects.toBeInstanceOf(
@@ -129,7 +129,7 @@ describe('webhook delivery', () => {
       undefined,
     ],
   ])('refuses a signed body that is %s with a 400, storing nothing', async (_, payload, field) => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
     const error = await rejectionOf(
       receiveWebhook(delivery(payload), { store, now, secrets: secretsOf(SECRET) }, OPTIONS),
     );
@@ -140,7 +140,7 @@ describe('webhook delivery', () => {
   });
 
   it('acknowledges an Edge analysis (no identification, no visitor) without storing it', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
     const { identification: _, ...edge } = v4Event();
 
     const receipt = await receiveWebhook(delivery(edge), { store, now, secrets: secretsOf(SECRET) }, OPTIONS);
@@ -155,7 +155,7 @@ describe('webhook delivery', () => {
     const authorization = `Basic ${Buffer.from('fingerprint:hunter2').toString('base64')}`;
 
     it('accepts a signed delivery with the credentials', async () => {
-      const store = new FakeEventStore();
+      const store = new FakeEventStore({ now });
       await expect(
         receiveWebhook(
           delivery(v4Event(), { authorization }),
@@ -166,7 +166,7 @@ describe('webhook delivery', () => {
     });
 
     it('refuses a signed delivery without them, with a Basic challenge, storing nothing', async () => {
-      const store = new FakeEventStore();
+      const store = new FakeEventStore({ now });
       const error = await rejectionOf(
         receiveWebhook(
           delivery(v4Event(), {
@@ -185,7 +185,7 @@ describe('webhook delivery', () => {
     });
 
     it('still requires the signature', async () => {
-      const store = new FakeEventStore();
+      const store = new FakeEventStore({ now });
       const error = await rejectionOf(
         receiveWebhook(
           delivery(v4Event(), { authorization, signature: signatureHeaderFor(Buffer.from('x'), [SECRET]) }),
@@ -201,7 +201,7 @@ describe('webhook delivery', () => {
       const error = await rejectionOf(
         receiveWebhook(
           delivery(v4Event(), { authorization }),
-          { store: new FakeEventStore(), now, secrets: secretsOf(SECRET) },
+          { store: new FakeEventStore({ now }), now, secrets: secretsOf(SECRET) },
           { ...OPTIONS, basicAuth: true },
         ),
       );
@@ -216,7 +216,7 @@ describe('a delivery of an event already stored', () => {
 
   /** A store holding the fixture's event, as a first delivery stored it, with a suspect score of 73. */
   async function storedOnce() {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
     const original: Record<string, unknown> = { ...v4Event(), suspect_score: 73 };
     const first = await receiveWebhook(
       delivery(original),
@@ -316,7 +316,7 @@ describe('the age of a delivered event', () => {
     ['more than 5 minutes in the future', EVENT_TIME + MAX_EVENT_CLOCK_SKEW_MS + 1, 3_600, 'future'],
     ['a year in the future', EVENT_TIME + 365 * 86_400_000, 3_600, 'future'],
   ])('acknowledges an event %s without storing it', async (_, timestamp, maxAge, reason) => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
 
     expect(await receiveAt(store, timestamp, maxAge)).toEqual({
       requestId: REQUEST_ID,
@@ -331,14 +331,14 @@ describe('the age of a delivered event', () => {
     ['as old as Fingerprint’s retry, 5 minutes later', EVENT_TIME - 5 * 60_000 - 2_000],
     ['exactly 5 minutes in the future (clock skew)', EVENT_TIME + MAX_EVENT_CLOCK_SKEW_MS],
   ])('stores an event %s', async (_, timestamp) => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
 
     expect(await receiveAt(store, timestamp)).toEqual({ requestId: REQUEST_ID, stored: true });
     expect(store.items.get(REQUEST_ID)?.timestamp).toBe(timestamp);
   });
 
   it('checks the age before the store: a stale replay conflicting with a stored event touches nothing', async () => {
-    const store = new FakeEventStore();
+    const store = new FakeEventStore({ now });
     await receiveAt(store, EVENT_TIME);
     store.failWith = new Error('the store must not be called');
 

@@ -60,12 +60,20 @@ export async function startEmbeddedDynamoDb(options: {
     endpoint,
     client,
     async close() {
-      // The SDK keeps sockets alive; without closing them, server.close() would wait for them to time out.
       client.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve, reject) =>
+      // Requests still in flight (a function's off-path write, such as the limiter releasing its seat after the
+      // last answer) finish first: cutting them would make dynalite write to its closed store and throw. Idle
+      // kept-alive sockets close now; whatever is still open after a second is cut.
+      const closed = new Promise<void>((resolve, reject) =>
         server.close((error) => (error ? reject(error) : resolve())),
       );
+      server.closeIdleConnections();
+      const cut = setTimeout(() => server.closeAllConnections(), 1_000);
+      try {
+        await closed;
+      } finally {
+        clearTimeout(cut);
+      }
     },
   };
 }

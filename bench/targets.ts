@@ -55,7 +55,7 @@ export const BUNDLE_TARGETS = { initRatio: 1.3, allChunksRatio: 1.3 } as const;
  * gap stays open (docs/performance.md, "Targets missed"). Lower a ceiling when a change lowers its figure.
  */
 export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksRatio: number }> = {
-  // About 1 KB above the figures of 2026-12-05 (init 1.341, 1.447, 1.448, 1.413; all chunks 1.446, 1.393),
+  // About 1 KB above the figures of 2026-12-05 (init 1.343, 1.449, 1.450, 1.414; all chunks 1.447, 1.393),
   // rounded up to 0.005.
   query: { initRatio: 1.35, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
   enrichHttp: { initRatio: 1.455, allChunksRatio: 1.45 },

@@ -4,7 +4,7 @@
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { HTTP_BUDGET_WAIT_MS } from '../functions/enrich/deps.js';
-import { historyDaysFor } from '../functions/enrich/enrich.js';
+import { historyDaysFor } from '../functions/enrich/history-window.js';
 import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
 import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
 import { createQueryHttpHandler } from '../functions/query/http-handler.js';

@@ -5,7 +5,8 @@ import type { FingerprintClient } from '../../shared/fingerprint/types.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
 import type { RequestCoalescer } from '../../shared/store/event-store.js';
-import { type EnrichDeps, historyDaysFor } from './enrich.js';
+import type { EnrichDeps } from './enrich.js';
+import { historyDaysFor } from './history-window.js';
 
 /**
  * The longest an HTTP caller waits for room in the fleet's budget of Fingerprint calls before it gets 429 with

@@ -5,11 +5,9 @@ import type { CallOptions, FingerprintClient } from '../../shared/fingerprint/ty
 import type { Logger } from '../../shared/observability/logger.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import type { EventStore, RequestCoalescer, StoreOutcome } from '../../shared/store/event-store.js';
-import { enrichHistory } from './history.js';
 import type { EnrichInput } from './input.js';
 import { ANSWER_SOURCES, type EnrichResult, isRefusal, whole } from './result.js';
 
-export { HISTORY_OVERLAP_MS, historyDaysFor } from './history.js';
 export {
   ANSWER_SOURCES,
   type AnswerSource,
@@ -25,7 +23,7 @@ export interface EnrichDeps {
   /** Where skipped events are reported (WARN); the HTTP and queue handlers pass theirs. */
   logger?: Logger;
   /**
-   * Days a history reaches back (`FINGERPRINT_HISTORY_DAYS`, capped by {@link historyDaysFor}).
+   * Days a history reaches back (`FINGERPRINT_HISTORY_DAYS`, capped by `historyDaysFor`, history-window.ts).
    * @default 30, Fingerprint's default retention
    */
   historyDays?: number;
@@ -47,7 +45,7 @@ export interface EnrichDeps {
  * Resolves events through the Fingerprint Server API and stores them. A requestId already in the cache (and
  * not expired) is answered from it with no upstream call, unless `refresh` asks for a fresh copy. Histories
  * always call the upstream (the only place that knows whether new events arrived), but a history already
- * fetched is only asked for what is newer than its newest event; see {@link enrichHistory}. In a history, an
+ * fetched is only asked for what is newer than its newest event; see `enrichHistory` (history.ts). In a history, an
  * event that cannot be normalized or stored is skipped and counted rather than failing the rest.
  */
 export async function enrich(
@@ -66,8 +64,15 @@ export async function enrich(
       return whole([event], ANSWER_SOURCES.fingerprint, await storeOne(deps.store, event));
     });
   }
+  const { enrichHistory } = await historyEnrichment();
   return enrichHistory(input, deps, options);
 }
+
+/**
+ * Resolving a history, loaded on the first history: a cached read, the most common first call, does not need it
+ * (esbuild keeps it in a chunk of its own; docs/performance.md).
+ */
+const historyEnrichment = lazily(() => import('./history.js'));
 
 /**
  * Opening a sealed result, with the normalizer it needs, loaded on the first sealed result: a cached read, the

@@ -9,23 +9,11 @@ import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { EventStore, HistoryFilter, HistorySync } from '../../shared/store/event-store.js';
 import type { EnrichDeps } from './enrich.js';
+import { DEFAULT_HISTORY_DAYS, HISTORY_OVERLAP_MS } from './history-window.js';
 import type { EnrichInput } from './input.js';
 import { ANSWER_SOURCES, type EnrichResult, isRefusal, summarize, UNSTORABLE } from './result.js';
 
 const DAY_MS = 86_400_000;
-export const DEFAULT_HISTORY_DAYS = 30;
-
-/**
- * How far before the newest cached event an incremental refresh starts (ADR 0009). Fingerprint indexes an
- * event for search shortly after it happens, so an event can turn up in a search after a newer one has; ten
- * minutes covers that delay many times over and costs a re-read of a few events.
- */
-export const HISTORY_OVERLAP_MS = 10 * 60_000;
-
-/** A history never reaches past the events' TTL: older events would expire on arrival and not be stored. */
-export function historyDaysFor(settings: { historyDays: number; eventTtlDays: number }): number {
-  return Math.min(settings.historyDays, settings.eventTtlDays);
-}
 
 /** Samples of skipped events in the WARN line: enough to find the fault, bounded whatever the history. */
 const MAX_LOGGED_SKIPS = 20;

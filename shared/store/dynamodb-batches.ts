@@ -43,33 +43,47 @@ function backoffMs(attempt: number): number {
   return Math.random() * Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (attempt - 1));
 }
 
-/**
- * The event table's batch writes and reads, and its reads' throttling, with the store's retries. The first of
- * the store's parts, each a base class of the next (batches, pager, erasures, the store): a class rather than
- * an object passed around, so that the split costs the functions' budgeted bundles no bytes. The fields are
- * set by the store's constructor.
- */
-export abstract class DynamoDbBatches {
-  declare protected client: DynamoDBClient;
-  declare protected tableName: string;
+/** What the batch calls need: the table, and how hard to retry. */
+export interface DynamoDbBatchesOptions {
+  client: DynamoDBClient;
+  tableName: string;
   /** Calls per batch before giving up. */
-  declare protected maxWriteAttempts: number;
+  maxWriteAttempts: number;
   /** Waits between attempts. */
-  declare protected sleep: (ms: number) => Promise<void>;
+  sleep: (ms: number) => Promise<void>;
+}
+
+/**
+ * The event table's batch writes and reads with the store's retries: one of the store's parts, shared by the
+ * writes of the store itself and the erasures' sweeps and record reads.
+ */
+export class DynamoDbBatches {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  /** Calls per batch before giving up (the throttling messages say it). */
+  readonly maxWriteAttempts: number;
+  readonly #sleep: (ms: number) => Promise<void>;
+
+  constructor(options: DynamoDbBatchesOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.maxWriteAttempts = options.maxWriteAttempts;
+    this.#sleep = options.sleep;
+  }
 
   /**
    * Sends write requests (puts or deletes) in batches of 25, retrying unprocessed items and throttling.
    * Returns how many were written; throws a {@link StoreThrottledError} with `describe(notWritten, written)`
    * when a batch is still not fully written after `maxWriteAttempts`.
    */
-  protected async writeAll(
+  async writeAll(
     requests: readonly WriteRequest[],
     describe: (notWritten: number, written: number) => string,
   ): Promise<number> {
     let written = 0;
     for (let start = 0; start < requests.length; start += BATCH_SIZE) {
       const batch = requests.slice(start, start + BATCH_SIZE);
-      const failure = await this.writeBatch(batch);
+      const failure = await this.#writeBatch(batch);
       if (failure !== undefined) {
         const notWritten = requests.length - written - (batch.length - failure.left);
         throw new StoreThrottledError(describe(notWritten, requests.length - notWritten), {
@@ -82,15 +96,15 @@ export abstract class DynamoDbBatches {
   }
 
   /** Writes one batch; answers what is still unwritten when the attempts run out. */
-  private async writeBatch(requests: WriteRequest[]): Promise<{ left: number; cause: unknown } | undefined> {
+  async #writeBatch(requests: WriteRequest[]): Promise<{ left: number; cause: unknown } | undefined> {
     let pending: WriteRequest[] = requests;
     let cause: unknown;
     for (let attempt = 1; ; attempt++) {
       try {
-        const output = await this.client.send(
-          new BatchWriteItemCommand({ RequestItems: { [this.tableName]: pending } }),
+        const output = await this.#client.send(
+          new BatchWriteItemCommand({ RequestItems: { [this.#tableName]: pending } }),
         );
-        pending = output.UnprocessedItems?.[this.tableName] ?? [];
+        pending = output.UnprocessedItems?.[this.#tableName] ?? [];
         cause = undefined;
       } catch (error) {
         if (!isThrottling(error)) throw error;
@@ -98,7 +112,7 @@ export abstract class DynamoDbBatches {
       }
       if (pending.length === 0) return undefined;
       if (attempt >= this.maxWriteAttempts) return { left: pending.length, cause };
-      await this.sleep(backoffMs(attempt));
+      await this.#sleep(backoffMs(attempt));
     }
   }
 
@@ -108,7 +122,7 @@ export abstract class DynamoDbBatches {
    * {@link StoreThrottledError}: not knowing (whether a visitor is erased, above all) is no answer, and nothing
    * may be written on a guess.
    */
-  protected async batchGet(
+  async batchGet(
     keys: readonly string[],
     options: { consistent?: boolean; projection: string; names: Record<string, string> },
   ): Promise<Key[]> {
@@ -118,11 +132,11 @@ export abstract class DynamoDbBatches {
         .slice(start, start + BATCH_GET_SIZE)
         .map((key) => ({ [TABLE_KEY.name]: { S: key } }));
       for (let attempt = 1; pending.length > 0; attempt++) {
-        const output = await this.read(() =>
-          this.client.send(
+        const output = await readThrottled(() =>
+          this.#client.send(
             new BatchGetItemCommand({
               RequestItems: {
-                [this.tableName]: {
+                [this.#tableName]: {
                   Keys: pending,
                   ...(options.consistent === true && { ConsistentRead: true }),
                   ProjectionExpression: options.projection,
@@ -132,27 +146,27 @@ export abstract class DynamoDbBatches {
             }),
           ),
         );
-        items.push(...(output.Responses?.[this.tableName] ?? []));
-        pending = output.UnprocessedKeys?.[this.tableName]?.Keys ?? [];
+        items.push(...(output.Responses?.[this.#tableName] ?? []));
+        pending = output.UnprocessedKeys?.[this.#tableName]?.Keys ?? [];
         if (pending.length === 0) break;
         if (attempt >= this.maxWriteAttempts) {
           throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.');
         }
-        await this.sleep(backoffMs(attempt));
+        await this.#sleep(backoffMs(attempt));
       }
     }
     return items;
   }
+}
 
-  /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
-  protected async read<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isThrottling(error)) {
-        throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.', { cause: error });
-      }
-      throw error;
+/** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
+export async function readThrottled<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isThrottling(error)) {
+      throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.', { cause: error });
     }
+    throw error;
   }
 }

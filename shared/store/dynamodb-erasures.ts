@@ -3,32 +3,69 @@
  * always wins and read strongly consistent by every write path, and the sweeps that delete a visitor's events
  * through the `byVisitor` index.
  */
-import { PutItemCommand, QueryCommand, type WriteRequest } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  PutItemCommand,
+  QueryCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
-import { INDEXES, isThrottling, type Key, TABLE_KEY, TIMESTAMP } from './dynamodb-batches.js';
-import { DynamoDbEventPager } from './dynamodb-event-pager.js';
+import {
+  type DynamoDbBatches,
+  INDEXES,
+  isThrottling,
+  type Key,
+  readThrottled,
+  TABLE_KEY,
+  TIMESTAMP,
+} from './dynamodb-batches.js';
 import { ERASED_AT_ATTRIBUTE, erasureKey, expiresAtFor, TTL_ATTRIBUTE } from './schema.js';
 
 // Keys read per Query while erasing a visitor: four batches of deletes, so memory stays bounded however long
 // the history, and a function that runs out of time has deleted whole pages (erasure is idempotent anyway).
 const ERASE_PAGE_SIZE = 100;
 
-/** Erasure records and sweeps: the store's third part (see {@link DynamoDbBatches}). */
-export abstract class DynamoDbErasures extends DynamoDbEventPager {
+/** What erasure needs: the table, the batch calls it deletes and reads records with, a clock, the retention. */
+export interface DynamoDbErasuresOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  batches: DynamoDbBatches;
+  /** Epoch ms: the erasure time recorded. */
+  now: () => number;
   /** Days an erasure record is kept (`erasureRetentionDays`). */
-  declare protected erasureRetentionDays: number;
+  retentionDays: number;
+}
+
+/**
+ * Erasure records and sweeps, one of the store's parts: the store's erasure and every write path (the records
+ * they check before and after writing) use it.
+ */
+export class DynamoDbErasures {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #batches: DynamoDbBatches;
+  readonly #now: () => number;
+  readonly #retentionDays: number;
+
+  constructor(options: DynamoDbErasuresOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#batches = options.batches;
+    this.#now = options.now;
+    this.#retentionDays = options.retentionDays;
+  }
 
   /** Deletes the visitor's events, those with a timestamp up to `upTo` when given, page by page. */
-  protected async sweepVisitor(visitorId: string, upTo?: number): Promise<number> {
+  async sweepVisitor(visitorId: string, upTo?: number): Promise<number> {
     const index = INDEXES.byVisitor;
     let startKey: Key | undefined;
     let deleted = 0;
     do {
-      const output = await this.read(() =>
-        this.client.send(
+      const output = await readThrottled(() =>
+        this.#client.send(
           new QueryCommand({
-            TableName: this.tableName,
+            TableName: this.#tableName,
             IndexName: index.indexName,
             ...(upTo === undefined
               ? {
@@ -61,11 +98,11 @@ export abstract class DynamoDbErasures extends DynamoDbEventPager {
         (key): WriteRequest => ({ DeleteRequest: { Key: { [TABLE_KEY.name]: { S: key } } } }),
       );
       const done = deleted;
-      deleted += await this.writeAll(
+      deleted += await this.#batches.writeAll(
         requests,
         (notDeleted, pageDeleted) =>
           `DynamoDB kept throttling deletes: ${notDeleted} events of visitor ${visitorId} were not deleted ` +
-          `after ${this.maxWriteAttempts} attempts (${done + pageDeleted} were). Retry later: erasure is idempotent.`,
+          `after ${this.#batches.maxWriteAttempts} attempts (${done + pageDeleted} were). Retry later: erasure is idempotent.`,
       );
       startKey = output.LastEvaluatedKey;
     } while (startKey !== undefined);
@@ -76,17 +113,17 @@ export abstract class DynamoDbErasures extends DynamoDbEventPager {
    * Writes the visitor's erasure record, or moves its erasure time forward; never back, so of two racing
    * erasures the later time wins. Answers the erasure time in effect.
    */
-  protected async recordErasure(visitorId: string): Promise<number> {
-    const erasedAt = this.now();
+  async recordErasure(visitorId: string): Promise<number> {
+    const erasedAt = this.#now();
     const key = erasureKey(visitorId);
     try {
-      await this.client.send(
+      await this.#client.send(
         new PutItemCommand({
-          TableName: this.tableName,
+          TableName: this.#tableName,
           Item: marshall({
             [TABLE_KEY.name]: key,
             [ERASED_AT_ATTRIBUTE]: erasedAt,
-            [TTL_ATTRIBUTE]: expiresAtFor(erasedAt, this.erasureRetentionDays),
+            [TTL_ATTRIBUTE]: expiresAtFor(erasedAt, this.#retentionDays),
           }),
           ConditionExpression: 'attribute_not_exists(#erasedAt) OR #erasedAt < :erasedAt',
           ExpressionAttributeNames: { '#erasedAt': ERASED_AT_ATTRIBUTE },
@@ -115,9 +152,9 @@ export abstract class DynamoDbErasures extends DynamoDbEventPager {
    * record written before this read began is always seen. A record past its TTL but not yet deleted still
    * counts; it was kept as long as it can matter, so honouring it longer costs nothing.
    */
-  protected async erasuresOf(visitorIds: readonly string[]): Promise<Map<string, number>> {
+  async erasuresOf(visitorIds: readonly string[]): Promise<Map<string, number>> {
     const byKey = new Map(visitorIds.map((visitorId) => [erasureKey(visitorId), visitorId]));
-    const items = await this.batchGet([...byKey.keys()], {
+    const items = await this.#batches.batchGet([...byKey.keys()], {
       consistent: true,
       projection: '#key, #erasedAt',
       names: { '#key': TABLE_KEY.name, '#erasedAt': ERASED_AT_ATTRIBUTE },

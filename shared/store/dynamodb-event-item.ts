@@ -129,6 +129,15 @@ export function toItem(event: NormalizedEvent, expiresAt: number, storeUpstream 
   };
 }
 
+/**
+ * Whether an item has expired at `now` (epoch ms): every read checks, since DynamoDB's TTL deletion lags. An item
+ * with no TTL counts as expired: nothing the store writes lacks one.
+ */
+export function isExpired(item: Item, now: number): boolean {
+  const expiresAt = item[TTL_ATTRIBUTE];
+  return typeof expiresAt !== 'number' || expiresAt <= Math.floor(now / 1000);
+}
+
 export function toEvent(item: Item): NormalizedEvent {
   const {
     [TTL_ATTRIBUTE]: _expiresAt,

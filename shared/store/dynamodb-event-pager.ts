@@ -3,7 +3,12 @@
  * v3 paginationKey), the linkedId history and the v4 search (a window, either order, up to `maxScanned` items
  * read), each read through an index newest first by default and answered with a cursor bound to its query.
  */
-import { GetItemCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/client-dynamodb';
+import {
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { ValidationError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
@@ -11,11 +16,10 @@ import { isId, requireId } from '../domain/ids.js';
 import { CURSOR_BINDING_MAX_LENGTH } from '../manifest/limits.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { DynamoDbBatches, INDEXES, type Key, TABLE_KEY, TIMESTAMP } from './dynamodb-batches.js';
-import { type Item, toEvent } from './dynamodb-event-item.js';
+import { INDEXES, type Key, readThrottled, TABLE_KEY, TIMESTAMP } from './dynamodb-batches.js';
+import { isExpired, toEvent } from './dynamodb-event-item.js';
 import type { EventPage, EventSearchQuery, LinkedIdQuery, VisitorQuery } from './event-store.js';
 import type { EventIndexName } from './schema.js';
-import { TTL_ATTRIBUTE } from './schema.js';
 
 function requireLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
@@ -39,13 +43,28 @@ interface PageRequest {
   scope: CursorScope;
 }
 
+/** What the pager needs: the table, and the clock that decides which events have expired. */
+export interface DynamoDbEventPagerOptions {
+  client: DynamoDBClient;
+  tableName: string;
+  /** Epoch ms. */
+  now: () => number;
+}
+
 /**
- * The paged reads of the event table: the store's second part (see {@link DynamoDbBatches}). Expiry is
- * enforced on every read, since DynamoDB's TTL deletion lags.
+ * The paged reads of the event table, one of the store's parts (the store answers the `EventStore` port's
+ * page reads with it). Expiry is enforced on every read, since DynamoDB's TTL deletion lags.
  */
-export abstract class DynamoDbEventPager extends DynamoDbBatches {
-  /** Epoch ms: decides which events have expired. */
-  declare protected now: () => number;
+export class DynamoDbEventPager {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #now: () => number;
+
+  constructor(options: DynamoDbEventPagerOptions) {
+    this.#client = options.client;
+    this.#tableName = options.tableName;
+    this.#now = options.now;
+  }
 
   async listByVisitor(query: VisitorQuery): Promise<EventPage> {
     const { visitorId, linkedId, before, limit } = query;
@@ -71,12 +90,12 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
     if (query.cursor !== undefined) {
       start = decodeCursor(query.cursor, scope);
     } else if (query.afterRequestId !== undefined) {
-      start = await this.positionOf(query.afterRequestId, visitorId);
+      start = await this.#positionOf(query.afterRequestId, visitorId);
       // Everything older than `before` already lies after such an event, and DynamoDB refuses a start key
       // outside the key condition.
       if (before !== undefined && start.timestamp >= before) start = undefined;
     }
-    const { scanned: _scanned, ...page } = await this.queryPage({
+    const { scanned: _scanned, ...page } = await this.#queryPage({
       index: 'byVisitor',
       partitionValue: visitorId,
       limit,
@@ -94,7 +113,7 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
     requireLimit(limit);
     const scope: CursorScope = { index: 'byLinkedId', linkedId };
     const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
-    const { scanned: _scanned, ...page } = await this.queryPage({
+    const { scanned: _scanned, ...page } = await this.#queryPage({
       index: 'byLinkedId',
       partitionValue: linkedId,
       limit,
@@ -148,7 +167,7 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
     const events: NormalizedEvent[] = [];
     let scanned = 0;
     for (;;) {
-      const page = await this.queryPage({
+      const page = await this.#queryPage({
         index: visitorId !== undefined ? 'byVisitor' : 'byLinkedId',
         partitionValue: visitorId ?? linkedId ?? '',
         // Never more than the events still wanted: a page ends right after the last event it answers.
@@ -170,17 +189,17 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
   }
 
   /** Where a v3 paginationKey (a requestId of the same visitor) sits in the visitor's history. */
-  private async positionOf(requestId: string, visitorId: string): Promise<CursorPosition> {
+  async #positionOf(requestId: string, visitorId: string): Promise<CursorPosition> {
     const invalid = new ValidationError(
       'paginationKey',
       'The paginationKey is not an event of this visitor: pass back the paginationKey of an earlier response unchanged.',
     );
     if (!isId(requestId)) throw invalid;
     // Expiry is deliberately ignored: an expired event still marks a valid position.
-    const output = await this.read(() =>
-      this.client.send(
+    const output = await readThrottled(() =>
+      this.#client.send(
         new GetItemCommand({
-          TableName: this.tableName,
+          TableName: this.#tableName,
           Key: { [TABLE_KEY.name]: { S: requestId } },
           ProjectionExpression: '#visitorId, #timestamp',
           ExpressionAttributeNames: {
@@ -204,7 +223,7 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
    * matches while `next` is present. (The filter runs in code rather than as a FilterExpression because the
    * extra item must be told apart from the page: a FilterExpression would hide which item was the last read.)
    */
-  private async queryPage(request: PageRequest): Promise<EventPage & { scanned: number }> {
+  async #queryPage(request: PageRequest): Promise<EventPage & { scanned: number }> {
     const index = INDEXES[request.index];
     const names: Record<string, string> = { '#pk': index.partitionKey.name };
     const values: Record<string, unknown> = { ':pk': request.partitionValue };
@@ -226,7 +245,7 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
       values[':after'] = request.after;
     }
     const base: QueryCommandInput = {
-      TableName: this.tableName,
+      TableName: this.#tableName,
       IndexName: index.indexName,
       KeyConditionExpression: keyCondition,
       ExpressionAttributeNames: names,
@@ -249,8 +268,8 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
           });
     do {
       // A response stops at 1 MB, so a page may take several reads; none reads past `limit` + 1 items.
-      const output = await this.read(() =>
-        this.client.send(
+      const output = await readThrottled(() =>
+        this.#client.send(
           new QueryCommand({
             ...base,
             Limit: request.limit + 1 - read,
@@ -267,7 +286,7 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
         const item = unmarshall(raw);
         last = { requestId: String(item[TABLE_KEY.name]), timestamp: Number(item[TIMESTAMP]) };
         if (
-          !this.isExpired(item) &&
+          !isExpired(item, this.#now()) &&
           (request.linkedIdFilter === undefined || item.linkedId === request.linkedIdFilter)
         ) {
           events.push(toEvent(item));
@@ -286,14 +305,5 @@ export abstract class DynamoDbEventPager extends DynamoDbBatches {
         lastTimestamp: last.timestamp,
       },
     };
-  }
-
-  protected nowSeconds(): number {
-    return Math.floor(this.now() / 1000);
-  }
-
-  protected isExpired(item: Item): boolean {
-    const expiresAt = item[TTL_ATTRIBUTE];
-    return typeof expiresAt !== 'number' || expiresAt <= this.nowSeconds();
   }
 }

@@ -6,13 +6,14 @@ import type { StoreThrottledError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isId, requireId } from '../domain/ids.js';
 import type { UpstreamV4Event } from '../domain/upstream.js';
-import { TABLE_KEY } from './dynamodb-batches.js';
+import { DynamoDbBatches, readThrottled, TABLE_KEY } from './dynamodb-batches.js';
 import { DynamoDbErasures } from './dynamodb-erasures.js';
 import {
   assertStorable,
   HISTORY_SYNC_RECORD,
   historyKey,
   isErased,
+  isExpired,
   isRecordKey,
   marshalled,
   RECORD_TYPE,
@@ -21,7 +22,18 @@ import {
   toItem,
   visitorsOf,
 } from './dynamodb-event-item.js';
-import type { ErasureOutcome, EventStore, HistoryFilter, HistorySync, StoreOutcome } from './event-store.js';
+import { DynamoDbEventPager } from './dynamodb-event-pager.js';
+import type {
+  ErasureOutcome,
+  EventPage,
+  EventSearchQuery,
+  EventStore,
+  HistoryFilter,
+  HistorySync,
+  LinkedIdQuery,
+  StoreOutcome,
+  VisitorQuery,
+} from './event-store.js';
 import {
   DEFAULT_HISTORY_WINDOW_DAYS,
   EVENT_TABLE_SCHEMA,
@@ -34,10 +46,11 @@ import {
 import { decodeUpstreamV4 } from './upstream-codec.js';
 
 /*
- * The event store's parts: the item mapping and the checks before any write (dynamodb-event-item.ts), then a
- * chain of base classes, each a part: the batch writer and reader with their retries (dynamodb-batches.ts),
- * the pager of the indexes (dynamodb-event-pager.ts) and erasure (dynamodb-erasures.ts). This class completes
- * them into the EventStore: its writes, reads of one item, and history sync records.
+ * The event store's parts, each a collaborator the store composes: the item mapping and the checks before any
+ * write (dynamodb-event-item.ts), the batch writer and reader with their retries (dynamodb-batches.ts), the
+ * pager of the indexes (dynamodb-event-pager.ts) and erasure records and sweeps (dynamodb-erasures.ts). This
+ * class builds them from its options and implements the EventStore with them: its writes, the page reads
+ * (the pager's), reads of one item, and history sync records.
  */
 
 export interface DynamoDbEventStoreOptions {
@@ -94,34 +107,63 @@ const DEFAULT_MAX_WRITE_ATTEMPTS = 6;
  * {@link EventStore} on one DynamoDB table keyed by requestId, with the `byVisitor` and `byLinkedId` indexes
  * of {@link EVENT_TABLE_SCHEMA}. Expiry is enforced on every read, since DynamoDB's TTL deletion lags.
  */
-export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
-  private readonly ttlDays: number;
-  private readonly erasureSettleMs: number;
+export class DynamoDbEventStore implements EventStore {
+  readonly #client: DynamoDBClient;
+  readonly #tableName: string;
+  readonly #ttlDays: number;
+  readonly #now: () => number;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #erasureSettleMs: number;
+  readonly #batches: DynamoDbBatches;
+  readonly #pager: DynamoDbEventPager;
+  /** Erasure records and sweeps; the webhook's store checks the records too. */
+  protected readonly erasures: DynamoDbErasures;
   /** Whether items keep the upstream's v4 copy of their event (`STORE_UPSTREAM_EVENTS`). */
   protected readonly storeUpstream: boolean;
 
   constructor(options: DynamoDbEventStoreOptions) {
-    super();
     if (!(options.ttlDays > 0)) throw new RangeError(`ttlDays must be positive, got ${options.ttlDays}`);
     const maxWriteAttempts = options.maxWriteAttempts ?? DEFAULT_MAX_WRITE_ATTEMPTS;
     if (!Number.isSafeInteger(maxWriteAttempts) || maxWriteAttempts < 1) {
       throw new RangeError(`maxWriteAttempts must be a whole number of at least 1, got ${maxWriteAttempts}`);
     }
-    this.client = options.client;
-    this.tableName = options.tableName;
-    this.ttlDays = options.ttlDays;
-    this.now = options.now ?? Date.now;
-    this.maxWriteAttempts = maxWriteAttempts;
-    this.sleep = options.sleep ?? ((ms) => delay(ms));
     const historyWindowDays = options.historyWindowDays ?? DEFAULT_HISTORY_WINDOW_DAYS;
     if (!(historyWindowDays > 0)) {
       throw new RangeError(`historyWindowDays must be positive, got ${historyWindowDays}`);
     }
-    this.erasureRetentionDays = erasureRetentionDays(options.ttlDays, historyWindowDays);
     const settleMs = options.erasureSettleMs ?? DEFAULT_ERASURE_SETTLE_MS;
     if (!(settleMs >= 0)) throw new RangeError(`erasureSettleMs must not be negative, got ${settleMs}`);
-    this.erasureSettleMs = settleMs;
+    const { client, tableName } = options;
+    const now = options.now ?? Date.now;
+    const sleep = options.sleep ?? ((ms: number) => delay(ms));
+    this.#client = client;
+    this.#tableName = tableName;
+    this.#ttlDays = options.ttlDays;
+    this.#now = now;
+    this.#sleep = sleep;
+    this.#erasureSettleMs = settleMs;
     this.storeUpstream = options.storeUpstream ?? true;
+    this.#batches = new DynamoDbBatches({ client, tableName, maxWriteAttempts, sleep });
+    this.#pager = new DynamoDbEventPager({ client, tableName, now });
+    this.erasures = new DynamoDbErasures({
+      client,
+      tableName,
+      batches: this.#batches,
+      now,
+      retentionDays: erasureRetentionDays(options.ttlDays, historyWindowDays),
+    });
+  }
+
+  listByVisitor(query: VisitorQuery): Promise<EventPage> {
+    return this.#pager.listByVisitor(query);
+  }
+
+  listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
+    return this.#pager.listByLinkedId(query);
+  }
+
+  searchEvents(query: EventSearchQuery): Promise<EventPage> {
+    return this.#pager.searchEvents(query);
   }
 
   /**
@@ -151,17 +193,17 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
    *   its message says how many events were not written.
    */
   async storeEvents(events: readonly NormalizedEvent[]): Promise<StoreOutcome> {
-    const nowSeconds = this.nowSeconds();
+    const nowSeconds = Math.floor(this.#now() / 1000);
     const pending = new Map<string, NormalizedEvent>();
     for (const event of events) {
       assertStorable(event);
       pending.delete(event.requestId);
-      if (expiresAtFor(event.timestamp, this.ttlDays) > nowSeconds) pending.set(event.requestId, event);
+      if (expiresAtFor(event.timestamp, this.#ttlDays) > nowSeconds) pending.set(event.requestId, event);
     }
     const suppressed: string[] = [];
     if (pending.size === 0) return { stored: 0, suppressed };
 
-    const erasedBefore = await this.erasuresOf(visitorsOf(pending.values()));
+    const erasedBefore = await this.erasures.erasuresOf(visitorsOf(pending.values()));
     for (const [requestId, event] of pending) {
       if (isErased(event, erasedBefore)) {
         pending.delete(requestId);
@@ -173,24 +215,24 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
         PutRequest: {
           Item: marshalled(
             event.requestId,
-            toItem(event, expiresAtFor(event.timestamp, this.ttlDays), this.storeUpstream),
+            toItem(event, expiresAtFor(event.timestamp, this.#ttlDays), this.storeUpstream),
           ),
         },
       }),
     );
     if (requests.length === 0) return { stored: 0, suppressed };
-    const written = await this.writeAll(
+    const written = await this.#batches.writeAll(
       requests,
       (notWritten, done) =>
         `DynamoDB kept throttling writes: ${notWritten} of ${requests.length} events were not written ` +
-        `after ${this.maxWriteAttempts} attempts (${done} were). Retry later.`,
+        `after ${this.#batches.maxWriteAttempts} attempts (${done} were). Retry later.`,
     );
 
     // The check after the write: an erasure recorded while we wrote is seen here, whatever the index says.
-    const erasedAfter = await this.erasuresOf(visitorsOf(pending.values()));
+    const erasedAfter = await this.erasures.erasuresOf(visitorsOf(pending.values()));
     const undo = [...pending.values()].filter((event) => isErased(event, erasedAfter));
     if (undo.length > 0) {
-      await this.writeAll(
+      await this.#batches.writeAll(
         undo.map(
           (event): WriteRequest => ({
             DeleteRequest: { Key: { [TABLE_KEY.name]: { S: event.requestId } } },
@@ -206,7 +248,7 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
   }
 
   /**
-   * Records the erasure, then sweeps the visitor's events up to the erasure time twice, {@link erasureSettleMs}
+   * Records the erasure, then sweeps the visitor's events up to the erasure time twice, `erasureSettleMs`
    * apart (ADR 7). The record comes first, so that every writer that has not yet checked sees it; the second
    * sweep catches an event written before the record that the eventually consistent index did not yet show
    * to the first one.
@@ -217,10 +259,10 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
    */
   async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
     requireId(visitorId, 'visitorId');
-    const erasedAt = await this.recordErasure(visitorId);
-    let deleted = await this.sweepVisitor(visitorId, erasedAt);
-    await this.sleep(this.erasureSettleMs);
-    deleted += await this.sweepVisitor(visitorId, erasedAt);
+    const erasedAt = await this.erasures.recordErasure(visitorId);
+    let deleted = await this.erasures.sweepVisitor(visitorId, erasedAt);
+    await this.#sleep(this.#erasureSettleMs);
+    deleted += await this.erasures.sweepVisitor(visitorId, erasedAt);
     return { erasedAt, deleted };
   }
 
@@ -236,34 +278,35 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
    */
   async deleteVisitor(visitorId: string): Promise<number> {
     requireId(visitorId, 'visitorId');
-    return this.sweepVisitor(visitorId);
+    return this.erasures.sweepVisitor(visitorId);
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
     // Nothing that fails the id rules is ever stored (DynamoDB rejects some such keys outright), and the
     // store's own records are no events.
     if (!isId(requestId) || isRecordKey(requestId)) return undefined;
-    const output = await this.read(() =>
-      this.client.send(
-        new GetItemCommand({ TableName: this.tableName, Key: { [TABLE_KEY.name]: { S: requestId } } }),
+    const output = await readThrottled(() =>
+      this.#client.send(
+        new GetItemCommand({ TableName: this.#tableName, Key: { [TABLE_KEY.name]: { S: requestId } } }),
       ),
     );
     const item = output.Item === undefined ? undefined : unmarshall(output.Item);
-    if (item === undefined || this.isExpired(item) || item[RECORD_TYPE] !== undefined) return undefined;
+    if (item === undefined || isExpired(item, this.#now()) || item[RECORD_TYPE] !== undefined)
+      return undefined;
     return toEvent(item);
   }
 
   async getHistorySync(filter: HistoryFilter): Promise<HistorySync | undefined> {
-    const output = await this.read(() =>
-      this.client.send(
+    const output = await readThrottled(() =>
+      this.#client.send(
         new GetItemCommand({
-          TableName: this.tableName,
+          TableName: this.#tableName,
           Key: { [TABLE_KEY.name]: { S: historyKey(filter) } },
         }),
       ),
     );
     const item = output.Item === undefined ? undefined : unmarshall(output.Item);
-    if (item === undefined || this.isExpired(item) || item[RECORD_TYPE] !== HISTORY_SYNC_RECORD) {
+    if (item === undefined || isExpired(item, this.#now()) || item[RECORD_TYPE] !== HISTORY_SYNC_RECORD) {
       return undefined;
     }
     return toHistorySync(item);
@@ -277,10 +320,10 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
       [TABLE_KEY.name]: historyKey(filter),
       [RECORD_TYPE]: HISTORY_SYNC_RECORD,
       ...sync,
-      [TTL_ATTRIBUTE]: expiresAtFor(this.now(), this.ttlDays),
+      [TTL_ATTRIBUTE]: expiresAtFor(this.#now(), this.#ttlDays),
     };
     // A batch of one rather than PutItem: the same retries as events, and no second command in the bundle.
-    await this.writeAll(
+    await this.#batches.writeAll(
       [{ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }],
       () => 'DynamoDB kept throttling writes: the history sync record was not written. Retry later.',
     );
@@ -288,7 +331,7 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
 
   async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
     const ids = [...new Set(requestIds)].filter((id) => isId(id) && !isRecordKey(id));
-    const items = await this.batchGet(ids, {
+    const items = await this.#batches.batchGet(ids, {
       projection: '#key, #upstream, #format, #expiresAt',
       names: {
         '#key': TABLE_KEY.name,
@@ -302,7 +345,9 @@ export class DynamoDbEventStore extends DynamoDbErasures implements EventStore {
       // An expired event's copy is as expired as the event (SPEC: reads never return an expired item), even
       // when the event expired between the page read and this one.
       const expiresAt = item[TTL_ATTRIBUTE]?.N;
-      if (this.isExpired({ [TTL_ATTRIBUTE]: expiresAt === undefined ? undefined : Number(expiresAt) }))
+      if (
+        isExpired({ [TTL_ATTRIBUTE]: expiresAt === undefined ? undefined : Number(expiresAt) }, this.#now())
+      )
         continue;
       const requestId = item[TABLE_KEY.name]?.S;
       const copy = decodeUpstreamV4(item[UPSTREAM_FORMAT_ATTRIBUTE]?.S, item[UPSTREAM_ATTRIBUTE]?.B);

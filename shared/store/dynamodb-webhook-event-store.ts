@@ -99,7 +99,7 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
 
   /** Whether an erasure of the event's visitor, read strongly consistently, covers the event. */
   async #isErased(event: NormalizedEvent): Promise<boolean> {
-    return isErased(event, await this.erasuresOf([event.visitorId]));
+    return isErased(event, await this.erasures.erasuresOf([event.visitorId]));
   }
 
   /** The stored visitorId and timestamp of an event, read strongly consistently. */

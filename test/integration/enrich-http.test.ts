@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
+import { HISTORY_OVERLAP_MS } from '../../functions/enrich/history-window.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { recordFigures } from '../support/figures.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';

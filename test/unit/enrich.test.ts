@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type EnrichDeps, enrich, HISTORY_OVERLAP_MS } from '../../functions/enrich/enrich.js';
+import { type EnrichDeps, enrich } from '../../functions/enrich/enrich.js';
+import { HISTORY_OVERLAP_MS } from '../../functions/enrich/history-window.js';
 import { type FakeFingerprint, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
 import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
 import { newSealingKey, seal, v4ExampleEvent } from '../../local/harness/sealing.js';

@@ -48,6 +48,7 @@ const USE_CASES = new Set([
   'functions/enrich/enrich.ts',
   'functions/enrich/erase.ts',
   'functions/enrich/history.ts',
+  'functions/enrich/history-window.ts',
   'functions/enrich/read-through.ts',
   'functions/enrich/result.ts',
   'functions/query/query.ts',

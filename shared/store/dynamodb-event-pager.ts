@@ -27,6 +27,39 @@ function requireLimit(limit: number): void {
   }
 }
 
+/**
+ * Checks a search as the `EventStore` port requires of every store (a visitorId or a linkedId, valid ids,
+ * limits, timestamps, the binding's length) and answers the scope its cursors are bound to.
+ */
+export function searchScopeOf(query: EventSearchQuery): CursorScope {
+  const { visitorId, linkedId, after, before } = query;
+  if (visitorId === undefined && linkedId === undefined) {
+    throw new ValidationError('visitorId', 'Search by a visitorId, a linkedId, or both.');
+  }
+  if (visitorId !== undefined) requireId(visitorId, 'visitorId');
+  if (linkedId !== undefined) requireId(linkedId, 'linkedId');
+  requireLimit(query.limit);
+  requireLimit(query.maxScanned);
+  for (const [field, value] of [
+    ['after', after],
+    ['before', before],
+  ] as const) {
+    if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+      throw new ValidationError(field, `${field} must be a timestamp in milliseconds since the epoch.`);
+    }
+  }
+  if (query.binding.length > CURSOR_BINDING_MAX_LENGTH) {
+    throw new RangeError(`A search's binding is at most ${CURSOR_BINDING_MAX_LENGTH} characters long`);
+  }
+  return {
+    index: 'search',
+    ...(visitorId !== undefined && { visitorId }),
+    ...(linkedId !== undefined && { linkedId }),
+    oldestFirst: query.oldestFirst ?? false,
+    binding: query.binding,
+  };
+}
+
 /** One index query: which partition, which filters, where to start. */
 interface PageRequest {
   index: EventIndexName;
@@ -129,32 +162,8 @@ export class DynamoDbEventPager {
    */
   async searchEvents(query: EventSearchQuery): Promise<EventPage> {
     const { visitorId, linkedId, limit, after, before } = query;
-    if (visitorId === undefined && linkedId === undefined) {
-      throw new ValidationError('visitorId', 'Search by a visitorId, a linkedId, or both.');
-    }
-    if (visitorId !== undefined) requireId(visitorId, 'visitorId');
-    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
-    requireLimit(limit);
-    requireLimit(query.maxScanned);
-    for (const [field, value] of [
-      ['after', after],
-      ['before', before],
-    ] as const) {
-      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-        throw new ValidationError(field, `${field} must be a timestamp in milliseconds since the epoch.`);
-      }
-    }
-    if (query.binding.length > CURSOR_BINDING_MAX_LENGTH) {
-      throw new RangeError(`A search's binding is at most ${CURSOR_BINDING_MAX_LENGTH} characters long`);
-    }
+    const scope = searchScopeOf(query);
     const oldestFirst = query.oldestFirst ?? false;
-    const scope: CursorScope = {
-      index: 'search',
-      ...(visitorId !== undefined && { visitorId }),
-      ...(linkedId !== undefined && { linkedId }),
-      oldestFirst,
-      binding: query.binding,
-    };
     let start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope, query.cursorName);
     // An empty window, or a position outside it (a window that moved since the cursor was made): nothing left.
     // DynamoDB refuses both as a query.

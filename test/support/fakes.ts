@@ -10,7 +10,6 @@ import {
   type SearchResult,
   TRUNCATIONS,
 } from '../../shared/fingerprint/types.js';
-import { CURSOR_BINDING_MAX_LENGTH } from '../../shared/manifest/limits.js';
 import {
   type CursorPosition,
   type CursorScope,
@@ -19,6 +18,7 @@ import {
 } from '../../shared/store/cursor.js';
 // The write rules every store applies (ids, record keys, erasure coverage), shared rather than copied.
 import { assertStorable, isErased } from '../../shared/store/dynamodb-event-item.js';
+import { searchScopeOf } from '../../shared/store/dynamodb-event-pager.js';
 import type {
   ErasureOutcome,
   EventPage,
@@ -172,32 +172,9 @@ export class FakeEventStore implements WebhookEventStore {
     this.searchQueries.push(query);
     if (this.nextPage !== undefined) return this.nextPage;
     const { visitorId, linkedId, limit, after, before } = query;
-    if (visitorId === undefined && linkedId === undefined) {
-      throw new ValidationError('visitorId', 'Search by a visitorId, a linkedId, or both.');
-    }
-    if (visitorId !== undefined) requireId(visitorId, 'visitorId');
-    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
-    requireLimit(limit);
-    requireLimit(query.maxScanned);
-    for (const [field, value] of [
-      ['after', after],
-      ['before', before],
-    ] as const) {
-      if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
-        throw new ValidationError(field, `${field} must be a timestamp in milliseconds since the epoch.`);
-      }
-    }
-    if (query.binding.length > CURSOR_BINDING_MAX_LENGTH) {
-      throw new RangeError(`A search's binding is at most ${CURSOR_BINDING_MAX_LENGTH} characters long`);
-    }
+    // The port's rules for a search, as the DynamoDB store applies them.
+    const scope = searchScopeOf(query);
     const oldestFirst = query.oldestFirst ?? false;
-    const scope: CursorScope = {
-      index: 'search',
-      ...(visitorId !== undefined && { visitorId }),
-      ...(linkedId !== undefined && { linkedId }),
-      oldestFirst,
-      binding: query.binding,
-    };
     const start =
       query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope, query.cursorName);
     const inWindow = (timestamp: number) =>

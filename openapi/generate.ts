@@ -17,7 +17,7 @@ import { ALL_ERROR_CODES } from '../shared/manifest/error-codes.js';
 import { type ErrorShape, ROUTE_LIST, type RouteKey } from '../shared/manifest/routes.js';
 import * as z from '../shared/validation/zod.js';
 import { ROUTE_CONTRACTS } from './contracts.js';
-import { COMPONENTS, HEAD, type Json, OPERATIONS } from './source.js';
+import { COMPONENTS, HEAD, type Json, OPERATIONS } from './source/index.js';
 
 /** Where the document is written, and what the package exports as `./openapi.json`. */
 export const OPENAPI_FILE = fileURLToPath(new URL('./openapi.json', import.meta.url));

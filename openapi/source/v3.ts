@@ -1,0 +1,383 @@
+import type { JsonObject } from './json.js';
+
+/** Fingerprint's v3 `GET /visitors/{visitor_id}` answer. */
+export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
+  V3BrowserDetails: {
+    type: 'object',
+    additionalProperties: false,
+    required: [
+      'browserName',
+      'browserMajorVersion',
+      'browserFullVersion',
+      'os',
+      'osVersion',
+      'device',
+      'userAgent',
+    ],
+    properties: {
+      browserName: {
+        type: 'string',
+      },
+      browserMajorVersion: {
+        type: 'string',
+      },
+      browserFullVersion: {
+        type: 'string',
+      },
+      os: {
+        type: 'string',
+      },
+      osVersion: {
+        type: 'string',
+      },
+      device: {
+        type: 'string',
+      },
+      userAgent: {
+        type: 'string',
+      },
+    },
+  },
+  V3IpLocation: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      accuracyRadius: {
+        type: 'integer',
+        minimum: 0,
+        description: 'Kilometres; omitted when Fingerprint sent a negative value.',
+      },
+      latitude: {
+        type: 'number',
+        minimum: -90,
+        maximum: 90,
+        description: 'Omitted when Fingerprint sent a value outside the range.',
+      },
+      longitude: {
+        type: 'number',
+        minimum: -180,
+        maximum: 180,
+        description: 'Omitted when Fingerprint sent a value outside the range.',
+      },
+      postalCode: {
+        type: 'string',
+      },
+      timezone: {
+        type: 'string',
+      },
+      city: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: {
+            type: 'string',
+          },
+        },
+      },
+      country: {
+        $ref: '#/components/schemas/NamedCode',
+      },
+      continent: {
+        $ref: '#/components/schemas/NamedCode',
+      },
+      subdivisions: {
+        type: 'array',
+        items: {
+          $ref: '#/components/schemas/Subdivision',
+        },
+      },
+    },
+  },
+  V3Visit: {
+    type: 'object',
+    additionalProperties: false,
+    description:
+      'A visit of Fingerprint\'s v3 `GET /visitors/{visitor_id}`, without `components` (raw device attributes are not stored). Fields v3 requires but an event lacks get the empty value (`""`, `false`, `{}`, `null` seen-at times).',
+    required: [
+      'requestId',
+      'browserDetails',
+      'incognito',
+      'ip',
+      'timestamp',
+      'time',
+      'url',
+      'tag',
+      'visitorFound',
+      'firstSeenAt',
+      'lastSeenAt',
+    ],
+    properties: {
+      requestId: {
+        $ref: '#/components/schemas/RequestId',
+      },
+      browserDetails: {
+        $ref: '#/components/schemas/V3BrowserDetails',
+      },
+      incognito: {
+        type: 'boolean',
+      },
+      ip: {
+        type: 'string',
+      },
+      ipLocation: {
+        $ref: '#/components/schemas/V3IpLocation',
+      },
+      linkedId: {
+        $ref: '#/components/schemas/LinkedId',
+      },
+      timestamp: {
+        type: 'integer',
+        minimum: 0,
+      },
+      time: {
+        type: 'string',
+        format: 'date-time',
+      },
+      url: {
+        type: 'string',
+      },
+      tag: {
+        type: 'object',
+        description:
+          'As in `NormalizedEvent.tag`, changed only where DynamoDB cannot hold it; `{}` when there is none.',
+      },
+      confidence: {
+        $ref: '#/components/schemas/Confidence',
+      },
+      visitorFound: {
+        type: 'boolean',
+      },
+      firstSeenAt: {
+        $ref: '#/components/schemas/SeenAt',
+      },
+      lastSeenAt: {
+        $ref: '#/components/schemas/SeenAt',
+      },
+    },
+  },
+  VisitorHistory: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['visitorId', 'visits'],
+    description: "Fingerprint's v3 `GET /visitors/{visitor_id}` answer, from the cache.",
+    dependentRequired: {
+      lastTimestamp: ['paginationKey'],
+      paginationKey: ['lastTimestamp'],
+    },
+    properties: {
+      visitorId: {
+        $ref: '#/components/schemas/VisitorId',
+      },
+      visits: {
+        type: 'array',
+        items: {
+          $ref: '#/components/schemas/V3Visit',
+        },
+        description: 'Newest first; empty for a visitor with nothing cached.',
+      },
+      lastTimestamp: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'Present only when more visits exist: the timestamp of the last visit scanned; pass it back as `before` for the next page.',
+      },
+      paginationKey: {
+        allOf: [
+          {
+            $ref: '#/components/schemas/RequestId',
+          },
+        ],
+        description:
+          'Present only when more visits exist: the requestId of the last visit scanned (a filter may have left it out of `visits`); pass it back as `paginationKey` for the next page.',
+      },
+    },
+  },
+};
+
+/** v3's error body. */
+export const V3_ERROR_SCHEMAS: Readonly<Record<string, JsonObject>> = {
+  PlainError: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['error'],
+    description:
+      "Fingerprint's v3 `ErrorPlainResponse`, which `GET /visitors/{visitorId}` answers so that v3 callers and SDKs read our errors as Fingerprint's. The code (and the field at fault) are in the `X-Error-Code` and `X-Error-Field` headers.",
+    properties: {
+      error: {
+        type: 'string',
+        minLength: 1,
+        description:
+          'What is wrong and how to fix it; a validation error names the field. Never holds a key.',
+      },
+    },
+  },
+};
+
+/** The error responses of the v3 route. */
+export const V3_RESPONSES: Readonly<Record<string, JsonObject>> = {
+  V3BadRequest: {
+    description:
+      'Invalid input. From the function, v3\'s `{"error": "<message>"}` naming the field, with `X-Error-Code: ValidationFailed` and `X-Error-Field`. From API Gateway itself (`RequestRejected`), the `{"error": {"code", "message"}}` shape of every route.',
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/PlainError',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['ValidationFailed', 'UpstreamRejected', 'RequestRejected'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    headers: {
+      'X-Error-Code': {
+        description: "Our error code, which v3's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['ValidationFailed'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+  },
+  V3InternalError: {
+    description:
+      "An unexpected failure; details are in the logs only. From the function in v3's shape (`X-Error-Code: Internal`); API Gateway's own `GatewayError` in the shape of every route.",
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/PlainError',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['Internal', 'GatewayError'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+    headers: {
+      'X-Error-Code': {
+        description: "Our error code, which v3's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['Internal'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+  },
+  V3ServiceUnavailable: {
+    description:
+      "DynamoDB kept throttling; retry after `Retry-After`. From the function in v3's shape (`X-Error-Code: StoreThrottled`).",
+    headers: {
+      'Retry-After': {
+        description:
+          "Seconds to wait before retrying. Always sent with `UpstreamRateLimited` and `StoreThrottled`; API Gateway's own `Throttled` answer has none.",
+        schema: {
+          type: 'string',
+          pattern: '^[1-9][0-9]*$',
+        },
+      },
+      'X-Error-Code': {
+        description: "Our error code, which v3's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['StoreThrottled'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/PlainError',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['StoreThrottled', 'GatewayError'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  },
+};

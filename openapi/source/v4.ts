@@ -1,0 +1,443 @@
+import type { JsonObject } from './json.js';
+
+/** Fingerprint's v4 Event, EventSearch and ErrorResponse. */
+export const V4_SCHEMAS: Readonly<Record<string, JsonObject>> = {
+  V4Event: {
+    type: 'object',
+    required: ['event_id', 'timestamp'],
+    description:
+      "An event in the shape of the official Server API v4 document's `Event` (`test/fixtures/fingerprint/openapi/fingerprint-server-api-v4-with-examples.yaml`), which is the authority on its fields. For an event that reached the service in v4 form (Server API v4, v4 webhooks) it is Fingerprint's own copy exactly as received; otherwise (a v3-sourced event, or `STORE_UPSTREAM_EVENTS` off) it is rendered from the normalized view and leaves out what that view does not keep (docs/storage.md lists it).",
+    properties: {
+      event_id: {
+        $ref: '#/components/schemas/RequestId',
+      },
+      timestamp: {
+        type: 'integer',
+        minimum: 0,
+        description: 'When the event happened, ms since the epoch.',
+      },
+      linked_id: {
+        type: 'string',
+      },
+      tags: {
+        type: 'object',
+      },
+      identification: {
+        type: 'object',
+        required: ['visitor_id', 'visitor_found'],
+        properties: {
+          visitor_id: {
+            $ref: '#/components/schemas/VisitorId',
+          },
+          visitor_found: {
+            type: 'boolean',
+          },
+        },
+      },
+    },
+    additionalProperties: true,
+  },
+  V4EventSearch: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['events'],
+    description:
+      'The official v4 `EventSearch`: a page of events and, while more remain, the key of the next page.',
+    properties: {
+      events: {
+        type: 'array',
+        items: {
+          $ref: '#/components/schemas/V4Event',
+        },
+      },
+      pagination_key: {
+        type: 'string',
+        minLength: 1,
+        description: 'Pass back as `pagination_key`, with the same other parameters, for the next page.',
+      },
+    },
+  },
+  V4Error: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['error'],
+    description:
+      "Fingerprint's v4 `ErrorResponse`, which the v4 routes' functions answer so that v4 callers and SDKs read our errors as Fingerprint's. Our own code (and the field at fault) are in the `X-Error-Code` and `X-Error-Field` headers.",
+    properties: {
+      error: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['code', 'message'],
+        properties: {
+          code: {
+            type: 'string',
+            enum: [
+              'request_cannot_be_parsed',
+              'request_read_timeout',
+              'secret_api_key_required',
+              'secret_api_key_not_found',
+              'public_api_key_required',
+              'public_api_key_not_found',
+              'subscription_not_active',
+              'wrong_region',
+              'feature_not_enabled',
+              'visitor_not_found',
+              'too_many_requests',
+              'state_not_ready',
+              'failed',
+              'event_not_found',
+              'missing_module',
+              'payload_too_large',
+              'service_unavailable',
+              'ruleset_not_found',
+            ],
+            description:
+              'The official v4 `ErrorCode`. Ours map to `request_cannot_be_parsed` (ValidationFailed, UpstreamRejected), `event_not_found` (NotFound), `too_many_requests` (UpstreamRateLimited, UpstreamBudgetExhausted), `payload_too_large`, `secret_api_key_not_found` (Unauthorized), `service_unavailable` (the upstream and store failures) and `failed` (Internal).',
+          },
+          message: {
+            type: 'string',
+            minLength: 1,
+            description:
+              'What is wrong and how to fix it; a validation error names the field. Never holds a key.',
+          },
+        },
+      },
+    },
+  },
+};
+
+/** The error responses of the v4 routes. */
+export const V4_RESPONSES: Readonly<Record<string, JsonObject>> = {
+  V4BadRequest: {
+    description:
+      "Invalid input: from the function, v4's `request_cannot_be_parsed` naming the field, with `X-Error-Code: ValidationFailed` (or `UpstreamRejected` when Fingerprint refused a read-through) and `X-Error-Field`. Among them: a v4 filter this cache does not serve (e.g. `bot`, `ruleset_id`), named. From API Gateway itself (`RequestRejected`), the shape of every route.",
+    headers: {
+      'X-Error-Code': {
+        description: "Our error code, which v4's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['ValidationFailed', 'UpstreamRejected'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/V4Error',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['RequestRejected'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  },
+  V4NotFound: {
+    description:
+      '`event_not_found`: the event is not cached and, with read-through, Fingerprint does not know it (or no longer keeps it), or its visitor was erased. `X-Error-Code: NotFound`.',
+    headers: {
+      'X-Error-Code': {
+        description: "Our error code, which v4's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['NotFound'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          $ref: '#/components/schemas/V4Error',
+        },
+      },
+    },
+  },
+  V4TooManyRequests: {
+    description:
+      "`too_many_requests` from the function (`UpstreamRateLimited`, `UpstreamBudgetExhausted`: a read-through found no room); API Gateway's own `Throttled` in the shape of every route.",
+    headers: {
+      'Retry-After': {
+        description:
+          "Seconds to wait before retrying. Always sent with `UpstreamRateLimited`, `UpstreamBudgetExhausted` and `StoreThrottled`; API Gateway's own `Throttled` answer has none.",
+        schema: {
+          type: 'string',
+          pattern: '^[1-9][0-9]*$',
+        },
+      },
+      'X-Error-Code': {
+        description: "Our error code, which v4's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['UpstreamRateLimited', 'UpstreamBudgetExhausted'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/V4Error',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['Throttled'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  },
+  V4InternalError: {
+    description:
+      "`failed`: an unexpected failure; details are in the logs only (`X-Error-Code: Internal`). API Gateway's own `GatewayError` in the shape of every route.",
+    headers: {
+      'X-Error-Code': {
+        description: "Our error code, which v4's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['Internal'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/V4Error',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['GatewayError'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  },
+  V4BadGateway: {
+    description:
+      "`service_unavailable`: a read-through failed at Fingerprint (`X-Error-Code` `UpstreamAuthFailed`, `UpstreamMisconfigured`, `UpstreamUnavailable` or `UpstreamBadResponse`, as on `GET /events/{requestId}`). API Gateway's own `GatewayError` in the shape of every route.",
+    headers: {
+      'X-Error-Code': {
+        description: "Our error code, which v4's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['UpstreamAuthFailed', 'UpstreamMisconfigured', 'UpstreamUnavailable', 'UpstreamBadResponse'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/V4Error',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['GatewayError'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  },
+  V4ServiceUnavailable: {
+    description:
+      '`service_unavailable`: DynamoDB kept throttling (`X-Error-Code: StoreThrottled`); retry after `Retry-After`.',
+    headers: {
+      'Retry-After': {
+        description:
+          "Seconds to wait before retrying. Always sent with `UpstreamRateLimited`, `UpstreamBudgetExhausted` and `StoreThrottled`; API Gateway's own `Throttled` answer has none.",
+        schema: {
+          type: 'string',
+          pattern: '^[1-9][0-9]*$',
+        },
+      },
+      'X-Error-Code': {
+        description: "Our error code, which v4's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['StoreThrottled'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          $ref: '#/components/schemas/V4Error',
+        },
+      },
+    },
+  },
+  V4GatewayTimeout: {
+    description:
+      "`service_unavailable`: Fingerprint did not answer a read-through in time (`X-Error-Code: UpstreamTimeout`). API Gateway's own `GatewayError` when the function did not answer in time.",
+    headers: {
+      'X-Error-Code': {
+        description: "Our error code, which v4's body shape has no room for.",
+        schema: {
+          type: 'string',
+          enum: ['UpstreamTimeout'],
+        },
+      },
+      'X-Error-Field': {
+        description:
+          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
+        schema: {
+          type: 'string',
+          minLength: 1,
+        },
+      },
+    },
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [
+            {
+              $ref: '#/components/schemas/V4Error',
+            },
+            {
+              allOf: [
+                {
+                  $ref: '#/components/schemas/Error',
+                },
+                {
+                  type: 'object',
+                  properties: {
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          enum: ['GatewayError'],
+                        },
+                      },
+                    },
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  },
+};

@@ -1,3 +1,4 @@
+import { errorCodeHeaders, fingerprintErrorOr, json, retryAfter } from './build.js';
 import type { JsonObject } from './json.js';
 
 /** Fingerprint's v3 `GET /visitors/{visitor_id}` answer. */
@@ -214,170 +215,33 @@ export const V3_ERROR_SCHEMAS: Readonly<Record<string, JsonObject>> = {
   },
 };
 
-/** The error responses of the v3 route. */
+/**
+ * The error responses of the v3 route: v3's body from the function, with our code in `X-Error-Code`; API
+ * Gateway's own answers in the service's shape.
+ */
 export const V3_RESPONSES: Readonly<Record<string, JsonObject>> = {
   V3BadRequest: {
     description:
       'Invalid input. From the function, v3\'s `{"error": "<message>"}` naming the field, with `X-Error-Code: ValidationFailed` and `X-Error-Field`. From API Gateway itself (`RequestRejected`), the `{"error": {"code", "message"}}` shape of every route.',
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/PlainError',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['ValidationFailed', 'UpstreamRejected', 'RequestRejected'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
-    headers: {
-      'X-Error-Code': {
-        description: "Our error code, which v3's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['ValidationFailed'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
+    content: json(
+      fingerprintErrorOr('PlainError', 'ValidationFailed', 'UpstreamRejected', 'RequestRejected'),
+    ),
+    headers: errorCodeHeaders('v3', 'ValidationFailed'),
   },
   V3InternalError: {
     description:
       "An unexpected failure; details are in the logs only. From the function in v3's shape (`X-Error-Code: Internal`); API Gateway's own `GatewayError` in the shape of every route.",
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/PlainError',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['Internal', 'GatewayError'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
-    headers: {
-      'X-Error-Code': {
-        description: "Our error code, which v3's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['Internal'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
+    content: json(fingerprintErrorOr('PlainError', 'Internal', 'GatewayError')),
+    headers: errorCodeHeaders('v3', 'Internal'),
   },
   V3ServiceUnavailable: {
     description:
       "DynamoDB kept throttling; retry after `Retry-After`. From the function in v3's shape (`X-Error-Code: StoreThrottled`).",
+    // v3's route has no upstream budget to exhaust.
     headers: {
-      'Retry-After': {
-        description:
-          "Seconds to wait before retrying. Always sent with `UpstreamRateLimited` and `StoreThrottled`; API Gateway's own `Throttled` answer has none.",
-        schema: {
-          type: 'string',
-          pattern: '^[1-9][0-9]*$',
-        },
-      },
-      'X-Error-Code': {
-        description: "Our error code, which v3's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['StoreThrottled'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
+      ...retryAfter('`UpstreamRateLimited` and `StoreThrottled`'),
+      ...errorCodeHeaders('v3', 'StoreThrottled'),
     },
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/PlainError',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['StoreThrottled', 'GatewayError'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
+    content: json(fingerprintErrorOr('PlainError', 'StoreThrottled', 'GatewayError')),
   },
 };

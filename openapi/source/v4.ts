@@ -1,3 +1,4 @@
+import { errorCodeHeaders, fingerprintErrorOr, json, ref, retryAfter } from './build.js';
 import type { JsonObject } from './json.js';
 
 /** Fingerprint's v4 Event, EventSearch and ErrorResponse. */
@@ -106,338 +107,57 @@ export const V4_SCHEMAS: Readonly<Record<string, JsonObject>> = {
   },
 };
 
-/** The error responses of the v4 routes. */
+/**
+ * The error responses of the v4 routes: v4's `ErrorResponse` from the function, with our code in
+ * `X-Error-Code`; API Gateway's own answers in the service's shape.
+ */
 export const V4_RESPONSES: Readonly<Record<string, JsonObject>> = {
   V4BadRequest: {
     description:
       "Invalid input: from the function, v4's `request_cannot_be_parsed` naming the field, with `X-Error-Code: ValidationFailed` (or `UpstreamRejected` when Fingerprint refused a read-through) and `X-Error-Field`. Among them: a v4 filter this cache does not serve (e.g. `bot`, `ruleset_id`), named. From API Gateway itself (`RequestRejected`), the shape of every route.",
-    headers: {
-      'X-Error-Code': {
-        description: "Our error code, which v4's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['ValidationFailed', 'UpstreamRejected'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/V4Error',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['RequestRejected'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
+    headers: errorCodeHeaders('v4', 'ValidationFailed', 'UpstreamRejected'),
+    content: json(fingerprintErrorOr('V4Error', 'RequestRejected')),
   },
   V4NotFound: {
     description:
       '`event_not_found`: the event is not cached and, with read-through, Fingerprint does not know it (or no longer keeps it), or its visitor was erased. `X-Error-Code: NotFound`.',
-    headers: {
-      'X-Error-Code': {
-        description: "Our error code, which v4's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['NotFound'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
-    content: {
-      'application/json': {
-        schema: {
-          $ref: '#/components/schemas/V4Error',
-        },
-      },
-    },
+    headers: errorCodeHeaders('v4', 'NotFound'),
+    content: json(ref('V4Error')),
   },
   V4TooManyRequests: {
     description:
       "`too_many_requests` from the function (`UpstreamRateLimited`, `UpstreamBudgetExhausted`: a read-through found no room); API Gateway's own `Throttled` in the shape of every route.",
-    headers: {
-      'Retry-After': {
-        description:
-          "Seconds to wait before retrying. Always sent with `UpstreamRateLimited`, `UpstreamBudgetExhausted` and `StoreThrottled`; API Gateway's own `Throttled` answer has none.",
-        schema: {
-          type: 'string',
-          pattern: '^[1-9][0-9]*$',
-        },
-      },
-      'X-Error-Code': {
-        description: "Our error code, which v4's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['UpstreamRateLimited', 'UpstreamBudgetExhausted'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/V4Error',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['Throttled'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
+    headers: { ...retryAfter(), ...errorCodeHeaders('v4', 'UpstreamRateLimited', 'UpstreamBudgetExhausted') },
+    content: json(fingerprintErrorOr('V4Error', 'Throttled')),
   },
   V4InternalError: {
     description:
       "`failed`: an unexpected failure; details are in the logs only (`X-Error-Code: Internal`). API Gateway's own `GatewayError` in the shape of every route.",
-    headers: {
-      'X-Error-Code': {
-        description: "Our error code, which v4's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['Internal'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/V4Error',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['GatewayError'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
+    headers: errorCodeHeaders('v4', 'Internal'),
+    content: json(fingerprintErrorOr('V4Error', 'GatewayError')),
   },
   V4BadGateway: {
     description:
       "`service_unavailable`: a read-through failed at Fingerprint (`X-Error-Code` `UpstreamAuthFailed`, `UpstreamMisconfigured`, `UpstreamUnavailable` or `UpstreamBadResponse`, as on `GET /events/{requestId}`). API Gateway's own `GatewayError` in the shape of every route.",
-    headers: {
-      'X-Error-Code': {
-        description: "Our error code, which v4's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['UpstreamAuthFailed', 'UpstreamMisconfigured', 'UpstreamUnavailable', 'UpstreamBadResponse'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/V4Error',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['GatewayError'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
+    headers: errorCodeHeaders(
+      'v4',
+      'UpstreamAuthFailed',
+      'UpstreamMisconfigured',
+      'UpstreamUnavailable',
+      'UpstreamBadResponse',
+    ),
+    content: json(fingerprintErrorOr('V4Error', 'GatewayError')),
   },
   V4ServiceUnavailable: {
     description:
       '`service_unavailable`: DynamoDB kept throttling (`X-Error-Code: StoreThrottled`); retry after `Retry-After`.',
-    headers: {
-      'Retry-After': {
-        description:
-          "Seconds to wait before retrying. Always sent with `UpstreamRateLimited`, `UpstreamBudgetExhausted` and `StoreThrottled`; API Gateway's own `Throttled` answer has none.",
-        schema: {
-          type: 'string',
-          pattern: '^[1-9][0-9]*$',
-        },
-      },
-      'X-Error-Code': {
-        description: "Our error code, which v4's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['StoreThrottled'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
-    content: {
-      'application/json': {
-        schema: {
-          $ref: '#/components/schemas/V4Error',
-        },
-      },
-    },
+    headers: { ...retryAfter(), ...errorCodeHeaders('v4', 'StoreThrottled') },
+    content: json(ref('V4Error')),
   },
   V4GatewayTimeout: {
     description:
       "`service_unavailable`: Fingerprint did not answer a read-through in time (`X-Error-Code: UpstreamTimeout`). API Gateway's own `GatewayError` when the function did not answer in time.",
-    headers: {
-      'X-Error-Code': {
-        description: "Our error code, which v4's body shape has no room for.",
-        schema: {
-          type: 'string',
-          enum: ['UpstreamTimeout'],
-        },
-      },
-      'X-Error-Field': {
-        description:
-          'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
-        schema: {
-          type: 'string',
-          minLength: 1,
-        },
-      },
-    },
-    content: {
-      'application/json': {
-        schema: {
-          oneOf: [
-            {
-              $ref: '#/components/schemas/V4Error',
-            },
-            {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['GatewayError'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          ],
-        },
-      },
-    },
+    headers: errorCodeHeaders('v4', 'UpstreamTimeout'),
+    content: json(fingerprintErrorOr('V4Error', 'GatewayError')),
   },
 };

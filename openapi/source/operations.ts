@@ -1,6 +1,39 @@
 import type { RouteKey } from '../../shared/manifest/routes.js';
+import { errorWith, json, ref, responseRef } from './build.js';
 import type { JsonObject } from './json.js';
 
+/** The headers of every success answer. */
+const ANSWER_HEADERS: Readonly<Record<string, JsonObject>> = {
+  'Cache-Control': {
+    description: 'Answers are never cached by intermediaries.',
+    schema: { const: 'no-store' },
+  },
+  'x-amzn-RequestId': {
+    description: "API Gateway's request id, also in the access logs.",
+    schema: { type: 'string' },
+  },
+};
+
+/** The header of a read-through route's success answer: whether the cache or Fingerprint answered. */
+const EVENT_SOURCE: Readonly<Record<string, JsonObject>> = {
+  'X-Event-Source': {
+    description:
+      'Which source answered: `cache`, or `fingerprint` for a cache miss resolved through the Server API (and now stored).',
+    schema: { type: 'string', enum: ['cache', 'fingerprint'] },
+  },
+};
+
+/** A success answer: its description, the headers of every answer, then the route's own. */
+function answered(description: string, headers: Readonly<Record<string, JsonObject>> = {}): JsonObject {
+  return { description, headers: { ...ANSWER_HEADERS, ...headers } };
+}
+
+/** The words of `ii`, which Fingerprint's SDKs send (the example is of the SDK of the route's version). */
+function ignoredSdkName(nodeSdkVersion: string): string {
+  return `Accepted and ignored: Fingerprint's SDKs send their name and version, e.g. \`fingerprint-pro-server-node-sdk/${nodeSdkVersion}\`.`;
+}
+
+/** A route's words and error statuses; see the manifest for the rest. */
 export interface OperationSource {
   readonly tags: readonly string[];
   readonly summary: string;
@@ -32,9 +65,7 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
       required: true,
       content: {
         'application/json': {
-          schema: {
-            $ref: '#/components/schemas/EnrichRequest',
-          },
+          schema: ref('EnrichRequest'),
           examples: {
             requestId: {
               summary: 'One event',
@@ -89,28 +120,10 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
         },
       },
     },
-    success: {
-      description: 'The events, resolved and stored (or the cached event).',
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-      },
-    },
+    success: answered('The events, resolved and stored (or the cached event).'),
     errors: [403, 404, 413, 429, 500, 502, 503, 504],
     errorResponses: {
-      '400': {
-        $ref: '#/components/responses/EnrichBadRequest',
-      },
+      '400': responseRef('EnrichBadRequest'),
     },
   },
   'GET /visitors/{visitorId}': {
@@ -126,7 +139,7 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
         "Visits scanned for the page, newest first, before the `request_id` / `linked_id` filters (v3's semantics): a page holds at most this many visits, fewer when a filter leaves some out, and costs at most this many reads.",
       before: 'Only visits strictly older than this ms timestamp (pass back `lastTimestamp`).',
       paginationKey: 'Continue after this visit (pass back `paginationKey`).',
-      ii: "Accepted and ignored: Fingerprint's SDKs send their name and version, e.g. `fingerprint-pro-server-node-sdk/6.10.0`.",
+      ii: ignoredSdkName('6.10.0'),
       api_key:
         'Accepted and ignored: IAM authenticates callers. A Fingerprint key sent here is never read, logged, answered or stored; better not to send one.',
     },
@@ -141,23 +154,7 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
         },
       },
     ],
-    success: {
-      description: "The visitor's cached visits, newest first.",
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-      },
-    },
+    success: answered("The visitor's cached visits, newest first."),
     errors: [400, 403, 429, 500, 502, 503, 504],
   },
   'DELETE /visitors/{visitorId}': {
@@ -168,23 +165,7 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
     parameters: {
       upstream: "`true` also asks Fingerprint to delete the visitor's data.",
     },
-    success: {
-      description: 'What was erased.',
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-      },
-    },
+    success: answered('What was erased.'),
     errors: [400, 403, 429, 500, 502, 503, 504],
   },
   'GET /events/{requestId}': {
@@ -192,31 +173,7 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
     summary: 'One event: from the cache, or on a miss from Fingerprint (read-through)',
     description:
       "A cached event (not expired) is answered from the cache. On a miss, when read-through is enabled (`readThroughEnabled`, on by default), the event is resolved through the Fingerprint Server API, stored, and answered; `X-Event-Source` says which. 404 when neither has it (or read-through is off and it is not cached), and when the event's visitor was erased after it happened: it is then neither answered nor stored. A miss costs one Server API call and can meet its errors: 429, 502, 504 as for `POST /enrich`.",
-    success: {
-      description: 'The event.',
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-        'X-Event-Source': {
-          description:
-            'Which source answered: `cache`, or `fingerprint` for a cache miss resolved through the Server API (and now stored).',
-          schema: {
-            type: 'string',
-            enum: ['cache', 'fingerprint'],
-          },
-        },
-      },
-    },
+    success: answered('The event.', EVENT_SOURCE),
     errors: [400, 403, 404, 429, 500, 502, 503, 504],
   },
   'GET /events': {
@@ -231,23 +188,7 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
         'Events read for the page, newest first, before the `linkedId` filter of a visitor query: a page holds at most this many events and costs at most this many reads.',
       cursor: '`nextCursor` of the previous page.',
     },
-    success: {
-      description: 'A page of cached events, newest first.',
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-      },
-    },
+    success: answered('A page of cached events, newest first.'),
     errors: [400, 403, 429, 500, 502, 503, 504],
   },
   'POST /webhooks/fingerprint': {
@@ -260,9 +201,7 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
       description: 'At most 256 KiB.',
       content: {
         'application/json': {
-          schema: {
-            $ref: '#/components/schemas/FingerprintWebhook',
-          },
+          schema: ref('FingerprintWebhook'),
         },
       },
     },
@@ -275,52 +214,13 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
         webhookBasicAuth: [],
       },
     ],
-    success: {
-      description: 'Received: the event is stored (or can never be, see `stored`).',
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-      },
-    },
+    success: answered('Received: the event is stored (or can never be, see `stored`).'),
     errors: [400, 401, 403, 413, 429, 500, 502, 504],
     errorResponses: {
       '503': {
         description:
           'The webhook secret is missing or unreadable (`WebhookNotConfigured`: put the signing secret in the webhook secret; Fingerprint retries the delivery 5 minutes later), or DynamoDB kept throttling (`StoreThrottled`).',
-        content: {
-          'application/json': {
-            schema: {
-              allOf: [
-                {
-                  $ref: '#/components/schemas/Error',
-                },
-                {
-                  type: 'object',
-                  properties: {
-                    error: {
-                      type: 'object',
-                      properties: {
-                        code: {
-                          enum: ['WebhookNotConfigured', 'StoreThrottled', 'GatewayError'],
-                        },
-                      },
-                    },
-                  },
-                },
-              ],
-            },
-          },
-        },
+        content: json(errorWith('WebhookNotConfigured', 'StoreThrottled', 'GatewayError')),
       },
     },
   },
@@ -331,33 +231,9 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
       "The event in v4's `Event` shape: Fingerprint's own copy, exactly as received, for an event that reached the service in v4 form; rendered from the normalized view otherwise (docs/storage.md says what that leaves out). A cache miss reads through to the Server API when `READ_THROUGH_ENABLED` (and is stored), exactly like `GET /events/{requestId}`: same coalescing of concurrent misses, same erasure rules. Errors from the function keep v4's shape. `ruleset_id` is refused: the cache cannot evaluate rulesets.",
     parameters: {
       event_id: 'The event id (requestId).',
-      ii: "Accepted and ignored: Fingerprint's SDKs send their name and version, e.g. `fingerprint-pro-server-node-sdk/7.7.1`.",
+      ii: ignoredSdkName('7.7.1'),
     },
-    success: {
-      description: 'The event.',
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-        'X-Event-Source': {
-          description:
-            'Which source answered: `cache`, or `fingerprint` for a cache miss resolved through the Server API (and now stored).',
-          schema: {
-            type: 'string',
-            enum: ['cache', 'fingerprint'],
-          },
-        },
-      },
-    },
+    success: answered('The event.', EVENT_SOURCE),
     errors: [400, 403, 404, 429, 500, 502, 503, 504],
   },
   'GET /v4/events': {
@@ -370,30 +246,12 @@ export const OPERATIONS: Record<RouteKey, OperationSource> = {
       start: 'Only events after it: an RFC3339 date-time, or Unix milliseconds. Default: 7 days ago.',
       end: 'Only events before it, as `start`. Default: now.',
       reverse: '`true`: oldest first.',
-      ii: "Accepted and ignored: Fingerprint's SDKs send their name and version, e.g. `fingerprint-pro-server-node-sdk/7.7.1`.",
+      ii: ignoredSdkName('7.7.1'),
     },
-    success: {
-      description: 'A page of cached events.',
-      headers: {
-        'Cache-Control': {
-          description: 'Answers are never cached by intermediaries.',
-          schema: {
-            const: 'no-store',
-          },
-        },
-        'x-amzn-RequestId': {
-          description: "API Gateway's request id, also in the access logs.",
-          schema: {
-            type: 'string',
-          },
-        },
-      },
-    },
+    success: answered('A page of cached events.'),
     errors: [400, 403, 429, 500, 503],
     errorResponses: {
-      '504': {
-        $ref: '#/components/responses/GatewayTimeout',
-      },
+      '504': responseRef('GatewayTimeout'),
     },
   },
 };

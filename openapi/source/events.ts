@@ -4,6 +4,7 @@ import {
   PAGE_SIZES,
   SEALED_RESULT_MAX_BASE64_CHARS,
 } from '../../shared/manifest/limits.js';
+import { BOOLEAN, count, listOf, ref, STRING } from './build.js';
 import type { JsonObject } from './json.js';
 
 /**
@@ -38,17 +39,7 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
   EnrichRequest: {
     description:
       'Exactly one form: a `requestId` (with optional `refresh`), a history by `visitorId`, `linkedId` or both (with optional `maxEvents` and `refresh`), or a `sealedResult` (with optional `requestId`). Unknown fields are refused. At most 128 KiB.',
-    oneOf: [
-      {
-        $ref: '#/components/schemas/EnrichByRequestId',
-      },
-      {
-        $ref: '#/components/schemas/EnrichHistory',
-      },
-      {
-        $ref: '#/components/schemas/EnrichSealed',
-      },
-    ],
+    oneOf: [ref('EnrichByRequestId'), ref('EnrichHistory'), ref('EnrichSealed')],
   },
   EnrichSealed: {
     type: 'object',
@@ -76,9 +67,7 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['requestId'],
     properties: {
-      requestId: {
-        $ref: '#/components/schemas/RequestId',
-      },
+      requestId: ref('RequestId'),
       refresh: {
         type: 'boolean',
         default: false,
@@ -98,12 +87,8 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       },
     ],
     properties: {
-      visitorId: {
-        $ref: '#/components/schemas/VisitorId',
-      },
-      linkedId: {
-        $ref: '#/components/schemas/LinkedId',
-      },
+      visitorId: ref('VisitorId'),
+      linkedId: ref('LinkedId'),
       maxEvents: {
         type: 'integer',
         minimum: 1,
@@ -124,25 +109,17 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['events', 'source', 'stored', 'skipped', 'complete', 'suppressed'],
     properties: {
-      events: {
-        type: 'array',
-        items: {
-          $ref: '#/components/schemas/NormalizedEvent',
-        },
-        description:
-          'Newest first. For a history: the newest `maxEvents` events of the window, whether all of them came from Fingerprint in this call or the cached history was refreshed with the newer ones. Skipped events, and events of a visitor erased after they happened (see `suppressed`), are not in it.',
-      },
+      events: listOf(
+        'NormalizedEvent',
+        'Newest first. For a history: the newest `maxEvents` events of the window, whether all of them came from Fingerprint in this call or the cached history was refreshed with the newer ones. Skipped events, and events of a visitor erased after they happened (see `suppressed`), are not in it.',
+      ),
       source: {
         type: 'string',
         enum: ['cache', 'fingerprint', 'sealed'],
         description:
           '`cache`: a cached requestId, answered with no upstream call; `sealed`: a `sealedResult`, opened and stored with no upstream call.',
       },
-      stored: {
-        type: 'integer',
-        minimum: 0,
-        description: 'How many events this call wrote to the store.',
-      },
+      stored: count('How many events this call wrote to the store.'),
       skipped: {
         type: 'object',
         additionalProperties: false,
@@ -150,10 +127,7 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         description:
           'Events of a history that Fingerprint returned but that could not be used: neither stored nor answered. One bad event never fails the history. Always `{"count": 0, "reasons": {}}` for a requestId, which either succeeds or fails as a whole.',
         properties: {
-          count: {
-            type: 'integer',
-            minimum: 0,
-          },
+          count: count(),
           reasons: {
             type: 'object',
             additionalProperties: {
@@ -170,12 +144,9 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         description:
           "`true` when the answer holds every event Fingerprint has for the query: paging ran until Fingerprint reported no further page and no event was skipped. `false` when the answer is partial: events were skipped (see `skipped`); `maxEvents` was reached while Fingerprint had more; Fingerprint repeated a pagination key (paging stops with what was fetched); or a later page's content was unusable (paging stops with the pages before it). Everything in `events` is stored all the same. Always `true` for a requestId.",
       },
-      suppressed: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          'How many events Fingerprint returned that were dropped, neither stored nor in `events`, because their visitor was erased (`DELETE /visitors/{visitorId}`) at or after the moment they happened. Events that happen after an erasure are new data and are stored.',
-      },
+      suppressed: count(
+        'How many events Fingerprint returned that were dropped, neither stored nor in `events`, because their visitor was erased (`DELETE /visitors/{visitorId}`) at or after the moment they happened. Events that happen after an erasure are new data and are stored.',
+      ),
     },
   },
   BrowserInfo: {
@@ -183,27 +154,13 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['name', 'majorVersion', 'fullVersion', 'os', 'osVersion', 'device', 'userAgent'],
     properties: {
-      name: {
-        type: 'string',
-      },
-      majorVersion: {
-        type: 'string',
-      },
-      fullVersion: {
-        type: 'string',
-      },
-      os: {
-        type: 'string',
-      },
-      osVersion: {
-        type: 'string',
-      },
-      device: {
-        type: 'string',
-      },
-      userAgent: {
-        type: 'string',
-      },
+      name: STRING,
+      majorVersion: STRING,
+      fullVersion: STRING,
+      os: STRING,
+      osVersion: STRING,
+      device: STRING,
+      userAgent: STRING,
     },
     description: 'Empty strings where Fingerprint did not say (e.g. mobile events have no browser name).',
   },
@@ -212,12 +169,8 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['code', 'name'],
     properties: {
-      code: {
-        type: 'string',
-      },
-      name: {
-        type: 'string',
-      },
+      code: STRING,
+      name: STRING,
     },
   },
   Subdivision: {
@@ -225,12 +178,8 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['isoCode', 'name'],
     properties: {
-      isoCode: {
-        type: 'string',
-      },
-      name: {
-        type: 'string',
-      },
+      isoCode: STRING,
+      name: STRING,
     },
   },
   Location: {
@@ -238,21 +187,10 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     description: "Where the event's IP address is, from Fingerprint's IP geolocation.",
     properties: {
-      city: {
-        type: 'string',
-      },
-      country: {
-        $ref: '#/components/schemas/NamedCode',
-      },
-      continent: {
-        $ref: '#/components/schemas/NamedCode',
-      },
-      subdivisions: {
-        type: 'array',
-        items: {
-          $ref: '#/components/schemas/Subdivision',
-        },
-      },
+      city: STRING,
+      country: ref('NamedCode'),
+      continent: ref('NamedCode'),
+      subdivisions: listOf('Subdivision'),
       latitude: {
         type: 'number',
         minimum: -90,
@@ -265,17 +203,9 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         maximum: 180,
         description: 'Omitted when Fingerprint sent a value outside the range.',
       },
-      postalCode: {
-        type: 'string',
-      },
-      timezone: {
-        type: 'string',
-      },
-      accuracyRadius: {
-        type: 'integer',
-        minimum: 0,
-        description: 'Kilometres; omitted when Fingerprint sent a negative value.',
-      },
+      postalCode: STRING,
+      timezone: STRING,
+      accuracyRadius: count('Kilometres; omitted when Fingerprint sent a negative value.'),
     },
   },
   SeenAt: {
@@ -306,12 +236,8 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         maximum: 1,
         description: 'A probability: a score Fingerprint sent outside [0, 1] is clamped to it.',
       },
-      revision: {
-        type: 'string',
-      },
-      comment: {
-        type: 'string',
-      },
+      revision: STRING,
+      comment: STRING,
     },
   },
   Signals: {
@@ -327,59 +253,23 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         type: 'string',
         examples: ['selenium'],
       },
-      vpn: {
-        type: 'boolean',
-      },
-      proxy: {
-        type: 'boolean',
-      },
-      tor: {
-        type: 'boolean',
-      },
-      tampering: {
-        type: 'boolean',
-      },
-      incognito: {
-        type: 'boolean',
-      },
-      emulator: {
-        type: 'boolean',
-      },
-      rootApps: {
-        type: 'boolean',
-      },
-      jailbroken: {
-        type: 'boolean',
-      },
-      frida: {
-        type: 'boolean',
-      },
-      clonedApp: {
-        type: 'boolean',
-      },
-      virtualMachine: {
-        type: 'boolean',
-      },
-      privacySettings: {
-        type: 'boolean',
-      },
-      developerTools: {
-        type: 'boolean',
-      },
-      locationSpoofing: {
-        type: 'boolean',
-      },
-      highActivity: {
-        type: 'boolean',
-      },
-      ipBlocklisted: {
-        type: 'boolean',
-      },
-      suspectScore: {
-        type: 'integer',
-        minimum: 0,
-        description: "Fingerprint's Suspect Score; a negative one is omitted.",
-      },
+      vpn: BOOLEAN,
+      proxy: BOOLEAN,
+      tor: BOOLEAN,
+      tampering: BOOLEAN,
+      incognito: BOOLEAN,
+      emulator: BOOLEAN,
+      rootApps: BOOLEAN,
+      jailbroken: BOOLEAN,
+      frida: BOOLEAN,
+      clonedApp: BOOLEAN,
+      virtualMachine: BOOLEAN,
+      privacySettings: BOOLEAN,
+      developerTools: BOOLEAN,
+      locationSpoofing: BOOLEAN,
+      highActivity: BOOLEAN,
+      ipBlocklisted: BOOLEAN,
+      suspectScore: count("Fingerprint's Suspect Score; a negative one is omitted."),
     },
     description: 'Smart Signals reduced to their verdicts; only those the workspace has.',
   },
@@ -390,36 +280,21 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       "One identification event in the product's version-neutral shape, whatever Server API version or webhook it came from.",
     required: ['requestId', 'visitorId', 'timestamp', 'time', 'browser', 'source', 'schemaVersion'],
     properties: {
-      requestId: {
-        $ref: '#/components/schemas/RequestId',
-      },
-      visitorId: {
-        $ref: '#/components/schemas/VisitorId',
-      },
-      linkedId: {
-        $ref: '#/components/schemas/LinkedId',
-      },
-      timestamp: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          "Milliseconds since the Unix epoch. An event whose timestamp is before 2015-01-01T00:00:00Z or more than a day ahead of the service's clock is refused, never stored: it would defeat the TTL.",
-      },
+      requestId: ref('RequestId'),
+      visitorId: ref('VisitorId'),
+      linkedId: ref('LinkedId'),
+      timestamp: count(
+        "Milliseconds since the Unix epoch. An event whose timestamp is before 2015-01-01T00:00:00Z or more than a day ahead of the service's clock is refused, never stored: it would defeat the TTL.",
+      ),
       time: {
         type: 'string',
         format: 'date-time',
         description:
           "ISO 8601, UTC: the payload's own `time` when it is a real RFC 3339 date-time in the same plausible window, else derived from `timestamp`.",
       },
-      url: {
-        type: 'string',
-      },
-      ip: {
-        type: 'string',
-      },
-      incognito: {
-        type: 'boolean',
-      },
+      url: STRING,
+      ip: STRING,
+      incognito: BOOLEAN,
       tag: {
         type: 'object',
         description:
@@ -430,27 +305,13 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         description:
           'Present, `true`, when the tag had to be changed (or dropped for its size) to be stored; see `tag`.',
       },
-      confidence: {
-        $ref: '#/components/schemas/Confidence',
-      },
-      visitorFound: {
-        type: 'boolean',
-      },
-      firstSeenAt: {
-        $ref: '#/components/schemas/SeenAt',
-      },
-      lastSeenAt: {
-        $ref: '#/components/schemas/SeenAt',
-      },
-      browser: {
-        $ref: '#/components/schemas/BrowserInfo',
-      },
-      location: {
-        $ref: '#/components/schemas/Location',
-      },
-      signals: {
-        $ref: '#/components/schemas/Signals',
-      },
+      confidence: ref('Confidence'),
+      visitorFound: BOOLEAN,
+      firstSeenAt: ref('SeenAt'),
+      lastSeenAt: ref('SeenAt'),
+      browser: ref('BrowserInfo'),
+      location: ref('Location'),
+      signals: ref('Signals'),
       source: {
         type: 'string',
         enum: ['v3', 'v4', 'webhook', 'sealed'],
@@ -468,13 +329,7 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['events'],
     properties: {
-      events: {
-        type: 'array',
-        items: {
-          $ref: '#/components/schemas/NormalizedEvent',
-        },
-        description: 'Newest first.',
-      },
+      events: listOf('NormalizedEvent', 'Newest first.'),
       nextCursor: {
         type: 'string',
         description:

@@ -1,3 +1,4 @@
+import { count, ref } from './build.js';
 import type { JsonObject } from './json.js';
 
 /** Erasure, webhook receipt and the service's error body. */
@@ -79,24 +80,14 @@ export const SERVICE_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['visitorId', 'deleted', 'erasedAt', 'upstream'],
     properties: {
-      visitorId: {
-        $ref: '#/components/schemas/VisitorId',
-      },
-      deleted: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          'Cached events this call deleted (those up to `erasedAt`), expired ones included; 0 when nothing was cached.',
-      },
-      erasedAt: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          "The erasure time in effect, in ms since the epoch: the visitor's events up to it are deleted, and every write path (`POST /enrich`, read-through, the queue, webhooks) refuses them from now on; events after it are new data. A later erasure of the same visitor moves it forward, never back.",
-      },
-      upstream: {
-        $ref: '#/components/schemas/UpstreamErasure',
-      },
+      visitorId: ref('VisitorId'),
+      deleted: count(
+        'Cached events this call deleted (those up to `erasedAt`), expired ones included; 0 when nothing was cached.',
+      ),
+      erasedAt: count(
+        "The erasure time in effect, in ms since the epoch: the visitor's events up to it are deleted, and every write path (`POST /enrich`, read-through, the queue, webhooks) refuses them from now on; events after it are new data. A later erasure of the same visitor moves it forward, never back.",
+      ),
+      upstream: ref('UpstreamErasure'),
     },
   },
   FingerprintWebhook: {
@@ -117,9 +108,7 @@ export const SERVICE_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     additionalProperties: false,
     required: ['requestId', 'stored'],
     properties: {
-      requestId: {
-        $ref: '#/components/schemas/RequestId',
-      },
+      requestId: ref('RequestId'),
       stored: {
         type: 'boolean',
         description:

@@ -1,4 +1,14 @@
-import { errorCodeHeaders, fingerprintErrorOr, json, retryAfter } from './build.js';
+import {
+  BOOLEAN,
+  count,
+  errorCodeHeaders,
+  fingerprintErrorOr,
+  json,
+  listOf,
+  ref,
+  retryAfter,
+  STRING,
+} from './build.js';
 import type { JsonObject } from './json.js';
 
 /** Fingerprint's v3 `GET /visitors/{visitor_id}` answer. */
@@ -16,38 +26,20 @@ export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       'userAgent',
     ],
     properties: {
-      browserName: {
-        type: 'string',
-      },
-      browserMajorVersion: {
-        type: 'string',
-      },
-      browserFullVersion: {
-        type: 'string',
-      },
-      os: {
-        type: 'string',
-      },
-      osVersion: {
-        type: 'string',
-      },
-      device: {
-        type: 'string',
-      },
-      userAgent: {
-        type: 'string',
-      },
+      browserName: STRING,
+      browserMajorVersion: STRING,
+      browserFullVersion: STRING,
+      os: STRING,
+      osVersion: STRING,
+      device: STRING,
+      userAgent: STRING,
     },
   },
   V3IpLocation: {
     type: 'object',
     additionalProperties: false,
     properties: {
-      accuracyRadius: {
-        type: 'integer',
-        minimum: 0,
-        description: 'Kilometres; omitted when Fingerprint sent a negative value.',
-      },
+      accuracyRadius: count('Kilometres; omitted when Fingerprint sent a negative value.'),
       latitude: {
         type: 'number',
         minimum: -90,
@@ -60,34 +52,19 @@ export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         maximum: 180,
         description: 'Omitted when Fingerprint sent a value outside the range.',
       },
-      postalCode: {
-        type: 'string',
-      },
-      timezone: {
-        type: 'string',
-      },
+      postalCode: STRING,
+      timezone: STRING,
       city: {
         type: 'object',
         additionalProperties: false,
         required: ['name'],
         properties: {
-          name: {
-            type: 'string',
-          },
+          name: STRING,
         },
       },
-      country: {
-        $ref: '#/components/schemas/NamedCode',
-      },
-      continent: {
-        $ref: '#/components/schemas/NamedCode',
-      },
-      subdivisions: {
-        type: 'array',
-        items: {
-          $ref: '#/components/schemas/Subdivision',
-        },
-      },
+      country: ref('NamedCode'),
+      continent: ref('NamedCode'),
+      subdivisions: listOf('Subdivision'),
     },
   },
   V3Visit: {
@@ -109,52 +86,27 @@ export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       'lastSeenAt',
     ],
     properties: {
-      requestId: {
-        $ref: '#/components/schemas/RequestId',
-      },
-      browserDetails: {
-        $ref: '#/components/schemas/V3BrowserDetails',
-      },
-      incognito: {
-        type: 'boolean',
-      },
-      ip: {
-        type: 'string',
-      },
-      ipLocation: {
-        $ref: '#/components/schemas/V3IpLocation',
-      },
-      linkedId: {
-        $ref: '#/components/schemas/LinkedId',
-      },
-      timestamp: {
-        type: 'integer',
-        minimum: 0,
-      },
+      requestId: ref('RequestId'),
+      browserDetails: ref('V3BrowserDetails'),
+      incognito: BOOLEAN,
+      ip: STRING,
+      ipLocation: ref('V3IpLocation'),
+      linkedId: ref('LinkedId'),
+      timestamp: count(),
       time: {
         type: 'string',
         format: 'date-time',
       },
-      url: {
-        type: 'string',
-      },
+      url: STRING,
       tag: {
         type: 'object',
         description:
           'As in `NormalizedEvent.tag`, changed only where DynamoDB cannot hold it; `{}` when there is none.',
       },
-      confidence: {
-        $ref: '#/components/schemas/Confidence',
-      },
-      visitorFound: {
-        type: 'boolean',
-      },
-      firstSeenAt: {
-        $ref: '#/components/schemas/SeenAt',
-      },
-      lastSeenAt: {
-        $ref: '#/components/schemas/SeenAt',
-      },
+      confidence: ref('Confidence'),
+      visitorFound: BOOLEAN,
+      firstSeenAt: ref('SeenAt'),
+      lastSeenAt: ref('SeenAt'),
     },
   },
   VisitorHistory: {
@@ -167,28 +119,13 @@ export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       paginationKey: ['lastTimestamp'],
     },
     properties: {
-      visitorId: {
-        $ref: '#/components/schemas/VisitorId',
-      },
-      visits: {
-        type: 'array',
-        items: {
-          $ref: '#/components/schemas/V3Visit',
-        },
-        description: 'Newest first; empty for a visitor with nothing cached.',
-      },
-      lastTimestamp: {
-        type: 'integer',
-        minimum: 0,
-        description:
-          'Present only when more visits exist: the timestamp of the last visit scanned; pass it back as `before` for the next page.',
-      },
+      visitorId: ref('VisitorId'),
+      visits: listOf('V3Visit', 'Newest first; empty for a visitor with nothing cached.'),
+      lastTimestamp: count(
+        'Present only when more visits exist: the timestamp of the last visit scanned; pass it back as `before` for the next page.',
+      ),
       paginationKey: {
-        allOf: [
-          {
-            $ref: '#/components/schemas/RequestId',
-          },
-        ],
+        allOf: [ref('RequestId')],
         description:
           'Present only when more visits exist: the requestId of the last visit scanned (a filter may have left it out of `visits`); pass it back as `paginationKey` for the next page.',
       },

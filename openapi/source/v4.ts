@@ -1,4 +1,14 @@
-import { errorCodeHeaders, fingerprintErrorOr, json, ref, retryAfter } from './build.js';
+import {
+  BOOLEAN,
+  count,
+  errorCodeHeaders,
+  fingerprintErrorOr,
+  json,
+  listOf,
+  ref,
+  retryAfter,
+  STRING,
+} from './build.js';
 import type { JsonObject } from './json.js';
 
 /** Fingerprint's v4 Event, EventSearch and ErrorResponse. */
@@ -9,17 +19,9 @@ export const V4_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     description:
       "An event in the shape of the official Server API v4 document's `Event` (`test/fixtures/fingerprint/openapi/fingerprint-server-api-v4-with-examples.yaml`), which is the authority on its fields. For an event that reached the service in v4 form (Server API v4, v4 webhooks) it is Fingerprint's own copy exactly as received; otherwise (a v3-sourced event, or `STORE_UPSTREAM_EVENTS` off) it is rendered from the normalized view and leaves out what that view does not keep (docs/storage.md lists it).",
     properties: {
-      event_id: {
-        $ref: '#/components/schemas/RequestId',
-      },
-      timestamp: {
-        type: 'integer',
-        minimum: 0,
-        description: 'When the event happened, ms since the epoch.',
-      },
-      linked_id: {
-        type: 'string',
-      },
+      event_id: ref('RequestId'),
+      timestamp: count('When the event happened, ms since the epoch.'),
+      linked_id: STRING,
       tags: {
         type: 'object',
       },
@@ -27,12 +29,8 @@ export const V4_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         type: 'object',
         required: ['visitor_id', 'visitor_found'],
         properties: {
-          visitor_id: {
-            $ref: '#/components/schemas/VisitorId',
-          },
-          visitor_found: {
-            type: 'boolean',
-          },
+          visitor_id: ref('VisitorId'),
+          visitor_found: BOOLEAN,
         },
       },
     },
@@ -45,12 +43,7 @@ export const V4_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     description:
       'The official v4 `EventSearch`: a page of events and, while more remain, the key of the next page.',
     properties: {
-      events: {
-        type: 'array',
-        items: {
-          $ref: '#/components/schemas/V4Event',
-        },
-      },
+      events: listOf('V4Event'),
       pagination_key: {
         type: 'string',
         minLength: 1,

@@ -4,7 +4,7 @@ import {
   PAGE_SIZES,
   SEALED_RESULT_MAX_BASE64_CHARS,
 } from '../../shared/manifest/limits.js';
-import { BOOLEAN, count, listOf, ref, STRING } from './build.js';
+import { BOOLEAN, count, each, listOf, ref, STRING } from './build.js';
 import type { JsonObject } from './json.js';
 
 /**
@@ -21,6 +21,34 @@ function idSchema(kind: string, example: string): JsonObject {
     examples: [example],
   };
 }
+
+/** The fields of the browser the normalized event keeps, all strings. */
+const BROWSER_FIELDS = ['name', 'majorVersion', 'fullVersion', 'os', 'osVersion', 'device', 'userAgent'];
+
+/** The IP geolocation's coordinates, as the normalized event and v3's `ipLocation` both serve them. */
+export const COORDINATES: Readonly<Record<string, JsonObject>> = {
+  latitude: {
+    type: 'number',
+    minimum: -90,
+    maximum: 90,
+    description: 'Omitted when Fingerprint sent a value outside the range.',
+  },
+  longitude: {
+    type: 'number',
+    minimum: -180,
+    maximum: 180,
+    description: 'Omitted when Fingerprint sent a value outside the range.',
+  },
+};
+
+export const ACCURACY_RADIUS = count('Kilometres; omitted when Fingerprint sent a negative value.');
+
+/** The IP geolocation's country, continent and subdivisions, as both shapes serve them. */
+export const REGIONS: Readonly<Record<string, JsonObject>> = {
+  country: ref('NamedCode'),
+  continent: ref('NamedCode'),
+  subdivisions: listOf('Subdivision'),
+};
 
 /** The service's own schemas: the ids, `POST /enrich`'s request and answer, the normalized event. */
 export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
@@ -152,16 +180,8 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
   BrowserInfo: {
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'majorVersion', 'fullVersion', 'os', 'osVersion', 'device', 'userAgent'],
-    properties: {
-      name: STRING,
-      majorVersion: STRING,
-      fullVersion: STRING,
-      os: STRING,
-      osVersion: STRING,
-      device: STRING,
-      userAgent: STRING,
-    },
+    required: BROWSER_FIELDS,
+    properties: each(STRING, ...BROWSER_FIELDS),
     description: 'Empty strings where Fingerprint did not say (e.g. mobile events have no browser name).',
   },
   NamedCode: {
@@ -188,24 +208,10 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     description: "Where the event's IP address is, from Fingerprint's IP geolocation.",
     properties: {
       city: STRING,
-      country: ref('NamedCode'),
-      continent: ref('NamedCode'),
-      subdivisions: listOf('Subdivision'),
-      latitude: {
-        type: 'number',
-        minimum: -90,
-        maximum: 90,
-        description: 'Omitted when Fingerprint sent a value outside the range.',
-      },
-      longitude: {
-        type: 'number',
-        minimum: -180,
-        maximum: 180,
-        description: 'Omitted when Fingerprint sent a value outside the range.',
-      },
-      postalCode: STRING,
-      timezone: STRING,
-      accuracyRadius: count('Kilometres; omitted when Fingerprint sent a negative value.'),
+      ...REGIONS,
+      ...COORDINATES,
+      ...each(STRING, 'postalCode', 'timezone'),
+      accuracyRadius: ACCURACY_RADIUS,
     },
   },
   SeenAt: {
@@ -215,14 +221,7 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     description:
       "When the visitor was first or last seen: across Fingerprint (`global`) and in your workspace (`subscription`); `null` when unknown. A time Fingerprint sent that is not an RFC 3339 date-time between 2015-01-01 and a day ahead of the service's clock (a far-future `first_seen_at`, an impossible date) is served as `null`.",
     properties: {
-      global: {
-        type: ['string', 'null'],
-        format: 'date-time',
-      },
-      subscription: {
-        type: ['string', 'null'],
-        format: 'date-time',
-      },
+      ...each({ type: ['string', 'null'], format: 'date-time' }, 'global', 'subscription'),
     },
   },
   Confidence: {
@@ -253,22 +252,25 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         type: 'string',
         examples: ['selenium'],
       },
-      vpn: BOOLEAN,
-      proxy: BOOLEAN,
-      tor: BOOLEAN,
-      tampering: BOOLEAN,
-      incognito: BOOLEAN,
-      emulator: BOOLEAN,
-      rootApps: BOOLEAN,
-      jailbroken: BOOLEAN,
-      frida: BOOLEAN,
-      clonedApp: BOOLEAN,
-      virtualMachine: BOOLEAN,
-      privacySettings: BOOLEAN,
-      developerTools: BOOLEAN,
-      locationSpoofing: BOOLEAN,
-      highActivity: BOOLEAN,
-      ipBlocklisted: BOOLEAN,
+      ...each(
+        BOOLEAN,
+        'vpn',
+        'proxy',
+        'tor',
+        'tampering',
+        'incognito',
+        'emulator',
+        'rootApps',
+        'jailbroken',
+        'frida',
+        'clonedApp',
+        'virtualMachine',
+        'privacySettings',
+        'developerTools',
+        'locationSpoofing',
+        'highActivity',
+        'ipBlocklisted',
+      ),
       suspectScore: count("Fingerprint's Suspect Score; a negative one is omitted."),
     },
     description: 'Smart Signals reduced to their verdicts; only those the workspace has.',

@@ -1,6 +1,7 @@
 import {
   BOOLEAN,
   count,
+  each,
   errorCodeHeaders,
   fingerprintErrorOr,
   json,
@@ -9,51 +10,35 @@ import {
   retryAfter,
   STRING,
 } from './build.js';
+import { ACCURACY_RADIUS, COORDINATES, REGIONS } from './events.js';
 import type { JsonObject } from './json.js';
+
+/** The fields of v3's `browserDetails`, all strings. */
+const V3_BROWSER_FIELDS = [
+  'browserName',
+  'browserMajorVersion',
+  'browserFullVersion',
+  'os',
+  'osVersion',
+  'device',
+  'userAgent',
+];
 
 /** Fingerprint's v3 `GET /visitors/{visitor_id}` answer. */
 export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
   V3BrowserDetails: {
     type: 'object',
     additionalProperties: false,
-    required: [
-      'browserName',
-      'browserMajorVersion',
-      'browserFullVersion',
-      'os',
-      'osVersion',
-      'device',
-      'userAgent',
-    ],
-    properties: {
-      browserName: STRING,
-      browserMajorVersion: STRING,
-      browserFullVersion: STRING,
-      os: STRING,
-      osVersion: STRING,
-      device: STRING,
-      userAgent: STRING,
-    },
+    required: V3_BROWSER_FIELDS,
+    properties: each(STRING, ...V3_BROWSER_FIELDS),
   },
   V3IpLocation: {
     type: 'object',
     additionalProperties: false,
     properties: {
-      accuracyRadius: count('Kilometres; omitted when Fingerprint sent a negative value.'),
-      latitude: {
-        type: 'number',
-        minimum: -90,
-        maximum: 90,
-        description: 'Omitted when Fingerprint sent a value outside the range.',
-      },
-      longitude: {
-        type: 'number',
-        minimum: -180,
-        maximum: 180,
-        description: 'Omitted when Fingerprint sent a value outside the range.',
-      },
-      postalCode: STRING,
-      timezone: STRING,
+      accuracyRadius: ACCURACY_RADIUS,
+      ...COORDINATES,
+      ...each(STRING, 'postalCode', 'timezone'),
       city: {
         type: 'object',
         additionalProperties: false,
@@ -62,9 +47,7 @@ export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
           name: STRING,
         },
       },
-      country: ref('NamedCode'),
-      continent: ref('NamedCode'),
-      subdivisions: listOf('Subdivision'),
+      ...REGIONS,
     },
   },
   V3Visit: {

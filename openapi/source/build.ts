@@ -89,3 +89,8 @@ export function errorCodeHeaders(version: 'v3' | 'v4', ...codes: readonly string
     },
   };
 }
+
+/** A closed object (no property but these), with the ones it requires. */
+export function closed(required: readonly string[], properties: Properties): JsonObject {
+  return { type: 'object', additionalProperties: false, required, properties };
+}

@@ -4,7 +4,7 @@ import {
   PAGE_SIZES,
   SEALED_RESULT_MAX_BASE64_CHARS,
 } from '../../shared/manifest/limits.js';
-import { BOOLEAN, count, each, listOf, ref, STRING } from './build.js';
+import { BOOLEAN, closed, count, each, listOf, ref, STRING } from './build.js';
 import type { JsonObject } from './json.js';
 
 /**
@@ -69,40 +69,30 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       'Exactly one form: a `requestId` (with optional `refresh`), a history by `visitorId`, `linkedId` or both (with optional `maxEvents` and `refresh`), or a `sealedResult` (with optional `requestId`). Unknown fields are refused. At most 128 KiB.',
     oneOf: [ref('EnrichByRequestId'), ref('EnrichHistory'), ref('EnrichSealed')],
   },
-  EnrichSealed: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['sealedResult'],
-    properties: {
-      sealedResult: {
-        type: 'string',
-        minLength: 44,
-        maxLength: SEALED_RESULT_MAX_BASE64_CHARS,
-        pattern: '^[A-Za-z0-9+/]+={0,2}$',
-        contentEncoding: 'base64',
-        description:
-          'The `sealedResult` the Fingerprint JS agent returned, as is: standard base64 of the header `9E 85 DC ED`, a 12-byte nonce, and the AES-256-GCM ciphertext of the raw-deflated event (a v3 events response or a v4 Event) with its 16-byte tag. At most 65,536 bytes decoded (87,384 characters). Errors: `SealedResultNotBase64`, `SealedResultTooShort`, `SealedResultTooLarge`, `SealedResultBadHeader`, `SealedResultUndecryptable` (no configured key opens it), `SealedResultNotAnEvent`.',
-      },
-      requestId: {
-        $ref: '#/components/schemas/RequestId',
-        description:
-          'When sent, the sealed event must carry this requestId, else 400 `SealedResultRequestIdMismatch`.',
-      },
+  EnrichSealed: closed(['sealedResult'], {
+    sealedResult: {
+      type: 'string',
+      minLength: 44,
+      maxLength: SEALED_RESULT_MAX_BASE64_CHARS,
+      pattern: '^[A-Za-z0-9+/]+={0,2}$',
+      contentEncoding: 'base64',
+      description:
+        'The `sealedResult` the Fingerprint JS agent returned, as is: standard base64 of the header `9E 85 DC ED`, a 12-byte nonce, and the AES-256-GCM ciphertext of the raw-deflated event (a v3 events response or a v4 Event) with its 16-byte tag. At most 65,536 bytes decoded (87,384 characters). Errors: `SealedResultNotBase64`, `SealedResultTooShort`, `SealedResultTooLarge`, `SealedResultBadHeader`, `SealedResultUndecryptable` (no configured key opens it), `SealedResultNotAnEvent`.',
     },
-  },
-  EnrichByRequestId: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['requestId'],
-    properties: {
-      requestId: ref('RequestId'),
-      refresh: {
-        type: 'boolean',
-        default: false,
-        description: 'Ask Fingerprint even if the event is cached (and not expired).',
-      },
+    requestId: {
+      $ref: '#/components/schemas/RequestId',
+      description:
+        'When sent, the sealed event must carry this requestId, else 400 `SealedResultRequestIdMismatch`.',
     },
-  },
+  }),
+  EnrichByRequestId: closed(['requestId'], {
+    requestId: ref('RequestId'),
+    refresh: {
+      type: 'boolean',
+      default: false,
+      description: 'Ask Fingerprint even if the event is cached (and not expired).',
+    },
+  }),
   EnrichHistory: {
     type: 'object',
     additionalProperties: false,
@@ -132,51 +122,46 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       },
     },
   },
-  EnrichResponse: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['events', 'source', 'stored', 'skipped', 'complete', 'suppressed'],
-    properties: {
-      events: listOf(
-        'NormalizedEvent',
-        'Newest first. For a history: the newest `maxEvents` events of the window, whether all of them came from Fingerprint in this call or the cached history was refreshed with the newer ones. Skipped events, and events of a visitor erased after they happened (see `suppressed`), are not in it.',
-      ),
-      source: {
-        type: 'string',
-        enum: ['cache', 'fingerprint', 'sealed'],
-        description:
-          '`cache`: a cached requestId, answered with no upstream call; `sealed`: a `sealedResult`, opened and stored with no upstream call.',
-      },
-      stored: count('How many events this call wrote to the store.'),
-      skipped: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['count', 'reasons'],
-        description:
-          'Events of a history that Fingerprint returned but that could not be used: neither stored nor answered. One bad event never fails the history. Always `{"count": 0, "reasons": {}}` for a requestId, which either succeeds or fails as a whole.',
-        properties: {
-          count: count(),
-          reasons: {
-            type: 'object',
-            additionalProperties: {
-              type: 'integer',
-              minimum: 1,
-            },
-            description:
-              "How many events were skipped per reason; the counts add up to `count`. A reason is the path of the field at fault in Fingerprint's payload (e.g. `identification.visitor_id`, `products.identification.data`, `timestamp`), or `unstorable` for an event DynamoDB refused. Each skipped event is logged at WARN with its reason.",
+  EnrichResponse: closed(['events', 'source', 'stored', 'skipped', 'complete', 'suppressed'], {
+    events: listOf(
+      'NormalizedEvent',
+      'Newest first. For a history: the newest `maxEvents` events of the window, whether all of them came from Fingerprint in this call or the cached history was refreshed with the newer ones. Skipped events, and events of a visitor erased after they happened (see `suppressed`), are not in it.',
+    ),
+    source: {
+      type: 'string',
+      enum: ['cache', 'fingerprint', 'sealed'],
+      description:
+        '`cache`: a cached requestId, answered with no upstream call; `sealed`: a `sealedResult`, opened and stored with no upstream call.',
+    },
+    stored: count('How many events this call wrote to the store.'),
+    skipped: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['count', 'reasons'],
+      description:
+        'Events of a history that Fingerprint returned but that could not be used: neither stored nor answered. One bad event never fails the history. Always `{"count": 0, "reasons": {}}` for a requestId, which either succeeds or fails as a whole.',
+      properties: {
+        count: count(),
+        reasons: {
+          type: 'object',
+          additionalProperties: {
+            type: 'integer',
+            minimum: 1,
           },
+          description:
+            "How many events were skipped per reason; the counts add up to `count`. A reason is the path of the field at fault in Fingerprint's payload (e.g. `identification.visitor_id`, `products.identification.data`, `timestamp`), or `unstorable` for an event DynamoDB refused. Each skipped event is logged at WARN with its reason.",
         },
       },
-      complete: {
-        type: 'boolean',
-        description:
-          "`true` when the answer holds every event Fingerprint has for the query: paging ran until Fingerprint reported no further page and no event was skipped. `false` when the answer is partial: events were skipped (see `skipped`); `maxEvents` was reached while Fingerprint had more; Fingerprint repeated a pagination key (paging stops with what was fetched); or a later page's content was unusable (paging stops with the pages before it). Everything in `events` is stored all the same. Always `true` for a requestId.",
-      },
-      suppressed: count(
-        'How many events Fingerprint returned that were dropped, neither stored nor in `events`, because their visitor was erased (`DELETE /visitors/{visitorId}`) at or after the moment they happened. Events that happen after an erasure are new data and are stored.',
-      ),
     },
-  },
+    complete: {
+      type: 'boolean',
+      description:
+        "`true` when the answer holds every event Fingerprint has for the query: paging ran until Fingerprint reported no further page and no event was skipped. `false` when the answer is partial: events were skipped (see `skipped`); `maxEvents` was reached while Fingerprint had more; Fingerprint repeated a pagination key (paging stops with what was fetched); or a later page's content was unusable (paging stops with the pages before it). Everything in `events` is stored all the same. Always `true` for a requestId.",
+    },
+    suppressed: count(
+      'How many events Fingerprint returned that were dropped, neither stored nor in `events`, because their visitor was erased (`DELETE /visitors/{visitorId}`) at or after the moment they happened. Events that happen after an erasure are new data and are stored.',
+    ),
+  }),
   BrowserInfo: {
     type: 'object',
     additionalProperties: false,
@@ -184,24 +169,14 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     properties: each(STRING, ...BROWSER_FIELDS),
     description: 'Empty strings where Fingerprint did not say (e.g. mobile events have no browser name).',
   },
-  NamedCode: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['code', 'name'],
-    properties: {
-      code: STRING,
-      name: STRING,
-    },
-  },
-  Subdivision: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['isoCode', 'name'],
-    properties: {
-      isoCode: STRING,
-      name: STRING,
-    },
-  },
+  NamedCode: closed(['code', 'name'], {
+    code: STRING,
+    name: STRING,
+  }),
+  Subdivision: closed(['isoCode', 'name'], {
+    isoCode: STRING,
+    name: STRING,
+  }),
   Location: {
     type: 'object',
     additionalProperties: false,
@@ -224,21 +199,16 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       ...each({ type: ['string', 'null'], format: 'date-time' }, 'global', 'subscription'),
     },
   },
-  Confidence: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['score'],
-    properties: {
-      score: {
-        type: 'number',
-        minimum: 0,
-        maximum: 1,
-        description: 'A probability: a score Fingerprint sent outside [0, 1] is clamped to it.',
-      },
-      revision: STRING,
-      comment: STRING,
+  Confidence: closed(['score'], {
+    score: {
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      description: 'A probability: a score Fingerprint sent outside [0, 1] is clamped to it.',
     },
-  },
+    revision: STRING,
+    comment: STRING,
+  }),
   Signals: {
     type: 'object',
     additionalProperties: false,
@@ -326,17 +296,12 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       },
     },
   },
-  EventList: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['events'],
-    properties: {
-      events: listOf('NormalizedEvent', 'Newest first.'),
-      nextCursor: {
-        type: 'string',
-        description:
-          "Present only when more events of the query remain to be read: pass it back as `cursor` with the same query parameters. A filtered query's next page may hold no event and still carry one.",
-      },
+  EventList: closed(['events'], {
+    events: listOf('NormalizedEvent', 'Newest first.'),
+    nextCursor: {
+      type: 'string',
+      description:
+        "Present only when more events of the query remain to be read: pass it back as `cursor` with the same query parameters. A filtered query's next page may hold no event and still carry one.",
     },
-  },
+  }),
 };

@@ -1,5 +1,6 @@
 import {
   BOOLEAN,
+  closed,
   count,
   each,
   errorCodeHeaders,
@@ -26,12 +27,7 @@ const V3_BROWSER_FIELDS = [
 
 /** Fingerprint's v3 `GET /visitors/{visitor_id}` answer. */
 export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
-  V3BrowserDetails: {
-    type: 'object',
-    additionalProperties: false,
-    required: V3_BROWSER_FIELDS,
-    properties: each(STRING, ...V3_BROWSER_FIELDS),
-  },
+  V3BrowserDetails: closed(V3_BROWSER_FIELDS, each(STRING, ...V3_BROWSER_FIELDS)),
   V3IpLocation: {
     type: 'object',
     additionalProperties: false,
@@ -39,14 +35,9 @@ export const V3_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       accuracyRadius: ACCURACY_RADIUS,
       ...COORDINATES,
       ...each(STRING, 'postalCode', 'timezone'),
-      city: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name'],
-        properties: {
-          name: STRING,
-        },
-      },
+      city: closed(['name'], {
+        name: STRING,
+      }),
       ...REGIONS,
     },
   },

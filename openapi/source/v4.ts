@@ -1,5 +1,6 @@
 import {
   BOOLEAN,
+  closed,
   count,
   errorCodeHeaders,
   fingerprintErrorOr,
@@ -58,44 +59,39 @@ export const V4_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     description:
       "Fingerprint's v4 `ErrorResponse`, which the v4 routes' functions answer so that v4 callers and SDKs read our errors as Fingerprint's. Our own code (and the field at fault) are in the `X-Error-Code` and `X-Error-Field` headers.",
     properties: {
-      error: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['code', 'message'],
-        properties: {
-          code: {
-            type: 'string',
-            enum: [
-              'request_cannot_be_parsed',
-              'request_read_timeout',
-              'secret_api_key_required',
-              'secret_api_key_not_found',
-              'public_api_key_required',
-              'public_api_key_not_found',
-              'subscription_not_active',
-              'wrong_region',
-              'feature_not_enabled',
-              'visitor_not_found',
-              'too_many_requests',
-              'state_not_ready',
-              'failed',
-              'event_not_found',
-              'missing_module',
-              'payload_too_large',
-              'service_unavailable',
-              'ruleset_not_found',
-            ],
-            description:
-              'The official v4 `ErrorCode`. Ours map to `request_cannot_be_parsed` (ValidationFailed, UpstreamRejected), `event_not_found` (NotFound), `too_many_requests` (UpstreamRateLimited, UpstreamBudgetExhausted), `payload_too_large`, `secret_api_key_not_found` (Unauthorized), `service_unavailable` (the upstream and store failures) and `failed` (Internal).',
-          },
-          message: {
-            type: 'string',
-            minLength: 1,
-            description:
-              'What is wrong and how to fix it; a validation error names the field. Never holds a key.',
-          },
+      error: closed(['code', 'message'], {
+        code: {
+          type: 'string',
+          enum: [
+            'request_cannot_be_parsed',
+            'request_read_timeout',
+            'secret_api_key_required',
+            'secret_api_key_not_found',
+            'public_api_key_required',
+            'public_api_key_not_found',
+            'subscription_not_active',
+            'wrong_region',
+            'feature_not_enabled',
+            'visitor_not_found',
+            'too_many_requests',
+            'state_not_ready',
+            'failed',
+            'event_not_found',
+            'missing_module',
+            'payload_too_large',
+            'service_unavailable',
+            'ruleset_not_found',
+          ],
+          description:
+            'The official v4 `ErrorCode`. Ours map to `request_cannot_be_parsed` (ValidationFailed, UpstreamRejected), `event_not_found` (NotFound), `too_many_requests` (UpstreamRateLimited, UpstreamBudgetExhausted), `payload_too_large`, `secret_api_key_not_found` (Unauthorized), `service_unavailable` (the upstream and store failures) and `failed` (Internal).',
         },
-      },
+        message: {
+          type: 'string',
+          minLength: 1,
+          description:
+            'What is wrong and how to fix it; a validation error names the field. Never holds a key.',
+        },
+      }),
     },
   },
 };

@@ -9,7 +9,9 @@
  * One module a part of the document: `head.ts` (info, servers, tags, security schemes), `events.ts` (the ids,
  * `POST /enrich`, the normalized event), `v3.ts` (the v3 contract), `service.ts` (erasure, webhook, the error
  * body), `v4.ts` (the v4 contract), `responses.ts` (the error responses in the service's shape),
- * `operations.ts` (each route's words). The document keeps the order they are spread in here.
+ * `operations.ts` (each route's words); `build.ts` holds the builders of what the document writes again and
+ * again (a reference, an error body narrowed to its codes, a closed object...). The document keeps the order
+ * the parts are spread in here.
  */
 import { EVENT_SCHEMAS } from './events.js';
 import { HEAD, SECURITY_SCHEMES } from './head.js';

@@ -80,7 +80,7 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
         'The `sealedResult` the Fingerprint JS agent returned, as is: standard base64 of the header `9E 85 DC ED`, a 12-byte nonce, and the AES-256-GCM ciphertext of the raw-deflated event (a v3 events response or a v4 Event) with its 16-byte tag. At most 65,536 bytes decoded (87,384 characters). Errors: `SealedResultNotBase64`, `SealedResultTooShort`, `SealedResultTooLarge`, `SealedResultBadHeader`, `SealedResultUndecryptable` (no configured key opens it), `SealedResultNotAnEvent`.',
     },
     requestId: {
-      $ref: '#/components/schemas/RequestId',
+      ...ref('RequestId'),
       description:
         'When sent, the sealed event must carry this requestId, else 400 `SealedResultRequestIdMismatch`.',
     },

@@ -1,7 +1,7 @@
 /**
- * Builds `openapi/openapi.json` from the service manifest and the authored words of `source.ts`, and (run as
- * `npm run openapi`) writes it. `test/contract/openapi-generated.test.ts` checks the committed file is what
- * this builds.
+ * Builds `openapi/openapi.json` from the service manifest and the authored words of `source/` (one module a
+ * part of the document, put together by `source/index.ts`), and (run as `npm run openapi`) writes it.
+ * `test/contract/openapi-generated.test.ts` checks the committed file is what this builds.
  *
  * Generated: the paths and methods (`shared/manifest/routes.ts`), their security (a public route's own, the
  * IAM routes the default SigV4), the path and query parameters with their schemas (zod 4's `toJSONSchema` of the
@@ -17,7 +17,7 @@ import { ALL_ERROR_CODES } from '../shared/manifest/error-codes.js';
 import { type ErrorShape, ROUTE_LIST, type RouteKey } from '../shared/manifest/routes.js';
 import * as z from '../shared/validation/zod.js';
 import { ROUTE_CONTRACTS } from './contracts.js';
-import { COMPONENTS, HEAD, type Json, OPERATIONS } from './source.js';
+import { COMPONENTS, HEAD, type Json, OPERATIONS } from './source/index.js';
 
 /** Where the document is written, and what the package exports as `./openapi.json`. */
 export const OPENAPI_FILE = fileURLToPath(new URL('./openapi.json', import.meta.url));
@@ -121,7 +121,7 @@ function parameters(key: keyof typeof OPERATIONS): JsonObject[] {
     (name) => !documented.some((parameter) => parameter.name === name),
   );
   if (unknown.length > 0)
-    throw new Error(`${key}: source.ts describes parameters no schema reads: ${unknown}`);
+    throw new Error(`${key}: openapi/source/operations.ts describes parameters no schema reads: ${unknown}`);
   return [...documented, ...((OPERATIONS[key].extraParameters ?? []) as JsonObject[])];
 }
 
@@ -149,19 +149,22 @@ function responses(route: (typeof ROUTE_LIST)[number]): JsonObject {
 
 function routeOf(key: RouteKey): (typeof ROUTE_LIST)[number] {
   const route = ROUTE_LIST.find((candidate) => candidate.key === key);
-  if (route === undefined) throw new Error(`source.ts documents ${key}, which is no route of the manifest.`);
+  if (route === undefined)
+    throw new Error(`openapi/source/operations.ts documents ${key}, which is no route of the manifest.`);
   return route;
 }
 
 /** The whole document. */
 export function buildOpenApiDocument(): JsonObject {
   const paths: Record<string, JsonObject> = {};
-  // In the order of source.ts, which has every route of the manifest (a Record over the route keys).
+  // In the order of source/operations.ts, which has every route of the manifest (a Record over the route keys).
   for (const route of (Object.keys(OPERATIONS) as RouteKey[]).map((key) => routeOf(key))) {
     const source = OPERATIONS[route.key];
     const params = parameters(route.key);
     if (route.auth === 'public' && source.security === undefined) {
-      throw new Error(`${route.key} is public: source.ts must say how it is authenticated.`);
+      throw new Error(
+        `${route.key} is public: openapi/source/operations.ts must say how it is authenticated.`,
+      );
     }
     paths[route.path] ??= {};
     (paths[route.path] as JsonObject)[route.method.toLowerCase()] = {

@@ -194,25 +194,35 @@ export type ServiceInSuite = Service & { readonly output: ReturnType<typeof capt
 /**
  * The shared setup of a suite that drives the handlers: registers hooks that start the service before the
  * suite (`options` may be a function, read then) and stop it after, and around each test empty the fake
- * upstream's request log and capture what the test prints (`service.output`). Answers of `service.call` are
- * under the leak guard, and so is everything printed, captured or not. The object answered is usable inside
- * the hooks and tests of the suite.
+ * upstream's request log and capture what the test prints (`service.output`). What the suite's own hooks print
+ * between tests (a `beforeAll` that seeds through the API) is captured too, and dropped. Answers of
+ * `service.call` are under the leak guard, and so is everything printed, captured or not. The object answered
+ * is usable inside the hooks and tests of the suite.
  */
 export function useService(options: ServiceOptions | (() => ServiceOptions) = {}): ServiceInSuite {
   let service: Service | undefined;
   let output: ReturnType<typeof captureOutput> | undefined;
+  // Spies are restored before each test (`restoreMocks`), so the capture of the hooks is made anew after each.
+  let betweenTests: ReturnType<typeof captureOutput> | undefined;
   beforeAll(async () => {
+    betweenTests = captureOutput();
     service = await startService(typeof options === 'function' ? options() : options);
   });
   afterAll(async () => {
-    await service?.stop();
+    try {
+      await service?.stop();
+    } finally {
+      betweenTests?.stop();
+    }
   });
   beforeEach(() => {
+    betweenTests?.stop();
     if (service !== undefined) service.upstream.requests.length = 0;
     output = captureOutput();
   });
   afterEach(() => {
     output?.stop();
+    betweenTests = captureOutput();
   });
   const started = (): Service => {
     if (service === undefined) throw new Error('The service is used before its suite started it.');

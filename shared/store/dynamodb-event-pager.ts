@@ -28,6 +28,32 @@ function requireLimit(limit: number): void {
 }
 
 /**
+ * Checks a visitor's history query as the `EventStore` port requires of every store (ids, limit, `before`, a
+ * cursor or a paginationKey) and answers the scope its cursors are bound to.
+ */
+export function visitorScopeOf(query: VisitorQuery): CursorScope {
+  const { visitorId, linkedId, before } = query;
+  requireId(visitorId, 'visitorId');
+  requireLimit(query.limit);
+  if (linkedId !== undefined) requireId(linkedId, 'linkedId');
+  if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) {
+    throw new ValidationError(
+      'before',
+      'The before parameter must be a timestamp in milliseconds since the epoch.',
+    );
+  }
+  if (query.cursor !== undefined && query.afterRequestId !== undefined) {
+    throw new ValidationError('cursor', 'Pass either a cursor or a paginationKey, not both.');
+  }
+  return {
+    index: 'byVisitor',
+    visitorId,
+    ...(linkedId !== undefined && { linkedId }),
+    ...(before !== undefined && { before }),
+  };
+}
+
+/**
  * Checks a search as the `EventStore` port requires of every store (a visitorId or a linkedId, valid ids,
  * limits, timestamps, the binding's length) and answers the scope its cursors are bound to.
  */
@@ -101,24 +127,7 @@ export class DynamoDbEventPager {
 
   async listByVisitor(query: VisitorQuery): Promise<EventPage> {
     const { visitorId, linkedId, before, limit } = query;
-    requireId(visitorId, 'visitorId');
-    requireLimit(limit);
-    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
-    if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) {
-      throw new ValidationError(
-        'before',
-        'The before parameter must be a timestamp in milliseconds since the epoch.',
-      );
-    }
-    if (query.cursor !== undefined && query.afterRequestId !== undefined) {
-      throw new ValidationError('cursor', 'Pass either a cursor or a paginationKey, not both.');
-    }
-    const scope: CursorScope = {
-      index: 'byVisitor',
-      visitorId,
-      ...(linkedId !== undefined && { linkedId }),
-      ...(before !== undefined && { before }),
-    };
+    const scope = visitorScopeOf(query);
     let start: CursorPosition | undefined;
     if (query.cursor !== undefined) {
       start = decodeCursor(query.cursor, scope);

@@ -18,7 +18,7 @@ import {
 } from '../../shared/store/cursor.js';
 // The write rules every store applies (ids, record keys, erasure coverage), shared rather than copied.
 import { assertStorable, isErased } from '../../shared/store/dynamodb-event-item.js';
-import { searchScopeOf } from '../../shared/store/dynamodb-event-pager.js';
+import { searchScopeOf, visitorScopeOf } from '../../shared/store/dynamodb-event-pager.js';
 import type {
   ErasureOutcome,
   EventPage,
@@ -126,24 +126,8 @@ export class FakeEventStore implements WebhookEventStore {
     this.visitorQueries.push(query);
     if (this.nextPage !== undefined) return this.nextPage;
     const { visitorId, linkedId, before, limit } = query;
-    requireId(visitorId, 'visitorId');
-    requireLimit(limit);
-    if (linkedId !== undefined) requireId(linkedId, 'linkedId');
-    if (before !== undefined && (!Number.isSafeInteger(before) || before < 0)) {
-      throw new ValidationError(
-        'before',
-        'The before parameter must be a timestamp in milliseconds since the epoch.',
-      );
-    }
-    if (query.cursor !== undefined && query.afterRequestId !== undefined) {
-      throw new ValidationError('cursor', 'Pass either a cursor or a paginationKey, not both.');
-    }
-    const scope: CursorScope = {
-      index: 'byVisitor',
-      visitorId,
-      ...(linkedId !== undefined && { linkedId }),
-      ...(before !== undefined && { before }),
-    };
+    // The port's rules for a history query, as the DynamoDB store applies them.
+    const scope = visitorScopeOf(query);
     let start: CursorPosition | undefined;
     if (query.cursor !== undefined) {
       start = decodeCursor(query.cursor, scope);

@@ -4,6 +4,10 @@
  * handlers answer with.
  */
 
+import type { ErrorCode } from './error-codes.js';
+
+export { ERROR_CODES, type ErrorCode } from './error-codes.js';
+
 /** `POST /enrich`: one event by requestId. */
 export interface EnrichByRequestId {
   requestId: string;
@@ -264,41 +268,6 @@ export interface EventList {
   /** Present only when more events exist: pass it back as `cursor`. */
   nextCursor?: string;
 }
-
-/** The codes of the API's error answers; API Gateway's own answers use `AccessDenied` to `GatewayError`, and the local server's 405 `MethodNotAllowed`. */
-export const ERROR_CODES = [
-  'ValidationFailed',
-  'Unauthorized',
-  'NotFound',
-  'PayloadTooLarge',
-  'UpstreamRateLimited',
-  'UpstreamBudgetExhausted',
-  'UpstreamAuthFailed',
-  'UpstreamRejected',
-  'UpstreamUnavailable',
-  'UpstreamTimeout',
-  'UpstreamBadResponse',
-  'UpstreamMisconfigured',
-  'StoreThrottled',
-  'WebhookNotConfigured',
-  'SealedResultNotBase64',
-  'SealedResultTooShort',
-  'SealedResultTooLarge',
-  'SealedResultBadHeader',
-  'SealedResultUndecryptable',
-  'SealedResultNotAnEvent',
-  'SealedResultRequestIdMismatch',
-  'SealedResultsNotConfigured',
-  'SealedKeysUnavailable',
-  'Internal',
-  'AccessDenied',
-  'MissingAuthentication',
-  'Throttled',
-  'RequestRejected',
-  'GatewayError',
-  'MethodNotAllowed',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /** Every error answer's body. */
 export interface ErrorBody {

@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildOpenApiDocument, OPENAPI_FILE } from '../../openapi/generate.js';
+import {
+  buildOpenApiDocument,
+  CLIENT_ERROR_CODES_FILE,
+  clientErrorCodesModule,
+  OPENAPI_FILE,
+} from '../../openapi/generate.js';
 import { ALL_ERROR_CODES } from '../../shared/manifest/error-codes.js';
 import { ROUTE_LIST } from '../../shared/manifest/routes.js';
 
@@ -14,6 +19,13 @@ describe('openapi/openapi.json is generated from the service manifest', () => {
     expect(committed, 'openapi/openapi.json is stale: run `npm run openapi` and commit the result').toEqual(
       generated,
     );
+  });
+
+  it("gives the caller client the manifest's error codes (client/error-codes.ts, written by `npm run openapi`)", () => {
+    expect(
+      readFileSync(CLIENT_ERROR_CODES_FILE, 'utf8'),
+      'client/error-codes.ts is stale: run `npm run openapi` and commit the result',
+    ).toBe(clientErrorCodesModule());
   });
 
   it('documents every route of the manifest with its security, path parameters and error shape', () => {

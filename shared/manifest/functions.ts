@@ -10,12 +10,10 @@
 export interface FunctionSpec {
   /** The short name: the local function's name, and the suffix of its log group locally. */
   readonly name: string;
-  /** The handler's file, relative to the repository root. */
+  /** The handler's file, relative to the repository root; it exports the Lambda handler as `handler`. */
   readonly entry: string;
   /** What invokes it: API Gateway's proxy integration (the routes of `routes.ts`) or the enrich queue. */
   readonly trigger: 'http' | 'queue';
-  /** The exported handler of {@link entry}. */
-  readonly handler: 'handler';
   /** Lambda's timeout; the handlers take their upstream deadline from the time they have left. */
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
@@ -34,7 +32,6 @@ export const FUNCTIONS = {
     trigger: 'http',
     name: 'enrich-http',
     entry: 'functions/enrich/http.ts',
-    handler: 'handler',
     timeoutSeconds: 25,
     memoryMb: 512,
     envSchema: 'functions/enrich/http-env.ts#enrichHttpEnvSchema',
@@ -48,7 +45,6 @@ export const FUNCTIONS = {
     trigger: 'queue',
     name: 'enrich-queue',
     entry: 'functions/enrich/queue.ts',
-    handler: 'handler',
     timeoutSeconds: 60,
     memoryMb: 512,
     envSchema: 'functions/enrich/queue-env.ts#enrichQueueEnvSchema',
@@ -62,7 +58,6 @@ export const FUNCTIONS = {
     trigger: 'http',
     name: 'query',
     entry: 'functions/query/http.ts',
-    handler: 'handler',
     timeoutSeconds: 10,
     memoryMb: 1024,
     envSchema: 'functions/query/env.ts#queryEnvSchema',
@@ -77,7 +72,6 @@ export const FUNCTIONS = {
     trigger: 'http',
     name: 'webhook',
     entry: 'functions/webhook/http.ts',
-    handler: 'handler',
     timeoutSeconds: 6,
     memoryMb: 1024,
     envSchema: 'functions/webhook/env.ts#webhookEnvSchema',

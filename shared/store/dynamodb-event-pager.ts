@@ -21,7 +21,8 @@ import { isExpired, toEvent } from './dynamodb-event-item.js';
 import type { EventPage, EventSearchQuery, LinkedIdQuery, VisitorQuery } from './event-store.js';
 import type { EventIndexName } from './schema.js';
 
-function requireLimit(limit: number): void {
+/** The port's rule for a page's `limit` (and a search's `maxScanned`). */
+export function requireLimit(limit: number): void {
   if (!Number.isSafeInteger(limit) || limit < 1) {
     throw new ValidationError('limit', 'The limit must be a whole number of at least 1.');
   }

@@ -341,13 +341,12 @@ export class DynamoDbEventStore implements EventStore {
       },
     });
     const copies = new Map<string, UpstreamV4Event>();
+    const now = this.#now();
     for (const item of items) {
       // An expired event's copy is as expired as the event (SPEC: reads never return an expired item), even
-      // when the event expired between the page read and this one.
+      // when the event expired between the page read and this one. The batch read answers raw attribute values.
       const expiresAt = item[TTL_ATTRIBUTE]?.N;
-      if (
-        isExpired({ [TTL_ATTRIBUTE]: expiresAt === undefined ? undefined : Number(expiresAt) }, this.#now())
-      )
+      if (isExpired({ [TTL_ATTRIBUTE]: expiresAt === undefined ? undefined : Number(expiresAt) }, now))
         continue;
       const requestId = item[TABLE_KEY.name]?.S;
       const copy = decodeUpstreamV4(item[UPSTREAM_FORMAT_ATTRIBUTE]?.S, item[UPSTREAM_ATTRIBUTE]?.B);

@@ -18,7 +18,7 @@ import {
 } from '../../shared/store/cursor.js';
 // The write rules every store applies (ids, record keys, erasure coverage), shared rather than copied.
 import { assertStorable, isErased } from '../../shared/store/dynamodb-event-item.js';
-import { searchScopeOf, visitorScopeOf } from '../../shared/store/dynamodb-event-pager.js';
+import { requireLimit, searchScopeOf, visitorScopeOf } from '../../shared/store/dynamodb-event-pager.js';
 import type {
   ErasureOutcome,
   EventPage,
@@ -296,12 +296,6 @@ export class FakeEventStore implements WebhookEventStore {
         lastTimestamp: last.timestamp,
       },
     };
-  }
-}
-
-function requireLimit(limit: number): void {
-  if (!Number.isSafeInteger(limit) || limit < 1) {
-    throw new ValidationError('limit', 'The limit must be a whole number of at least 1.');
   }
 }
 

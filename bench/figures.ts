@@ -6,12 +6,13 @@ import type { FunctionKey } from '../infra/bundling.js';
 import { type Bundles, bytesByOrigin } from './bundles.js';
 import type { ColdStartResult } from './cold-start.js';
 import type { ExampleSize } from './phases/example-sizes.js';
+import type { SustainedFigures } from './phases/throughput.js';
 import { FUNCTIONS, machine, options, type runtimes, UPSTREAM_LATENCY_MS } from './settings.js';
 import { type CallProfile, costPerMillion, PRICES, secretCallsPerCall } from './support/cost.js';
 import type { Deployment } from './support/environment.js';
 import { ratio, summarize } from './support/stats.js';
 import { ms } from './support/table.js';
-import type { BatchResult, CostResult, SustainedResult, WarmRouteResult } from './support/workers.js';
+import type { BatchResult, CostResult, WarmRouteResult } from './support/workers.js';
 import { ALL_CLIENTS_FLOOR_OF, BUNDLE_TARGETS, FLOOR_OF, type FloorKey } from './targets.js';
 
 export interface Measurements {
@@ -23,17 +24,7 @@ export interface Measurements {
   warm: WarmRouteResult[];
   batchRun: BatchResult;
   batchUpstreamCalls: number;
-  sustained: SustainedResult & {
-    maxRps: number;
-    consumers: number;
-    perConsumerRps: number;
-    upstreamLatencyMs: number;
-    measuredSeconds: number;
-    requestsInWindow: number;
-    achievedRps: number;
-    maxInAnySecond: number;
-    totalRequests: number;
-  };
+  sustained: SustainedFigures;
   cost: CostResult;
   examples: ExampleSize[];
   awsCalls: Map<string, number>;

@@ -7,11 +7,19 @@ import { BODY_MESSAGES } from '../../shared/manifest/limits.js';
  * (`local/api-gateway.ts`) answers `RequestRejected` and `GatewayError` the same way.
  */
 
-/** An error body in the handlers' shape; `message` is a JSON value (a literal or `$context.error.messageString`). */
-function errorTemplate(code: string, message: string, field?: string): Record<string, string> {
+/** The gateway's own words for the fault: `$context.error.messageString`, which it writes as a JSON string. */
+const GATEWAY_MESSAGE = { variable: '$context.error.messageString' } as const;
+
+/** An error body in the handlers' shape, with our message (written ASCII-only) or the gateway's. */
+function errorTemplate(
+  code: string,
+  message: string | typeof GATEWAY_MESSAGE,
+  field?: string,
+): Record<string, string> {
+  const messageJson = typeof message === 'string' ? asciiJson(message) : message.variable;
   const fieldPart = field === undefined ? '' : `,"field":${JSON.stringify(field)}`;
   return {
-    'application/json': `{"error":{"code":${JSON.stringify(code)},"message":${message}${fieldPart}}}`,
+    'application/json': `{"error":{"code":${JSON.stringify(code)},"message":${messageJson}${fieldPart}}}`,
   };
 }
 
@@ -37,42 +45,39 @@ export function addGatewayResponses(api: RestApi, corsOrigins: readonly string[]
     // One origin can be echoed statically; with several, browsers get the header from the preflight only.
     ...(corsOrigins.length === 1 && { 'Access-Control-Allow-Origin': `'${corsOrigins[0]}'` }),
   };
-  const dynamicMessage = '$context.error.messageString';
   const responses = [
     {
       id: 'BadRequestBody',
       type: ResponseType.BAD_REQUEST_BODY,
-      templates: errorTemplate(ERROR_CODES.ValidationFailed, asciiJson(BODY_MESSAGES.notAnObject), 'body'),
+      templates: errorTemplate(ERROR_CODES.ValidationFailed, BODY_MESSAGES.notAnObject, 'body'),
     },
     {
       id: 'AccessDenied',
       type: ResponseType.ACCESS_DENIED,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.AccessDenied, dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.AccessDenied, GATEWAY_MESSAGE),
     },
     {
       id: 'MissingAuthentication',
       type: ResponseType.MISSING_AUTHENTICATION_TOKEN,
       templates: errorTemplate(
-        'MissingAuthentication',
-        JSON.stringify(
-          'Sign the request with AWS Signature Version 4 (service "execute-api"), and check the method and path: an unknown route is answered this way too.',
-        ),
+        GATEWAY_ERROR_CODES.MissingAuthentication,
+        'Sign the request with AWS Signature Version 4 (service "execute-api"), and check the method and path: an unknown route is answered this way too.',
       ),
     },
     {
       id: 'Throttled',
       type: ResponseType.THROTTLED,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.Throttled, dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.Throttled, GATEWAY_MESSAGE),
     },
     {
       id: 'Default4xx',
       type: ResponseType.DEFAULT_4XX,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.RequestRejected, dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.RequestRejected, GATEWAY_MESSAGE),
     },
     {
       id: 'Default5xx',
       type: ResponseType.DEFAULT_5XX,
-      templates: errorTemplate(GATEWAY_ERROR_CODES.GatewayError, dynamicMessage),
+      templates: errorTemplate(GATEWAY_ERROR_CODES.GatewayError, GATEWAY_MESSAGE),
     },
   ];
   for (const response of responses) {

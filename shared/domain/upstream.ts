@@ -42,7 +42,7 @@ export function upstreamV4Of(event: NormalizedEvent): UpstreamV4Event | undefine
  * `JSON.stringify`, or `undefined` for a value it cannot write: nesting deep enough to overflow its recursion (a
  * tag can nest 100,000 levels, which `JSON.parse` reads but `JSON.stringify` cannot write back).
  */
-export function jsonText(value: unknown): string | undefined {
+export function writableJson(value: unknown): string | undefined {
   try {
     return JSON.stringify(value);
   } catch (error) {

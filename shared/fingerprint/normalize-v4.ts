@@ -15,7 +15,7 @@ import {
   type SeenAt,
   type Signals,
 } from '../domain/event.js';
-import { type UpstreamV4Event, withUpstreamV4 } from '../domain/upstream.js';
+import { type UpstreamV4Event, withUpstreamV4, writableJson } from '../domain/upstream.js';
 import { compact, inRange, seenAtFromMs } from '../domain/values.js';
 import * as z from '../validation/zod.js';
 import {
@@ -131,11 +131,14 @@ export function normalizeV4Event(body: unknown): NormalizedEvent {
 
 /**
  * Normalizes a v4 Event that reached us from `source`. The body is an object once it parsed: it is kept with
- * the event, as received (`upstreamV4Of`), since it is the event the Server API answers.
+ * the event, as received (`upstreamV4Of`), since it is the event the Server API answers; unless JSON cannot
+ * write it back (a tag nested deeper than `JSON.stringify` recurses), in which case neither the store nor the
+ * v4 routes could use it, and the normalized view answers for it, now and later alike. Checked here, once per
+ * event taken in, rather than on every v4 answer.
  */
 export function fromV4Payload(body: unknown, source: EventSource): NormalizedEvent {
   const event = fromV4Event(parseObject(schemas().V4Event, body, 'body'), source);
-  return withUpstreamV4(event, body as UpstreamV4Event);
+  return writableJson(body) === undefined ? event : withUpstreamV4(event, body as UpstreamV4Event);
 }
 
 function fromV4Event(event: V4Event, source: EventSource): NormalizedEvent {

@@ -1,15 +1,15 @@
 import { isIP } from 'node:net';
 import type { Location, NormalizedEvent, SeenAt } from '../domain/event.js';
-import { jsonText, type UpstreamV4Event, upstreamV4Of } from '../domain/upstream.js';
+import { type UpstreamV4Event, upstreamV4Of } from '../domain/upstream.js';
 import { compact } from '../domain/values.js';
 
 /**
  * An event in the Server API v4 `Event` shape: Fingerprint's own copy when we have it (the event reached us in v4
- * form and was kept), else rendered from the normalized view. A copy JSON cannot write back (nested too deeply:
- * the store does not keep such a copy either) is rendered too, so this answer and later ones agree.
+ * form and was kept), else rendered from the normalized view. Every copy can be written back as JSON: the
+ * normalizer attaches none it could not (`fromV4Payload`), and the store keeps only what it wrote.
  */
 export function toV4Event(event: NormalizedEvent, upstream = upstreamV4Of(event)): UpstreamV4Event {
-  return upstream !== undefined && jsonText(upstream) !== undefined ? upstream : renderV4Event(event);
+  return upstream ?? renderV4Event(event);
 }
 
 /**

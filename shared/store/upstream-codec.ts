@@ -1,5 +1,5 @@
 import { brotliCompressSync, brotliDecompressSync, constants } from 'node:zlib';
-import { jsonText, type UpstreamV4Event } from '../domain/upstream.js';
+import { type UpstreamV4Event, writableJson } from '../domain/upstream.js';
 import { UPSTREAM_COPY_MAX_BYTES } from '../manifest/limits.js';
 
 /**
@@ -20,7 +20,7 @@ const BROTLI_QUALITY = 6;
  * deeply for `JSON.stringify` (a tag can nest 100,000 levels; the normalized view keeps such a tag as text).
  */
 export function encodeUpstreamV4(event: UpstreamV4Event): Uint8Array | undefined {
-  const json = jsonText(event);
+  const json = writableJson(event);
   if (json === undefined) return undefined;
   const text = Buffer.from(json, 'utf8');
   const compressed = brotliCompressSync(text, {

@@ -22,7 +22,12 @@ export interface RouteContract {
   readonly path?: z.ZodMiniObject;
   /** The query string; absent when the route ignores it. */
   readonly query?: z.ZodMiniObject;
-  /** A JSON body's schema (a signed body is described by the document, not parsed by a schema). */
+  /**
+   * A JSON body's schema, the one the handler parses with (a signed body is described by the document, not
+   * parsed by a schema). Flat, so the handler can name the field at fault; the document states the body's forms
+   * for callers (`openapi/source/events.ts`), and `test/contract/openapi-document.test.ts` holds the two to
+   * the same bodies.
+   */
   readonly body?: z.ZodMiniType;
 }
 

@@ -1,6 +1,7 @@
-import { type ErrorCode, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
+import { ERROR_CODES, type ErrorCode, NotFoundError, ValidationError } from '../../shared/domain/errors.js';
 import { publicError } from '../../shared/domain/public-error.js';
 import type { CallOptions } from '../../shared/fingerprint/types.js';
+import type { UpstreamErasure, VisitorErasure } from '../../shared/manifest/api-types.js';
 import type { EnrichDeps } from './enrich.js';
 
 /** What Fingerprint made of a request to delete a visitor's data. */
@@ -13,24 +14,24 @@ export const UPSTREAM_ERASURE_OUTCOMES = {
   failed: 'failed',
 } as const;
 
-/** The upstream part of an erasure, as answered to the caller. */
-export type UpstreamErasure =
-  | { requested: false }
-  | { requested: true; outcome: 'scheduled' | 'notFound' }
-  | { requested: true; outcome: 'failed'; error: { code: ErrorCode; message: string } };
+/**
+ * The codes a failed request to delete a visitor at Fingerprint is answered with: the upstream failures, and
+ * `Internal` for anything else (whose message stays in the logs).
+ */
+export const UPSTREAM_ERASURE_ERROR_CODES = [
+  ERROR_CODES.UpstreamRateLimited,
+  ERROR_CODES.UpstreamBudgetExhausted,
+  ERROR_CODES.UpstreamAuthFailed,
+  ERROR_CODES.UpstreamRejected,
+  ERROR_CODES.UpstreamUnavailable,
+  ERROR_CODES.UpstreamTimeout,
+  ERROR_CODES.UpstreamBadResponse,
+  ERROR_CODES.UpstreamMisconfigured,
+  ERROR_CODES.Internal,
+] as const satisfies readonly ErrorCode[];
+type UpstreamErasureErrorCode = (typeof UPSTREAM_ERASURE_ERROR_CODES)[number];
 
-/** The answer of `DELETE /visitors/{visitorId}`. */
-export interface VisitorErasure {
-  visitorId: string;
-  /** Cached events deleted by this call; 0 when nothing was cached (erasure is idempotent). */
-  deleted: number;
-  /**
-   * The erasure time in effect (ms since the epoch): events of the visitor up to it are deleted and refused
-   * by every write path from now on; later events are new data. A later erasure moves it forward.
-   */
-  erasedAt: number;
-  upstream: UpstreamErasure;
-}
+export type { UpstreamErasure, VisitorErasure };
 
 /** Whom to erase, and whether at Fingerprint too. */
 export interface EraseInput {
@@ -86,14 +87,30 @@ export async function eraseVisitor(
         erasure: { ...local, upstream: { requested: true, outcome: UPSTREAM_ERASURE_OUTCOMES.notFound } },
       };
     }
-    // The public part only: the message of a hidden (5xx-class) error stays in the logs.
-    const { code, message } = publicError(error);
     return {
       erasure: {
         ...local,
-        upstream: { requested: true, outcome: UPSTREAM_ERASURE_OUTCOMES.failed, error: { code, message } },
+        upstream: {
+          requested: true,
+          outcome: UPSTREAM_ERASURE_OUTCOMES.failed,
+          error: upstreamFailure(error),
+        },
       },
       upstreamError: error,
     };
   }
+}
+
+/**
+ * The public part of a failed upstream erasure: the message of a hidden (5xx-class) error stays in the logs,
+ * and so does any error that is no upstream failure, answered as `Internal`.
+ */
+function upstreamFailure(error: unknown): { code: UpstreamErasureErrorCode; message: string } {
+  const { code, message } = publicError(error);
+  if (isUpstreamErasureErrorCode(code)) return { code, message };
+  return { code: ERROR_CODES.Internal, message: publicError(undefined).message };
+}
+
+function isUpstreamErasureErrorCode(code: ErrorCode): code is UpstreamErasureErrorCode {
+  return (UPSTREAM_ERASURE_ERROR_CODES as readonly ErrorCode[]).includes(code);
 }

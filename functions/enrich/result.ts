@@ -5,6 +5,7 @@
 import { AppError, ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { SkippedEvent } from '../../shared/fingerprint/types.js';
+import type { EnrichResponse } from '../../shared/manifest/api-types.js';
 import type { StoreOutcome } from '../../shared/store/event-store.js';
 
 /**
@@ -18,29 +19,10 @@ export type AnswerSource = (typeof ANSWER_SOURCES)[keyof typeof ANSWER_SOURCES];
 export const UNSTORABLE = 'unstorable';
 
 /** Events Fingerprint returned that were neither stored nor answered: how many, and how many per reason. */
-export interface SkippedSummary {
-  count: number;
-  reasons: Record<string, number>;
-}
+export type SkippedSummary = EnrichResult['skipped'];
 
-export interface EnrichResult {
-  events: NormalizedEvent[];
-  source: AnswerSource;
-  /** How many events this call wrote to the store. */
-  stored: number;
-  skipped: SkippedSummary;
-  /**
-   * `true` when `events` holds everything Fingerprint has for the query: paging ran until Fingerprint
-   * reported no further page, and nothing was skipped. Always `true` for a requestId (it succeeds or fails
-   * as a whole).
-   */
-  complete: boolean;
-  /**
-   * How many events Fingerprint returned that were dropped, neither stored nor answered, because their
-   * visitor was erased at or after the moment they happened (ADR 7).
-   */
-  suppressed: number;
-}
+/** The answer of `POST /enrich` (openapi's `EnrichResponse`). */
+export type EnrichResult = EnrichResponse;
 
 /** The answer of a call that succeeds or fails as a whole; an erased visitor's event is not answered. */
 export function whole(events: NormalizedEvent[], source: AnswerSource, outcome: StoreOutcome): EnrichResult {

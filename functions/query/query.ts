@@ -1,8 +1,7 @@
-import type { NormalizedEvent } from '../../shared/domain/event.js';
 import type { UpstreamV4Event } from '../../shared/domain/upstream.js';
+import type { EventList, VisitorHistory } from '../../shared/manifest/api-types.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import type { EventPage, EventStore } from '../../shared/store/event-store.js';
-import type { V3Visit } from './v3-visit.js';
 
 /**
  * The v3 visit and v4 event renderers, loaded by the first call of their routes: the function's most common
@@ -33,13 +32,7 @@ export interface VisitorHistoryQuery {
   paginationKey?: string;
 }
 
-/** The Server API v3 `GET /visitors/{visitorId}` answer. */
-export interface VisitorHistory {
-  visitorId: string;
-  visits: V3Visit[];
-  lastTimestamp?: number;
-  paginationKey?: string;
-}
+export type { EventList, VisitorHistory };
 
 /**
  * A visitor's cached history in the v3 `/visitors` contract, newest first, with v3's semantics: `limit` is
@@ -78,11 +71,6 @@ export interface EventListQuery {
   linkedId?: string;
   limit: number;
   cursor?: string;
-}
-
-export interface EventList {
-  events: NormalizedEvent[];
-  nextCursor?: string;
 }
 
 /**

@@ -4,61 +4,11 @@
  * (`shared/fingerprint/normalize.ts`), so the query function neither bundles nor builds at cold start the
  * schemas that parse them.
  */
-import type {
-  BrowserInfo,
-  Confidence,
-  Location,
-  NamedCode,
-  NormalizedEvent,
-  SeenAt,
-  Subdivision,
-} from '../../shared/domain/event.js';
+import type { BrowserInfo, Location, NormalizedEvent, SeenAt } from '../../shared/domain/event.js';
 import { compact } from '../../shared/domain/values.js';
+import type { V3BrowserDetails, V3IpLocation, V3Visit } from '../../shared/manifest/api-types.js';
 
-/** v3 `BrowserDetails`. */
-export interface V3BrowserDetails {
-  browserName: string;
-  browserMajorVersion: string;
-  browserFullVersion: string;
-  os: string;
-  osVersion: string;
-  device: string;
-  userAgent: string;
-}
-
-/** v3 `DeprecatedGeolocation`, the `ipLocation` of a visit. */
-export interface V3IpLocation {
-  accuracyRadius?: number;
-  latitude?: number;
-  longitude?: number;
-  postalCode?: string;
-  timezone?: string;
-  city?: { name: string };
-  country?: NamedCode;
-  continent?: NamedCode;
-  subdivisions?: Subdivision[];
-}
-
-/**
- * A visit of v3 `GET /visitors/{visitor_id}`, as the v3 `Visit` schema documents it, minus `components` (raw
- * device attributes, which the product deliberately does not store).
- */
-export interface V3Visit {
-  requestId: string;
-  browserDetails: V3BrowserDetails;
-  incognito: boolean;
-  ip: string;
-  ipLocation?: V3IpLocation;
-  linkedId?: string;
-  timestamp: number;
-  time: string;
-  url: string;
-  tag: Record<string, unknown>;
-  confidence?: Confidence;
-  visitorFound: boolean;
-  firstSeenAt: SeenAt;
-  lastSeenAt: SeenAt;
-}
+export type { V3BrowserDetails, V3IpLocation, V3Visit };
 
 /**
  * Renders a normalized event as a v3 visit. A v3 visit normalized and rendered back is unchanged except for

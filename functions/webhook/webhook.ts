@@ -7,6 +7,7 @@ import {
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { isId, requireId } from '../../shared/domain/ids.js';
 import { normalizeWebhook } from '../../shared/fingerprint/normalize.js';
+import type { WebhookReceipt } from '../../shared/manifest/api-types.js';
 import { BODY_MESSAGES, WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
 import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
@@ -71,19 +72,7 @@ export const WEBHOOK_SKIP_REASONS = [
 ] as const;
 export type WebhookSkipReason = (typeof WEBHOOK_SKIP_REASONS)[number];
 
-/** The answer to Fingerprint: which event the delivery carried and whether it is stored. */
-export interface WebhookReceipt {
-  requestId: string;
-  /**
-   * Whether the event is in the cache now: `true` when this delivery stored it, or an earlier one stored the
-   * same event (`reason: "alreadyStored"`); `false` otherwise, with the reason.
-   */
-  stored: boolean;
-  /** Present when this delivery wrote nothing. */
-  reason?: WebhookSkipReason;
-  /** With `reason: "conflict"`: which identity attributes of the stored event the delivery contradicts. */
-  conflictingFields?: readonly ('visitorId' | 'timestamp')[];
-}
+export type { WebhookReceipt };
 
 /**
  * Receives one webhook delivery: refuses it unless it is signed (and, when enabled, carries the basic auth
@@ -171,7 +160,7 @@ export async function receiveWebhook(
     case 'suppressed':
       return { requestId, stored: false, reason: 'visitorErased' };
     case 'conflict':
-      return { requestId, stored: false, reason: 'conflict', conflictingFields: result.fields };
+      return { requestId, stored: false, reason: 'conflict', conflictingFields: [...result.fields] };
     default:
       return assertNever(result);
   }

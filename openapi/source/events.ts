@@ -1,3 +1,5 @@
+import { ANSWER_SOURCES } from '../../functions/enrich/result.js';
+import { EVENT_SOURCES, SCHEMA_VERSION } from '../../shared/domain/event.js';
 import {
   ID_MAX_LENGTH,
   ID_PATTERN,
@@ -129,7 +131,7 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     ),
     source: {
       type: 'string',
-      enum: ['cache', 'fingerprint', 'sealed'],
+      enum: Object.values(ANSWER_SOURCES),
       description:
         '`cache`: a cached requestId, answered with no upstream call; `sealed`: a `sealedResult`, opened and stored with no upstream call.',
     },
@@ -206,7 +208,10 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       maximum: 1,
       description: 'A probability: a score Fingerprint sent outside [0, 1] is clamped to it.',
     },
-    revision: STRING,
+    revision: {
+      type: 'string',
+      description: 'The method that computed the score: v3 `revision`, v4 `version`.',
+    },
     comment: STRING,
   }),
   Signals: {
@@ -286,12 +291,12 @@ export const EVENT_SCHEMAS: Readonly<Record<string, JsonObject>> = {
       signals: ref('Signals'),
       source: {
         type: 'string',
-        enum: ['v3', 'v4', 'webhook', 'sealed'],
+        enum: Object.values(EVENT_SOURCES),
         description:
           'Where the event was read from: the Server API (`v3`, `v4`), a webhook delivery, or a sealed client result sent to `POST /enrich`.',
       },
       schemaVersion: {
-        const: 1,
+        const: SCHEMA_VERSION,
         description: 'Bumped when this shape changes in a way readers must know about.',
       },
     },

@@ -1,3 +1,5 @@
+import { UPSTREAM_ERASURE_ERROR_CODES, UPSTREAM_ERASURE_OUTCOMES } from '../../functions/enrich/erase.js';
+import { WEBHOOK_SKIP_REASONS } from '../../functions/webhook/webhook.js';
 import { closed, count, ref } from './build.js';
 import type { JsonObject } from './json.js';
 
@@ -16,7 +18,7 @@ export const SERVICE_SCHEMAS: Readonly<Record<string, JsonObject>> = {
           const: true,
         },
         outcome: {
-          enum: ['scheduled', 'notFound'],
+          enum: [UPSTREAM_ERASURE_OUTCOMES.scheduled, UPSTREAM_ERASURE_OUTCOMES.notFound],
           description:
             '`scheduled`: Fingerprint accepted the deletion and carries it out asynchronously (recent events within about 24 hours). `notFound`: Fingerprint holds nothing about this visitor.',
         },
@@ -26,24 +28,14 @@ export const SERVICE_SCHEMAS: Readonly<Record<string, JsonObject>> = {
           const: true,
         },
         outcome: {
-          const: 'failed',
+          const: UPSTREAM_ERASURE_OUTCOMES.failed,
           description:
             'The request to Fingerprint failed; the cache is erased all the same. Retry the call: erasure is idempotent.',
         },
         error: closed(['code', 'message'], {
           code: {
             type: 'string',
-            enum: [
-              'UpstreamRateLimited',
-              'UpstreamBudgetExhausted',
-              'UpstreamAuthFailed',
-              'UpstreamRejected',
-              'UpstreamUnavailable',
-              'UpstreamTimeout',
-              'UpstreamBadResponse',
-              'UpstreamMisconfigured',
-              'Internal',
-            ],
+            enum: [...UPSTREAM_ERASURE_ERROR_CODES],
           },
           message: {
             type: 'string',
@@ -87,7 +79,7 @@ export const SERVICE_SCHEMAS: Readonly<Record<string, JsonObject>> = {
     },
     reason: {
       type: 'string',
-      enum: ['alreadyStored', 'conflict', 'stale', 'future', 'expired', 'noVisitor', 'visitorErased'],
+      enum: [...WEBHOOK_SKIP_REASONS],
       description:
         "Present when this delivery wrote nothing. `alreadyStored`: the same event (requestId, visitorId, timestamp) is stored already and is not changed. `conflict`: another event is stored under this requestId (another visitorId or timestamp) and is not changed. `stale`: the event is older than `WEBHOOK_MAX_EVENT_AGE_SECONDS`. `future`: its timestamp is more than 5 minutes ahead. `expired`: it is already past `EVENT_TTL_DAYS`. `noVisitor`: a v4 Edge analysis, without identification. `visitorErased`: the event's visitor was erased at or after the moment it happened.",
     },

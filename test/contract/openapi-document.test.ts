@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ERROR_CODES as CLIENT_ERROR_CODES } from '../../client/types.js';
 import { parseEnrichBody } from '../../functions/enrich/input.js';
 import { API_ROUTES } from '../../local/api-gateway.js';
 import { ERROR_CODES } from '../../shared/domain/errors.js';
+import { MIN_SEALED_BYTES, SEALED_HEADER } from '../../shared/fingerprint/sealed.js';
 import { buildEvent } from '../support/events.js';
 import { loadOpenApi, OpenApiValidator } from './openapi.js';
 
@@ -150,6 +152,74 @@ describe('openapi/openapi.json', () => {
       expect(() => parseEnrichBody(JSON.stringify(body))).toThrow();
       expect(validator.matches('EnrichRequest', body)).not.toEqual([]);
     }
+  });
+
+  it('accepts exactly the bodies the handler accepts: its forms and the handler parse agree, whatever is sent', () => {
+    // The handler parses one flat schema and then tells the forms apart, naming the field at fault; the
+    // document states the forms (`oneOf`) for callers and their SDK generators. Both are checked against each
+    // other here over any mix of the fields, good and bad values, and unknown fields.
+    const id = fc.constantFrom(
+      '1708102555327.NLOjmg',
+      'Ibk1527CUFmcnjLwIs4A9',
+      'order 123/ä',
+      'x'.repeat(256),
+    );
+    const badId = fc.constantFrom(
+      '',
+      '.',
+      '..',
+      'a\u0000b',
+      'abc\u0085def',
+      'x'.repeat(257),
+      '\ud800',
+      7,
+      null,
+    );
+    const sealed = fc
+      .uint8Array({ minLength: MIN_SEALED_BYTES, maxLength: 300 })
+      .map((bytes) => Buffer.concat([SEALED_HEADER, bytes]).toString('base64'));
+    const anything = fc.record(
+      {
+        requestId: fc.oneof(id, badId),
+        visitorId: fc.oneof(id, badId),
+        linkedId: fc.oneof(id, badId),
+        maxEvents: fc.oneof(fc.integer({ min: -2, max: 502 }), fc.constantFrom(1.5, '5', null, 1e21)),
+        refresh: fc.oneof(fc.boolean(), fc.constantFrom('true', 0, null)),
+        sealedResult: fc.oneof(sealed, fc.constantFrom('', 'not base64!', 7)),
+        extra: fc.constantFrom(true, 'x'),
+      },
+      { requiredKeys: [] },
+    );
+    // Well-formed bodies of each form, so that acceptance is tried as often as refusal.
+    const form = fc.oneof(
+      fc.record({ requestId: id, refresh: fc.boolean() }, { requiredKeys: ['requestId'] }),
+      fc.record(
+        { visitorId: id, linkedId: id, maxEvents: fc.integer({ min: 1, max: 500 }), refresh: fc.boolean() },
+        { requiredKeys: [] },
+      ),
+      fc.record({ sealedResult: sealed, requestId: id }, { requiredKeys: ['sealedResult'] }),
+    );
+    const body = fc.oneof(
+      anything,
+      form,
+      fc.tuple(form, anything).map(([good, more]) => ({ ...good, ...more })),
+    );
+    const accepted = new Set<string>();
+    fc.assert(
+      fc.property(body, (sent) => {
+        let handler = true;
+        try {
+          const input = parseEnrichBody(JSON.stringify(sent));
+          accepted.add(input.kind);
+        } catch {
+          handler = false;
+        }
+        expect(validator.matches('EnrichRequest', sent).length === 0, JSON.stringify(sent)).toBe(handler);
+      }),
+      { seed: 20261205, numRuns: 3000 },
+    );
+    // Both sides were tried: every form was accepted by some body (and most bodies are refused).
+    expect([...accepted].sort()).toEqual(['request', 'sealed', 'search']);
   });
 
   it('catches an answer that strays from it, so the conformance tests have teeth', () => {

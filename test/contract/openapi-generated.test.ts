@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import {
+  API_TYPES_FILE,
+  apiTypesModule,
   buildOpenApiDocument,
-  CLIENT_ERROR_CODES_FILE,
-  clientErrorCodesModule,
   OPENAPI_FILE,
 } from '../../openapi/generate.js';
 import { ALL_ERROR_CODES } from '../../shared/manifest/error-codes.js';
@@ -21,11 +21,11 @@ describe('openapi/openapi.json is generated from the service manifest', () => {
     );
   });
 
-  it("gives the caller client the manifest's error codes (client/error-codes.ts, written by `npm run openapi`)", () => {
+  it('gives the handlers and the caller client the types of its component schemas (written by `npm run openapi`)', () => {
     expect(
-      readFileSync(CLIENT_ERROR_CODES_FILE, 'utf8'),
-      'client/error-codes.ts is stale: run `npm run openapi` and commit the result',
-    ).toBe(clientErrorCodesModule());
+      readFileSync(API_TYPES_FILE, 'utf8'),
+      'shared/manifest/api-types.ts is stale: run `npm run openapi` and commit the result',
+    ).toBe(apiTypesModule(generated));
   });
 
   it('documents every route of the manifest with its security, path parameters and error shape', () => {

@@ -33,8 +33,8 @@ describe('caller client package', () => {
 
   it('exports the built client as ./client, built before packing', () => {
     expect(PACKAGE.exports['./client']).toEqual({
-      types: './client/dist/index.d.ts',
-      default: './client/dist/index.js',
+      types: './client/dist/client/index.d.ts',
+      default: './client/dist/client/index.js',
     });
     expect(PACKAGE.scripts['build:client']).toBe('tsc -p client/tsconfig.build.json');
     expect(PACKAGE.scripts.prepack).toBe('npm run build:client');
@@ -121,6 +121,11 @@ describe('caller client as its own package', () => {
   const built = (
     JSON.parse(readFileSync(path.join(CLIENT_DIR, 'tsconfig.build.json'), 'utf8')) as { include: string[] }
   ).include;
+  /**
+   * The manifest's modules the client ships with it (compiled to `dist/shared/manifest/`): the answers' types
+   * and the error codes, written once for the service and the client alike.
+   */
+  const FROM_MANIFEST = ['api-types.ts', 'error-codes.ts'];
 
   /** The packages a module imports: bare specifiers, by package name (`@scope/name` or `name`). */
   function importedPackages(source: string): string[] {
@@ -173,16 +178,18 @@ describe('caller client as its own package', () => {
       }),
     ) as { name: string; files: { path: string }[] }[];
     expect(packed?.name).toBe(manifest.name);
+    const compiled = (file: string) => [file.replace(/\.ts$/, '.js'), file.replace(/\.ts$/, '.d.ts')];
     const expected = [
       'package.json',
-      ...built.flatMap((file) => [
-        `dist/${file.replace(/\.ts$/, '.js')}`,
-        `dist/${file.replace(/\.ts$/, '.d.ts')}`,
-      ]),
+      ...built.flatMap((file) => compiled(`dist/client/${file}`)),
+      ...FROM_MANIFEST.flatMap((file) => compiled(`dist/shared/manifest/${file}`)),
     ];
     expect(packed?.files.map((file) => file.path).sort()).toEqual(expected.sort());
     // What the package points at is in it, and what it ships imports nothing it does not declare.
-    expect(manifest.exports['.']).toEqual({ types: './dist/index.d.ts', default: './dist/index.js' });
+    expect(manifest.exports['.']).toEqual({
+      types: './dist/client/index.d.ts',
+      default: './dist/client/index.js',
+    });
     expect(expected).toContain(manifest.types.replace(/^\.\//, ''));
     const shipped = new Set(
       expected

@@ -138,6 +138,35 @@ describe('erasing a visitor', () => {
     });
   });
 
+  it.each([
+    [
+      'a validation error',
+      new ValidationError('visitorId', 'Fingerprint refused the visitorId (internal detail).'),
+    ],
+    ['a store error', new StoreThrottledError('DynamoDB throttled (internal detail).')],
+    ['a plain error', new Error('socket hang up (internal detail)')],
+  ])(
+    'answers %s from the upstream call as Internal, its message kept in the logs only',
+    async (_kind, failure) => {
+      const fingerprint = new FakeFingerprintClient();
+      fingerprint.failWith = failure;
+
+      const result = await eraseVisitor(
+        { visitorId: VISITOR_ID, upstream: true },
+        { store: storeWith(1), fingerprint },
+        options(),
+      );
+
+      // The document's UpstreamErasure lists the codes a failed upstream erasure carries; nothing else leaks out.
+      expect(result.erasure.upstream).toEqual({
+        requested: true,
+        outcome: 'failed',
+        error: { code: 'Internal', message: 'Internal error.' },
+      });
+      expect(result.upstreamError).toBe(failure);
+    },
+  );
+
   it('refuses upstream=true when upstream erasure is disabled, erasing nothing', async () => {
     const store = storeWith(2);
     const fingerprint = new FakeFingerprintClient();

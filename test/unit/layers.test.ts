@@ -22,10 +22,14 @@ function importsOf(file: string): string[] {
 }
 
 function sourcesUnder(dir: string): string[] {
-  return readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.ts'))
-    .map((name) => `${dir}/${name.split(path.sep).join('/')}`)
-    .sort();
+  return (
+    readdirSync(path.join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+      .map((name) => name.split(path.sep).join('/'))
+      // A built package's declarations (`client/dist/`) are not sources.
+      .filter((name) => name.endsWith('.ts') && !name.endsWith('.d.ts') && !name.startsWith('dist/'))
+      .map((name) => `${dir}/${name}`)
+      .sort()
+  );
 }
 
 interface Rule {
@@ -94,6 +98,15 @@ const RULES: Rule[] = [
     applies: within('shared'),
     forbids: within('functions', 'infra', 'local', 'bench', 'test', 'client'),
   },
+  {
+    name: "the caller client, a package of its own, imports of the service only the manifest's types and codes",
+    applies: within('client'),
+    forbids: (target) =>
+      !within('client')(target) &&
+      !CLIENT_PACKAGES.has(target) &&
+      !NODE_BUILTIN.test(target) &&
+      !['shared/manifest/api-types.ts', 'shared/manifest/error-codes.ts'].includes(target),
+  },
 ];
 
 function violations(graph: ReadonlyMap<string, readonly string[]>): string[] {
@@ -109,7 +122,15 @@ function violations(graph: ReadonlyMap<string, readonly string[]>): string[] {
   return found;
 }
 
-const FILES = [...sourcesUnder('shared'), ...sourcesUnder('functions')];
+/** The packages the caller client depends on (`client/package.json`), and so may import. */
+const CLIENT_PACKAGES = new Set(
+  Object.keys(
+    (JSON.parse(readFileSync(path.join(ROOT, 'client', 'package.json'), 'utf8')) as { dependencies: object })
+      .dependencies,
+  ),
+);
+
+const FILES = [...sourcesUnder('shared'), ...sourcesUnder('functions'), ...sourcesUnder('client')];
 const GRAPH = new Map(FILES.map((file) => [file, importsOf(file)]));
 
 describe('the layers of the import graph', () => {
@@ -148,6 +169,16 @@ describe('the layers of the import graph', () => {
         ['shared/store/dynamodb-event-store.ts', ['shared/http/params.ts', 'functions/enrich/enrich.ts']],
         ['shared/fingerprint/client.ts', ['shared/store/schema.ts']],
         ['shared/aws/cached-secret.ts', ['shared/domain/errors.ts', '@aws-sdk/client-secrets-manager']],
+        [
+          'client/types.ts',
+          [
+            'shared/manifest/api-types.ts',
+            'shared/manifest/routes.ts',
+            'shared/domain/event.ts',
+            '@smithy/signature-v4',
+            '@aws-sdk/client-dynamodb',
+          ],
+        ],
       ]),
     );
     expect(broken.map((line) => line.slice(0, line.indexOf(':')))).toEqual([
@@ -160,6 +191,9 @@ describe('the layers of the import graph', () => {
       'shared/store/dynamodb-event-store.ts imports functions/enrich/enrich.ts',
       'shared/fingerprint/client.ts imports shared/store/schema.ts',
       'shared/aws/cached-secret.ts imports shared/domain/errors.ts',
+      'client/types.ts imports shared/manifest/routes.ts',
+      'client/types.ts imports shared/domain/event.ts',
+      'client/types.ts imports @aws-sdk/client-dynamodb',
     ]);
   });
 });

@@ -5,7 +5,6 @@ import type { CallOptions, FingerprintClient } from '../../shared/fingerprint/ty
 import type { Logger } from '../../shared/observability/logger.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import type { EventStore, RequestCoalescer, StoreOutcome } from '../../shared/store/event-store.js';
-import type { EnrichInput } from './input.js';
 import { ANSWER_SOURCES, type EnrichResult, isRefusal, whole } from './result.js';
 
 export {
@@ -16,6 +15,28 @@ export {
   UNSTORABLE,
   whole,
 } from './result.js';
+
+/**
+ * What to enrich, as the use case takes it (`input.ts` parses a `POST /enrich` body or a queue message into it): one event by requestId, a history by visitorId and/or linkedId, or one event handed over
+ * sealed (no Server API call).
+ */
+export type EnrichInput =
+  | { kind: 'request'; requestId: string; refresh: boolean }
+  | {
+      kind: 'sealed';
+      /** The decoded blob, its size, base64 and header already checked. */
+      sealed: Buffer;
+      /** When sent beside it: the event in the blob must carry this requestId. */
+      requestId?: string;
+    }
+  | {
+      kind: 'search';
+      visitorId?: string;
+      linkedId?: string;
+      maxEvents: number;
+      /** Fetch the whole window again instead of only what is newer than the cached history. */
+      refresh: boolean;
+    };
 
 export interface EnrichDeps {
   store: EventStore;

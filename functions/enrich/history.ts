@@ -8,9 +8,8 @@ import type { CallOptions, SearchResult, SkippedEvent } from '../../shared/finge
 import { TRUNCATIONS } from '../../shared/fingerprint/types.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { EventStore, HistoryFilter, HistorySync } from '../../shared/store/event-store.js';
-import type { EnrichDeps } from './enrich.js';
+import type { EnrichDeps, EnrichInput } from './enrich.js';
 import { DEFAULT_HISTORY_DAYS, HISTORY_OVERLAP_MS } from './history-window.js';
-import type { EnrichInput } from './input.js';
 import { ANSWER_SOURCES, type EnrichResult, isRefusal, summarize, UNSTORABLE } from './result.js';
 
 const DAY_MS = 86_400_000;

@@ -4,6 +4,7 @@ import { linkedIdParam, requestIdParam, visitorIdParam } from '../../shared/http
 import { parseInput } from '../../shared/http/validation.js';
 import { BODY_MESSAGES, ENRICH_BODY_MAX_BYTES, PAGE_SIZES } from '../../shared/manifest/limits.js';
 import * as z from '../../shared/validation/zod.js';
+import type { EnrichInput } from './enrich.js';
 
 export const bodySchema = z.strictObject({
   requestId: z.optional(requestIdParam),
@@ -14,28 +15,6 @@ export const bodySchema = z.strictObject({
   /** Checked by `decodeSealedResult`, which gives each fault its own code. */
   sealedResult: z.optional(z.string()),
 });
-
-/**
- * What to enrich: one event by requestId, a history by visitorId and/or linkedId, or one event handed over
- * sealed (no Server API call).
- */
-export type EnrichInput =
-  | { kind: 'request'; requestId: string; refresh: boolean }
-  | {
-      kind: 'sealed';
-      /** The decoded blob, its size, base64 and header already checked. */
-      sealed: Buffer;
-      /** When sent beside it: the event in the blob must carry this requestId. */
-      requestId?: string;
-    }
-  | {
-      kind: 'search';
-      visitorId?: string;
-      linkedId?: string;
-      maxEvents: number;
-      /** Fetch the whole window again instead of only what is newer than the cached history. */
-      refresh: boolean;
-    };
 
 /**
  * Parses a raw `POST /enrich` body or queue message body. Every refusal is a {@link ValidationError} naming

@@ -67,11 +67,11 @@ const RULES: Rule[] = [
       !(within('shared/domain', 'shared/manifest', 'shared/validation')(target) || NODE_BUILTIN.test(target)),
   },
   {
-    name: 'use cases never import HTTP code, Lambda event types or an AWS SDK',
+    name: 'use cases never import HTTP code, input parsing, Lambda event types or an AWS SDK',
     applies: (file) => USE_CASES.has(file),
     forbids: (target) =>
       within('shared/http', 'aws-lambda', '@middy', '@aws-sdk')(target) ||
-      /^functions\/[^/]+\/http(-handler|-env)?\.ts$/.test(target),
+      /^functions\/[^/]+\/(http(-handler|-env)?|input)\.ts$/.test(target),
   },
   {
     name: 'adapters (Fingerprint, the store, AWS helpers) never import HTTP code or Lambda event types',
@@ -164,7 +164,10 @@ describe('the layers of the import graph', () => {
           'shared/domain/event.ts',
           ['shared/fingerprint/normalize.ts', '@aws-sdk/client-dynamodb', 'node:net'],
         ],
-        ['functions/enrich/erase.ts', ['shared/http/errors.ts', 'aws-lambda', 'shared/domain/errors.ts']],
+        [
+          'functions/enrich/erase.ts',
+          ['shared/http/errors.ts', 'aws-lambda', 'functions/enrich/input.ts', 'shared/domain/errors.ts'],
+        ],
         ['functions/query/query.ts', ['functions/query/http-handler.ts']],
         ['shared/store/dynamodb-event-store.ts', ['shared/http/params.ts', 'functions/enrich/enrich.ts']],
         ['shared/fingerprint/client.ts', ['shared/store/schema.ts']],
@@ -186,6 +189,7 @@ describe('the layers of the import graph', () => {
       'shared/domain/event.ts imports @aws-sdk/client-dynamodb',
       'functions/enrich/erase.ts imports shared/http/errors.ts',
       'functions/enrich/erase.ts imports aws-lambda',
+      'functions/enrich/erase.ts imports functions/enrich/input.ts',
       'functions/query/query.ts imports functions/query/http-handler.ts',
       'shared/store/dynamodb-event-store.ts imports shared/http/params.ts',
       'shared/store/dynamodb-event-store.ts imports functions/enrich/enrich.ts',

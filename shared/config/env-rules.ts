@@ -1,3 +1,4 @@
+import { assertNever } from '../domain/errors.js';
 import { API_VERSIONS, REGIONS } from '../fingerprint/types.js';
 import { LOG_LEVELS } from '../observability/logger.js';
 import { MIN_CONSUMERS } from './consumer-concurrency.js';
@@ -314,6 +315,8 @@ function readFast(rule: EnvRule, raw: string | undefined): unknown {
       const items = listItems(raw);
       return items.every((item) => typeof item === 'string' && rule.isItem(item)) ? items : DEFER;
     }
+    default:
+      return assertNever(rule);
   }
 }
 

@@ -1,3 +1,4 @@
+import { assertNever } from '../domain/errors.js';
 import * as z from '../validation/zod.js';
 import {
   COMMON_ENV,
@@ -110,6 +111,8 @@ export function schemaOf<R extends EnvRule>(rule: R): SchemaOf<R> {
         );
       case 'list':
         return listSchema(rule);
+      default:
+        return assertNever(rule);
     }
   };
   return schema() as SchemaOf<R>;

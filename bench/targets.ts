@@ -50,17 +50,22 @@ export const ALL_CLIENTS_FLOOR_OF: Record<FunctionKey, FloorKey> = {
 export const BUNDLE_TARGETS = { initRatio: 1.3, allChunksRatio: 1.3 } as const;
 
 /**
- * What `test/unit/bundle-size.test.ts` enforces: the targets where they are met (query, webhook all chunks),
+ * What `test/unit/bundle-size.test.ts` enforces: the targets where they are met (init but the webhook's; all
+ * chunks of query and webhook),
  * and a ceiling a little above today's figure where they are not, so that nothing grows unnoticed while the
  * gap stays open (docs/performance.md, "Targets missed"). Lower a ceiling when a change lowers its figure.
  */
 export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksRatio: number }> = {
-  // About 1 KB above the figures of 2026-12-05 (init 1.343, 1.449, 1.450, 1.414; all chunks 1.447, 1.393),
-  // rounded up to 0.005.
-  query: { initRatio: 1.35, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
-  enrichHttp: { initRatio: 1.455, allChunksRatio: 1.45 },
-  enrichQueue: { initRatio: 1.455, allChunksRatio: 1.4 },
-  webhook: { initRatio: 1.42, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
+  // Zod off the first call's path (2026-12-05, docs/performance.md "What changed", 15) took init to 1.197
+  // (query), 1.250 (enrich HTTP) and 1.254 (queue consumer): the target. It cost all chunks 8 KB of the enrich
+  // functions (the fast reads, and the glue of the chunks Zod now splits into) and the webhook's init 5 KB (its
+  // first call normalizes with Zod, so Zod stays at its init and now holds the parts the environment's schemas
+  // share): ceilings about 1 KB above the figures (all chunks 1.470, 1.417; webhook init 1.438), rounded up to
+  // 0.005.
+  query: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
+  enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.475 },
+  enrichQueue: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.42 },
+  webhook: { initRatio: 1.445, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
 };
 
 export const TIMING_TARGETS = {

@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { enrichHttpEnvSchema } from '../functions/enrich/http-env.js';
-import { enrichQueueEnvSchema } from '../functions/enrich/queue-env.js';
+import { ENRICH_HTTP_ENV } from '../functions/enrich/http-env.js';
+import { ENRICH_QUEUE_ENV } from '../functions/enrich/queue-env.js';
 import { StaticWebhookSecrets, WebhookSecretError } from '../functions/webhook/credentials.js';
-import { webhookEnvSchema } from '../functions/webhook/env.js';
+import { WEBHOOK_ENV } from '../functions/webhook/env.js';
 import { REPOSITORY_ROOT } from '../infra/bundling.js';
-import { ConfigError, flagEnv, loadEnv, wholeNumberEnv } from '../shared/config/env.js';
+import { ConfigError, envSchema, flagEnv, loadEnv, schemaOf, wholeNumberEnv } from '../shared/config/env.js';
 import { SealedKeysUnavailableError } from '../shared/domain/errors.js';
 import { StaticSealedKeys } from '../shared/fingerprint/sealed-keys.js';
 import type { ApiVersion, Region } from '../shared/fingerprint/types.js';
@@ -20,7 +20,7 @@ export const DEFAULT_TABLE_NAME = 'fingerprint-events';
  * `pick` and `extend` are functions rather than methods.
  */
 const localEnvSchema = z.extend(
-  z.pick(enrichQueueEnvSchema, {
+  z.pick(envSchema(ENRICH_QUEUE_ENV), {
     EVENT_TTL_DAYS: true,
     LOG_LEVEL: true,
     FINGERPRINT_REGION: true,
@@ -40,9 +40,9 @@ const localEnvSchema = z.extend(
     LOCAL_DATA_DIR: z.optional(z.string().check(z.minLength(1))),
     /** A throwaway store: nothing is read from or written to disk. */
     LOCAL_IN_MEMORY: flagEnv(false),
-    READ_THROUGH_ENABLED: enrichHttpEnvSchema.shape.READ_THROUGH_ENABLED,
-    STORE_UPSTREAM_EVENTS: enrichHttpEnvSchema.shape.STORE_UPSTREAM_EVENTS,
-    UPSTREAM_ERASURE_ENABLED: enrichHttpEnvSchema.shape.UPSTREAM_ERASURE_ENABLED,
+    READ_THROUGH_ENABLED: schemaOf(ENRICH_HTTP_ENV.READ_THROUGH_ENABLED),
+    STORE_UPSTREAM_EVENTS: schemaOf(ENRICH_HTTP_ENV.STORE_UPSTREAM_EVENTS),
+    UPSTREAM_ERASURE_ENABLED: schemaOf(ENRICH_HTTP_ENV.UPSTREAM_ERASURE_ENABLED),
     /**
      * The webhook secret's value itself (what the cloud keeps in the secret named by
      * FINGERPRINT_WEBHOOK_SECRET_ID): without it, `POST /webhooks/fingerprint` refuses every delivery.
@@ -53,8 +53,8 @@ const localEnvSchema = z.extend(
      * named by FINGERPRINT_SEALED_KEYS_SECRET_ID): without them, a `sealedResult` is refused.
      */
     FINGERPRINT_SEALED_KEYS: z.optional(z.string().check(z.minLength(1))),
-    WEBHOOK_BASIC_AUTH_ENABLED: webhookEnvSchema.shape.WEBHOOK_BASIC_AUTH_ENABLED,
-    WEBHOOK_MAX_EVENT_AGE_SECONDS: webhookEnvSchema.shape.WEBHOOK_MAX_EVENT_AGE_SECONDS,
+    WEBHOOK_BASIC_AUTH_ENABLED: schemaOf(WEBHOOK_ENV.WEBHOOK_BASIC_AUTH_ENABLED),
+    WEBHOOK_MAX_EVENT_AGE_SECONDS: schemaOf(WEBHOOK_ENV.WEBHOOK_MAX_EVENT_AGE_SECONDS),
   },
 );
 

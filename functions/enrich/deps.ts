@@ -1,5 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { FingerprintCallerEnv } from '../../shared/config/env.js';
+import type { FingerprintCallerEnv } from '../../shared/config/env-rules.js';
 import type { SealedKeyProvider } from '../../shared/fingerprint/sealed-keys.js';
 import type { FingerprintClient } from '../../shared/fingerprint/types.js';
 import { lazily } from '../../shared/runtime/lazy.js';

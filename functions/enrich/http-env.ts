@@ -1,25 +1,28 @@
 import {
-  commonEnv,
-  corsEnv,
-  fingerprintEnv,
-  readThroughEnabledSetting,
-  upstreamErasureEnabledSetting,
-  wholeNumberEnv,
-} from '../../shared/config/env.js';
-import * as z from '../../shared/validation/zod.js';
+  COMMON_ENV,
+  CORS_ENV,
+  type EnvOf,
+  FINGERPRINT_ENV,
+  SETTING_RULES,
+  wholeNumber,
+} from '../../shared/config/env-rules.js';
 
-/** The enrich function's HTTP trigger: `POST /enrich`, `GET /events/{requestId}`, `DELETE /visitors/{visitorId}`. */
-export const enrichHttpEnvSchema = z.object({
-  ...commonEnv(),
-  ...fingerprintEnv(),
-  ...corsEnv(),
-  READ_THROUGH_ENABLED: readThroughEnabledSetting(),
-  UPSTREAM_ERASURE_ENABLED: upstreamErasureEnabledSetting(),
+/**
+ * The enrich function's HTTP trigger: `POST /enrich`, `GET /events/{requestId}`, `DELETE /visitors/{visitorId}`.
+ * Rules as data, without Zod: `loadEnvOf` reads them at cold start, and `envSchema` of `shared/config/env.ts`
+ * makes their Zod schema (the stack's types, the settings test, and the read whenever the fast one is unsure).
+ */
+export const ENRICH_HTTP_ENV = {
+  ...COMMON_ENV,
+  ...FINGERPRINT_ENV,
+  ...CORS_ENV,
+  READ_THROUGH_ENABLED: SETTING_RULES.readThroughEnabled,
+  UPSTREAM_ERASURE_ENABLED: SETTING_RULES.upstreamErasureEnabled,
   /**
    * Milliseconds `DELETE /visitors/{visitorId}` waits between its two sweeps of the eventually consistent
    * visitor index (ADR 7). Shorter makes erasure faster and a survivor likelier when the index lags.
    */
-  ERASURE_SETTLE_MS: wholeNumberEnv(0, 10_000, 2_000),
-});
+  ERASURE_SETTLE_MS: wholeNumber(0, 10_000, 2_000),
+} as const;
 
-export type EnrichHttpEnv = z.output<typeof enrichHttpEnvSchema>;
+export type EnrichHttpEnv = EnvOf<typeof ENRICH_HTTP_ENV>;

@@ -2,14 +2,14 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-l
 import { AppError, NotFoundError } from '../../shared/domain/errors.js';
 import { bodyText } from '../../shared/http/body.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
-import { parseRequestId, parseVisitorId, queryParams } from '../../shared/http/params.js';
+import { queryParams, requestIdOf, visitorIdOf } from '../../shared/http/request.js';
 import { ENRICH_HTTP_ROUTES, errorShapeIn, type RouteKeyOf } from '../../shared/manifest/routes.js';
 import type { LogAttributes, Logger } from '../../shared/observability/logger.js';
 import { deadlineFor } from '../../shared/runtime/deadline.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import { ANSWER_SOURCES, type AnswerSource, type EnrichDeps, enrich } from './enrich.js';
-import { parseEnrichBody, parseEraseQuery, parseV4EventRequest } from './input.js';
 import { readEvent } from './read-through.js';
+import { enrichInputParsers, parseEnrichRequest } from './request.js';
 
 /** The header of `GET /events/{requestId}` that says which source answered: `cache` or `fingerprint`. */
 export const EVENT_SOURCE_HEADER = 'X-Event-Source';
@@ -66,7 +66,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
   /** The routes, by API Gateway resource template: exactly the manifest's routes of this function. */
   const routes: Record<RouteKeyOf<'enrichHttp'>, Route> = {
     'POST /enrich': async (event, context) => {
-      const input = parseEnrichBody(bodyText(event));
+      const input = await parseEnrichRequest(bodyText(event));
       const result = await enrich(input, deps, { deadline: deadlineFor(context) });
       logAnswer('Enriched', {
         kind: input.kind,
@@ -81,7 +81,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     },
 
     'GET /events/{requestId}': async (event, context) => {
-      const requestId = parseRequestId(event.pathParameters?.requestId);
+      const requestId = await requestIdOf(event.pathParameters?.requestId);
       const result = await readEvent(requestId, deps, {
         deadline: deadlineFor(context),
         readThrough: settings.readThrough,
@@ -93,6 +93,7 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
 
     // Fingerprint's own v4 route, from the cache (read-through, the coalescer and erasure as above).
     'GET /v4/events/{event_id}': async (event, context) => {
+      const { parseV4EventRequest } = await enrichInputParsers();
       const { eventId } = parseV4EventRequest(event.pathParameters?.event_id, queryParams(event));
       const result = await readEvent(eventId, deps, {
         deadline: deadlineFor(context),
@@ -106,7 +107,8 @@ export function createEnrichHttpHandler(deps: EnrichHttpHandlerDeps) {
     },
 
     'DELETE /visitors/{visitorId}': async (event, context) => {
-      const visitorId = parseVisitorId(event.pathParameters?.visitorId);
+      const visitorId = await visitorIdOf(event.pathParameters?.visitorId);
+      const { parseEraseQuery } = await enrichInputParsers();
       const { upstream } = parseEraseQuery(queryParams(event));
       const { eraseVisitor } = await erasureUseCase();
       const { erasure, upstreamError } = await eraseVisitor({ visitorId, upstream }, deps, {

@@ -1,11 +1,11 @@
-import { loadEnv } from '../../shared/config/env.js';
+import { loadEnvOf } from '../../shared/config/env-rules.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbRequestCoalescer } from '../../shared/store/dynamodb-request-coalescer.js';
 import { createEnrichDeps, HTTP_BUDGET_WAIT_MS } from './deps.js';
-import { enrichHttpEnvSchema } from './http-env.js';
+import { ENRICH_HTTP_ENV } from './http-env.js';
 import { createEnrichHttpHandler } from './http-handler.js';
 
-const env = loadEnv(enrichHttpEnvSchema);
+const env = await loadEnvOf(ENRICH_HTTP_ENV);
 
 /**
  * `POST /enrich` (resolve through the Server API and store), `GET /events/{requestId}` and

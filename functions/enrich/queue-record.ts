@@ -3,7 +3,7 @@ import { AppError, ValidationError } from '../../shared/domain/errors.js';
 import type { Logger } from '../../shared/observability/logger.js';
 import type { DeadLetterQueue } from './dead-letter.js';
 import { type EnrichDeps, enrich } from './enrich.js';
-import { parseEnrichBody } from './input.js';
+import { parseEnrichRequest } from './request.js';
 
 /**
  * Failures that no redelivery can fix, dead-lettered at once with their reason: the product's one policy,
@@ -32,7 +32,7 @@ export async function processRecord(
 ): Promise<void> {
   const log = { messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount };
   try {
-    const input = parseEnrichBody(record.body);
+    const input = await parseEnrichRequest(record.body);
     const result = await enrich(input, deps, { deadline });
     deps.logger.info('Record enriched', {
       ...log,

@@ -1,12 +1,12 @@
-import { loadEnv } from '../../shared/config/env.js';
+import { loadEnvOf } from '../../shared/config/env-rules.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { lazily } from '../../shared/runtime/lazy.js';
 import { lazyDeadLetterQueue } from './dead-letter.js';
 import { createEnrichDeps } from './deps.js';
-import { enrichQueueEnvSchema } from './queue-env.js';
+import { ENRICH_QUEUE_ENV } from './queue-env.js';
 import { createEnrichQueueHandler } from './queue-handler.js';
 
-const env = loadEnv(enrichQueueEnvSchema);
+const env = await loadEnvOf(ENRICH_QUEUE_ENV);
 
 /** The enrich queue consumer: records in parallel, failures reported per record (`batchItemFailures`). */
 export const handler = createEnrichQueueHandler({

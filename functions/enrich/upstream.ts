@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { FingerprintCallerEnv } from '../../shared/config/env.js';
+import type { FingerprintCallerEnv } from '../../shared/config/env-rules.js';
 import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { SecretsManagerKeyProvider } from '../../shared/fingerprint/secret.js';
 import type { FingerprintClient } from '../../shared/fingerprint/types.js';

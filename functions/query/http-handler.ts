@@ -1,11 +1,11 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { NotFoundError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
-import { parseVisitorId } from '../../shared/http/params.js';
+import { visitorIdOf } from '../../shared/http/request.js';
 import { errorShapeIn, QUERY_ROUTES, type RouteKeyOf } from '../../shared/manifest/routes.js';
 import type { Logger } from '../../shared/observability/logger.js';
-import { parseEventsQuery, parseV4SearchQuery, parseVisitorsQuery } from './input.js';
 import { getVisitorHistory, listCachedEvents, type QueryDeps, searchV4Events } from './query.js';
+import { parseEventsRequest, queryInputParsers } from './request.js';
 
 export interface QueryHttpHandlerDeps extends QueryDeps {
   logger: Logger;
@@ -25,9 +25,10 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
     (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>
   > = {
     'GET /visitors/{visitorId}': async (event) => {
+      const { parseVisitorsQuery } = await queryInputParsers();
       const { request_id, linked_id, paginationKey, ...rest } = parseVisitorsQuery(event);
       const query = {
-        visitorId: parseVisitorId(event.pathParameters?.visitorId),
+        visitorId: await visitorIdOf(event.pathParameters?.visitorId),
         ...rest,
         ...(request_id !== undefined && { requestId: request_id }),
         ...(linked_id !== undefined && { linkedId: linked_id }),
@@ -35,9 +36,12 @@ export function createQueryHttpHandler(deps: QueryHttpHandlerDeps) {
       };
       return jsonResponse(200, await getVisitorHistory(query, deps));
     },
-    'GET /events': async (event) => jsonResponse(200, await listCachedEvents(parseEventsQuery(event), deps)),
-    'GET /v4/events': async (event) =>
-      jsonResponse(200, await searchV4Events(parseV4SearchQuery(event), deps)),
+    'GET /events': async (event) =>
+      jsonResponse(200, await listCachedEvents(await parseEventsRequest(event), deps)),
+    'GET /v4/events': async (event) => {
+      const { parseV4SearchQuery } = await queryInputParsers();
+      return jsonResponse(200, await searchV4Events(parseV4SearchQuery(event), deps));
+    },
   };
 
   return httpHandler(

@@ -1,11 +1,11 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { loadEnv } from '../../shared/config/env.js';
+import { loadEnvOf } from '../../shared/config/env-rules.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
-import { queryEnvSchema } from './env.js';
+import { QUERY_ENV } from './env.js';
 import { createQueryHttpHandler } from './http-handler.js';
 
-const env = loadEnv(queryEnvSchema);
+const env = await loadEnvOf(QUERY_ENV);
 
 /** `GET /visitors/{visitorId}`, `GET /events` and `GET /v4/events`, served from the cache only. */
 export const handler = createQueryHttpHandler({

@@ -1,25 +1,24 @@
 import {
-  commonEnv,
-  secretCacheSecondsEnv,
-  storeUpstreamEnv,
-  webhookBasicAuthEnabledSetting,
-  webhookMaxEventAgeSecondsSetting,
-} from '../../shared/config/env.js';
-import * as z from '../../shared/validation/zod.js';
+  COMMON_ENV,
+  type EnvOf,
+  SETTING_RULES,
+  STORE_UPSTREAM_ENV,
+  text,
+} from '../../shared/config/env-rules.js';
 
-/** The webhook function: it stores what Fingerprint pushes, and never calls the Server API. */
-export const webhookEnvSchema = z.object({
-  ...commonEnv(),
-  ...storeUpstreamEnv(),
+/** The webhook function: it stores what Fingerprint pushes, and never calls the Server API (rules as data, see `enrich/http-env.ts`). */
+export const WEBHOOK_ENV = {
+  ...COMMON_ENV,
+  ...STORE_UPSTREAM_ENV,
   /**
    * Secrets Manager name or ARN of the webhook secret: the signing secret as a plain string, or JSON
    * `{"secrets": ["<current>", "<previous>"], "basicAuth": {"username": "…", "password": "…"}}`.
    */
-  FINGERPRINT_WEBHOOK_SECRET_ID: z.string().check(z.minLength(1)),
-  WEBHOOK_BASIC_AUTH_ENABLED: webhookBasicAuthEnabledSetting(),
-  SECRET_CACHE_SECONDS: secretCacheSecondsEnv(),
+  FINGERPRINT_WEBHOOK_SECRET_ID: text(),
+  WEBHOOK_BASIC_AUTH_ENABLED: SETTING_RULES.webhookBasicAuthEnabled,
+  SECRET_CACHE_SECONDS: SETTING_RULES.secretCacheSeconds,
   /** Deliveries of events older than this are acknowledged without being stored. */
-  WEBHOOK_MAX_EVENT_AGE_SECONDS: webhookMaxEventAgeSecondsSetting(),
-});
+  WEBHOOK_MAX_EVENT_AGE_SECONDS: SETTING_RULES.webhookMaxEventAgeSeconds,
+} as const;
 
-export type WebhookEnv = z.output<typeof webhookEnvSchema>;
+export type WebhookEnv = EnvOf<typeof WEBHOOK_ENV>;

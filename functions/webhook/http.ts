@@ -1,13 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { loadEnv } from '../../shared/config/env.js';
+import { loadEnvOf } from '../../shared/config/env-rules.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
-import { webhookEnvSchema } from './env.js';
+import { WEBHOOK_ENV } from './env.js';
 import { createWebhookHttpHandler } from './http-handler.js';
 import { SecretsManagerWebhookSecrets } from './secret.js';
 
-const env = loadEnv(webhookEnvSchema);
+const env = await loadEnvOf(WEBHOOK_ENV);
 
 /** `POST /webhooks/fingerprint`: verifies a Fingerprint webhook delivery and stores its event. */
 export const handler = createWebhookHttpHandler({

@@ -1,11 +1,12 @@
 import { Aws, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import type { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
-import type { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
-import type { queryEnvSchema } from '../../functions/query/env.js';
-import type { webhookEnvSchema } from '../../functions/webhook/env.js';
+import type { ENRICH_HTTP_ENV } from '../../functions/enrich/http-env.js';
+import type { ENRICH_QUEUE_ENV } from '../../functions/enrich/queue-env.js';
+import type { QUERY_ENV } from '../../functions/query/env.js';
+import type { WEBHOOK_ENV } from '../../functions/webhook/env.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
+import type { EnvSchema } from '../../shared/config/env.js';
 import { FUNCTIONS, type FunctionKey } from '../../shared/manifest/functions.js';
 import { WEBHOOK_PATH } from '../../shared/manifest/routes.js';
 import { isDevStage, type ServiceConfig } from '../config.js';
@@ -18,10 +19,10 @@ import { ServiceFunction } from '../constructs/service-function.js';
 
 /** Each function's environment schema, by type (the manifest's `envSchema` says where each lives). */
 export interface FunctionEnvSchemas {
-  enrichHttp: typeof enrichHttpEnvSchema;
-  enrichQueue: typeof enrichQueueEnvSchema;
-  query: typeof queryEnvSchema;
-  webhook: typeof webhookEnvSchema;
+  enrichHttp: EnvSchema<typeof ENRICH_HTTP_ENV>;
+  enrichQueue: EnvSchema<typeof ENRICH_QUEUE_ENV>;
+  query: EnvSchema<typeof QUERY_ENV>;
+  webhook: EnvSchema<typeof WEBHOOK_ENV>;
 }
 
 export interface EnrichmentStackProps extends StackProps {

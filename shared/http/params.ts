@@ -1,4 +1,3 @@
-import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ID_MESSAGES, type IdKind, isId } from '../domain/ids.js';
 import * as z from '../validation/zod.js';
 import { parseInput } from './validation.js';
@@ -28,13 +27,5 @@ export function parseRequestId(value: string | undefined): string {
   return parseInput(requestIdPath, { requestId: value }).requestId;
 }
 
-/** The query string as one object; an absent query string is an empty one. */
-export function queryParams(
-  event: Pick<APIGatewayProxyEvent, 'queryStringParameters'>,
-): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(event.queryStringParameters ?? {}).filter(
-      (entry): entry is [string, string] => entry[1] !== undefined,
-    ),
-  );
-}
+/** The query string as one object (`shared/http/request.ts`, which needs no Zod). */
+export { queryParams } from './request.js';

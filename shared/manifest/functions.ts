@@ -17,7 +17,10 @@ export interface FunctionSpec {
   /** Lambda's timeout; the handlers take their upstream deadline from the time they have left. */
   readonly timeoutSeconds: number;
   readonly memoryMb: number;
-  /** Where the function's environment schema is exported: `<module>#<export>`, relative to the root. */
+  /**
+   * Where the function's environment is exported, as rules (`shared/config/env-rules.ts`; its Zod schema is
+   * `envSchema` of them): `<module>#<export>`, relative to the root.
+   */
   readonly envSchema: string;
 }
 
@@ -34,7 +37,7 @@ export const FUNCTIONS = {
     entry: 'functions/enrich/http.ts',
     timeoutSeconds: 25,
     memoryMb: 512,
-    envSchema: 'functions/enrich/http-env.ts#enrichHttpEnvSchema',
+    envSchema: 'functions/enrich/http-env.ts#ENRICH_HTTP_ENV',
   },
   /**
    * The enrich queue's consumer. A batch of 10 at one consumer's share of the rate, with pagination and
@@ -47,7 +50,7 @@ export const FUNCTIONS = {
     entry: 'functions/enrich/queue.ts',
     timeoutSeconds: 60,
     memoryMb: 512,
-    envSchema: 'functions/enrich/queue-env.ts#enrichQueueEnvSchema',
+    envSchema: 'functions/enrich/queue-env.ts#ENRICH_QUEUE_ENV',
   },
   /**
    * `GET /visitors/{visitorId}`, `GET /events`, `GET /v4/events`: reads from DynamoDB only. 1024 MB: a read
@@ -60,7 +63,7 @@ export const FUNCTIONS = {
     entry: 'functions/query/http.ts',
     timeoutSeconds: 10,
     memoryMb: 1024,
-    envSchema: 'functions/query/env.ts#queryEnvSchema',
+    envSchema: 'functions/query/env.ts#QUERY_ENV',
   },
   /**
    * `POST /webhooks/fingerprint`. Fingerprint waits 3 s for an answer and retries a failed delivery once, 5
@@ -74,7 +77,7 @@ export const FUNCTIONS = {
     entry: 'functions/webhook/http.ts',
     timeoutSeconds: 6,
     memoryMb: 1024,
-    envSchema: 'functions/webhook/env.ts#webhookEnvSchema',
+    envSchema: 'functions/webhook/env.ts#WEBHOOK_ENV',
   },
 } as const satisfies Record<string, FunctionSpec>;
 

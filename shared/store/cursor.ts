@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../domain/errors.js';
-import { isId } from '../domain/ids.js';
-import { CURSOR_BINDING_MAX_LENGTH, CURSOR_CHECKSUM_BYTES, CURSOR_MAX_LENGTH } from '../manifest/limits.js';
-import * as z from '../validation/zod.js';
+import { CURSOR_CHECKSUM_BYTES, CURSOR_MAX_LENGTH } from '../manifest/limits.js';
+import { lazily } from '../runtime/lazy.js';
+import type { CursorPayload } from './cursor-payload.js';
 
 /**
  * Opaque page cursors. A cursor is `base64url(checksum ‖ JSON payload)`; the payload names the query it
@@ -34,57 +34,22 @@ export interface SearchScope {
   binding: string;
 }
 
+/**
+ * What a decoded cursor may hold: its Zod schema, loaded with the first cursor a caller passes back (a chunk of
+ * its own); a history's first page, the common first call, only encodes one.
+ */
+const payloadSchema = lazily(() => import('./cursor-payload.js'));
+
 /** The last event of a page: the next page starts right after it. */
 export interface CursorPosition {
   requestId: string;
   timestamp: number;
 }
 
-const CURSOR_VERSION = 1;
+export const CURSOR_VERSION = 1;
 /** Its bounds (the longest cursor, binding and the checksum's size) are in `shared/manifest/limits.ts`. */
 const CHECKSUM_BYTES = CURSOR_CHECKSUM_BYTES;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
-
-const timestampSchema = z.int().check(z.minimum(0));
-const requestIdSchema = z.string().check(z.refine(isId));
-const linkedIdSchema = z.string().check(z.refine(isId));
-
-/**
- * What a cursor holds, built on first use: only a request that passes a cursor needs it, and it was a few
- * milliseconds of every cold start.
- */
-const buildPayloadSchema = () =>
-  z.discriminatedUnion('index', [
-    z.strictObject({
-      v: z.literal(CURSOR_VERSION),
-      index: z.literal('byVisitor'),
-      visitorId: z.string().check(z.refine(isId)),
-      linkedId: z.optional(linkedIdSchema),
-      before: z.optional(timestampSchema),
-      requestId: requestIdSchema,
-      timestamp: timestampSchema,
-    }),
-    z.strictObject({
-      v: z.literal(CURSOR_VERSION),
-      index: z.literal('byLinkedId'),
-      linkedId: linkedIdSchema,
-      requestId: requestIdSchema,
-      timestamp: timestampSchema,
-    }),
-    z.strictObject({
-      v: z.literal(CURSOR_VERSION),
-      index: z.literal('search'),
-      visitorId: z.optional(z.string().check(z.refine(isId))),
-      linkedId: z.optional(linkedIdSchema),
-      oldestFirst: z.boolean(),
-      binding: z.string().check(z.maxLength(CURSOR_BINDING_MAX_LENGTH)),
-      requestId: requestIdSchema,
-      timestamp: timestampSchema,
-    }),
-  ]);
-let payloadSchema: ReturnType<typeof buildPayloadSchema> | undefined;
-
-type CursorPayload = z.infer<ReturnType<typeof buildPayloadSchema>>;
 
 function checksum(body: Buffer): Buffer {
   return createHash('sha256').update('event-cursor\n').update(body).digest().subarray(0, CHECKSUM_BYTES);
@@ -151,7 +116,11 @@ export function encodeCursor(scope: CursorScope, position: CursorPosition): stri
  * @param field - The caller-facing name of the parameter, named in the error.
  * @throws ValidationError when the cursor is malformed, was altered, or belongs to another query.
  */
-export function decodeCursor(cursor: string, scope: CursorScope, field = 'cursor'): CursorPosition {
+export async function decodeCursor(
+  cursor: string,
+  scope: CursorScope,
+  field = 'cursor',
+): Promise<CursorPosition> {
   const invalid = (reason: string): ValidationError =>
     new ValidationError(
       field,
@@ -176,10 +145,8 @@ export function decodeCursor(cursor: string, scope: CursorScope, field = 'cursor
   } catch {
     throw invalid('is not a valid cursor');
   }
-  payloadSchema ??= buildPayloadSchema();
-  const parsed = payloadSchema.safeParse(json);
-  if (!parsed.success) throw invalid('is not a valid cursor');
-  const payload = parsed.data;
+  const payload = (await payloadSchema()).parseCursorPayload(json);
+  if (payload === undefined) throw invalid('is not a valid cursor');
   if (!sameScope(payload, scope)) throw invalid('belongs to a different query');
   // A genuine cursor of a `before` query always lies before it; DynamoDB rejects a start key that does not.
   if (payload.index === 'byVisitor' && payload.before !== undefined && payload.timestamp >= payload.before) {

@@ -131,7 +131,7 @@ export class DynamoDbEventPager {
     const scope = visitorScopeOf(query);
     let start: CursorPosition | undefined;
     if (query.cursor !== undefined) {
-      start = decodeCursor(query.cursor, scope);
+      start = await decodeCursor(query.cursor, scope);
     } else if (query.afterRequestId !== undefined) {
       start = await this.#positionOf(query.afterRequestId, visitorId);
       // Everything older than `before` already lies after such an event, and DynamoDB refuses a start key
@@ -155,7 +155,7 @@ export class DynamoDbEventPager {
     requireId(linkedId, 'linkedId');
     requireLimit(limit);
     const scope: CursorScope = { index: 'byLinkedId', linkedId };
-    const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
+    const start = query.cursor === undefined ? undefined : await decodeCursor(query.cursor, scope);
     const { scanned: _scanned, ...page } = await this.#queryPage({
       index: 'byLinkedId',
       partitionValue: linkedId,
@@ -174,7 +174,8 @@ export class DynamoDbEventPager {
     const { visitorId, linkedId, limit, after, before } = query;
     const scope = searchScopeOf(query);
     const oldestFirst = query.oldestFirst ?? false;
-    let start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope, query.cursorName);
+    let start =
+      query.cursor === undefined ? undefined : await decodeCursor(query.cursor, scope, query.cursorName);
     // An empty window, or a position outside it (a window that moved since the cursor was made): nothing left.
     // DynamoDB refuses both as a query.
     const low = after === undefined ? undefined : after + 1;

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
-import { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
-import { queryEnvSchema } from '../../functions/query/env.js';
-import { webhookEnvSchema } from '../../functions/webhook/env.js';
+import { ENRICH_HTTP_ENV } from '../../functions/enrich/http-env.js';
+import { ENRICH_QUEUE_ENV } from '../../functions/enrich/queue-env.js';
+import { QUERY_ENV } from '../../functions/query/env.js';
+import { WEBHOOK_ENV } from '../../functions/webhook/env.js';
 import { CONFIG_KEYS, InfraConfigError, loadConfig } from '../../infra/config.js';
-import { ConfigError, loadEnv, SETTINGS, type SettingName } from '../../shared/config/env.js';
+import { ConfigError, envSchema, loadEnv, SETTINGS, type SettingName } from '../../shared/config/env.js';
+import { readEnvFast } from '../../shared/config/env-rules.js';
 
 /**
  * A setting the deployment chooses and the functions read must accept the same values in both places: a value
@@ -15,17 +16,26 @@ import { ConfigError, loadEnv, SETTINGS, type SettingName } from '../../shared/c
 
 /** The variables each function's schema requires, so that only the setting under test decides. */
 const FUNCTIONS = [
-  { schema: enrichHttpEnvSchema, required: { TABLE_NAME: 't', FINGERPRINT_SECRET_ID: 's' } },
   {
-    schema: enrichQueueEnvSchema,
+    spec: ENRICH_HTTP_ENV,
+    schema: envSchema(ENRICH_HTTP_ENV),
+    required: { TABLE_NAME: 't', FINGERPRINT_SECRET_ID: 's' },
+  },
+  {
+    spec: ENRICH_QUEUE_ENV,
+    schema: envSchema(ENRICH_QUEUE_ENV),
     required: {
       TABLE_NAME: 't',
       FINGERPRINT_SECRET_ID: 's',
       DEAD_LETTER_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/dlq',
     },
   },
-  { schema: queryEnvSchema, required: { TABLE_NAME: 't' } },
-  { schema: webhookEnvSchema, required: { TABLE_NAME: 't', FINGERPRINT_WEBHOOK_SECRET_ID: 'w' } },
+  { spec: QUERY_ENV, schema: envSchema(QUERY_ENV), required: { TABLE_NAME: 't' } },
+  {
+    spec: WEBHOOK_ENV,
+    schema: envSchema(WEBHOOK_ENV),
+    required: { TABLE_NAME: 't', FINGERPRINT_WEBHOOK_SECRET_ID: 'w' },
+  },
 ];
 
 /** Text an operator may type, in a variable or after `-c key=`: boundaries of every bound, and near misses. */
@@ -72,19 +82,28 @@ function atDeploy(name: SettingName, value: unknown): Outcome {
   }
 }
 
-/** The setting read by every function that has it; they must all agree. */
+/**
+ * The setting read by every function that has it; they must all agree. Each function's fast read at cold
+ * start (`readEnvFast`, no Zod) either defers or reads the very environment its Zod schema reads.
+ */
 function atRunTime(name: SettingName, text: string): Outcome {
   const { variable } = SETTINGS[name];
-  const outcomes = FUNCTIONS.filter(({ schema }) => variable in schema.shape).map(({ schema, required }) => {
-    try {
-      const env = loadEnv(schema, { ...required, [variable]: text }) as Record<string, unknown>;
-      return { accepted: true, value: env[variable] } as Outcome;
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      expect(error.message).toContain(variable);
-      return { accepted: false } as Outcome;
-    }
-  });
+  const outcomes = FUNCTIONS.filter(({ schema }) => variable in schema.shape).map(
+    ({ spec, schema, required }) => {
+      const fast = readEnvFast(spec, { ...required, [variable]: text });
+      try {
+        const env = loadEnv(schema, { ...required, [variable]: text }) as Record<string, unknown>;
+        if (fast !== undefined) expect({ text, fast }).toStrictEqual({ text, fast: env });
+        return { accepted: true, value: env[variable] } as Outcome;
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        expect(error.message).toContain(variable);
+        // The fast read never accepts what Zod refuses.
+        expect({ text, fast }).toEqual({ text, fast: undefined });
+        return { accepted: false } as Outcome;
+      }
+    },
+  );
   expect(outcomes.length).toBeGreaterThan(0);
   for (const outcome of outcomes) expect(outcome).toEqual(outcomes[0]);
   return outcomes[0] as Outcome;

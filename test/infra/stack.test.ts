@@ -2,12 +2,13 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { FilterPattern } from 'aws-cdk-lib/aws-logs';
 import { beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import { z } from 'zod';
-import { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
-import { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
-import { queryEnvSchema } from '../../functions/query/env.js';
-import { webhookEnvSchema } from '../../functions/webhook/env.js';
+import { ENRICH_HTTP_ENV } from '../../functions/enrich/http-env.js';
+import { ENRICH_QUEUE_ENV } from '../../functions/enrich/queue-env.js';
+import { QUERY_ENV } from '../../functions/query/env.js';
+import { WEBHOOK_ENV } from '../../functions/webhook/env.js';
 import type { FunctionEnvironment } from '../../infra/constructs/service-function.js';
 import { consumerConcurrencyFor } from '../../shared/config/consumer-concurrency.js';
+import { envSchema } from '../../shared/config/env.js';
 import {
   EVENT_TABLE_SCHEMA,
   projectedAttributes,
@@ -23,6 +24,11 @@ import {
   synthesize,
   type TemplateResource,
 } from './support.js';
+
+const enrichHttpEnvSchema = envSchema(ENRICH_HTTP_ENV);
+const enrichQueueEnvSchema = envSchema(ENRICH_QUEUE_ENV);
+const queryEnvSchema = envSchema(QUERY_ENV);
+const webhookEnvSchema = envSchema(WEBHOOK_ENV);
 
 const IMPORTED_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:fingerprint/api-key-AbC123';
 const IMPORTED_WEBHOOK_SECRET_ARN =

@@ -130,7 +130,7 @@ export class FakeEventStore implements WebhookEventStore {
     const scope = visitorScopeOf(query);
     let start: CursorPosition | undefined;
     if (query.cursor !== undefined) {
-      start = decodeCursor(query.cursor, scope);
+      start = await decodeCursor(query.cursor, scope);
     } else if (query.afterRequestId !== undefined) {
       start = this.#positionOf(query.afterRequestId, visitorId);
     }
@@ -147,7 +147,7 @@ export class FakeEventStore implements WebhookEventStore {
     requireId(linkedId, 'linkedId');
     requireLimit(limit);
     const scope: CursorScope = { index: 'byLinkedId', linkedId };
-    const start = query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope);
+    const start = query.cursor === undefined ? undefined : await decodeCursor(query.cursor, scope);
     const history = this.#index((event) => event.linkedId === linkedId);
     return this.#page(history, { start, limit, maxScanned: limit, scope });
   }
@@ -160,7 +160,7 @@ export class FakeEventStore implements WebhookEventStore {
     const scope = searchScopeOf(query);
     const oldestFirst = query.oldestFirst ?? false;
     const start =
-      query.cursor === undefined ? undefined : decodeCursor(query.cursor, scope, query.cursorName);
+      query.cursor === undefined ? undefined : await decodeCursor(query.cursor, scope, query.cursorName);
     const inWindow = (timestamp: number) =>
       (after === undefined || timestamp > after) && (before === undefined || timestamp < before);
     if (start !== undefined && !inWindow(start.timestamp)) return { events: [] };

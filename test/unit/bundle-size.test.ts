@@ -67,6 +67,17 @@ describe('function bundles (the stack’s esbuild options)', () => {
   ];
   // The error answers: loaded on a function's first error, the v4 shape on a `/v4/*` route's.
   const ERRORS = ['shared/http/errors.ts', 'shared/http/v4-errors.ts'];
+  // Zod: the environment is read by its rules' fast read (`shared/config/env-rules.ts`) and the first call's
+  // request by the one id rule; the Zod schemas, the one definition of both, load on the first input the fast
+  // reads leave to them, and the cursor's on the first cursor passed back.
+  const ZOD = [
+    'node_modules/zod/',
+    'shared/validation/zod.ts',
+    'shared/config/env.ts',
+    'shared/http/params.ts',
+    'shared/http/validation.ts',
+    'shared/store/cursor-payload.ts',
+  ];
   it.each([
     [
       'enrichHttp',
@@ -78,6 +89,8 @@ describe('function bundles (the stack’s esbuild options)', () => {
         'shared/fingerprint/v4-event.ts',
         ...ERRORS,
         'functions/enrich/erase.ts',
+        ...ZOD,
+        'functions/enrich/input.ts',
       ],
     ],
     [
@@ -88,9 +101,20 @@ describe('function bundles (the stack’s esbuild options)', () => {
         'shared/fingerprint/client.ts',
         ...SEALED_OPENING,
         'functions/enrich/history.ts',
+        ...ZOD,
+        'functions/enrich/input.ts',
       ],
     ],
-    ['query', ['shared/fingerprint/v4-event.ts', 'functions/query/v3-visit.ts', ...ERRORS]],
+    [
+      'query',
+      [
+        'shared/fingerprint/v4-event.ts',
+        'functions/query/v3-visit.ts',
+        ...ERRORS,
+        ...ZOD,
+        'functions/query/input.ts',
+      ],
+    ],
     ['webhook', ERRORS],
   ] as const)(
     'leaves out of what %s loads at init what its most common first call does not need',

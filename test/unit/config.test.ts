@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { enrichHttpEnvSchema } from '../../functions/enrich/http-env.js';
-import { enrichQueueEnvSchema } from '../../functions/enrich/queue-env.js';
-import { queryEnvSchema } from '../../functions/query/env.js';
-import { ConfigError, loadEnv } from '../../shared/config/env.js';
+import { ENRICH_HTTP_ENV } from '../../functions/enrich/http-env.js';
+import { ENRICH_QUEUE_ENV } from '../../functions/enrich/queue-env.js';
+import { QUERY_ENV } from '../../functions/query/env.js';
+import { ConfigError, envSchema, loadEnv } from '../../shared/config/env.js';
+
+const enrichHttpEnvSchema = envSchema(ENRICH_HTTP_ENV);
+const enrichQueueEnvSchema = envSchema(ENRICH_QUEUE_ENV);
+const queryEnvSchema = envSchema(QUERY_ENV);
 
 const queueEnv = () => ({
   TABLE_NAME: 'events',

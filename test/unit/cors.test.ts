@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { queryEnvSchema } from '../../functions/query/env.js';
+import { QUERY_ENV } from '../../functions/query/env.js';
 import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
-import { loadEnv } from '../../shared/config/env.js';
+import { envSchema, loadEnv } from '../../shared/config/env.js';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { httpHandler, jsonResponse } from '../../shared/http/middleware.js';
 import { createLogger } from '../../shared/observability/logger.js';
+
+const queryEnvSchema = envSchema(QUERY_ENV);
 
 const ALLOWED = 'https://console.example.com';
 

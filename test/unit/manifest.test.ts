@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ROUTE_CONTRACTS } from '../../openapi/contracts.js';
+import { envSchema } from '../../shared/config/env.js';
+import type { EnvSpec } from '../../shared/config/env-rules.js';
 import { ERROR_CODES } from '../../shared/domain/errors.js';
 import {
   ALL_ERROR_CODES,
@@ -73,7 +75,7 @@ describe('the service manifest', () => {
   it('gives every function an entry, a timeout under its trigger’s and its env schema’s module', () => {
     for (const spec of Object.values(FUNCTIONS)) {
       expect(spec.entry).toMatch(/^functions\/\w+\/[\w-]+\.ts$/);
-      expect(spec.envSchema).toMatch(/^functions\/\w+\/[\w-]+\.ts#\w+EnvSchema$/);
+      expect(spec.envSchema).toMatch(/^functions\/\w+\/[\w-]+\.ts#[A-Z_]+_ENV$/);
     }
     // API Gateway gives up on an integration after 29 s.
     for (const route of ROUTE_LIST) expect(FUNCTIONS[route.function].timeoutSeconds).toBeLessThan(29);
@@ -83,8 +85,9 @@ describe('the service manifest', () => {
     'points %s at an env schema that exists and an entry file that exists',
     async (_key, spec) => {
       const [module, name] = spec.envSchema.split('#') as [string, string];
-      const schemas = (await import(`../../${module}`)) as Record<string, unknown>;
-      expect(schemas[name]).toMatchObject({ def: { type: 'object' } });
+      const rules = (await import(`../../${module}`)) as Record<string, EnvSpec>;
+      expect(rules[name]).toBeDefined();
+      expect(envSchema(rules[name] as EnvSpec)).toMatchObject({ def: { type: 'object' } });
       expect(existsSync(new URL(`../../${spec.entry}`, import.meta.url))).toBe(true);
     },
   );

@@ -3,15 +3,10 @@
  * addresses, RFC 5737 / RFC 3849) and pages, and the version-neutral shape of a generated event, which
  * `render-generated.ts` turns into v3 and v4 payloads.
  */
-export interface DeviceProfile {
-  browserName: string;
-  browserMajorVersion: string;
-  browserFullVersion: string;
-  os: string;
-  osVersion: string;
-  device: string;
-  userAgent: string;
-}
+import type { V3BrowserDetails } from '../../shared/manifest/api-types.js';
+
+/** A device: the browser details of a v3 visit, as the API serves them (v4 payloads are rendered from it). */
+export type DeviceProfile = V3BrowserDetails;
 
 export interface Place {
   city: string;

@@ -25,11 +25,15 @@ export const FUNCTION_ENTRIES = Object.fromEntries(
 ) as { readonly [K in FunctionKey]: (typeof FUNCTIONS)[K]['entry'] };
 
 /**
- * Bundled CommonJS dependencies (parts of the AWS SDK and Powertools) call `require`, which an ES module does
- * not have; this banner gives the bundle one.
+ * What esbuild writes into a bundle when bundled code calls `require` (a CommonJS dependency loading a module
+ * at run time), which an ES module does not have: its stand-in throws this at the first call. The bundles carry
+ * no such call (every dependency is bundled from its ES module build), so they need no `require` and get no
+ * `createRequire` banner: one in every file cost each start about 0.1 ms per file, for nothing
+ * (docs/performance.md, "What changed", 16). `test/infra/bundling.test.ts` checks that no bundle holds the
+ * stand-in; should a dependency ever need `require`, the banner
+ * `import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);` gives it one.
  */
-export const ESM_REQUIRE_BANNER =
-  "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);";
+export const ESBUILD_DYNAMIC_REQUIRE_ERROR = 'Dynamic require of';
 
 /** The entry's file name, which the function's handler (`index.handler`) names; its source map is this plus `.map`. */
 export const BUNDLE_FILE = 'index.mjs';
@@ -51,7 +55,6 @@ export const FUNCTION_BUNDLING = {
   sourcesContent: false,
   /** Bundle the AWS SDK rather than use the runtime's copy: the version tested is the version run. */
   external: [],
-  banner: ESM_REQUIRE_BANNER,
 } as const;
 
 /**
@@ -80,6 +83,5 @@ export function esbuildOptionsFor(
     sourcemap: overrides.sourcemap ?? FUNCTION_BUNDLING.sourcemap,
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     external: [...FUNCTION_BUNDLING.external],
-    banner: { js: FUNCTION_BUNDLING.banner },
   };
 }

@@ -16,8 +16,6 @@ import type { z } from 'zod';
 import { BUNDLE_FILE, esbuildOptionsFor, REPOSITORY_ROOT } from '../bundling.js';
 import { acknowledge } from '../nag.js';
 
-export { ESM_REQUIRE_BANNER } from '../bundling.js';
-
 /**
  * The house runtime: the newest Node.js Lambda offers (cdk-nag's AwsSolutions-L1 asks for the latest). The
  * bundles target it too (`FUNCTION_BUNDLING.target`).

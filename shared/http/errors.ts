@@ -7,7 +7,7 @@ import {
   UpstreamRateLimitedError,
 } from '../domain/errors.js';
 import { publicError } from '../domain/public-error.js';
-import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from './error-headers.js';
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from '../manifest/error-codes.js';
 
 /**
  * The one table from error code to HTTP status. What the answer's message says is the domain's

@@ -1,8 +1,8 @@
 import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from '../manifest/error-codes.js';
 import { injectLambdaContext, type Logger } from '../observability/logger.js';
 import { lazily } from '../runtime/lazy.js';
-import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from './error-headers.js';
 
 /**
  * The error answers, loaded on a function's first error, and Fingerprint's v4 error shape on the first error of

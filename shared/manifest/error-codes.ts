@@ -8,6 +8,16 @@
  * No imports, no side effects: infra, handlers, the local runtime and the OpenAPI generator all read it.
  */
 
+/**
+ * Where an answer in one of Fingerprint's error shapes keeps our error code, and the field at fault
+ * (URI-encoded): `shared/http/errors.ts` writes them, and `shared/http/middleware.ts` names them for CORS to
+ * expose without loading `errors.ts`, which it imports on the first error only. Here rather than in a module of
+ * their own: a module imported by init and by a lazy chunk is split into a file of its own, which init then
+ * reads as one more file, and this one is already read at init (docs/performance.md, item 16).
+ */
+export const ERROR_CODE_HEADER = 'X-Error-Code';
+export const ERROR_FIELD_HEADER = 'X-Error-Field';
+
 /** The codes of the functions' own answers (the {@link AppError} codes of `shared/domain/errors.ts`). */
 export const ERROR_CODES = {
   ValidationFailed: 'ValidationFailed',

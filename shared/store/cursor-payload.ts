@@ -1,7 +1,6 @@
 import { isId } from '../domain/ids.js';
-import { CURSOR_BINDING_MAX_LENGTH } from '../manifest/limits.js';
+import { CURSOR_BINDING_MAX_LENGTH, CURSOR_VERSION } from '../manifest/limits.js';
 import * as z from '../validation/zod.js';
-import { CURSOR_VERSION } from './cursor.js';
 
 /**
  * What a cursor's payload may hold, as Zod checks it: loaded by `decodeCursor` with the first cursor a caller

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from '../domain/errors.js';
-import { CURSOR_CHECKSUM_BYTES, CURSOR_MAX_LENGTH } from '../manifest/limits.js';
+import { CURSOR_CHECKSUM_BYTES, CURSOR_MAX_LENGTH, CURSOR_VERSION } from '../manifest/limits.js';
 import { lazily } from '../runtime/lazy.js';
 import type { CursorPayload } from './cursor-payload.js';
 
@@ -46,8 +46,7 @@ export interface CursorPosition {
   timestamp: number;
 }
 
-export const CURSOR_VERSION = 1;
-/** Its bounds (the longest cursor, binding and the checksum's size) are in `shared/manifest/limits.ts`. */
+/** Its version and bounds (the longest cursor, binding and the checksum's size) are in `shared/manifest/limits.ts`. */
 const CHECKSUM_BYTES = CURSOR_CHECKSUM_BYTES;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 

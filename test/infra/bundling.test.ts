@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CHUNK_PATTERN } from '../../infra/bundling.js';
-import { ESM_REQUIRE_BANNER } from '../../infra/constructs/service-function.js';
+import { CHUNK_PATTERN, ESBUILD_DYNAMIC_REQUIRE_ERROR, esbuildOptionsFor } from '../../infra/bundling.js';
 import { buildApiEvent } from '../../local/harness/lambda-events.js';
 import { logicalIdOf, resourcesOf, type SynthesizedApp, synthesize } from './support.js';
 
@@ -86,7 +86,8 @@ describe('function bundles (real esbuild)', () => {
       expect(files.sort()).toEqual(['index.mjs', ...chunks].flatMap((file) => [file, `${file}.map`]).sort());
       for (const file of ['index.mjs', ...chunks]) {
         const code = readFileSync(path.join(dir, file), 'utf8');
-        expect(code.startsWith(ESM_REQUIRE_BANNER), file).toBe(true);
+        // No bundled code calls `require`, so none needs the banner that would give it one (infra/bundling.ts).
+        expect(code, file).not.toContain(ESBUILD_DYNAMIC_REQUIRE_ERROR);
         expect(code).toMatch(new RegExp(`//# sourceMappingURL=${file.replace('.', '\\.')}\\.map\\s*$`));
         // Bundled means nothing is imported at run time but Node's own modules and the bundle's own chunks.
         const imported = [
@@ -104,6 +105,29 @@ describe('function bundles (real esbuild)', () => {
       expect(readFileSync(path.join(dir, 'index.mjs'), 'utf8')).toContain('@aws-sdk/client-dynamodb');
     },
   );
+
+  it('would hold esbuild’s stand-in for `require`, which the check above looks for, if bundled code called it', () => {
+    // A CommonJS dependency that loads a module at run time, bundled with the functions' options: without a
+    // banner giving the bundle a `require`, this call would throw at run time. The check above must see it.
+    const dir = mkdtempSync(path.join(tmpdir(), 'needs-require-'));
+    try {
+      writeFileSync(path.join(dir, 'legacy.cjs'), "module.exports = require('node:fs').existsSync('/');\n");
+      writeFileSync(
+        path.join(dir, 'entry.mjs'),
+        "import legacy from './legacy.cjs';\nexport const handler = () => legacy;\n",
+      );
+      const result = buildSync({
+        ...esbuildOptionsFor('unused.ts', path.join(dir, 'out'), { sourcemap: false }),
+        entryPoints: { index: path.join(dir, 'entry.mjs') },
+        write: false,
+        logLevel: 'silent',
+      });
+      const code = result.outputFiles.map((file) => file.text).join('\n');
+      expect(code).toContain(ESBUILD_DYNAMIC_REQUIRE_ERROR);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it.each(['enrichHttp', 'enrichQueue'] as const)(
     'loads every chunk of %s, those imported only on first use included, in Node',

@@ -1,3 +1,4 @@
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from '../shared/manifest/error-codes.js';
 import { type Credentials, CredentialsError, createSignedFetch, type SignedFetch } from './signing.js';
 import {
   type EnrichRequest,
@@ -314,8 +315,8 @@ function readError(
   if (typeof json !== 'object' || json === null || !('error' in json)) return undefined;
   const { error } = json;
   if (typeof error === 'string') {
-    const code = headers.get('x-error-code');
-    const field = decodeField(headers.get('x-error-field'));
+    const code = headers.get(ERROR_CODE_HEADER);
+    const field = decodeField(headers.get(ERROR_FIELD_HEADER));
     if (!isErrorCode(code)) return undefined;
     return { code, message: error, ...(field !== undefined && { field }) };
   }

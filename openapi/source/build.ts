@@ -3,6 +3,7 @@
  * plain type, a JSON body, an error body narrowed to its codes, the headers of an error answer. Each returns
  * exactly the JSON the document holds, keys in the document's order, so the data still reads like it.
  */
+import { ERROR_CODE_HEADER, ERROR_FIELD_HEADER } from '../../shared/manifest/error-codes.js';
 import type { JsonObject } from './json.js';
 
 type Properties = Readonly<Record<string, JsonObject>>;
@@ -78,11 +79,11 @@ export function retryAfter(
 /** The headers that carry our code and the field at fault beside a Fingerprint-shaped error body. */
 export function errorCodeHeaders(version: 'v3' | 'v4', ...codes: readonly string[]): Properties {
   return {
-    'X-Error-Code': {
+    [ERROR_CODE_HEADER]: {
       description: `Our error code, which ${version}'s body shape has no room for.`,
       schema: { type: 'string', enum: codes },
     },
-    'X-Error-Field': {
+    [ERROR_FIELD_HEADER]: {
       description:
         'The input field at fault (validation errors only), URI-encoded, e.g. `limit` or `query.foo%20bar`.',
       schema: { type: 'string', minLength: 1 },

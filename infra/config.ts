@@ -1,12 +1,12 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { flagEnv, listEnv, SETTINGS, type SettingName } from '../shared/config/env.js';
+import { flagEnv, listEnv, settingSchema } from '../shared/config/env.js';
 import * as z from '../shared/validation/zod.js';
 
 /**
  * The deployment's settings, typed in one place. Each is a `cdk.json` context key with a default, and can be
  * overridden per deployment: `npx cdk deploy -c stage=prod -c alarmEmail=ops@example.com`. A setting the
  * functions also read (an environment variable the stack sets from it) is the functions' own definition,
- * `SETTINGS` in `shared/config/env.ts`: the same bounds, spellings and defaults at deploy time and at run time.
+ * `SETTING_RULES` (`shared/config/env-rules.ts`, through `settingSchema`): the same bounds, spellings and defaults at deploy time and at run time.
  */
 
 /** Retention periods CloudWatch Logs accepts, in days; never-expiring logs are not offered. */
@@ -52,8 +52,7 @@ const throttleRate = () => z._default(z.coerce.number().check(z.positive(), z.ma
 const throttleBurst = () => z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(5_000)), 100);
 
 /** The shared settings' definitions, under their context keys. */
-const shared = <K extends SettingName>(name: K): ReturnType<(typeof SETTINGS)[K]['schema']> =>
-  SETTINGS[name].schema() as ReturnType<(typeof SETTINGS)[K]['schema']>;
+const shared = settingSchema;
 
 const configSchema = z.object({
   /**

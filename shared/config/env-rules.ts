@@ -170,7 +170,7 @@ export function listItems(value: unknown): unknown[] {
 
 /**
  * Every setting the functions read that a deployment also chooses, defined once: the same rule reads the
- * environment variable at run time and the CDK context key of the same name at deploy time (`SETTINGS` in
+ * environment variable at run time and the CDK context key of the same name at deploy time (`settingSchema` in
  * `shared/config/env.ts`, read by `infra/config.ts`), so the two accept the same values, with the same defaults.
  */
 export const SETTING_RULES = {

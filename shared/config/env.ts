@@ -1,13 +1,10 @@
 import { assertNever } from '../domain/errors.js';
 import * as z from '../validation/zod.js';
 import {
-  COMMON_ENV,
-  CORS_ENV,
   type EnvOf,
   type EnvRule,
   type EnvSpec,
   type EnvValue,
-  FINGERPRINT_ENV,
   flag,
   isKeySafeUrl,
   type KeySafeUrlRule,
@@ -16,7 +13,6 @@ import {
   listItems,
   presentVariables,
   SETTING_RULES,
-  STORE_UPSTREAM_ENV,
   type TextRule,
   wholeNumber,
 } from './env-rules.js';
@@ -29,7 +25,7 @@ import {
  * `http-env.ts` and `queue-env.ts` for the enrich function's two triggers) and are read once at cold start; the
  * CDK stack types the `environment` it gives each function from the same schema (`z.input<…>`), so a missing
  * variable is a compile error in `infra/` and a loud, named error at cold start anywhere else. A setting a
- * deployment chooses is defined once, in {@link SETTINGS}, which the stack's context (`infra/config.ts`) reads
+ * deployment chooses is defined once, in `SETTING_RULES`, which the stack's context (`infra/config.ts`) reads
  * with too.
  */
 
@@ -125,12 +121,6 @@ export function envSchema<S extends EnvSpec>(spec: S): EnvSchema<S> {
   ) as unknown as EnvSchema<S>;
 }
 
-/** The schemas of a group of variables, to spread into an object schema. */
-const schemasOf = <S extends EnvSpec>(spec: S) =>
-  Object.fromEntries(Object.entries(spec).map(([name, rule]) => [name, schemaOf(rule)])) as {
-    -readonly [K in keyof S]: SchemaOf<S[K]>;
-  };
-
 /** A whole number between `min` and `max`, `defaultValue` when unset. */
 export const wholeNumberEnv = (min: number, max: number, defaultValue: number) =>
   schemaOf(wholeNumber(min, max, defaultValue));
@@ -146,65 +136,16 @@ export const flagEnv = (defaultValue: boolean) => schemaOf(flag(defaultValue));
 export const listEnv = (isItem: (item: string) => boolean, message: string) =>
   schemaOf(list(isItem, message));
 
-type SettingRules = typeof SETTING_RULES;
-
-/** The schema of the shared setting `name`, built when called (a bundle builds only what it calls). */
-const settingSchema =
-  <K extends keyof SettingRules>(name: K) =>
-  (): SchemaOf<SettingRules[K]> =>
-    schemaOf(SETTING_RULES[name]);
+/** The name of a setting shared by the functions and the deployment: its CDK context key. */
+export type SettingName = keyof typeof SETTING_RULES;
 
 /**
- * Every setting the functions read that a deployment also chooses, defined once (`SETTING_RULES`): the same
- * schema reads the environment variable at run time (`variable`) and the CDK context key of the same name at
- * deploy time (`infra/config.ts`), so the two accept the same values, with the same defaults.
+ * The Zod schema of the shared setting `name` (`SETTING_RULES`): the functions read their variable of that rule
+ * with it at run time, and `infra/config.ts` the context key `name` at deploy time, so the two accept the same
+ * values, with the same defaults. Built when called (a bundle builds only what it calls).
  */
-export const SETTINGS = {
-  eventTtlDays: { variable: 'EVENT_TTL_DAYS', schema: settingSchema('eventTtlDays') },
-  logLevel: { variable: 'LOG_LEVEL', schema: settingSchema('logLevel') },
-  fingerprintRegion: { variable: 'FINGERPRINT_REGION', schema: settingSchema('fingerprintRegion') },
-  fingerprintApiVersion: {
-    variable: 'FINGERPRINT_API_VERSION',
-    schema: settingSchema('fingerprintApiVersion'),
-  },
-  fingerprintBaseUrl: { variable: 'FINGERPRINT_BASE_URL', schema: settingSchema('fingerprintBaseUrl') },
-  fingerprintMaxRps: { variable: 'FINGERPRINT_MAX_RPS', schema: settingSchema('fingerprintMaxRps') },
-  fingerprintHistoryDays: {
-    variable: 'FINGERPRINT_HISTORY_DAYS',
-    schema: settingSchema('fingerprintHistoryDays'),
-  },
-  secretCacheSeconds: { variable: 'SECRET_CACHE_SECONDS', schema: settingSchema('secretCacheSeconds') },
-  storeUpstreamEvents: { variable: 'STORE_UPSTREAM_EVENTS', schema: settingSchema('storeUpstreamEvents') },
-  readThroughEnabled: { variable: 'READ_THROUGH_ENABLED', schema: settingSchema('readThroughEnabled') },
-  upstreamErasureEnabled: {
-    variable: 'UPSTREAM_ERASURE_ENABLED',
-    schema: settingSchema('upstreamErasureEnabled'),
-  },
-  webhookBasicAuthEnabled: {
-    variable: 'WEBHOOK_BASIC_AUTH_ENABLED',
-    schema: settingSchema('webhookBasicAuthEnabled'),
-  },
-  webhookMaxEventAgeSeconds: {
-    variable: 'WEBHOOK_MAX_EVENT_AGE_SECONDS',
-    schema: settingSchema('webhookMaxEventAgeSeconds'),
-  },
-  corsAllowOrigins: { variable: 'CORS_ALLOW_ORIGINS', schema: settingSchema('corsAllowOrigins') },
-} as const satisfies { [K in keyof SettingRules]: { variable: string; schema: () => z.ZodMiniType } };
-
-/** The name of a setting shared by the functions and the deployment (its CDK context key). */
-export type SettingName = keyof typeof SETTINGS;
-
-/** What every function has: its table, the events' retention and the log level. */
-export const commonEnv = () => schemasOf(COMMON_ENV);
-
-/** `STORE_UPSTREAM_EVENTS`, see {@link SETTINGS}. */
-export const storeUpstreamEnv = () => schemasOf(STORE_UPSTREAM_ENV);
-
-/** What every function that calls the Fingerprint Server API has. */
-export const fingerprintEnv = () => schemasOf(FINGERPRINT_ENV);
-
-/** What every HTTP function with IAM routes has: the browser origins allowed by CORS. */
-export const corsEnv = () => schemasOf(CORS_ENV);
+export const settingSchema = <K extends SettingName>(name: K): SchemaOf<(typeof SETTING_RULES)[K]> =>
+  schemaOf(SETTING_RULES[name]);
 
 /** The settings of a function that calls the Fingerprint Server API, as parsed. */
 export type { FingerprintCallerEnv } from './env-rules.js';

@@ -4,8 +4,8 @@ import { ENRICH_QUEUE_ENV } from '../../functions/enrich/queue-env.js';
 import { QUERY_ENV } from '../../functions/query/env.js';
 import { WEBHOOK_ENV } from '../../functions/webhook/env.js';
 import { CONFIG_KEYS, InfraConfigError, loadConfig } from '../../infra/config.js';
-import { ConfigError, envSchema, loadEnv, SETTINGS, type SettingName } from '../../shared/config/env.js';
-import { readEnvFast } from '../../shared/config/env-rules.js';
+import { ConfigError, envSchema, loadEnv, type SettingName } from '../../shared/config/env.js';
+import { readEnvFast, SETTING_RULES } from '../../shared/config/env-rules.js';
 
 /**
  * A setting the deployment chooses and the functions read must accept the same values in both places: a value
@@ -87,7 +87,7 @@ function atDeploy(name: SettingName, value: unknown): Outcome {
  * start (`readEnvFast`, no Zod) either defers or reads the very environment its Zod schema reads.
  */
 function atRunTime(name: SettingName, text: string): Outcome {
-  const { variable } = SETTINGS[name];
+  const variable = variableOf(name);
   const outcomes = FUNCTIONS.filter(({ schema }) => variable in schema.shape).map(
     ({ spec, schema, required }) => {
       const fast = readEnvFast(spec, { ...required, [variable]: text });
@@ -112,13 +112,29 @@ function atRunTime(name: SettingName, text: string): Outcome {
 /** The text the stack writes into a function's environment for a deployed value. */
 const environmentText = (value: unknown) => (Array.isArray(value) ? value.join(',') : String(value));
 
-const NAMES = Object.keys(SETTINGS) as SettingName[];
+const NAMES = Object.keys(SETTING_RULES) as SettingName[];
+
+/**
+ * The variable a shared setting is read from: the one every function that has the setting declares with its very
+ * rule (`SETTING_RULES[name]`), so the name is written once, in the function's variables.
+ */
+function variableOf(name: SettingName): string {
+  const variables = new Set(
+    FUNCTIONS.flatMap(({ spec }) =>
+      Object.entries(spec)
+        .filter(([, rule]) => rule === SETTING_RULES[name])
+        .map(([variable]) => variable),
+    ),
+  );
+  expect([...variables], `the variable of ${name}`).toHaveLength(1);
+  return [...variables][0] as string;
+}
 
 describe('settings the deployment and the functions share', () => {
   it('are context keys of the deployment and variables of at least one function', () => {
     for (const name of NAMES) {
       expect(CONFIG_KEYS).toContain(name);
-      const { variable } = SETTINGS[name];
+      const variable = variableOf(name);
       expect(
         FUNCTIONS.some(({ schema }) => variable in schema.shape),
         variable,

@@ -63,15 +63,8 @@ export function createEnrichDeps(
     ...(sealedKeysSecretId !== undefined && {
       sealedKeys: lazySealedKeys(
         lazily(async () => {
-          const [{ SecretsManagerSealedKeys }, { SecretsManagerClient }] = await Promise.all([
-            import('../../shared/fingerprint/sealed-keys-secret.js'),
-            import('@aws-sdk/client-secrets-manager'),
-          ]);
-          return new SecretsManagerSealedKeys({
-            client: () => new SecretsManagerClient({}),
-            secretId: sealedKeysSecretId,
-            cacheSeconds: env.SECRET_CACHE_SECONDS,
-          });
+          const { createSealedKeys } = await import('./sealed-keys.js');
+          return createSealedKeys(env, sealedKeysSecretId);
         }),
       ),
     }),

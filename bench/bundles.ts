@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build, type Metafile } from 'esbuild';
+import type { Metafile } from 'esbuild';
 import {
   BUNDLE_FILE,
-  esbuildOptionsFor,
+  bundleFunction,
   FUNCTION_ENTRIES,
   type FunctionKey,
   REPOSITORY_ROOT,
@@ -36,33 +37,27 @@ export interface Bundles {
 }
 
 /**
- * Builds `entry` exactly as the stack does (`esbuildOptionsFor`; without source maps when `sourcemap` is
- * false, as the floors are). With `outdir`, writes `index.mjs`, its chunks and their source maps there, as the
- * stack does; without, keeps everything in memory.
+ * Builds `entry` exactly as the stack does (`bundleFunction`; without source maps when `sourcemap` is false, as
+ * the floors are). With `outdir`, leaves `index.mjs`, its chunks and their source maps there, as the stack
+ * does; without, builds in a temporary directory it then removes.
  */
 export async function buildBundle(
   entry: string,
   outdir?: string,
   options: { sourcemap?: boolean } = {},
 ): Promise<Bundle> {
-  const dir = outdir ?? path.join(REPOSITORY_ROOT, 'bench', 'results', 'build', 'in-memory');
-  if (outdir !== undefined) mkdirSync(outdir, { recursive: true });
-  const result = await build({
-    ...esbuildOptionsFor(entry, dir, options),
-    metafile: true,
-    write: outdir !== undefined,
-    logLevel: 'silent',
-  });
-  const codeOf = (relative: string): Uint8Array => {
-    const file = path.join(REPOSITORY_ROOT, relative);
-    const code =
-      outdir !== undefined
-        ? readFileSync(file)
-        : result.outputFiles?.find((output) => output.path === file)?.contents;
-    if (code === undefined) throw new Error(`esbuild produced no ${relative} for ${entry}`);
-    return code;
-  };
-  const outputs = result.metafile.outputs;
+  const dir = outdir ?? mkdtempSync(path.join(tmpdir(), 'bundle-'));
+  try {
+    mkdirSync(dir, { recursive: true });
+    return describe(entry, dir, bundleFunction(entry, dir, options), outdir !== undefined);
+  } finally {
+    if (outdir === undefined) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function describe(entry: string, dir: string, metafile: Metafile, kept: boolean): Bundle {
+  const codeOf = (relative: string): Uint8Array => readFileSync(path.join(REPOSITORY_ROOT, relative));
+  const outputs = metafile.outputs;
   const entryOutput = Object.keys(outputs).find((name) => path.basename(name) === BUNDLE_FILE);
   if (entryOutput === undefined) throw new Error(`esbuild produced no ${BUNDLE_FILE} for ${entry}`);
   const code = Object.keys(outputs).filter((name) => !name.endsWith('.map'));
@@ -94,13 +89,13 @@ export async function buildBundle(
     files: [entryOutput, ...code.filter((name) => name !== entryOutput)].map((name) =>
       path.relative(path.relative(REPOSITORY_ROOT, dir), name),
     ),
-    metafile: result.metafile,
-    ...(outdir !== undefined && { file: path.join(dir, BUNDLE_FILE) }),
+    metafile,
+    ...(kept && { file: path.join(dir, BUNDLE_FILE) }),
   };
 }
 
 /**
- * Every function and every floor, built in parallel; under `outRoot/<key>/` when given. The floors are built
+ * Every function and every floor; under `outRoot/<key>/` when given. The floors are built
  * without source maps: the least any implementation could load (Node 20 parses a bundle's whole map at load
  * with `--enable-source-maps`, which a floor with a map would pay too and so hide).
  */

@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BuildOptions } from 'esbuild';
+import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
 import { FUNCTIONS, type FunctionKey } from '../shared/manifest/functions.js';
+import { mergeInitChunks } from './init-chunk.js';
 
 /**
  * How the functions are bundled, defined once: the stack (`constructs/service-function.ts`), the benchmark and
- * the bundle-size test all hand {@link esbuildOptionsFor} to esbuild's API, so a size measured there is the
- * size deployed. Nothing here imports aws-cdk-lib, which keeps the last two fast to load.
+ * the bundle-size test all build through {@link bundleFunction} (esbuild with {@link esbuildOptionsFor}, then the
+ * init chunk of `./init-chunk.ts`), so a size measured there is the size deployed. Nothing here imports
+ * aws-cdk-lib, which keeps the last two fast to load.
  *
  * Code splitting is on: a module a function imports only dynamically (`import()`: the Fingerprint client and
  * Secrets Manager behind a cache miss, SQS behind a dead letter) becomes a chunk of its own next to
@@ -84,4 +86,19 @@ export function esbuildOptionsFor(
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     external: [...FUNCTION_BUNDLING.external],
   };
+}
+
+/**
+ * Bundles `entry` as deployed into `outdir` ({@link esbuildOptionsFor}), then gives what `index.mjs` loads at init
+ * one chunk (`./init-chunk.ts`). The stack, the benchmark and the bundle-size test all build through this, so
+ * the code measured is the code deployed. Returns the metafile of what is in `outdir`.
+ */
+export function bundleFunction(
+  entry: string,
+  outdir: string,
+  overrides: { sourcemap?: boolean } = {},
+): Metafile {
+  const options = esbuildOptionsFor(entry, outdir, overrides);
+  const { metafile } = buildSync({ ...options, metafile: true, logLevel: 'warning' });
+  return mergeInitChunks(outdir, metafile, options);
 }

@@ -11,9 +11,8 @@ import {
 } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { buildSync } from 'esbuild';
 import type { z } from 'zod';
-import { BUNDLE_FILE, esbuildOptionsFor, REPOSITORY_ROOT } from '../bundling.js';
+import { BUNDLE_FILE, bundleFunction, REPOSITORY_ROOT } from '../bundling.js';
 import { acknowledge } from '../nag.js';
 
 /**
@@ -122,7 +121,7 @@ function definedOnly(environment: Record<string, string | undefined>): Record<st
 
 /**
  * The function's code: `entry` bundled by the project's esbuild, in this process, with the options the
- * benchmark and the bundle-size test measure (`esbuildOptionsFor`), chunks included. Never Docker: the image is
+ * benchmark and the bundle-size test measure (`bundleFunction`), chunks included. Never Docker: the image is
  * a placeholder that local bundling always makes unused (a failed build throws). The asset is hashed from the
  * output, as `NodejsFunction` hashes its own.
  */
@@ -136,7 +135,7 @@ function bundledCode(entry: string): Code {
       command: ['esbuild', '--bundle', entry],
       local: {
         tryBundle(outputDir: string): boolean {
-          buildSync({ ...esbuildOptionsFor(entry, outputDir), logLevel: 'warning' });
+          bundleFunction(entry, outputDir);
           return true;
         },
       },

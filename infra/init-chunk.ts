@@ -11,7 +11,7 @@ import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
  * init read 13 to 20 files where the code needs two (esbuild does not know that whatever the entry loads is
  * already loaded when its `import()` runs: evanw/esbuild#3780, open; #1128 suggests this very post-pass).
  * Each file costs Node.js 24 about 0.35 ms to resolve, read, compile and link (docs/performance.md, "What
- * changed", 17), so this pass, run on esbuild's output, bundles those chunks again into one,
+ * changed", 18), so this pass, run on esbuild's output, bundles those chunks again into one,
  * {@link INIT_CHUNK_FILE}, and makes them stubs re-exporting from it for the chunks loaded on first use. No
  * module is loaded twice: the stubs re-export the one copy's live bindings.
  *

@@ -50,7 +50,7 @@ export const ALL_CLIENTS_FLOOR_OF: Record<FunctionKey, FloorKey> = {
 export const BUNDLE_TARGETS = { initRatio: 1.3, allChunksRatio: 1.3 } as const;
 
 /**
- * What `test/unit/bundle-size.test.ts` enforces: the targets where they are met (init but the webhook's; all
+ * What `test/unit/bundle-size.test.ts` enforces: the targets where they are met (init of every function; all
  * chunks of query and webhook),
  * and a ceiling a little above today's figure where they are not, so that nothing grows unnoticed while the
  * gap stays open (docs/performance.md, "Targets missed"). Lower a ceiling when a change lowers its figure.
@@ -62,12 +62,14 @@ export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksR
   // first call normalizes with Zod, so Zod stays at its init and now holds the parts the environment's schemas
   // share): ceilings about 1 KB above the figures (all chunks 1.470, 1.417; webhook init 1.438), rounded up to
   // 0.005. Without the createRequire banner and with two fewer files at init (item 16), all chunks of the
-  // enrich functions are 1.461 and 1.411: ceilings 1.465 and 1.415. With the sealed keys' client imported
-  // through a module of their own (item 18), 1.416 and 1.369: ceilings 1.42 and 1.375.
+  // enrich functions are 1.461 and 1.411: ceilings 1.465 and 1.415. The webhook's normalizer and Zod, loaded
+  // while its first delivery reads the secret (item 17), took its init from 1.437 to 1.209: the target (its
+  // chunks together 1.298). With the sealed keys' client imported through a module of their own (item 18),
+  // the enrich functions' chunks are 1.416 and 1.369: ceilings 1.42 and 1.375.
   query: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
   enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.42 },
   enrichQueue: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.375 },
-  webhook: { initRatio: 1.445, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
+  webhook: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
 };
 
 export const TIMING_TARGETS = {

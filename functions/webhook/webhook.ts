@@ -6,9 +6,9 @@ import {
 } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { isId, requireId } from '../../shared/domain/ids.js';
-import { normalizeWebhook } from '../../shared/fingerprint/normalize.js';
 import type { WebhookReceipt } from '../../shared/manifest/api-types.js';
 import { BODY_MESSAGES, WEBHOOK_BODY_MAX_BYTES } from '../../shared/manifest/limits.js';
+import { lazily } from '../../shared/runtime/lazy.js';
 import type { WebhookEventStore } from '../../shared/store/event-store.js';
 import { hasBasicCredentials, WebhookSecretError, type WebhookSecretSource } from './credentials.js';
 import { parseSignatureHeader, SIGNATURE_HEADER, verifySignature } from './signature.js';
@@ -75,6 +75,15 @@ export type WebhookSkipReason = (typeof WEBHOOK_SKIP_REASONS)[number];
 export type { WebhookReceipt };
 
 /**
+ * The normalizer of Fingerprint's payloads, with Zod, loaded by the first delivery whose signature header is
+ * well-formed: about 50 KB minified that init no longer loads (esbuild keeps it in chunks of their own;
+ * docs/performance.md, "What changed", 17). That delivery starts loading it before it reads the secret, so that
+ * the load runs alongside the secret read (the SDK's own first-call work and the network's round trips)
+ * instead of after it.
+ */
+const webhookNormalizer = lazily(() => import('../../shared/fingerprint/normalize.js'));
+
+/**
  * Receives one webhook delivery: refuses it unless it is signed (and, when enabled, carries the basic auth
  * credentials), then stores the normalized event unless an event with its requestId is stored already.
  * Fingerprint sends an event once, when it happens (its Update API sends no webhook), so a delivery never
@@ -107,6 +116,10 @@ export async function receiveWebhook(
     );
   }
 
+  // Not awaited before the signature is verified. A delivery refused before then leaves this promise
+  // unawaited, and that is safe: `lazily` handles its rejection (a failed load) before returning it, so
+  // a chunk that fails to load never becomes an unhandled rejection, and the next delivery loads it again.
+  const normalizer = webhookNormalizer();
   const secrets = await deps.secrets.get();
   if (options.basicAuth) {
     if (secrets.basicAuth === undefined) {
@@ -132,6 +145,7 @@ export async function receiveWebhook(
   const edgeAnalysis = edgeAnalysisId(payload);
   if (edgeAnalysis !== undefined) return { requestId: edgeAnalysis, stored: false, reason: 'noVisitor' };
   const now = (deps.now ?? Date.now)();
+  const { normalizeWebhook } = await normalizer;
   let event: NormalizedEvent;
   try {
     event = normalizeWebhook(payload);
@@ -179,10 +193,6 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
   return json as Record<string, unknown>;
 }
 
-/**
- * The event_id of a v4 Edge analysis: an event without `identification`, hence without a visitor to store
- * it under (the Server API client skips them in searches for the same reason).
- */
 /** Why an event time is outside the deliveries accepted (`stale` or `future`), if it is a time at all. */
 function outsideWindow(
   timestamp: unknown,
@@ -195,6 +205,10 @@ function outsideWindow(
   return undefined;
 }
 
+/**
+ * The event_id of a v4 Edge analysis: an event without `identification`, hence without a visitor to store
+ * it under (the Server API client skips them in searches for the same reason).
+ */
 function edgeAnalysisId(payload: Record<string, unknown>): string | undefined {
   if (!('event_id' in payload) || 'identification' in payload) return undefined;
   return requireId(payload.event_id, 'requestId', 'event_id');

@@ -1,7 +1,8 @@
 /**
  * `load` run once, on the first call, its promise shared by every caller after it. A rejected load is not
  * kept: the next call tries again (a module that failed to load, or a client that failed to build, should not
- * fail the instance for the rest of its life).
+ * fail the instance for the rest of its life). The promise returned has a rejection handler already, so a
+ * caller may start a load early and never await it (refusing its call first) without an unhandled rejection.
  *
  * With a dynamic `import()` inside `load`, this is how a function keeps what only some calls need (the
  * Fingerprint client and Secrets Manager for a cache miss, SQS for a dead letter) out of its cold start:

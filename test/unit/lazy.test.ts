@@ -34,6 +34,36 @@ describe('lazily', () => {
     expect(await load()).toBe('loaded');
     expect(attempts).toBe(2);
   });
+
+  it('leaves no unhandled rejection when a failed load is started and never awaited', async () => {
+    const unhandled: unknown[] = [];
+    const listener = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', listener);
+    try {
+      let failed!: () => void;
+      const failure = new Promise<void>((resolve) => {
+        failed = resolve;
+      });
+      let attempts = 0;
+      const load = lazily(async () => {
+        attempts += 1;
+        await new Promise((resolve) => setImmediate(resolve));
+        // Only the first attempt fails, as the loaders of this module instance are all run by loadDeferred below.
+        if (attempts > 1) return 'loaded';
+        failed();
+        throw new Error('chunk not readable');
+      });
+      // A caller starts the load ahead of time, then gives up on its call before awaiting it.
+      load();
+      await failure;
+      // Node reports an unhandled rejection once the microtasks after it have run.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', listener);
+    }
+  });
 });
 
 describe('loadDeferred', () => {

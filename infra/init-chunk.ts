@@ -28,7 +28,7 @@ export const INIT_CHUNK_FILE = 'chunk-INIT.mjs';
 /**
  * Rewrites, in `outdir`, the output of a split esbuild build (`metafile` describes it; `options` are the build's
  * own) so that `index.mjs` imports one chunk, {@link INIT_CHUNK_FILE}, statically. Returns the metafile of the
- * result: each output's inputs are the source modules whose code it now holds (byte counts are esbuild's from
+ * result's code files (source maps aside): each output's inputs are the source modules whose code it now holds (byte counts are esbuild's from
  * the first build, the files' sizes are the new ones), so what a size test or a report reads stays true.
  * Does nothing when `index.mjs` imports fewer than two chunks.
  */
@@ -107,8 +107,8 @@ export function mergeInitChunks(
 
   const size = (file: string) => readFileSync(path.join(outdir, file)).byteLength;
   const result: Metafile = { inputs: metafile.inputs, outputs: {} };
-  // The entry and the merged chunk import the merged chunk's code directly; the chunks loaded on first use
-  // still import the stubs.
+  // An import of a merged chunk, seen from the entry, is now an import of the init chunk (and, seen from a
+  // merged chunk, one inside it, dropped below); the chunks loaded on first use still import the stubs.
   const importsOf = (file: string) =>
     (outputs[keyOf(file)]?.imports ?? []).map((imported) =>
       initFiles.has(path.basename(imported.path)) && imported.kind === 'import-statement'

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../shared/domain/errors.js';
 import { ID_MAX_LENGTH, ID_MESSAGES, isId, requireId } from '../../shared/domain/ids.js';
 import {
+  compact,
   EARLIEST_TIMESTAMP_MS,
   isDateTime,
   jsonText,
@@ -361,5 +362,31 @@ describe('tags DynamoDB refuses', () => {
       }),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('compact', () => {
+  it('keeps exactly what Object.fromEntries of the defined entries keeps, an own __proto__ key included', () => {
+    const reference = (value: object) =>
+      Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined));
+    fc.assert(
+      fc.property(
+        fc.dictionary(
+          fc.oneof(fc.string(), fc.constantFrom('__proto__', 'constructor', 'toString')),
+          fc.oneof(fc.constant(undefined), fc.jsonValue()),
+        ),
+        (value) => {
+          const compacted = compact(value);
+          expect(Object.getPrototypeOf(compacted)).toBe(Object.prototype);
+          expect(Object.entries(compacted)).toEqual(Object.entries(reference(value)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // JSON.parse makes `__proto__` an own key: it stays data, never the result's prototype.
+    const parsed = JSON.parse('{"__proto__": {"polluted": true}, "kept": 1, "gone": null}') as object;
+    const compacted = compact({ ...parsed, dropped: undefined }) as Record<string, unknown>;
+    expect(Object.keys(compacted)).toEqual(['__proto__', 'kept', 'gone']);
+    expect(compacted.polluted).toBeUndefined();
   });
 });

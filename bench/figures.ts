@@ -41,16 +41,7 @@ export function assemble(measured: Measurements) {
     options,
     deployed: measured.deployed,
     bundles: bundleFigures(measured.bundles),
-    coldStart: {
-      ...(measured.nodes.node24Unavailable !== undefined && {
-        node24Unavailable: measured.nodes.node24Unavailable,
-      }),
-      runtimes: measured.nodes.runtimes.map((node) => ({
-        label: node.label,
-        version: node.version,
-        ...coldStartFigures(measured.cold, node.label),
-      })),
-    },
+    coldStart: coldStartSection(measured.cold, measured.nodes),
     warm: measured.warm.map((route) => ({ ...route, ratioP50: ratio(route.handler.p50, route.raw.p50) })),
     throughput: {
       batchOfTen: {
@@ -71,6 +62,18 @@ export function assemble(measured: Measurements) {
 }
 
 export type Results = ReturnType<typeof assemble>;
+
+/** The cold starts of every runtime, each function next to its floor. */
+export function coldStartSection(cold: Record<string, ColdStartResult>, nodes: ReturnType<typeof runtimes>) {
+  return {
+    ...(nodes.node24Unavailable !== undefined && { node24Unavailable: nodes.node24Unavailable }),
+    runtimes: nodes.runtimes.map((node) => ({
+      label: node.label,
+      version: node.version,
+      ...coldStartFigures(cold, node.label),
+    })),
+  };
+}
 
 /**
  * Dollars per million calls of each kind (`bench/support/cost.ts`), from this run's durations and the AWS

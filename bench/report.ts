@@ -77,55 +77,7 @@ export function report(results: Results): string {
     ),
   );
 
-  const initTarget = TIMING_TARGETS.initRatio;
-  if (coldStart.node24Unavailable !== undefined) {
-    out.push('', `Node.js 24 unavailable: ${coldStart.node24Unavailable}`);
-  }
-  for (const runtime of coldStart.runtimes) {
-    out.push(
-      '',
-      `Cold start on ${runtime.version}, ms (${results.options.coldRuns} fresh processes each, medians; ` +
-        `target on Node 24: ≤ ${initTarget}× the floor of the first call's clients, for init and init plus the first call)`,
-    );
-    out.push(
-      table(
-        [
-          'bundle',
-          'floor',
-          'init p50',
-          'p90',
-          'floor p50',
-          'ratio',
-          'init+1st p50',
-          'p90',
-          'floor p50',
-          'ratio',
-          'CPU ratio init',
-          'init+1st',
-          'target',
-        ],
-        FUNCTIONS.map((key) => {
-          const own = runtime.functions[key];
-          const floor = runtime.floors[key];
-          return [
-            key,
-            own.floor,
-            ms(own.init.p50),
-            ms(own.init.p90),
-            ms(floor.init.p50),
-            times(own.initRatioP50),
-            ms(own.initAndFirstCall.p50),
-            ms(own.initAndFirstCall.p90),
-            ms(floor.initAndFirstCall.p50),
-            times(own.initAndFirstCallRatioP50),
-            times(own.initCpuRatioP50),
-            times(own.initAndFirstCallCpuRatioP50),
-            verdict(own.initRatioP50 <= initTarget && own.initAndFirstCallRatioP50 <= initTarget),
-          ];
-        }),
-      ),
-    );
-  }
+  out.push(...coldStartReport(coldStart, results.options.coldRuns));
 
   const warmTarget = TIMING_TARGETS.warmP50Ratio;
   out.push(
@@ -276,4 +228,59 @@ export function report(results: Results): string {
   );
   for (const call of results.dollars.calls) out.push(`  ${call.label}: duration ${call.durationBasis}`);
   return out.join('\n');
+}
+
+/** The cold-start tables: one a runtime, each function next to its floor and the target. */
+export function coldStartReport(coldStart: Results['coldStart'], coldRuns: number): string[] {
+  const out: string[] = [];
+  const initTarget = TIMING_TARGETS.initRatio;
+  if (coldStart.node24Unavailable !== undefined) {
+    out.push('', `Node.js 24 unavailable: ${coldStart.node24Unavailable}`);
+  }
+  for (const runtime of coldStart.runtimes) {
+    out.push(
+      '',
+      `Cold start on ${runtime.version}, ms (${coldRuns} fresh processes each, medians; ` +
+        `target on Node 24: ≤ ${initTarget}× the floor of the first call's clients, for init and init plus the first call)`,
+    );
+    out.push(
+      table(
+        [
+          'bundle',
+          'floor',
+          'init p50',
+          'p90',
+          'floor p50',
+          'ratio',
+          'init+1st p50',
+          'p90',
+          'floor p50',
+          'ratio',
+          'CPU ratio init',
+          'init+1st',
+          'target',
+        ],
+        FUNCTIONS.map((key) => {
+          const own = runtime.functions[key];
+          const floor = runtime.floors[key];
+          return [
+            key,
+            own.floor,
+            ms(own.init.p50),
+            ms(own.init.p90),
+            ms(floor.init.p50),
+            times(own.initRatioP50),
+            ms(own.initAndFirstCall.p50),
+            ms(own.initAndFirstCall.p90),
+            ms(floor.initAndFirstCall.p50),
+            times(own.initAndFirstCallRatioP50),
+            times(own.initCpuRatioP50),
+            times(own.initAndFirstCallCpuRatioP50),
+            verdict(own.initRatioP50 <= initTarget && own.initAndFirstCallRatioP50 <= initTarget),
+          ];
+        }),
+      ),
+    );
+  }
+  return out;
 }

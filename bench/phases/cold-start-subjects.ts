@@ -7,9 +7,34 @@ import type { FunctionKey } from '../../infra/bundling.js';
 import { buildApiEvent } from '../../local/harness/lambda-events.js';
 import { buildSqsEvent } from '../../local/harness/sqs-events.js';
 import type { Bundles } from '../bundles.js';
-import type { ColdStartSubject } from '../cold-start.js';
-import { bundleFile, FUNCTIONS, fixture, WEBHOOK_SIGNING_SECRET } from '../settings.js';
+import { type ColdStartResult, type ColdStartSubject, measureColdStarts } from '../cold-start.js';
+import { bundleFile, FUNCTIONS, fixture, log, type runtimes, WEBHOOK_SIGNING_SECRET } from '../settings.js';
 import { FLOOR_OF } from '../targets.js';
+import type { BenchSetup } from './setup.js';
+
+/**
+ * The cold-start phase: every function and its floor started `runs` times on each runtime, interleaved (keys
+ * `<runtime label>:<subject key>`).
+ */
+export function measureColdStartPhase(
+  setup: BenchSetup,
+  nodes: ReturnType<typeof runtimes>,
+  runs: number,
+): Promise<Record<string, ColdStartResult>> {
+  log(
+    `cold starts: ${runs} fresh processes per bundle and runtime (${nodes.runtimes.map((node) => node.version).join(', ')}), interleaved`,
+  );
+  const subjects = nodes.runtimes.flatMap((node) =>
+    coldStartSubjects(setup.bundles, setup.env, setup.data).map((subject) => ({
+      ...subject,
+      key: `${node.label}:${subject.key}`,
+      execPath: node.execPath,
+    })),
+  );
+  return measureColdStarts(subjects, runs, (round) => {
+    if (round % 5 === 0) log(`  round ${round}/${runs}`);
+  });
+}
 
 export function coldStartSubjects(
   bundles: Bundles,

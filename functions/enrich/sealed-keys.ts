@@ -7,8 +7,8 @@ import { SecretsManagerSealedKeys } from '../../shared/fingerprint/sealed-keys-s
  * What only a sealed result needs: the reader of the keys' secret and its Secrets Manager client, created on the
  * first sealed result. `deps.ts` imports this module dynamically, as it does `./upstream.ts`. Importing the SDK
  * package itself by `import()` would keep every export of it (all its commands, paginators and the aggregated
- * client: 9 KB more), since esbuild cannot tell which exports of a dynamically imported module are used; this
- * module's static import lets it keep the client alone.
+ * client: 17 to 20 KB of chunks), since esbuild cannot tell which exports of a dynamically imported module are
+ * used; this module's static import lets it keep the client alone.
  */
 export function createSealedKeys(
   env: Pick<FingerprintCallerEnv, 'SECRET_CACHE_SECONDS'>,

@@ -6,6 +6,7 @@ import {
   SETTING_RULES,
   wholeNumber,
 } from '../../shared/config/env-rules.js';
+import { DEFAULT_ERASURE_SETTLE_MS } from '../../shared/store/dynamodb-event-store.js';
 
 /**
  * The enrich function's HTTP trigger: `POST /enrich`, `GET /events/{requestId}`, `DELETE /visitors/{visitorId}`.
@@ -22,7 +23,7 @@ export const ENRICH_HTTP_ENV = {
    * Milliseconds `DELETE /visitors/{visitorId}` waits between its two sweeps of the eventually consistent
    * visitor index (ADR 7). Shorter makes erasure faster and a survivor likelier when the index lags.
    */
-  ERASURE_SETTLE_MS: wholeNumber(0, 10_000, 2_000),
+  ERASURE_SETTLE_MS: wholeNumber(0, 10_000, DEFAULT_ERASURE_SETTLE_MS),
 } as const;
 
 export type EnrichHttpEnv = EnvOf<typeof ENRICH_HTTP_ENV>;

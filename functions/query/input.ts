@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { ValidationError } from '../../shared/domain/errors.js';
-import { linkedIdParam, queryParams, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
+import { linkedIdParam, requestIdParam, visitorIdParam } from '../../shared/http/params.js';
+import { queryParams } from '../../shared/http/request.js';
 import { parseInput } from '../../shared/http/validation.js';
 import { CURSOR_MAX_LENGTH, PAGE_SIZES, type PageSize } from '../../shared/manifest/limits.js';
 import * as z from '../../shared/validation/zod.js';

@@ -130,6 +130,8 @@ export const optionalText = (): TextRule & { optional: true } => ({ kind: 'text'
 
 export const url = (): UrlRule => ({ kind: 'url' });
 
+export const keySafeUrl = (): KeySafeUrlRule => ({ kind: 'keySafeUrl' });
+
 export const list = (isItem: (item: string) => boolean, message: string): ListRule => ({
   kind: 'list',
   isItem,
@@ -184,7 +186,7 @@ export const SETTING_RULES = {
    * Overrides the region's Server API host (a proxy; locally the sandbox). The secret key travels with every
    * call, so https, or plain http only to this machine (a local sandbox or proxy).
    */
-  fingerprintBaseUrl: { kind: 'keySafeUrl' } as KeySafeUrlRule,
+  fingerprintBaseUrl: keySafeUrl(),
   /**
    * Upstream requests per second the whole fleet may send (Fingerprint's default limit is 5; raise it only
    * with a plan that allows more). At least {@link MIN_CONSUMERS}: SQS runs at least that many queue consumers,

@@ -26,6 +26,3 @@ export function parseVisitorId(value: string | undefined): string {
 export function parseRequestId(value: string | undefined): string {
   return parseInput(requestIdPath, { requestId: value }).requestId;
 }
-
-/** The query string as one object (`shared/http/request.ts`, which needs no Zod). */
-export { queryParams } from './request.js';

@@ -7,34 +7,34 @@ import * as z from '../validation/zod.js';
  * passes back, so that neither Zod nor this schema is built at cold start (docs/performance.md).
  */
 const timestampSchema = z.int().check(z.minimum(0));
-const requestIdSchema = z.string().check(z.refine(isId));
-const linkedIdSchema = z.string().check(z.refine(isId));
+/** Every id a cursor holds (requestId, visitorId, linkedId) follows the one id rule. */
+const idSchema = z.string().check(z.refine(isId));
 
 const payloadSchema = z.discriminatedUnion('index', [
   z.strictObject({
     v: z.literal(CURSOR_VERSION),
     index: z.literal('byVisitor'),
-    visitorId: z.string().check(z.refine(isId)),
-    linkedId: z.optional(linkedIdSchema),
+    visitorId: idSchema,
+    linkedId: z.optional(idSchema),
     before: z.optional(timestampSchema),
-    requestId: requestIdSchema,
+    requestId: idSchema,
     timestamp: timestampSchema,
   }),
   z.strictObject({
     v: z.literal(CURSOR_VERSION),
     index: z.literal('byLinkedId'),
-    linkedId: linkedIdSchema,
-    requestId: requestIdSchema,
+    linkedId: idSchema,
+    requestId: idSchema,
     timestamp: timestampSchema,
   }),
   z.strictObject({
     v: z.literal(CURSOR_VERSION),
     index: z.literal('search'),
-    visitorId: z.optional(z.string().check(z.refine(isId))),
-    linkedId: z.optional(linkedIdSchema),
+    visitorId: z.optional(idSchema),
+    linkedId: z.optional(idSchema),
     oldestFirst: z.boolean(),
     binding: z.string().check(z.maxLength(CURSOR_BINDING_MAX_LENGTH)),
-    requestId: requestIdSchema,
+    requestId: idSchema,
     timestamp: timestampSchema,
   }),
 ]);

@@ -46,12 +46,15 @@ export interface CursorPosition {
   timestamp: number;
 }
 
-/** Its version and bounds (the longest cursor, binding and the checksum's size) are in `shared/manifest/limits.ts`. */
-const CHECKSUM_BYTES = CURSOR_CHECKSUM_BYTES;
+/* Its version and bounds (the longest cursor, binding and the checksum's size) are in `shared/manifest/limits.ts`. */
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function checksum(body: Buffer): Buffer {
-  return createHash('sha256').update('event-cursor\n').update(body).digest().subarray(0, CHECKSUM_BYTES);
+  return createHash('sha256')
+    .update('event-cursor\n')
+    .update(body)
+    .digest()
+    .subarray(0, CURSOR_CHECKSUM_BYTES);
 }
 
 function payloadFor(scope: CursorScope, position: CursorPosition): CursorPayload {
@@ -131,11 +134,11 @@ export async function decodeCursor(
   }
   const bytes = Buffer.from(cursor, 'base64url');
   // Buffer decoding is lenient about trailing bits; only the exact encoding we produce is accepted.
-  if (bytes.toString('base64url') !== cursor || bytes.length <= CHECKSUM_BYTES) {
+  if (bytes.toString('base64url') !== cursor || bytes.length <= CURSOR_CHECKSUM_BYTES) {
     throw invalid('is not a valid cursor');
   }
-  const body = bytes.subarray(CHECKSUM_BYTES);
-  if (!timingSafeEqual(bytes.subarray(0, CHECKSUM_BYTES), checksum(body))) {
+  const body = bytes.subarray(CURSOR_CHECKSUM_BYTES);
+  if (!timingSafeEqual(bytes.subarray(0, CURSOR_CHECKSUM_BYTES), checksum(body))) {
     throw invalid('was altered or truncated');
   }
   let json: unknown;

@@ -1,8 +1,7 @@
 /**
  * TypeScript declarations of the document's component schemas: the service's answers and request bodies are
- * described once, as JSON Schema in `source/`, and the types the handlers answer with
- * (`shared/manifest/answers.ts`) and the caller client's (`client/answers.ts`) are written from them by
- * `npm run openapi`.
+ * described once, as JSON Schema in `source/`, and `npm run openapi` writes from them
+ * `shared/manifest/api-types.ts`: the types the handlers answer with, which the caller client ships too.
  *
  * Written here rather than with json-schema-to-typescript: that library renders an object whose `anyOf`
  * only names required properties (`EnrichHistory`: a `visitorId`, a `linkedId` or both) as an intersection

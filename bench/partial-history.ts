@@ -13,6 +13,7 @@ import { createFingerprintClient } from '../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../shared/store/dynamodb-event-store-parts.js';
 
 const HISTORY = 500;
 const RUNS = Number(process.env.BENCH_PARTIAL_RUNS ?? 7);
@@ -27,7 +28,12 @@ const client = new DynamoDBClient({
 
 async function run(visitorId: string, badEvery: number | undefined) {
   const handler = createEnrichHttpHandler({
-    store: new DynamoDbEventStore({ client, tableName: await dynamo.createTable(), ttlDays: 90 }),
+    store: new DynamoDbEventStore({
+      parts: storeParts,
+      client,
+      tableName: await dynamo.createTable(),
+      ttlDays: 90,
+    }),
     fingerprint: createFingerprintClient({
       apiVersion: 'v4',
       baseUrl: upstream.baseUrl,

@@ -37,6 +37,7 @@ import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import { createLogger } from '../shared/observability/logger.js';
 import { toItem } from '../shared/store/dynamodb-event-item.js';
 import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../shared/store/dynamodb-event-store-parts.js';
 import { expiresAtFor } from '../shared/store/schema.js';
 import { buildBundle } from './bundles.js';
 import { measureColdStarts } from './cold-start.js';
@@ -91,7 +92,7 @@ const aws = await startFakeAws({
 
 try {
   // 1. Warm ------------------------------------------------------------------------------------------------
-  const store = new DynamoDbEventStore({ client, tableName, ttlDays: TTL_DAYS });
+  const store = new DynamoDbEventStore({ parts: storeParts, client, tableName, ttlDays: TTL_DAYS });
   const handler = createEnrichHttpHandler({
     store,
     fingerprint: createFingerprintClient({

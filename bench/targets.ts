@@ -65,10 +65,13 @@ export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksR
   // enrich functions are 1.461 and 1.411: ceilings 1.465 and 1.415. The webhook's normalizer and Zod, loaded
   // while its first delivery reads the secret (item 17), took its init from 1.437 to 1.209: the target (its
   // chunks together 1.298). With the sealed keys' client imported through a module of their own (item 18),
-  // the enrich functions' chunks are 1.416 and 1.369: ceilings 1.42 and 1.375.
+  // the enrich functions' chunks are 1.416 and 1.369: ceilings 1.42 and 1.375. The event store's parts beyond a
+  // single-item read on first use (item 19) took 9.1 KB off both enrich functions' init and added 3.8 KB to
+  // their chunks (the new chunk's imports, and the shared chunks esbuild splits further for it): 1.425 and
+  // 1.375, ceilings 1.43 and 1.38.
   query: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
-  enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.42 },
-  enrichQueue: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.375 },
+  enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.43 },
+  enrichQueue: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.38 },
   webhook: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
 };
 

@@ -12,6 +12,7 @@ import {
   normalizeWebhook,
 } from '../../shared/fingerprint/normalize.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import { fixture } from '../settings.js';
 import { eventWriteCost } from '../support/item-size.js';
 import { MAX_ITEM_BYTES } from '../targets.js';
@@ -67,6 +68,7 @@ export async function exampleItemSizes(dynamo: DynaliteHandle, tableName: string
       // Stored as if enriched when it happened: the examples are older than any TTL. The normalized view only:
       // what the upstream's copy of a v4 event adds is measured by bench/storage.ts (docs/storage.md).
       const store = new DynamoDbEventStore({
+        parts: storeParts,
         client: dynamo.client,
         tableName,
         ttlDays: 90,

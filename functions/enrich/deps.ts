@@ -52,6 +52,9 @@ export function createEnrichDeps(
       ttlDays: env.EVENT_TTL_DAYS,
       ...(options.erasureSettleMs !== undefined && { erasureSettleMs: options.erasureSettleMs }),
       storeUpstream: env.STORE_UPSTREAM_EVENTS,
+      // A cached read, the most common first call, is one GetItem: the pager, the batch calls and the erasures
+      // load with the first call that needs them (a miss, a history, an erasure).
+      parts: lazily(() => import('../../shared/store/dynamodb-event-store-parts.js')),
     }),
     fingerprint: lazyFingerprintClient(
       lazily(async () => {

@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { loadEnvOf } from '../../shared/config/env-rules.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as parts from '../../shared/store/dynamodb-event-store-parts.js';
 import { QUERY_ENV } from './env.js';
 import { createQueryHttpHandler } from './http-handler.js';
 
@@ -16,5 +17,7 @@ export const handler = createQueryHttpHandler({
     client: new DynamoDBClient({}),
     tableName: env.TABLE_NAME,
     ttlDays: env.EVENT_TTL_DAYS,
+    // Every route pages through an index: the pager, with the store's other parts, loads with the function.
+    parts,
   }),
 });

@@ -4,16 +4,13 @@
  * backoff, and throttling that outlasts the retries turned into a {@link StoreThrottledError}.
  */
 import {
-  type AttributeValue,
   BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
-import { EVENT_TABLE_SCHEMA } from './schema.js';
-
-export type Key = Record<string, AttributeValue>;
+import { isThrottling, type Key, readThrottled, TABLE_KEY } from './dynamodb-table.js';
 
 /** DynamoDB's limit on the number of requests in one `BatchWriteItem`. */
 const BATCH_SIZE = 25;
@@ -23,20 +20,6 @@ const BASE_BACKOFF_MS = 50;
 const MAX_BACKOFF_MS = 2_000;
 /** DynamoDB's limit on the keys of one `BatchGetItem`. */
 const BATCH_GET_SIZE = 100;
-
-const THROTTLING_ERRORS = new Set([
-  'ProvisionedThroughputExceededException',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-]);
-
-/** The event table's key and indexes, named once for every part of the store. */
-export const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
-export const TIMESTAMP = INDEXES.byVisitor.sortKey.name;
-
-export function isThrottling(error: unknown): boolean {
-  return error instanceof Error && THROTTLING_ERRORS.has(error.name);
-}
 
 /** Full jitter: spreads retries of concurrent writers instead of synchronizing them. */
 function backoffMs(attempt: number): number {
@@ -156,17 +139,5 @@ export class DynamoDbBatches {
       }
     }
     return items;
-  }
-}
-
-/** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
-export async function readThrottled<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    if (isThrottling(error)) {
-      throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.', { cause: error });
-    }
-    throw error;
   }
 }

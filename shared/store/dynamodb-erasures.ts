@@ -11,15 +11,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
-import {
-  type DynamoDbBatches,
-  INDEXES,
-  isThrottling,
-  type Key,
-  readThrottled,
-  TABLE_KEY,
-  TIMESTAMP,
-} from './dynamodb-batches.js';
+import type { DynamoDbBatches } from './dynamodb-batches.js';
+import { INDEXES, isThrottling, type Key, readThrottled, TABLE_KEY, TIMESTAMP } from './dynamodb-table.js';
 import { ERASED_AT_ATTRIBUTE, erasureKey, expiresAtFor, TTL_ATTRIBUTE } from './schema.js';
 
 // Keys read per Query while erasing a visitor: four batches of deletes, so memory stays bounded however long

@@ -16,8 +16,8 @@ import { isId, requireId } from '../domain/ids.js';
 import { CURSOR_BINDING_MAX_LENGTH } from '../manifest/limits.js';
 import type { CursorPosition, CursorScope } from './cursor.js';
 import { decodeCursor, encodeCursor } from './cursor.js';
-import { INDEXES, type Key, readThrottled, TABLE_KEY, TIMESTAMP } from './dynamodb-batches.js';
 import { isExpired, toEvent } from './dynamodb-event-item.js';
+import { INDEXES, type Key, readThrottled, TABLE_KEY, TIMESTAMP } from './dynamodb-table.js';
 import type { EventPage, EventSearchQuery, LinkedIdQuery, VisitorQuery } from './event-store.js';
 import type { EventIndexName } from './schema.js';
 

@@ -6,8 +6,7 @@ import type { StoreThrottledError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isId, requireId } from '../domain/ids.js';
 import type { UpstreamV4Event } from '../domain/upstream.js';
-import { DynamoDbBatches, readThrottled, TABLE_KEY } from './dynamodb-batches.js';
-import { DynamoDbErasures } from './dynamodb-erasures.js';
+import type { DynamoDbErasures } from './dynamodb-erasures.js';
 import {
   assertStorable,
   HISTORY_SYNC_RECORD,
@@ -22,7 +21,11 @@ import {
   toItem,
   visitorsOf,
 } from './dynamodb-event-item.js';
-import { DynamoDbEventPager } from './dynamodb-event-pager.js';
+import type {
+  DynamoDbEventStoreParts,
+  DynamoDbEventStorePartsOptions,
+} from './dynamodb-event-store-parts.js';
+import { readThrottled, TABLE_KEY } from './dynamodb-table.js';
 import type {
   ErasureOutcome,
   EventPage,
@@ -45,12 +48,17 @@ import {
 } from './schema.js';
 import { decodeUpstreamV4 } from './upstream-codec.js';
 
+/** The module of the store's parts beyond a single-item read (`./dynamodb-event-store-parts.ts`). */
+export type DynamoDbEventStorePartsModule = typeof import('./dynamodb-event-store-parts.js');
+
 /*
  * The event store's parts, each a collaborator the store composes: the item mapping and the checks before any
  * write (dynamodb-event-item.ts), the batch writer and reader with their retries (dynamodb-batches.ts), the
  * pager of the indexes (dynamodb-event-pager.ts) and erasure records and sweeps (dynamodb-erasures.ts). This
  * class builds them from its options and implements the EventStore with them: its writes, the page reads
- * (the pager's), reads of one item, and history sync records.
+ * (the pager's), reads of one item, and history sync records. A read of one item needs only the item mapping
+ * and the table's names (dynamodb-table.ts); the other parts come in one module (dynamodb-event-store-parts.ts)
+ * that a function whose first call is such a read loads on first use (the `parts` option).
  */
 
 export interface DynamoDbEventStoreOptions {
@@ -93,6 +101,16 @@ export interface DynamoDbEventStoreOptions {
    * @default true
    */
   storeUpstream?: boolean;
+  /**
+   * The store's parts beyond a single-item read (the pager, the batch calls, the erasures): their module,
+   * imported statically by a function whose first call needs them (a history page, an insert), or a loader
+   * that imports it on first use, for a function whose first call is a cached read (one `GetItem`) and needs
+   * none of them: `lazily(() => import('.../dynamodb-event-store-parts.js'))`. A loader's `import()` is the
+   * function's, not this module's: written here, it would split the parts into a chunk of their own in every
+   * bundle, and the functions that load them at init would carry the glue of a chunk they never read
+   * (docs/performance.md, "What changed", 19).
+   */
+  parts: DynamoDbEventStorePartsModule | (() => Promise<DynamoDbEventStorePartsModule>);
 }
 
 /**
@@ -114,10 +132,9 @@ export class DynamoDbEventStore implements EventStore {
   readonly #now: () => number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #erasureSettleMs: number;
-  readonly #batches: DynamoDbBatches;
-  readonly #pager: DynamoDbEventPager;
-  /** Erasure records and sweeps; the webhook's store checks the records too. */
-  protected readonly erasures: DynamoDbErasures;
+  readonly #partsModule: DynamoDbEventStorePartsModule | (() => Promise<DynamoDbEventStorePartsModule>);
+  readonly #partsOptions: DynamoDbEventStorePartsOptions;
+  #parts: DynamoDbEventStoreParts | undefined;
   /** Whether items keep the upstream's v4 copy of their event (`STORE_UPSTREAM_EVENTS`). */
   protected readonly storeUpstream: boolean;
 
@@ -143,27 +160,40 @@ export class DynamoDbEventStore implements EventStore {
     this.#sleep = sleep;
     this.#erasureSettleMs = settleMs;
     this.storeUpstream = options.storeUpstream ?? true;
-    this.#batches = new DynamoDbBatches({ client, tableName, maxWriteAttempts, sleep });
-    this.#pager = new DynamoDbEventPager({ client, tableName, now });
-    this.erasures = new DynamoDbErasures({
+    this.#partsModule = options.parts;
+    this.#partsOptions = {
       client,
       tableName,
-      batches: this.#batches,
       now,
-      retentionDays: erasureRetentionDays(options.ttlDays, historyWindowDays),
-    });
+      sleep,
+      maxWriteAttempts,
+      erasureRetentionDays: erasureRetentionDays(options.ttlDays, historyWindowDays),
+    };
   }
 
-  listByVisitor(query: VisitorQuery): Promise<EventPage> {
-    return this.#pager.listByVisitor(query);
+  /** The parts beyond a single-item read, built on first use (and their module loaded then, if not given). */
+  async #partsBuilt(): Promise<DynamoDbEventStoreParts> {
+    const module = this.#partsModule;
+    const { buildStoreParts } = typeof module === 'function' ? await module() : module;
+    this.#parts ??= buildStoreParts(this.#partsOptions);
+    return this.#parts;
   }
 
-  listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
-    return this.#pager.listByLinkedId(query);
+  /** Erasure records and sweeps; the webhook's store checks the records too. */
+  protected async erasures(): Promise<DynamoDbErasures> {
+    return (await this.#partsBuilt()).erasures;
   }
 
-  searchEvents(query: EventSearchQuery): Promise<EventPage> {
-    return this.#pager.searchEvents(query);
+  async listByVisitor(query: VisitorQuery): Promise<EventPage> {
+    return (await this.#partsBuilt()).pager.listByVisitor(query);
+  }
+
+  async listByLinkedId(query: LinkedIdQuery): Promise<EventPage> {
+    return (await this.#partsBuilt()).pager.listByLinkedId(query);
+  }
+
+  async searchEvents(query: EventSearchQuery): Promise<EventPage> {
+    return (await this.#partsBuilt()).pager.searchEvents(query);
   }
 
   /**
@@ -203,7 +233,8 @@ export class DynamoDbEventStore implements EventStore {
     const suppressed: string[] = [];
     if (pending.size === 0) return { stored: 0, suppressed };
 
-    const erasedBefore = await this.erasures.erasuresOf(visitorsOf(pending.values()));
+    const { batches, erasures } = await this.#partsBuilt();
+    const erasedBefore = await erasures.erasuresOf(visitorsOf(pending.values()));
     for (const [requestId, event] of pending) {
       if (isErased(event, erasedBefore)) {
         pending.delete(requestId);
@@ -221,18 +252,18 @@ export class DynamoDbEventStore implements EventStore {
       }),
     );
     if (requests.length === 0) return { stored: 0, suppressed };
-    const written = await this.#batches.writeAll(
+    const written = await batches.writeAll(
       requests,
       (notWritten, done) =>
         `DynamoDB kept throttling writes: ${notWritten} of ${requests.length} events were not written ` +
-        `after ${this.#batches.maxWriteAttempts} attempts (${done} were). Retry later.`,
+        `after ${batches.maxWriteAttempts} attempts (${done} were). Retry later.`,
     );
 
     // The check after the write: an erasure recorded while we wrote is seen here, whatever the index says.
-    const erasedAfter = await this.erasures.erasuresOf(visitorsOf(pending.values()));
+    const erasedAfter = await erasures.erasuresOf(visitorsOf(pending.values()));
     const undo = [...pending.values()].filter((event) => isErased(event, erasedAfter));
     if (undo.length > 0) {
-      await this.#batches.writeAll(
+      await batches.writeAll(
         undo.map(
           (event): WriteRequest => ({
             DeleteRequest: { Key: { [TABLE_KEY.name]: { S: event.requestId } } },
@@ -259,10 +290,11 @@ export class DynamoDbEventStore implements EventStore {
    */
   async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
     requireId(visitorId, 'visitorId');
-    const erasedAt = await this.erasures.recordErasure(visitorId);
-    let deleted = await this.erasures.sweepVisitor(visitorId, erasedAt);
+    const erasures = await this.erasures();
+    const erasedAt = await erasures.recordErasure(visitorId);
+    let deleted = await erasures.sweepVisitor(visitorId, erasedAt);
     await this.#sleep(this.#erasureSettleMs);
-    deleted += await this.erasures.sweepVisitor(visitorId, erasedAt);
+    deleted += await erasures.sweepVisitor(visitorId, erasedAt);
     return { erasedAt, deleted };
   }
 
@@ -278,7 +310,7 @@ export class DynamoDbEventStore implements EventStore {
    */
   async deleteVisitor(visitorId: string): Promise<number> {
     requireId(visitorId, 'visitorId');
-    return this.erasures.sweepVisitor(visitorId);
+    return (await this.erasures()).sweepVisitor(visitorId);
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {
@@ -323,7 +355,8 @@ export class DynamoDbEventStore implements EventStore {
       [TTL_ATTRIBUTE]: expiresAtFor(this.#now(), this.#ttlDays),
     };
     // A batch of one rather than PutItem: the same retries as events, and no second command in the bundle.
-    await this.#batches.writeAll(
+    const { batches } = await this.#partsBuilt();
+    await batches.writeAll(
       [{ PutRequest: { Item: marshall(item, { removeUndefinedValues: true }) } }],
       () => 'DynamoDB kept throttling writes: the history sync record was not written. Retry later.',
     );
@@ -331,7 +364,8 @@ export class DynamoDbEventStore implements EventStore {
 
   async getUpstreamEvents(requestIds: readonly string[]): Promise<Map<string, UpstreamV4Event>> {
     const ids = [...new Set(requestIds)].filter((id) => isId(id) && !isRecordKey(id));
-    const items = await this.#batches.batchGet(ids, {
+    const { batches } = await this.#partsBuilt();
+    const items = await batches.batchGet(ids, {
       projection: '#key, #upstream, #format, #expiresAt',
       names: {
         '#key': TABLE_KEY.name,

@@ -8,9 +8,10 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
-import { isThrottling } from './dynamodb-batches.js';
 import { assertStorable, isErased, toItem } from './dynamodb-event-item.js';
 import { DynamoDbEventStore, type DynamoDbEventStoreOptions } from './dynamodb-event-store.js';
+import * as parts from './dynamodb-event-store-parts.js';
+import { isThrottling } from './dynamodb-table.js';
 import type { PutIfAbsentOutcome, WebhookEventStore } from './event-store.js';
 import { EVENT_TABLE_SCHEMA, expiresAtFor } from './schema.js';
 
@@ -29,8 +30,9 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
   readonly #ttlDays: number;
   readonly #now: () => number;
 
-  constructor(options: DynamoDbEventStoreOptions) {
-    super(options);
+  constructor(options: Omit<DynamoDbEventStoreOptions, 'parts'>) {
+    // Its every call checks erasure records: the parts that read them load with the function.
+    super({ ...options, parts });
     this.#client = options.client;
     this.#tableName = options.tableName;
     this.#ttlDays = options.ttlDays;
@@ -99,7 +101,7 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
 
   /** Whether an erasure of the event's visitor, read strongly consistently, covers the event. */
   async #isErased(event: NormalizedEvent): Promise<boolean> {
-    return isErased(event, await this.erasures.erasuresOf([event.visitorId]));
+    return isErased(event, await (await this.erasures()).erasuresOf([event.visitorId]));
   }
 
   /** The stored visitorId and timestamp of an event, read strongly consistently. */

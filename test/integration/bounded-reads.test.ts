@@ -13,6 +13,7 @@ import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.j
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import { buildEvent } from '../support/events.js';
 import { jsonBody } from '../support/http-assertions.js';
 
@@ -75,7 +76,7 @@ describe('bounded reads on a visitor with 4,000 cached events', () => {
       },
       { step: 'initialize', name: 'countItemsRead' },
     );
-    const store = new DynamoDbEventStore({ client, tableName, ttlDays: 90 });
+    const store = new DynamoDbEventStore({ parts: storeParts, client, tableName, ttlDays: 90 });
     await store.putEvents(events);
     handler = createQueryHttpHandler({ logger: createLogger('ERROR'), store });
   }, 180_000);

@@ -7,6 +7,7 @@ import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { SCHEMA_VERSION } from '../../shared/domain/event.js';
 import { encodeCursor } from '../../shared/store/cursor.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import type { EventPage, VisitorQuery } from '../../shared/store/event-store.js';
 import { erasureKey, expiresAtFor } from '../../shared/store/schema.js';
 import { validationErrorOf } from '../support/errors.js';
@@ -75,6 +76,7 @@ afterAll(async () => {
 
 function storeOn(tableName: string, now = NOW): DynamoDbEventStore {
   return new DynamoDbEventStore({
+    parts: storeParts,
     client: dynamo.client,
     tableName,
     ttlDays: TTL_DAYS,
@@ -113,6 +115,7 @@ describe('DynamoDbEventStore against dynalite', () => {
   describe('putEvents and getEvent', () => {
     it('keeps its own records apart from events: none is read as an event, none is overwritten by one', async () => {
       const eraser = new DynamoDbEventStore({
+        parts: storeParts,
         client: dynamo.client,
         tableName,
         ttlDays: TTL_DAYS,

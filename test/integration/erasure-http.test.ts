@@ -5,6 +5,7 @@ import { createEnrichHttpHandler } from '../../functions/enrich/http-handler.js'
 import { buildApiEvent, buildContext } from '../../local/harness/lambda-events.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import { buildEvent } from '../support/events.js';
 import { FakeFingerprintClient } from '../support/fakes.js';
 import { expectError, jsonBody } from '../support/http-assertions.js';
@@ -35,6 +36,7 @@ describe('DELETE /visitors/{visitorId}', () => {
 
   beforeAll(() => {
     store = new DynamoDbEventStore({
+      parts: storeParts,
       client: service.dynamo.client,
       tableName: service.tableName,
       ttlDays: 90,

@@ -3,6 +3,7 @@ import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite
 import { ValidationError } from '../../shared/domain/errors.js';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import type { EventPage, EventSearchQuery } from '../../shared/store/event-store.js';
 import { buildEvent } from '../support/events.js';
 
@@ -28,6 +29,7 @@ afterAll(async () => {
 });
 beforeEach(async () => {
   store = new DynamoDbEventStore({
+    parts: storeParts,
     client: dynamo.client,
     tableName: await dynamo.createTable(),
     ttlDays: 90,

@@ -9,6 +9,7 @@ import { upstreamV4Of } from '../../shared/domain/upstream.js';
 import { normalizeV4Event, normalizeWebhook } from '../../shared/fingerprint/normalize.js';
 import { renderV4Event, toV4Event } from '../../shared/fingerprint/v4-event.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import {
   createTableInput,
@@ -206,6 +207,7 @@ describe('the upstream copy of a v4 event', () => {
 
   it('goes with its event when the visitor is erased', async () => {
     const store = new DynamoDbEventStore({
+      parts: storeParts,
       client: dynamo.client,
       tableName,
       ttlDays: TTL_DAYS,

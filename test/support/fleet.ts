@@ -10,6 +10,7 @@ import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import type { FingerprintClient } from '../../shared/fingerprint/types.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import {
   DynamoDbRateLimiter,
   type DynamoDbRateLimiterOptions,
@@ -54,7 +55,7 @@ export function startInstance(options: FleetOptions): FleetInstance {
     maxAttempts: 1,
   });
   const coalescer = new DynamoDbRequestCoalescer(table);
-  const store = new DynamoDbEventStore({ ...table, ttlDays: 30 });
+  const store = new DynamoDbEventStore({ parts: storeParts, ...table, ttlDays: 30 });
   const handler = createEnrichHttpHandler({
     logger: createLogger('ERROR'),
     settings: { readThrough: true, upstreamErasure: false },

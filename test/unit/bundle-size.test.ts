@@ -81,6 +81,15 @@ describe('function bundles (the stack’s esbuild options)', () => {
     'shared/http/validation.ts',
     'shared/store/cursor-payload.ts',
   ];
+  // The event store's parts beyond a single-item read: a cached read, the enrich functions' most common first
+  // call, is one GetItem; a miss, a history or an erasure loads them.
+  const STORE_PARTS = [
+    'shared/store/dynamodb-event-store-parts.ts',
+    'shared/store/dynamodb-event-pager.ts',
+    'shared/store/cursor.ts',
+    'shared/store/dynamodb-batches.ts',
+    'shared/store/dynamodb-erasures.ts',
+  ];
   it.each([
     [
       'enrichHttp',
@@ -94,6 +103,7 @@ describe('function bundles (the stack’s esbuild options)', () => {
         'functions/enrich/erase.ts',
         ...ZOD,
         'functions/enrich/input.ts',
+        ...STORE_PARTS,
       ],
     ],
     [
@@ -106,6 +116,7 @@ describe('function bundles (the stack’s esbuild options)', () => {
         'functions/enrich/history.ts',
         ...ZOD,
         'functions/enrich/input.ts',
+        ...STORE_PARTS,
       ],
     ],
     [
@@ -137,6 +148,23 @@ describe('function bundles (the stack’s esbuild options)', () => {
           module,
         ).toBe(true);
       }
+    },
+  );
+
+  it.each(['query', 'webhook'] as const)(
+    'keeps the event store’s parts at the init of %s, whose first call needs them, and in no chunk of their own',
+    (key) => {
+      // A page (query) or an insert checking erasure records (webhook): an `import()` of the parts in either bundle
+      // would only add the glue of a chunk never read.
+      const bundle = bundles.functions[key];
+      expect(initModulesOf(bundle)).toEqual(
+        expect.arrayContaining(['shared/store/dynamodb-event-pager.ts', 'shared/store/dynamodb-erasures.ts']),
+      );
+      expect(
+        Object.values(bundle.metafile.outputs).some((output) =>
+          output.entryPoint?.includes('dynamodb-event-store-parts'),
+        ),
+      ).toBe(false);
     },
   );
 

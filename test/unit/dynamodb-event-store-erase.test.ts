@@ -12,6 +12,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StoreThrottledError, ValidationError } from '../../shared/domain/errors.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 
 const TABLE = 'events-erase-unit';
 const VISITOR_ID = 'Era1527CUFmcnjLwIs4A9';
@@ -32,7 +33,14 @@ afterAll(() => {
 
 function buildStore() {
   const sleep = vi.fn(async (_ms: number) => {});
-  const store = new DynamoDbEventStore({ client, tableName: TABLE, ttlDays: 90, maxWriteAttempts: 3, sleep });
+  const store = new DynamoDbEventStore({
+    parts: storeParts,
+    client,
+    tableName: TABLE,
+    ttlDays: 90,
+    maxWriteAttempts: 3,
+    sleep,
+  });
   return { store, sleep };
 }
 

@@ -19,6 +19,7 @@ import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { SCHEMA_VERSION } from '../../shared/domain/event.js';
 import type { DynamoDbEventStoreOptions } from '../../shared/store/dynamodb-event-store.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import { UPSTREAM_ATTRIBUTE, UPSTREAM_FORMAT_ATTRIBUTE } from '../../shared/store/schema.js';
 import { encodeUpstreamV4, UPSTREAM_FORMAT_V4_BROTLI } from '../../shared/store/upstream-codec.js';
 
@@ -75,6 +76,7 @@ function buildEvent(overrides: Partial<NormalizedEvent> = {}): NormalizedEvent {
 function buildStore(overrides: Partial<DynamoDbEventStoreOptions> = {}) {
   const sleep = vi.fn(async (_ms: number) => {});
   const store = new DynamoDbEventStore({
+    parts: storeParts,
     client,
     tableName: TABLE,
     ttlDays: 90,
@@ -298,5 +300,31 @@ describe('DynamoDbEventStore reads', () => {
     expect(calls[2]?.ExclusiveStartKey).toStrictEqual(lastKey(1));
     // No FilterExpression: one would hide which item was the last read, where the next page must start.
     expect(calls.every((input) => input.FilterExpression === undefined)).toBe(true);
+  });
+});
+
+describe('DynamoDbEventStore parts beyond a single-item read', () => {
+  it('loads them on the first call that needs them, never for a read of one item, and builds them once', async () => {
+    const build = vi.fn(storeParts.buildStoreParts);
+    const load = vi.fn(async () => ({ buildStoreParts: build }));
+    const { store } = buildStore({ parts: load });
+    const event = buildEvent();
+    ddb.on(GetItemCommand).resolves({});
+
+    // A cached read, the enrich functions' most common first call: one GetItem and nothing else loaded.
+    await expect(store.getEvent(event.requestId)).resolves.toBeUndefined();
+    expect(load).not.toHaveBeenCalled();
+
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    ddb.on(BatchWriteItemCommand).resolves({});
+    const [page, stored] = await Promise.all([
+      store.listByVisitor({ visitorId: event.visitorId, limit: 10 }),
+      store.putEvents([event]),
+    ]);
+    expect(page.events).toEqual([]);
+    expect(stored).toBe(1);
+    expect(load).toHaveBeenCalled();
+    // Two calls racing for the parts share one set of them.
+    expect(build).toHaveBeenCalledTimes(1);
   });
 });

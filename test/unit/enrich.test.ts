@@ -18,6 +18,7 @@ import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import type { SearchQuery } from '../../shared/fingerprint/types.js';
 import { createLogger } from '../../shared/observability/logger.js';
 import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../../shared/store/dynamodb-event-store-parts.js';
 import type { HistorySync } from '../../shared/store/event-store.js';
 import { BUILT_AT, buildEvent } from '../support/events.js';
 import { FakeEventStore, FakeFingerprintClient } from '../support/fakes.js';
@@ -286,6 +287,7 @@ describe('enrich use case: partial histories (Server API v4 and DynamoDB on loop
     upstream.requests.length = 0;
     deps = {
       store: new DynamoDbEventStore({
+        parts: storeParts,
         client: dynamoClient,
         tableName: await dynamo.createTable(),
         ttlDays: 90,

@@ -24,7 +24,7 @@ export interface Measurements {
   warm: WarmRouteResult[];
   batchRun: BatchResult;
   batchUpstreamCalls: number;
-  /** One a latency, {@link UPSTREAM_LATENCY_MS}'s first. */
+  /** One per latency of SUSTAINED_LATENCIES_MS, in its order (100 ms first). */
   sustained: SustainedFigures[];
   cost: CostResult;
   examples: ExampleSize[];

@@ -14,6 +14,8 @@ import { createFingerprintClient } from '../shared/fingerprint/client.js';
 import { StaticKeyProvider } from '../shared/fingerprint/secret.js';
 import type { FunctionKey as AnyFunctionKey, HttpFunctionKey } from '../shared/manifest/functions.js';
 import { createLogger } from '../shared/observability/logger.js';
+import { DynamoDbEventStore } from '../shared/store/dynamodb-event-store.js';
+import * as storeParts from '../shared/store/dynamodb-event-store-parts.js';
 import { DynamoDbRateLimiter } from '../shared/store/dynamodb-rate-limiter.js';
 import { DynamoDbRequestCoalescer } from '../shared/store/dynamodb-request-coalescer.js';
 import { DynamoDbWebhookEventStore } from '../shared/store/dynamodb-webhook-event-store.js';
@@ -57,19 +59,22 @@ export type Pools = { [K in HttpFunctionKey]: FunctionPool<APIGatewayProxyEvent,
  * One pool per function. Each new instance gets what a cold start gets in the cloud: its own logger, its own
  * Fingerprint client with its own `DynamoDbRateLimiter` loop, and (HTTP) its own coalescer of in-flight requests.
  * As in the cloud, the limiters share one budget of `FINGERPRINT_MAX_RPS` through the table, and the
- * coalescers their leases. The store and the key are shared, as they hold no per-call state.
+ * coalescers their leases. The stores and the key are shared, as they hold no per-call state.
  */
 export function createPools(
   config: LocalConfig,
   ports: { dynamo: EmbeddedDynamoDb; upstream: Upstream; deadLetters: LocalDeadLetterQueue; region: string },
 ): Pools {
-  // The webhook's store is the event store plus its insert-only write; one instance serves every function.
-  const store = new DynamoDbWebhookEventStore({
+  // The event store serves the enrich and query functions, the webhook's insert-only store the webhook: two
+  // instances on the one table, each shared by its functions' instances.
+  const storeOptions = {
     client: ports.dynamo.client,
     tableName: config.tableName,
     ttlDays: config.eventTtlDays,
     storeUpstream: config.storeUpstream,
-  });
+  };
+  const store = new DynamoDbEventStore({ ...storeOptions, parts: storeParts });
+  const webhookStore = new DynamoDbWebhookEventStore(storeOptions);
   const historyDays = historyDaysFor({ historyDays: config.historyDays, eventTtlDays: config.eventTtlDays });
   const table = { client: ports.dynamo.client, tableName: config.tableName };
   const fingerprint = (maxWaitMs: number) =>
@@ -121,7 +126,7 @@ export function createPools(
             basicAuth: config.webhook.basicAuth,
             maxEventAgeSeconds: config.webhook.maxEventAgeSeconds,
           },
-          store,
+          store: webhookStore,
           secrets: config.webhook.secrets ?? new MissingWebhookSecrets(),
         }),
     }),

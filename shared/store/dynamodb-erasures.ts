@@ -11,7 +11,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
-import type { DynamoDbBatches } from './dynamodb-batches.js';
+import { DynamoDbBatches } from './dynamodb-batches.js';
+import type { DynamoDbStoreSettings } from './dynamodb-store-options.js';
 import { INDEXES, isThrottling, type Key, readThrottled, TABLE_KEY, TIMESTAMP } from './dynamodb-table.js';
 import { ERASED_AT_ATTRIBUTE, erasureKey, expiresAtFor, TTL_ATTRIBUTE } from './schema.js';
 
@@ -28,6 +29,34 @@ export interface DynamoDbErasuresOptions {
   now: () => number;
   /** Days an erasure record is kept (`erasureRetentionDays`). */
   retentionDays: number;
+}
+
+/** What the erasures and the batch calls under them are built from: a store's settings (`storeSettingsOf`). */
+export type DynamoDbErasurePartsOptions = Pick<
+  DynamoDbStoreSettings,
+  'client' | 'tableName' | 'now' | 'sleep' | 'maxWriteAttempts' | 'erasureRetentionDays'
+>;
+
+/**
+ * The erasures on the batch calls they delete and read records with, built alike for both stores that check
+ * erasure records: the event store (among its parts) and the webhook's.
+ */
+export function buildErasureParts(options: DynamoDbErasurePartsOptions): {
+  batches: DynamoDbBatches;
+  erasures: DynamoDbErasures;
+} {
+  const { client, tableName, now, sleep, maxWriteAttempts } = options;
+  const batches = new DynamoDbBatches({ client, tableName, maxWriteAttempts, sleep });
+  return {
+    batches,
+    erasures: new DynamoDbErasures({
+      client,
+      tableName,
+      batches,
+      now,
+      retentionDays: options.erasureRetentionDays,
+    }),
+  };
 }
 
 /**

@@ -1,8 +1,6 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { DynamoDBClient, WriteRequest } from '@aws-sdk/client-dynamodb';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { StoreThrottledError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
 import { isId, requireId } from '../domain/ids.js';
 import type { UpstreamV4Event } from '../domain/upstream.js';
@@ -25,6 +23,7 @@ import type {
   DynamoDbEventStoreParts,
   DynamoDbEventStorePartsOptions,
 } from './dynamodb-event-store-parts.js';
+import { type DynamoDbStoreOptions, storeSettingsOf } from './dynamodb-store-options.js';
 import { readThrottled, TABLE_KEY } from './dynamodb-table.js';
 import type {
   ErasureOutcome,
@@ -38,9 +37,7 @@ import type {
   VisitorQuery,
 } from './event-store.js';
 import {
-  DEFAULT_HISTORY_WINDOW_DAYS,
   EVENT_TABLE_SCHEMA,
-  erasureRetentionDays,
   expiresAtFor,
   TTL_ATTRIBUTE,
   UPSTREAM_ATTRIBUTE,
@@ -61,34 +58,8 @@ export type DynamoDbEventStorePartsModule = typeof import('./dynamodb-event-stor
  * that a function whose first call is such a read loads on first use (the `parts` option).
  */
 
-export interface DynamoDbEventStoreOptions {
-  /**
-   * A plain DynamoDB client: the store marshals items itself (`@aws-sdk/util-dynamodb`), which spares every call
-   * the document client's marshalling middleware and every bundle the document client.
-   */
-  client: DynamoDBClient;
-  tableName: string;
-  /** Days an event is kept after its timestamp (`EVENT_TTL_DAYS`). */
-  ttlDays: number;
-  /**
-   * The clock, in ms since the epoch, deciding which events have expired.
-   * @default Date.now
-   */
-  now?: () => number;
-  /**
-   * `BatchWriteItem` calls per batch of 25 before giving up with a {@link StoreThrottledError}. On top of the
-   * SDK's own retries, which cover throttling errors but not `UnprocessedItems`.
-   * @default 6
-   */
-  maxWriteAttempts?: number;
-  /** Waits between write attempts and before an erasure's second sweep; tests replace it to run without real delays. */
-  sleep?: (ms: number) => Promise<void>;
-  /**
-   * Days of history a visitor search asks Fingerprint for (`FINGERPRINT_HISTORY_DAYS`): an erasure record is
-   * kept at least this long, and at least `ttlDays`, plus a margin (ADR 7).
-   * @default DEFAULT_HISTORY_WINDOW_DAYS
-   */
-  historyWindowDays?: number;
+/** The options of both stores on the table (`dynamodb-store-options.ts`), and the event store's own. */
+export interface DynamoDbEventStoreOptions extends DynamoDbStoreOptions {
   /**
    * How long an erasure waits between its two sweeps of the visitor index, which is eventually consistent:
    * an event written just before the erasure record may reach the index only after the first sweep (ADR 7).
@@ -96,14 +67,8 @@ export interface DynamoDbEventStoreOptions {
    */
   erasureSettleMs?: number;
   /**
-   * Keep the upstream's own v4 copy of an event (attached with `withUpstreamV4`) on its item, compressed, next
-   * to the normalized view (`STORE_UPSTREAM_EVENTS`). Off, items hold the normalized view only.
-   * @default true
-   */
-  storeUpstream?: boolean;
-  /**
    * The store's parts beyond a single-item read (the pager, the batch calls, the erasures): their module,
-   * imported statically by a function whose first call needs them (a history page, an insert), or a loader
+   * imported statically by a function whose first call needs them (a history page), or a loader
    * that imports it on first use, for a function whose first call is a cached read (one `GetItem`) and needs
    * none of them: `lazily(() => import('.../dynamodb-event-store-parts.js'))`. A loader's `import()` is the
    * function's, not this module's: written here, it would split the parts into a chunk of their own in every
@@ -118,8 +83,6 @@ export interface DynamoDbEventStoreOptions {
  * "within a fraction of a second" under normal conditions; twice a second leaves room.
  */
 export const DEFAULT_ERASURE_SETTLE_MS = 2_000;
-
-const DEFAULT_MAX_WRITE_ATTEMPTS = 6;
 
 /**
  * {@link EventStore} on one DynamoDB table keyed by requestId, with the `byVisitor` and `byLinkedId` indexes
@@ -136,39 +99,21 @@ export class DynamoDbEventStore implements EventStore {
   readonly #partsOptions: DynamoDbEventStorePartsOptions;
   #parts: DynamoDbEventStoreParts | undefined;
   /** Whether items keep the upstream's v4 copy of their event (`STORE_UPSTREAM_EVENTS`). */
-  protected readonly storeUpstream: boolean;
+  readonly #storeUpstream: boolean;
 
   constructor(options: DynamoDbEventStoreOptions) {
-    if (!(options.ttlDays > 0)) throw new RangeError(`ttlDays must be positive, got ${options.ttlDays}`);
-    const maxWriteAttempts = options.maxWriteAttempts ?? DEFAULT_MAX_WRITE_ATTEMPTS;
-    if (!Number.isSafeInteger(maxWriteAttempts) || maxWriteAttempts < 1) {
-      throw new RangeError(`maxWriteAttempts must be a whole number of at least 1, got ${maxWriteAttempts}`);
-    }
-    const historyWindowDays = options.historyWindowDays ?? DEFAULT_HISTORY_WINDOW_DAYS;
-    if (!(historyWindowDays > 0)) {
-      throw new RangeError(`historyWindowDays must be positive, got ${historyWindowDays}`);
-    }
+    const settings = storeSettingsOf(options);
     const settleMs = options.erasureSettleMs ?? DEFAULT_ERASURE_SETTLE_MS;
     if (!(settleMs >= 0)) throw new RangeError(`erasureSettleMs must not be negative, got ${settleMs}`);
-    const { client, tableName } = options;
-    const now = options.now ?? Date.now;
-    const sleep = options.sleep ?? ((ms: number) => delay(ms));
-    this.#client = client;
-    this.#tableName = tableName;
-    this.#ttlDays = options.ttlDays;
-    this.#now = now;
-    this.#sleep = sleep;
+    this.#client = settings.client;
+    this.#tableName = settings.tableName;
+    this.#ttlDays = settings.ttlDays;
+    this.#now = settings.now;
+    this.#sleep = settings.sleep;
     this.#erasureSettleMs = settleMs;
-    this.storeUpstream = options.storeUpstream ?? true;
+    this.#storeUpstream = settings.storeUpstream;
     this.#partsModule = options.parts;
-    this.#partsOptions = {
-      client,
-      tableName,
-      now,
-      sleep,
-      maxWriteAttempts,
-      erasureRetentionDays: erasureRetentionDays(options.ttlDays, historyWindowDays),
-    };
+    this.#partsOptions = settings;
   }
 
   /** The parts beyond a single-item read, built on first use (and their module loaded then, if not given). */
@@ -179,8 +124,8 @@ export class DynamoDbEventStore implements EventStore {
     return this.#parts;
   }
 
-  /** Erasure records and sweeps; the webhook's store checks the records too. */
-  protected async erasures(): Promise<DynamoDbErasures> {
+  /** Erasure records and sweeps. */
+  async #erasures(): Promise<DynamoDbErasures> {
     return (await this.#partsBuilt()).erasures;
   }
 
@@ -246,7 +191,7 @@ export class DynamoDbEventStore implements EventStore {
         PutRequest: {
           Item: marshalled(
             event.requestId,
-            toItem(event, expiresAtFor(event.timestamp, this.#ttlDays), this.storeUpstream),
+            toItem(event, expiresAtFor(event.timestamp, this.#ttlDays), this.#storeUpstream),
           ),
         },
       }),
@@ -290,7 +235,7 @@ export class DynamoDbEventStore implements EventStore {
    */
   async eraseVisitor(visitorId: string): Promise<ErasureOutcome> {
     requireId(visitorId, 'visitorId');
-    const erasures = await this.erasures();
+    const erasures = await this.#erasures();
     const erasedAt = await erasures.recordErasure(visitorId);
     let deleted = await erasures.sweepVisitor(visitorId, erasedAt);
     await this.#sleep(this.#erasureSettleMs);
@@ -310,7 +255,7 @@ export class DynamoDbEventStore implements EventStore {
    */
   async deleteVisitor(visitorId: string): Promise<number> {
     requireId(visitorId, 'visitorId');
-    return (await this.erasures()).sweepVisitor(visitorId);
+    return (await this.#erasures()).sweepVisitor(visitorId);
   }
 
   async getEvent(requestId: string): Promise<NormalizedEvent | undefined> {

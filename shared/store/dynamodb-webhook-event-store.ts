@@ -8,9 +8,9 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { StoreThrottledError } from '../domain/errors.js';
 import type { NormalizedEvent } from '../domain/event.js';
+import { buildErasureParts, type DynamoDbErasures } from './dynamodb-erasures.js';
 import { assertStorable, isErased, toItem } from './dynamodb-event-item.js';
-import { DynamoDbEventStore, type DynamoDbEventStoreOptions } from './dynamodb-event-store.js';
-import * as parts from './dynamodb-event-store-parts.js';
+import { type DynamoDbStoreOptions, storeSettingsOf } from './dynamodb-store-options.js';
 import { isThrottling } from './dynamodb-table.js';
 import type { PutIfAbsentOutcome, WebhookEventStore } from './event-store.js';
 import { EVENT_TABLE_SCHEMA, expiresAtFor } from './schema.js';
@@ -21,22 +21,31 @@ const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
 const MAX_ATTEMPTS = 3;
 
 /**
- * The webhook function's store: the {@link DynamoDbEventStore} plus an insert-only write. It lives in a module
- * of its own so that only the webhook's bundle carries it (the functions' bundle sizes are budgeted).
+ * The webhook function's store, on the event table: the insert-only write and nothing else. It composes what
+ * that write needs, the item mapping (dynamodb-event-item.ts) and the erasure records on the batch calls
+ * (dynamodb-erasures.ts, built as the event store builds them), and takes the same options as the event store
+ * (dynamodb-store-options.ts), so that the webhook's bundle and init carry neither the event store nor its pager
+ * and cursors (docs/performance.md, "What changed", 19). A process that also reads or erases builds a
+ * `DynamoDbEventStore` on the same table beside it.
  */
-export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements WebhookEventStore {
+export class DynamoDbWebhookEventStore implements WebhookEventStore {
   readonly #client: DynamoDBClient;
   readonly #tableName: string;
   readonly #ttlDays: number;
   readonly #now: () => number;
+  readonly #storeUpstream: boolean;
+  readonly #erasures: DynamoDbErasures;
 
-  constructor(options: Omit<DynamoDbEventStoreOptions, 'parts'>) {
-    // Its every call checks erasure records: the parts that read them load with the function.
-    super({ ...options, parts });
-    this.#client = options.client;
-    this.#tableName = options.tableName;
-    this.#ttlDays = options.ttlDays;
-    this.#now = options.now ?? Date.now;
+  /** @throws RangeError naming the option that is out of range. */
+  constructor(options: DynamoDbStoreOptions) {
+    const settings = storeSettingsOf(options);
+    this.#client = settings.client;
+    this.#tableName = settings.tableName;
+    this.#ttlDays = settings.ttlDays;
+    this.#now = settings.now;
+    this.#storeUpstream = settings.storeUpstream;
+    // Its every call checks erasure records: built with the store, as the function loads them at init.
+    this.#erasures = buildErasureParts(settings).erasures;
   }
 
   /**
@@ -56,7 +65,7 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
     const expiresAt = expiresAtFor(event.timestamp, this.#ttlDays);
     if (expiresAt <= Math.floor(this.#now() / 1000)) return { outcome: 'expired' };
     if (await this.#isErased(event)) return { outcome: 'suppressed' };
-    const item = marshall(toItem(event, expiresAt, this.storeUpstream), { removeUndefinedValues: true });
+    const item = marshall(toItem(event, expiresAt, this.#storeUpstream), { removeUndefinedValues: true });
     for (let attempt = 1; ; attempt++) {
       try {
         await this.#send('writes', () =>
@@ -101,7 +110,7 @@ export class DynamoDbWebhookEventStore extends DynamoDbEventStore implements Web
 
   /** Whether an erasure of the event's visitor, read strongly consistently, covers the event. */
   async #isErased(event: NormalizedEvent): Promise<boolean> {
-    return isErased(event, await (await this.erasures()).erasuresOf([event.visitorId]));
+    return isErased(event, await this.#erasures.erasuresOf([event.visitorId]));
   }
 
   /** The stored visitorId and timestamp of an event, read strongly consistently. */

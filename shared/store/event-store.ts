@@ -181,8 +181,11 @@ export interface EventStore {
   putHistorySync(filter: HistoryFilter, sync: HistorySync): Promise<void>;
 }
 
-/** The webhook's store: an {@link EventStore} that can also store an event only if it is new. */
-export interface WebhookEventStore extends EventStore {
+/**
+ * The webhook's store: it stores an event only if it is new, and does nothing else (the webhook neither reads nor
+ * erases), so that the webhook function carries no more of the store than that write.
+ */
+export interface WebhookEventStore {
   /**
    * Stores one event unless an event with its requestId is already stored, atomically (a conditional write,
    * so of two concurrent calls exactly one stores): what is stored is never changed. Says whether the stored

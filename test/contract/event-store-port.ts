@@ -1,7 +1,9 @@
 /**
- * The event store port's contract (`shared/store/event-store.ts`), as one suite that registers its tests for
- * any implementation: `event-store.test.ts` runs it against the DynamoDB store on dynalite and against the
- * use-case tests' `FakeEventStore`, so the fake cannot drift from the store it stands in for.
+ * The contract of the event store port and the webhook's (`shared/store/event-store.ts`), as one suite that
+ * registers its tests for any implementation of both on one table: `event-store.test.ts` runs it against the
+ * DynamoDB event store beside the webhook's on dynalite, and against the use-case tests' `FakeEventStore`, so
+ * the fake cannot drift from the stores it stands in for. The webhook's insert-only writes go through the
+ * webhook's store, everything else (and every read of what it wrote) through the event store.
  *
  * The suite drives the store's clock itself: DynamoDB's TTL deletion is lazy (and dynalite has none), so
  * expiry is the store's own promise on every read (SPEC "Storage rules": reads never return an expired item).
@@ -9,7 +11,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { NormalizedEvent } from '../../shared/domain/event.js';
 import { upstreamV4Of, withUpstreamV4 } from '../../shared/domain/upstream.js';
-import type { EventPage, WebhookEventStore } from '../../shared/store/event-store.js';
+import type { EventPage, EventStore, WebhookEventStore } from '../../shared/store/event-store.js';
 import { validationErrorOf } from '../support/errors.js';
 import { buildEvent } from '../support/events.js';
 
@@ -19,11 +21,14 @@ const NOW = Date.UTC(2026, 10, 1, 12);
 const VISITOR = 'ContractVisitor000001';
 const OTHER_VISITOR = 'ContractVisitor000002';
 
-/** What a suite needs of an implementation: a fresh, empty store on the given clock and `ttlDays`. */
+/**
+ * What a suite needs of an implementation: a fresh, empty event store and the webhook's store on the same table,
+ * on the given clock and `ttlDays`.
+ */
 export type EventStoreFactory = (options: {
   ttlDays: number;
   now: () => number;
-}) => Promise<WebhookEventStore>;
+}) => Promise<{ store: EventStore; webhook: WebhookEventStore }>;
 
 function ids(page: EventPage): string[] {
   return page.events.map((event) => event.requestId);
@@ -49,11 +54,12 @@ function history(
 export function describeEventStorePort(name: string, create: EventStoreFactory): void {
   describe(`the event store port: ${name}`, () => {
     let clock: number;
-    let store: WebhookEventStore;
+    let store: EventStore;
+    let webhook: WebhookEventStore;
 
     beforeEach(async () => {
       clock = NOW;
-      store = await create({ ttlDays: CONTRACT_TTL_DAYS, now: () => clock });
+      ({ store, webhook } = await create({ ttlDays: CONTRACT_TTL_DAYS, now: () => clock }));
     });
 
     describe('writes and reads by requestId', () => {
@@ -102,14 +108,14 @@ export function describeEventStorePort(name: string, create: EventStoreFactory):
       it('stores a new event, then tells a duplicate from a conflict, never changing what is stored', async () => {
         const event = buildEvent({ visitorId: VISITOR, timestamp: NOW - DAY_MS, url: 'https://a.example/' });
 
-        await expect(store.putEventIfAbsent(event)).resolves.toEqual({ outcome: 'stored' });
-        await expect(store.putEventIfAbsent({ ...event, url: 'https://b.example/' })).resolves.toEqual({
+        await expect(webhook.putEventIfAbsent(event)).resolves.toEqual({ outcome: 'stored' });
+        await expect(webhook.putEventIfAbsent({ ...event, url: 'https://b.example/' })).resolves.toEqual({
           outcome: 'duplicate',
         });
         await expect(
-          store.putEventIfAbsent({ ...event, visitorId: OTHER_VISITOR, timestamp: NOW - 2 * DAY_MS }),
+          webhook.putEventIfAbsent({ ...event, visitorId: OTHER_VISITOR, timestamp: NOW - 2 * DAY_MS }),
         ).resolves.toEqual({ outcome: 'conflict', fields: ['visitorId', 'timestamp'] });
-        await expect(store.putEventIfAbsent({ ...event, timestamp: NOW - 2 * DAY_MS })).resolves.toEqual({
+        await expect(webhook.putEventIfAbsent({ ...event, timestamp: NOW - 2 * DAY_MS })).resolves.toEqual({
           outcome: 'conflict',
           fields: ['timestamp'],
         });
@@ -122,7 +128,7 @@ export function describeEventStorePort(name: string, create: EventStoreFactory):
 
         const outcomes = await Promise.all(
           Array.from({ length: 8 }, (_, index) =>
-            store.putEventIfAbsent({ ...event, url: `https://${index}.example/` }),
+            webhook.putEventIfAbsent({ ...event, url: `https://${index}.example/` }),
           ),
         );
 
@@ -139,7 +145,7 @@ export function describeEventStorePort(name: string, create: EventStoreFactory):
         const fresh = buildEvent({ visitorId: VISITOR, timestamp: NOW - DAY_MS });
 
         await expect(store.storeEvents([stale, fresh])).resolves.toEqual({ stored: 1, suppressed: [] });
-        await expect(store.putEventIfAbsent(stale)).resolves.toEqual({ outcome: 'expired' });
+        await expect(webhook.putEventIfAbsent(stale)).resolves.toEqual({ outcome: 'expired' });
 
         expect(await store.getEvent(stale.requestId)).toBeUndefined();
         expect(ids(await store.listByVisitor({ visitorId: VISITOR, limit: 10 }))).toEqual([fresh.requestId]);
@@ -426,7 +432,7 @@ export function describeEventStorePort(name: string, create: EventStoreFactory):
           stored: 1,
           suppressed: [before.requestId, atErasure.requestId],
         });
-        await expect(store.putEventIfAbsent(before)).resolves.toEqual({ outcome: 'suppressed' });
+        await expect(webhook.putEventIfAbsent(before)).resolves.toEqual({ outcome: 'suppressed' });
         expect(ids(await store.listByVisitor({ visitorId: VISITOR, limit: 10 }))).toEqual([after.requestId]);
       });
 

@@ -17,6 +17,8 @@ import { createFingerprintClient } from '../../shared/fingerprint/client.js';
 import { StaticSealedKeys } from '../../shared/fingerprint/sealed-keys.js';
 import { StaticKeyProvider } from '../../shared/fingerprint/secret.js';
 import { createLogger } from '../../shared/observability/logger.js';
+import { DynamoDbEventStore } from '../../shared/store/dynamodb-event-store.js';
+import * as parts from '../../shared/store/dynamodb-event-store-parts.js';
 import { DynamoDbWebhookEventStore } from '../../shared/store/dynamodb-webhook-event-store.js';
 import { v4WebhookBody } from '../support/erasure.js';
 import { buildEvent } from '../support/events.js';
@@ -60,15 +62,18 @@ describe('erasure racing writes of the same visitor', () => {
   const clients: DynamoDBClient[] = [];
   const logger = createLogger('ERROR');
 
-  /**
-   * A store as one function instance has it, on its own client, with `hook` before each command. The webhook's
-   * store (the event store plus its insert-only write) serves every writer here.
-   */
-  const storeWith = (hook: Hook, erasureSettleMs = 25) => {
+  /** A client as one function instance has it, its own, with `hook` before each command. */
+  const clientWith = (hook: Hook) => {
     const client = hookedClient(dynamo, hook);
     clients.push(client);
-    return new DynamoDbWebhookEventStore({ client, tableName, ttlDays: 90, erasureSettleMs });
+    return client;
   };
+  /** The event store of an enrich function instance (its writes and erasures), on a client with `hook`. */
+  const storeWith = (hook: Hook, erasureSettleMs = 25) =>
+    new DynamoDbEventStore({ client: clientWith(hook), tableName, ttlDays: 90, erasureSettleMs, parts });
+  /** The webhook's insert-only store of a webhook function instance, on the same table, with `hook`. */
+  const webhookStoreWith = (hook: Hook) =>
+    new DynamoDbWebhookEventStore({ client: clientWith(hook), tableName, ttlDays: 90 });
   const fingerprint = () =>
     createFingerprintClient({
       apiVersion: 'v4',
@@ -96,11 +101,11 @@ describe('erasure racing writes of the same visitor', () => {
     // its write and its second check; the upstream is slow too, so it lands between fetch and write.
     // A write may take longer than the whole erasure, so some land after both sweeps: only the writer's own
     // second check can catch those.
-    const slowStore = () =>
-      storeWith(async (command) => {
-        await jitter(command === 'BatchWriteItemCommand' || command === 'PutItemCommand' ? 120 : 15);
-        return undefined;
-      }, 5);
+    const slowly: Hook = async (command) => {
+      await jitter(command === 'BatchWriteItemCommand' || command === 'PutItemCommand' ? 120 : 15);
+      return undefined;
+    };
+    const slowStore = () => storeWith(slowly, 5);
     upstream.setFaultInjector(() => ({ kind: 'delay', ms: Math.floor(Math.random() * 40) }));
     const settings = { readThrough: true, upstreamErasure: false };
     const sealingKey = newSealingKey();
@@ -123,7 +128,7 @@ describe('erasure racing writes of the same visitor', () => {
     const webhook = createWebhookHttpHandler({
       logger,
       settings: { basicAuth: false, maxEventAgeSeconds: 3600 },
-      store: slowStore(),
+      store: webhookStoreWith(slowly),
       secrets: new StaticWebhookSecrets(WEBHOOK_SECRET),
     });
     const queueStore = slowStore();
@@ -252,6 +257,30 @@ describe('erasure racing writes of the same visitor', () => {
       expect(outcome.stored).toBe(0);
       expect(outcome.suppressed.sort()).toEqual(events.map((event) => event.requestId).sort());
       expect(await probe.survivors(visitorId, Date.now())).toEqual([]);
+    }
+  });
+
+  it(`undoes a webhook insert that an erasure recorded between its check and its put (${TRIALS} trials)`, async () => {
+    for (let trial = 0; trial < TRIALS; trial++) {
+      const visitorId = `Hook${String(trial).padStart(3, '0')}CUFmcnjLwIs4A9`;
+      const eraser = storeWith(async () => undefined);
+      let erasure: Promise<unknown> | undefined;
+      // The webhook's store beside the event store on the one table: its first check has passed, and the whole
+      // erasure runs before its conditional put reaches the table.
+      const webhookStore = webhookStoreWith(async (command) => {
+        if (command === 'PutItemCommand' && erasure === undefined) {
+          erasure = eraser.eraseVisitor(visitorId);
+          await erasure;
+        }
+        return undefined;
+      });
+      const event = buildEvent({ visitorId, timestamp: Date.now() - 1000 });
+
+      await expect(webhookStore.putEventIfAbsent(event)).resolves.toEqual({ outcome: 'suppressed' });
+
+      expect(await probe.survivors(visitorId, Date.now())).toEqual([]);
+      // Refused from now on, before any write.
+      await expect(webhookStore.putEventIfAbsent(event)).resolves.toEqual({ outcome: 'suppressed' });
     }
   });
 

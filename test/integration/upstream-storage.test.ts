@@ -49,14 +49,17 @@ beforeEach(async () => {
   tableName = await dynamo.createTable();
 });
 
-function storeOf(options: { storeUpstream?: boolean } = {}): DynamoDbWebhookEventStore {
-  return new DynamoDbWebhookEventStore({
-    client: dynamo.client,
-    tableName,
-    ttlDays: TTL_DAYS,
-    now: () => FIXTURE_TIME + 1_000,
-    ...options,
-  });
+function optionsOf(options: { storeUpstream?: boolean }) {
+  return { client: dynamo.client, tableName, ttlDays: TTL_DAYS, now: () => FIXTURE_TIME + 1_000, ...options };
+}
+
+function storeOf(options: { storeUpstream?: boolean } = {}): DynamoDbEventStore {
+  return new DynamoDbEventStore({ ...optionsOf(options), parts: storeParts });
+}
+
+/** The webhook's insert-only store, on the same table as {@link storeOf}'s. */
+function webhookStoreOf(options: { storeUpstream?: boolean } = {}): DynamoDbWebhookEventStore {
+  return new DynamoDbWebhookEventStore(optionsOf(options));
 }
 
 async function rawItem(requestId: string): Promise<Json | undefined> {
@@ -148,7 +151,7 @@ describe('the upstream copy of a v4 event', () => {
   it('is kept from a v4 webhook delivery by the insert-only write', async () => {
     const store = storeOf();
     const event = normalizeWebhook(structuredClone(V4_WEBHOOK));
-    expect(await store.putEventIfAbsent(event)).toEqual({ outcome: 'stored' });
+    expect(await webhookStoreOf().putEventIfAbsent(event)).toEqual({ outcome: 'stored' });
     const read = await store.getEvent(event.requestId);
     expect(read && upstreamV4Of(read)).toEqual(V4_WEBHOOK);
   });
@@ -179,7 +182,7 @@ describe('the upstream copy of a v4 event', () => {
     const fetched = normalizeV4Event(structuredClone(V4_EVENT));
     const delivered = normalizeWebhook({ ...structuredClone(V4_WEBHOOK), event_id: '1708102555327.Hooked' });
     await store.storeEvents([fetched]);
-    await store.putEventIfAbsent(delivered);
+    await webhookStoreOf({ storeUpstream: false }).putEventIfAbsent(delivered);
     for (const event of [fetched, delivered]) {
       const item = await rawItem(event.requestId);
       expect(item).not.toHaveProperty(UPSTREAM_ATTRIBUTE);

@@ -23,6 +23,7 @@ import type {
   ErasureOutcome,
   EventPage,
   EventSearchQuery,
+  EventStore,
   HistoryFilter,
   HistorySync,
   LinkedIdQuery,
@@ -44,13 +45,13 @@ export interface FakeEventStoreOptions {
 }
 
 /**
- * An event store port for use-case tests, in memory. It keeps the contract of the DynamoDB store, checked by
- * the one suite both run (`test/contract/event-store-port.ts`): the TTL (an event stops being served
- * `ttlDays` after it happened, and one already past it is not written), erasures and their records, history
+ * The event store port and the webhook's for use-case tests, in one store in memory. It keeps the contract of
+ * the DynamoDB stores, checked by the one suite both run (`test/contract/event-store-port.ts`): the TTL (an
+ * event stops being served `ttlDays` after it happened, and one already past it is not written), erasures and their records, history
  * sync records, and pages with the store's own cursors. A test may still script the pages the history reads
  * answer (`nextPage`); the queries asked are recorded either way.
  */
-export class FakeEventStore implements WebhookEventStore {
+export class FakeEventStore implements EventStore, WebhookEventStore {
   /**
    * The stored events by requestId, expired ones included (as DynamoDB keeps an item until its TTL deletion
    * runs): reads decide expiry from the event's timestamp, as the DynamoDB store does from `expiresAt`.

@@ -151,22 +151,37 @@ describe('function bundles (the stack’s esbuild options)', () => {
     },
   );
 
-  it.each(['query', 'webhook'] as const)(
-    'keeps the event store’s parts at the init of %s, whose first call needs them, and in no chunk of their own',
-    (key) => {
-      // A page (query) or an insert checking erasure records (webhook): an `import()` of the parts in either bundle
-      // would only add the glue of a chunk never read.
-      const bundle = bundles.functions[key];
-      expect(initModulesOf(bundle)).toEqual(
-        expect.arrayContaining(['shared/store/dynamodb-event-pager.ts', 'shared/store/dynamodb-erasures.ts']),
-      );
-      expect(
-        Object.values(bundle.metafile.outputs).some((output) =>
-          output.entryPoint?.includes('dynamodb-event-store-parts'),
-        ),
-      ).toBe(false);
-    },
-  );
+  it('keeps the event store’s parts at the init of query, whose first call needs them, and in no chunk of their own', () => {
+    // Every route pages: an `import()` of the parts would only add the glue of a chunk never read.
+    const bundle = bundles.functions.query;
+    expect(initModulesOf(bundle)).toEqual(
+      expect.arrayContaining(['shared/store/dynamodb-event-pager.ts', 'shared/store/dynamodb-erasures.ts']),
+    );
+    expect(
+      Object.values(bundle.metafile.outputs).some((output) =>
+        output.entryPoint?.includes('dynamodb-event-store-parts'),
+      ),
+    ).toBe(false);
+  });
+
+  it('builds the webhook on its insert-only store: the erasures it checks at init, no event store, pager nor cursor anywhere', () => {
+    const bundle = bundles.functions.webhook;
+    expect(initModulesOf(bundle)).toEqual(
+      expect.arrayContaining([
+        'shared/store/dynamodb-webhook-event-store.ts',
+        'shared/store/dynamodb-erasures.ts',
+        'shared/store/dynamodb-batches.ts',
+      ]),
+    );
+    const never = [
+      'shared/store/dynamodb-event-store.ts',
+      'shared/store/dynamodb-event-store-parts.ts',
+      'shared/store/dynamodb-event-pager.ts',
+      'shared/store/cursor.ts',
+      'shared/store/cursor-payload.ts',
+    ];
+    expect(emittedModulesOf(bundle).filter((module) => never.includes(module))).toEqual([]);
+  });
 
   it('leaves the request coalescer, which only the HTTP function uses, out of the queue consumer', () => {
     const coalescer = 'shared/store/dynamodb-request-coalescer.ts';

@@ -72,6 +72,25 @@ const erasures = (erasedAt?: number) => ({
 afterEach(() => ddb.reset());
 afterAll(() => ddb.restore());
 
+describe('DynamoDbWebhookEventStore options', () => {
+  // The event store's own reading of them (`storeSettingsOf`): both stores on the table refuse the same.
+  it.each([
+    ['ttlDays', { ttlDays: 0 }],
+    ['maxWriteAttempts', { maxWriteAttempts: 0.5 }],
+    ['historyWindowDays', { historyWindowDays: -1 }],
+  ] as const)('refuses %s out of range, naming it', (name, bad) => {
+    expect(
+      () =>
+        new DynamoDbWebhookEventStore({
+          client: new DynamoDBClient({}),
+          tableName: 't',
+          ttlDays: 90,
+          ...bad,
+        }),
+    ).toThrow(new RegExp(`^${name} must be`));
+  });
+});
+
 describe('DynamoDbWebhookEventStore.putEventIfAbsent', () => {
   it('writes one conditional PutItem: only if no item has the requestId', async () => {
     ddb.on(BatchGetItemCommand).resolves(erasures());

@@ -12,8 +12,8 @@ import { type BuildOptions, buildSync, type Metafile } from 'esbuild';
  * already loaded when its `import()` runs: evanw/esbuild#3780, open; #1128 suggests this very post-pass).
  * Each file costs Node.js 24 about 0.35 ms to resolve, read, compile and link (docs/performance.md, "What
  * changed", 18), so this pass, run on esbuild's output, bundles those chunks again into one,
- * {@link INIT_CHUNK_FILE}, and makes them stubs re-exporting from it for the chunks loaded on first use. No
- * module is loaded twice: the stubs re-export the one copy's live bindings.
+ * {@link INIT_CHUNK_FILE}, and has the chunks loaded on first use import it in their place. No module is
+ * loaded twice: every chunk imports the one copy's live bindings.
  *
  * `index.mjs` stays a file apart: it holds the handler module's top-level `await` (the environment), during
  * which an `import()` may run, and a chunk loaded then must not import the module still being evaluated.
@@ -56,8 +56,13 @@ export function mergeInitChunks(
     .map((key) => path.basename(key))
     .filter((file) => file.endsWith('.mjs') && file !== 'index.mjs' && !initFiles.has(file));
   const exportsOf = (file: string) => outputs[keyOf(file)]?.exports ?? [];
-  // Each chunk's exports under a name of their own in the merged chunk: `<name>$<chunk's number>`.
-  const numbered = [...initFiles].map((file, index) => ({ file, suffix: `$${index}` }));
+  // Each chunk's exports under a name of their own in the merged chunk, as short as esbuild's own (every
+  // first-use chunk names them in its imports).
+  const nextName = shortNames();
+  const renamed = [...initFiles].map((file) => ({
+    file,
+    names: exportsOf(file).map((name) => ({ name, merged: nextName() })),
+  }));
   const shared = {
     absWorkingDir: cwd,
     bundle: true,
@@ -76,12 +81,10 @@ export function mergeInitChunks(
   const merged = buildSync({
     ...shared,
     stdin: {
-      contents: numbered
+      contents: renamed
         .map(
-          ({ file, suffix }) =>
-            `export { ${exportsOf(file)
-              .map((name) => `${name} as ${name}${suffix}`)
-              .join(', ')} } from './${file}';`,
+          ({ file, names }) =>
+            `export { ${names.map(({ name, merged }) => `${name} as ${merged}`).join(', ')} } from './${file}';`,
         )
         .join('\n'),
       resolveDir: outdir,
@@ -90,25 +93,55 @@ export function mergeInitChunks(
     },
     outfile: path.join(outdir, INIT_CHUNK_FILE),
   });
-  // The merged chunk must be complete before the first stub replaces a chunk it was built from.
+  // The entry, and every chunk loaded on first use that imports a merged chunk, are built again with each
+  // merged chunk replaced by a stub re-exporting, from the init chunk, the bindings that file imports from it:
+  // esbuild inlines the stubs, so they import the init chunk itself (one file less to read on first use for
+  // each merged chunk they imported), and the merged chunks are removed. A chunk loaded on first use runs after
+  // the init chunk (`index.mjs` imports it statically), so its imports of a merged chunk for the side effects
+  // alone are left out.
+  //
+  // esbuild loads a module by `import()` through a file of its own (its code, or a facade re-exporting it from
+  // a shared chunk), never through a shared chunk: nothing may still import a merged chunk that way.
+  for (const [key, output] of Object.entries(outputs)) {
+    const loaded = output.imports.find(
+      (imported) => imported.kind === 'dynamic-import' && initFiles.has(path.basename(imported.path)),
+    );
+    if (loaded) throw new Error(`${key} loads ${loaded.path} by import(), which the init chunk replaced`);
+  }
+  const importsMerged = (file: string) =>
+    (outputs[keyOf(file)]?.imports ?? []).some(
+      (imported) => imported.kind === 'import-statement' && initFiles.has(path.basename(imported.path)),
+    );
+  const stub = (names: ReadonlyArray<{ name: string; merged: string }>) =>
+    `export { ${names.map(({ name, merged }) => `${merged} as ${name}`).join(', ')} } from './${INIT_CHUNK_FILE}';\n`;
   const writes = [...merged.outputFiles];
-  for (const { file, suffix } of numbered) {
-    const names = exportsOf(file).map((name) => `${name}${suffix} as ${name}`);
-    writeFileSync(path.join(outdir, file), `export { ${names.join(', ')} } from './${INIT_CHUNK_FILE}';\n`);
+  const rebuilt = ['index.mjs', ...others.filter(importsMerged)];
+  for (const file of rebuilt) {
+    const code = readFileSync(path.join(outdir, file), 'utf8');
+    for (const { file: mergedFile, names } of renamed) {
+      const imported = importedNames(code, mergedFile);
+      const used = imported === 'all' ? names : names.filter(({ name }) => imported.has(name));
+      const bare = file === 'index.mjs' ? `import './${INIT_CHUNK_FILE}';\n` : 'export {};\n';
+      writeFileSync(path.join(outdir, mergedFile), used.length > 0 ? stub(used) : bare);
+    }
+    const built = buildSync({
+      ...shared,
+      entryPoints: [path.join(outdir, file)],
+      outfile: path.join(outdir, file),
+      allowOverwrite: true,
+    });
+    writes.push(...built.outputFiles);
+  }
+  for (const output of writes) writeFileSync(output.path, output.contents);
+  for (const file of initFiles) {
+    rmSync(path.join(outdir, file));
     rmSync(path.join(outdir, `${file}.map`), { force: true });
   }
-  const entry = buildSync({
-    ...shared,
-    entryPoints: [path.join(outdir, 'index.mjs')],
-    outfile: path.join(outdir, 'index.mjs'),
-    allowOverwrite: true,
-  });
-  for (const output of [...writes, ...entry.outputFiles]) writeFileSync(output.path, output.contents);
 
   const size = (file: string) => readFileSync(path.join(outdir, file)).byteLength;
   const result: Metafile = { inputs: metafile.inputs, outputs: {} };
-  // An import of a merged chunk, seen from the entry, is now an import of the init chunk (and, seen from a
-  // merged chunk, one inside it, dropped below); the chunks loaded on first use still import the stubs.
+  // A static import of a merged chunk is now an import of the init chunk (seen from a merged chunk, one inside
+  // it, dropped below).
   const importsOf = (file: string) =>
     (outputs[keyOf(file)]?.imports ?? []).map((imported) =>
       initFiles.has(path.basename(imported.path)) && imported.kind === 'import-statement'
@@ -123,17 +156,17 @@ export function mergeInitChunks(
   for (const [key, output] of Object.entries(outputs)) {
     const file = path.basename(key);
     if (!file.endsWith('.mjs')) continue;
-    if (initFiles.has(file)) {
-      result.outputs[key] = {
-        ...output,
-        bytes: size(file),
-        inputs: {},
-        imports: [{ path: keyOf(INIT_CHUNK_FILE), kind: 'import-statement' }],
-      };
-    } else {
-      const imports = file === 'index.mjs' ? dedupe(importsOf(file)) : output.imports;
-      result.outputs[key] = { ...output, bytes: size(file), imports };
+    if (initFiles.has(file)) continue;
+    if (!rebuilt.includes(file)) {
+      result.outputs[key] = { ...output, bytes: size(file) };
+      continue;
     }
+    // A chunk that imported merged chunks for their side effects alone may now import none of them.
+    const importsInit = readFileSync(path.join(outdir, file), 'utf8').includes(`"./${INIT_CHUNK_FILE}"`);
+    const imports = dedupe(importsOf(file)).filter(
+      (imported) => importsInit || imported.path !== keyOf(INIT_CHUNK_FILE),
+    );
+    result.outputs[key] = { ...output, bytes: size(file), imports };
   }
   const initInputs: Metafile['outputs'][string]['inputs'] = {};
   for (const file of initFiles) {
@@ -149,7 +182,41 @@ export function mergeInitChunks(
         .flatMap((file) => importsOf(file))
         .filter((item) => !item.path.endsWith(INIT_CHUNK_FILE)),
     ),
-    exports: numbered.flatMap(({ file, suffix }) => exportsOf(file).map((name) => `${name}${suffix}`)),
+    exports: renamed.flatMap(({ names }) => names.map(({ merged }) => merged)),
   };
   return result;
+}
+
+/** `a` … `z`, `A` … `Z`, `aa`, `ab`, …: unique export names, the shortest first (reserved words skipped). */
+function shortNames(): () => string {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
+  const reserved = new Set(['do', 'if', 'in', 'for', 'let', 'new', 'try', 'var']);
+  let count = 0;
+  const nameOf = (index: number): string =>
+    index < letters.length
+      ? (letters[index] as string)
+      : nameOf(Math.floor(index / letters.length) - 1) + (letters[index % letters.length] as string);
+  return () => {
+    let name = nameOf(count++);
+    while (reserved.has(name)) name = nameOf(count++);
+    return name;
+  };
+}
+
+/**
+ * The bindings `code`, a chunk esbuild wrote, imports from the chunk `file` (`import{a as b,c}from"./file"`):
+ * `'all'` for a namespace import. A binding missed here fails the build ("No matching export"), never the
+ * code at run time.
+ */
+function importedNames(code: string, file: string): Set<string> | 'all' {
+  const from = `\\s*from\\s*["']\\./${file.replace(/[.]/g, '\\.')}["']`;
+  if (new RegExp(`import\\s*\\*\\s*as\\s+[\\w$]+${from}`).test(code)) return 'all';
+  const names = new Set<string>();
+  for (const match of code.matchAll(new RegExp(`import\\s*\\{([^}]*)\\}${from}`, 'g'))) {
+    for (const binding of (match[1] ?? '').split(',')) {
+      const name = binding.trim().split(/\s+as\s+/)[0];
+      if (name) names.add(name);
+    }
+  }
+  return names;
 }

@@ -36,11 +36,6 @@ function bundleDir(key: FunctionKey): string {
   return path.join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
 }
 
-/** A chunk merged into the init chunk, left to re-export it for the chunks loaded on first use. */
-function isStub(code: string): boolean {
-  return new RegExp(`^export \\{[^}]*\\} from '\\./${INIT_CHUNK_FILE}';\\n$`).test(code);
-}
-
 /** Imports a bundle in a fresh Node process, as Lambda would, and invokes its handler with `event`. */
 function invoke(
   key: FunctionKey,
@@ -88,12 +83,11 @@ describe('function bundles (real esbuild)', () => {
       const dir = bundleDir(key);
       const files = readdirSync(dir);
       const chunks = files.filter((file) => CHUNK_PATTERN.test(file));
-      // The chunks init loads are one (infra/init-chunk.ts); those it was made of are stubs re-exporting it.
+      // The chunks init loads are one (infra/init-chunk.ts), which the chunks loaded on first use import.
       expect(chunks).toContain(INIT_CHUNK_FILE);
-      const stubs = chunks.filter((file) => isStub(readFileSync(path.join(dir, file), 'utf8')));
-      const code = ['index.mjs', ...chunks].filter((file) => !stubs.includes(file));
-      // Nothing but the entry, its chunks and the maps of those with code.
-      expect(files.sort()).toEqual([...stubs, ...code.flatMap((file) => [file, `${file}.map`])].sort());
+      const code = ['index.mjs', ...chunks];
+      // Nothing but the entry, its chunks and their maps.
+      expect(files.sort()).toEqual(code.flatMap((file) => [file, `${file}.map`]).sort());
       expect(readFileSync(path.join(dir, 'index.mjs'), 'utf8')).not.toMatch(/from\s*"\.\/chunk-(?!INIT)/);
       for (const file of code) {
         const code = readFileSync(path.join(dir, file), 'utf8');

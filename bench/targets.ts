@@ -68,10 +68,11 @@ export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksR
   // the enrich functions' chunks are 1.416 and 1.369: ceilings 1.42 and 1.375. The event store's parts beyond a
   // single-item read on first use (item 19) took 9.1 KB off both enrich functions' init and added 3.8 KB to
   // their chunks (the new chunk's imports, and the shared chunks esbuild splits further for it): 1.425 and
-  // 1.375, ceilings 1.43 and 1.38.
+  // 1.375, ceilings 1.43 and 1.38. With the first-use chunks importing the init chunk directly (item 20), 1.415
+  // and 1.365 (the floors, built the same way, lost their stubs too): ceilings 1.42 and 1.37.
   query: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
-  enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.43 },
-  enrichQueue: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.38 },
+  enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.42 },
+  enrichQueue: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.37 },
   webhook: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
 };
 

@@ -101,9 +101,13 @@ export function report(results: Results): string {
   );
 
   const batch = throughput.batchOfTen;
-  const sustained = throughput.sustained;
-  const floorRps = sustained.maxRps * TIMING_TARGETS.sustainedRateShare;
-  out.push('', 'Enrich throughput');
+  const share = TIMING_TARGETS.sustainedRateShare;
+  out.push(
+    '',
+    `Enrich throughput (sustained: the fleet's upstream rate at FINGERPRINT_MAX_RPS, counted at arrival; issue 16's ` +
+      `target: ≥ ${share} × the limit, never above it in any sliding second; the seats' hard bound caps it at ` +
+      'limit × 1 s / (1 s + upstream latency), ADR 0008; 429 = UpstreamBudgetExhausted)',
+  );
   out.push(
     table(
       ['run', 'figure', 'next to', 'target'],
@@ -122,23 +126,7 @@ export function report(results: Results): string {
           '',
         ],
         ['  same, first batch of a cold consumer', `${ms(batch.first ?? Number.NaN)} ms`, '', ''],
-        [
-          `sustained: FINGERPRINT_MAX_RPS ${sustained.maxRps}, ${sustained.consumers} consumers at ` +
-            `${sustained.perConsumerRps}/s, ${sustained.measuredSeconds} s`,
-          `${sustained.achievedRps.toFixed(2)}/s`,
-          `${sustained.maxRps}/s`,
-          verdict(
-            sustained.achievedRps >= floorRps &&
-              sustained.achievedRps <= sustained.maxRps &&
-              !sustained.ranDry,
-          ),
-        ],
-        [
-          '  most upstream requests in any sliding second',
-          String(sustained.maxInAnySecond),
-          String(sustained.maxRps),
-          verdict(sustained.maxInAnySecond <= sustained.maxRps),
-        ],
+        ...throughput.sustained.flatMap(sustainedRows),
       ],
     ),
   );
@@ -228,6 +216,69 @@ export function report(results: Results): string {
   );
   for (const call of results.dollars.calls) out.push(`  ${call.label}: duration ${call.durationBasis}`);
   return out.join('\n');
+}
+
+/**
+ * One sustained run's rows of the throughput table. The rate is judged by the seats' mean turn: a count in a
+ * fixed window moves by up to `FINGERPRINT_MAX_RPS` arrivals with where its edges fall (the seats keep step), so
+ * a run at 4.82/s counts 4.67 or 4.83/s in 30 s by chance; the count is shown beside it.
+ */
+function sustainedRows(run: Results['throughput']['sustained'][number]): string[][] {
+  const target = run.maxRps * TIMING_TARGETS.sustainedRateShare;
+  const met = run.seatTurnRps >= target && run.seatTurnRps <= run.maxRps;
+  const valid = !run.ranDry && !run.http.ranDry;
+  const rate = (value: number) => `${value.toFixed(2)}/s`;
+  const { http } = run;
+  return [
+    [
+      `sustained, ${run.upstreamLatencyMs} ms upstream, ${run.measuredSeconds} s: ${run.consumers} queue consumers + ` +
+        `${http.instances} × ${http.callersPerInstance} POST /enrich callers (seats' mean turn)`,
+      rate(run.seatTurnRps),
+      `${run.maxRps}/s`,
+      !valid
+        ? 'INVALID (ran dry)'
+        : met
+          ? `met (≥ ${rate(target)})`
+          : `MISSED (≥ ${rate(target)}${target > run.ceilingRps ? ', above the ceiling' : ''})`,
+    ],
+    [
+      `  ceiling: ${run.maxRps} × 1 s / (1 s + ${run.upstreamLatencyMs} ms)`,
+      rate(run.ceilingRps),
+      '',
+      `reached ${((100 * run.seatTurnRps) / run.ceilingRps).toFixed(1)} %`,
+    ],
+    [
+      `  arrivals in the ${run.measuredSeconds} s window / ${run.measuredSeconds} s`,
+      rate(run.achievedRps),
+      '',
+      '',
+    ],
+    [
+      '  most upstream requests in any sliding second',
+      String(run.maxInAnySecond),
+      String(run.maxRps),
+      verdict(run.maxInAnySecond <= run.maxRps),
+    ],
+    [
+      '  upstream requests in the window: queue / POST /enrich',
+      `${run.requestsInWindow - http.requestsInWindow} / ${http.requestsInWindow}`,
+      '',
+      '',
+    ],
+    [
+      '  POST /enrich 200 / 429 (requestIds refused then enriched / refused at the end)',
+      `${http.ok} / ${http.refused} (${http.okAfterRefusal} / ${http.refusedAtEnd})`,
+      '',
+      '',
+    ],
+    [
+      '  POST /enrich p50 ms: 200 / 429',
+      `${http.okMs ? ms(http.okMs.p50) : '–'} / ${http.refusedMs ? ms(http.refusedMs.p50) : '–'}`,
+      '',
+      '',
+    ],
+    ['  queue records redelivered', String(run.redelivered), '', ''],
+  ];
 }
 
 /** The cold-start tables: one a runtime, each function next to its floor and the target. */

@@ -54,6 +54,7 @@ async function main(): Promise<void> {
       templateRequestId: requestId,
       env: (overrides) => env('enrichQueue', overrides),
       deployedConsumers: deployed.queueMaxConcurrency,
+      http: { bundle: fileOf('enrichHttp'), env: env('enrichHttp') },
     });
 
     const results = assemble({

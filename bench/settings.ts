@@ -10,8 +10,21 @@ import { node24 } from './node24.js';
 
 export const RESULTS_DIR = path.join(REPOSITORY_ROOT, 'bench', 'results');
 const FIXTURES = path.join(REPOSITORY_ROOT, 'test', 'fixtures', 'fingerprint');
-/** The upstream latency of the throughput runs. */
+/** The upstream latency of the batches of 10, and of the first sustained run. */
 export const UPSTREAM_LATENCY_MS = 100;
+/**
+ * The upstream latencies of the sustained runs. The fleet budget holds each seat from a request's start until its
+ * answer begins plus a second (ADR 0008), so the rate it allows is about `limit × 1 s / (1 s + round trip)`:
+ * issue 16's 95 % of the limit needs a round trip of at most about 50 ms. 20 ms is an assumption, not a
+ * measurement: what a Server API in the Lambda's own region would take (tens of milliseconds).
+ */
+export const SUSTAINED_LATENCIES_MS = [UPSTREAM_LATENCY_MS, 20] as const;
+/**
+ * `POST /enrich` beside the consumers in the sustained runs: this many instances of the enrich HTTP function, each
+ * with this many callers enriching uncached requestIds one after another.
+ */
+export const SUSTAINED_HTTP_INSTANCES = 2;
+export const SUSTAINED_HTTP_CALLERS = 3;
 /** A visitor with this many stored events, this many of them under one linkedId: the read routes' data. */
 export const HISTORY = 25;
 export const LINKED = 10;

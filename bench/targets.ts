@@ -85,8 +85,13 @@ export const TIMING_TARGETS = {
   warmP50Ratio: 1.2,
   /** A queue batch of 10 distinct requestIds with 100 ms upstream latency, wall time. */
   batchOfTenMs: 150,
-  /** The sustained upstream rate at `FINGERPRINT_MAX_RPS`: at least this share of it, and never above it. */
-  sustainedRateShare: 0.9,
+  /**
+   * Issue 16: the fleet (the queue consumers and `POST /enrich` together) sustains at least this share of
+   * `FINGERPRINT_MAX_RPS` at the upstream, and never more than it in any sliding second at arrival. The budget's
+   * hard bound caps the rate at about `limit × 1 s / (1 s + round trip)` (ADR 0008), so this share needs a round
+   * trip of at most about 50 ms; each sustained run is also reported against that ceiling.
+   */
+  sustainedRateShare: 0.95,
 } as const;
 
 /** Stored items under 1 KB cost one write unit each (per table or index write). */

@@ -34,6 +34,9 @@ import type {
   CostCase,
   CostResult,
   CostTask,
+  EnrichLoadResult,
+  EnrichLoadTask,
+  GoMessage,
   SustainedResult,
   SustainedTask,
   WarmRouteResult,
@@ -287,6 +290,20 @@ async function batch(task: BatchTask): Promise<BatchResult> {
 }
 
 /**
+ * Tells the parent this worker has loaded what it runs, then waits for the instant every worker in step starts
+ * at (`runInStep` in `./support/workers.ts`); returns it.
+ */
+async function inStep(): Promise<number> {
+  const go = new Promise<GoMessage>((resolve) => {
+    process.once('message', (message: GoMessage) => resolve(message));
+  });
+  process.send?.({ kind: 'ready' } satisfies WorkerMessage);
+  const { startAt } = await go;
+  await delay(Math.max(0, startAt - clock()));
+  return startAt;
+}
+
+/**
  * `instances` consumers, as the event source runs them at its maximum concurrency, each taking batches of 10
  * from one deep queue for the whole run. Failed records go back on the queue, as SQS would redeliver them.
  */
@@ -297,7 +314,7 @@ async function sustained(task: SustainedTask): Promise<SustainedResult> {
     ),
   );
   const queue = task.requestIds.map((requestId) => JSON.stringify({ requestId }));
-  const startedAt = clock();
+  const startedAt = await inStep();
   const stopTakingAt = startedAt + task.warmupMs + task.measureMs;
   let batches = 0;
   let records = 0;
@@ -337,6 +354,79 @@ async function sustained(task: SustainedTask): Promise<SustainedResult> {
   };
 }
 
+/**
+ * `POST /enrich {requestId}` beside the consumers: each instance a module instance of its own (as Lambda runs
+ * them), each caller enriching one uncached requestId after another. A 429 `UpstreamBudgetExhausted` is the
+ * product's answer to a busy budget: the caller waits its `Retry-After`, as a client should, and asks for the
+ * same requestId again, so no requestId is lost.
+ */
+async function enrichLoad(task: EnrichLoadTask): Promise<EnrichLoadResult> {
+  const handlers = await Promise.all(
+    Array.from({ length: task.instances }, (_, instance) => importHandler<ApiHandler>(task.bundle, instance)),
+  );
+  const pending = [...task.requestIds];
+  const startedAt = await inStep();
+  const stopTakingAt = startedAt + task.warmupMs + task.measureMs;
+  const okMs: number[] = [];
+  const refusedMs: number[] = [];
+  let okAfterRefusal = 0;
+  let refusedAtEnd = 0;
+  let ranDry = false;
+  const caller = async (handler: ApiHandler) => {
+    while (clock() < stopTakingAt) {
+      const requestId = pending.shift();
+      if (requestId === undefined) {
+        ranDry = true;
+        return;
+      }
+      let refusals = 0;
+      for (;;) {
+        const started = performance.now();
+        const response = await handler(
+          buildApiEvent({ method: 'POST', resource: '/enrich', body: JSON.stringify({ requestId }) }),
+          buildContext(29_000, 'benchmark'),
+        );
+        const took = performance.now() - started;
+        const body = bodyOf(response);
+        if (response.statusCode === 200 && body.source === 'fingerprint' && body.stored === 1) {
+          okMs.push(took);
+          if (refusals > 0) okAfterRefusal += 1;
+          break;
+        }
+        const code = (body.error as { code?: string } | undefined)?.code;
+        if (response.statusCode !== 429 || code !== 'UpstreamBudgetExhausted') {
+          throw new Error(`POST /enrich ${requestId}: ${response.statusCode} ${response.body.slice(0, 300)}`);
+        }
+        refusedMs.push(took);
+        refusals += 1;
+        const retryAfter = Object.entries(response.headers ?? {}).find(
+          ([name]) => name.toLowerCase() === 'retry-after',
+        )?.[1];
+        const retryAfterMs = Number(retryAfter ?? 1) * 1000;
+        if (clock() + retryAfterMs >= stopTakingAt) {
+          refusedAtEnd += 1;
+          return;
+        }
+        await delay(retryAfterMs);
+      }
+    }
+  };
+  await Promise.all(
+    handlers.flatMap((handler) => Array.from({ length: task.callersPerInstance }, () => caller(handler))),
+  );
+  return {
+    startedAt,
+    stoppedAt: clock(),
+    ok: okMs.length,
+    refused: refusedMs.length,
+    okAfterRefusal,
+    refusedAtEnd,
+    okMs,
+    refusedMs,
+    ranDry,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 
 async function run(task: WorkerTask): Promise<unknown> {
@@ -349,6 +439,8 @@ async function run(task: WorkerTask): Promise<unknown> {
       return batch(task);
     case 'sustained':
       return sustained(task);
+    case 'enrichLoad':
+      return enrichLoad(task);
     default:
       return assertNever(task);
   }

@@ -44,7 +44,7 @@ export async function startBench(): Promise<BenchSetup> {
 
   const dynamo = await startDynalite();
   const tableName = await dynamo.createTable();
-  // Every request's arrival, as Fingerprint would count it; in the throughput runs each also waits 100 ms.
+  // Every request's arrival, as Fingerprint would count it; in the throughput runs each also waits the run's latency.
   const upstream = await startBenchUpstream();
   const aws = await startFakeAws({
     [LOCAL_SECRET_IDS.FINGERPRINT_SECRET_ID as string]: upstream.emulator.apiKey,

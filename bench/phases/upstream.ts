@@ -1,31 +1,39 @@
 /**
  * The bench's Fingerprint: the emulator the tests use, counting every request's arrival as Fingerprint would,
- * and answering after {@link UPSTREAM_LATENCY_MS} while the throughput runs want a slow upstream.
+ * and answering after a latency the throughput runs set ({@link BenchUpstream.setLatency}).
  */
 import { type FingerprintEmulator, startFakeFingerprint } from '../../local/fingerprint-emulator/index.js';
-import { clock, HISTORY, LINKED, LONG_HISTORY, UPSTREAM_LATENCY_MS } from '../settings.js';
+import { HISTORY, LINKED, LONG_HISTORY } from '../settings.js';
+
+/** A request as it reached the upstream. */
+export interface Arrival {
+  /** Epoch milliseconds. */
+  at: number;
+  /** Its path, which names the requestId it asks for. */
+  path: string;
+}
 
 export interface BenchUpstream {
   emulator: FingerprintEmulator;
-  /** Every request's arrival, in epoch milliseconds. */
-  arrivals: number[];
-  /** Whether requests wait {@link UPSTREAM_LATENCY_MS} before their answer. */
-  setSlow(slow: boolean): void;
+  /** Every request's arrival, in order. */
+  arrivals: Arrival[];
+  /** How long each request waits before its answer from now on; 0 (the start) answers at once. */
+  setLatency(ms: number): void;
 }
 
 export async function startBenchUpstream(): Promise<BenchUpstream> {
   const emulator = await startFakeFingerprint();
-  const arrivals: number[] = [];
-  let slow = false;
-  emulator.failNext({ kind: 'delay', ms: UPSTREAM_LATENCY_MS }, Number.POSITIVE_INFINITY, () => {
-    arrivals.push(clock());
-    return slow;
+  const arrivals: Arrival[] = [];
+  let latencyMs = 0;
+  emulator.setFaultInjector((request) => {
+    arrivals.push({ at: performance.timeOrigin + request.receivedAt, path: request.path });
+    return latencyMs > 0 ? { kind: 'delay', ms: latencyMs } : undefined;
   });
   return {
     emulator,
     arrivals,
-    setSlow(next) {
-      slow = next;
+    setLatency(ms) {
+      latencyMs = ms;
     },
   };
 }

@@ -269,14 +269,17 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
         this.#mustRead = true;
         const earliestGiveUp = Math.min(...this.#waiters.map((w) => w.giveUpAt));
         const pause = this.#pollMs * (0.5 + this.#random() / 2);
-        // A seat beyond the horizon is worth a read again as soon as it comes within it, not a poll later: at
-        // a random point of the horizon's first half, so that instances waiting for the same seat do not all
-        // read and race for it at once, and the last of them still has half the horizon for its round trips.
+        // A seat beyond the horizon is read again when it comes within it: at a random point of the horizon's
+        // first half, so that instances waiting for the same seat do not all read and race for it at once, and
+        // the last of them still has half the horizon for its round trips. Not before, when this instance knows
+        // every seat: any seat released since frees later (half the reads under saturation, bench:budget).
+        // With more seats than it reads at once, a seat it has not seen may free sooner: it polls meanwhile.
         const untilWithin =
           beyond === undefined
             ? pause
             : beyond.at - this.#now() - this.#reserveAheadMs * (1 - this.#random() / 2);
-        await this.#sleep(Math.max(1, Math.min(pause, untilWithin, earliestGiveUp - this.#now())));
+        const wait = this.#views.size >= this.#seats ? untilWithin : Math.min(pause, untilWithin);
+        await this.#sleep(Math.max(1, Math.min(wait, earliestGiveUp - this.#now())));
       }
     }
   }

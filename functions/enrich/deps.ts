@@ -30,9 +30,10 @@ export const QUEUE_RESERVE_AHEAD_MS = 300;
  * Every instance of every trigger shares one budget of `FINGERPRINT_MAX_RPS` calls through the event table
  * (`DynamoDbRateLimiter`); `maxWaitMs` bounds how long a call waits for room in it (HTTP: about a second;
  * the queue consumer: up to its deadline), and `reserveAheadMs` how long before a seat frees the instance may
- * take it (the queue consumer: {@link QUEUE_RESERVE_AHEAD_MS}, so that HTTP callers are served first). `coalescer`, given the function's DynamoDB client and table, builds
- * what makes concurrent fetches of one requestId one upstream call (HTTP callers ask at once; queue records of
- * one requestId are rare, idempotent, and not worth two writes per record). A factory rather than a flag, so
+ * take it (the queue consumer: {@link QUEUE_RESERVE_AHEAD_MS}, so that HTTP callers are served first).
+ * `coalescer`, given the function's DynamoDB client and table, builds what makes concurrent fetches of one
+ * requestId one upstream call (HTTP callers ask at once; queue records of one requestId are rare, idempotent,
+ * and not worth two writes per record). A factory rather than a flag, so
  * that only the trigger that uses the coalescer bundles it: the queue consumer's init no longer carries it.
  *
  * The Fingerprint client, the Secrets Manager client it reads its key with and the limiter are built on the

@@ -3,7 +3,7 @@
  * (`FUNCTION_SETTINGS`), each instance built as a cold start builds it in the cloud.
  */
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { HTTP_BUDGET_WAIT_MS } from '../functions/enrich/deps.js';
+import { HTTP_BUDGET_WAIT_MS, QUEUE_RESERVE_AHEAD_MS } from '../functions/enrich/deps.js';
 import { historyDaysFor } from '../functions/enrich/history-window.js';
 import { createEnrichHttpHandler } from '../functions/enrich/http-handler.js';
 import { createEnrichQueueHandler } from '../functions/enrich/queue-handler.js';
@@ -77,14 +77,19 @@ export function createPools(
   const webhookStore = new DynamoDbWebhookEventStore(storeOptions);
   const historyDays = historyDaysFor({ historyDays: config.historyDays, eventTtlDays: config.eventTtlDays });
   const table = { client: ports.dynamo.client, tableName: config.tableName };
-  const fingerprint = (maxWaitMs: number) =>
+  const fingerprint = (maxWaitMs: number, reserveAheadMs?: number) =>
     createFingerprintClient({
       apiVersion: config.apiVersion,
       region: config.region,
       ...(ports.upstream.baseUrl !== undefined && { baseUrl: ports.upstream.baseUrl }),
       keys: ports.upstream.keys,
       historyDays,
-      limiter: new DynamoDbRateLimiter({ ...table, maxRps: config.maxRps, maxWaitMs }),
+      limiter: new DynamoDbRateLimiter({
+        ...table,
+        maxRps: config.maxRps,
+        maxWaitMs,
+        ...(reserveAheadMs !== undefined && { reserveAheadMs }),
+      }),
     });
   const settings = (key: keyof typeof FUNCTION_SETTINGS) => ({
     ...FUNCTION_SETTINGS[key],
@@ -137,7 +142,7 @@ export function createPools(
         createEnrichQueueHandler({
           logger: createLogger(config.logLevel),
           store,
-          fingerprint: fingerprint(Number.POSITIVE_INFINITY),
+          fingerprint: fingerprint(Number.POSITIVE_INFINITY, QUEUE_RESERVE_AHEAD_MS),
           historyDays,
           ...(config.sealedKeys !== undefined && { sealedKeys: config.sealedKeys }),
           deadLetters: ports.deadLetters,

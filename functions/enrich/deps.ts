@@ -15,15 +15,25 @@ import { historyDaysFor } from './history-window.js';
 export const HTTP_BUDGET_WAIT_MS = 1_000;
 
 /**
+ * How long before a released seat frees a queue consumer may reserve it (HTTP callers: as far ahead as their
+ * wait allows). Long enough for a read and a reservation of the seat on a busy instance (tens of ms), so the
+ * queue still keeps the budget busy; short enough that an HTTP caller waiting beside a deep backlog sees the
+ * released seat for most of its second and takes it first (ADR 0008, "Interactive callers first").
+ */
+export const QUEUE_RESERVE_AHEAD_MS = 300;
+
+/**
  * Builds the enrich use case's ports from the environment. Called once at module scope by each trigger, so
  * SDK clients, the cached key, the limiter's loop and the in-flight requests live as long as the Lambda
  * instance.
  *
  * Every instance of every trigger shares one budget of `FINGERPRINT_MAX_RPS` calls through the event table
  * (`DynamoDbRateLimiter`); `maxWaitMs` bounds how long a call waits for room in it (HTTP: about a second;
- * the queue consumer: up to its deadline). `coalescer`, given the function's DynamoDB client and table, builds
- * what makes concurrent fetches of one requestId one upstream call (HTTP callers ask at once; queue records of
- * one requestId are rare, idempotent, and not worth two writes per record). A factory rather than a flag, so
+ * the queue consumer: up to its deadline), and `reserveAheadMs` how long before a seat frees the instance may
+ * take it (the queue consumer: {@link QUEUE_RESERVE_AHEAD_MS}, so that HTTP callers are served first).
+ * `coalescer`, given the function's DynamoDB client and table, builds what makes concurrent fetches of one
+ * requestId one upstream call (HTTP callers ask at once; queue records of one requestId are rare, idempotent,
+ * and not worth two writes per record). A factory rather than a flag, so
  * that only the trigger that uses the coalescer bundles it: the queue consumer's init no longer carries it.
  *
  * The Fingerprint client, the Secrets Manager client it reads its key with and the limiter are built on the
@@ -34,6 +44,7 @@ export function createEnrichDeps(
   env: FingerprintCallerEnv,
   options: {
     maxWaitMs: number;
+    reserveAheadMs?: number;
     coalescer?: (client: DynamoDBClient, tableName: string) => RequestCoalescer;
     erasureSettleMs?: number;
   },
@@ -59,7 +70,12 @@ export function createEnrichDeps(
     fingerprint: lazyFingerprintClient(
       lazily(async () => {
         const { createUpstream } = await import('./upstream.js');
-        return createUpstream(env, { dynamo, historyDays, maxWaitMs: options.maxWaitMs });
+        return createUpstream(env, {
+          dynamo,
+          historyDays,
+          maxWaitMs: options.maxWaitMs,
+          ...(options.reserveAheadMs !== undefined && { reserveAheadMs: options.reserveAheadMs }),
+        });
       }),
     ),
     // The keys of sealed results are read on the first sealed result only; most instances never see one.

@@ -14,7 +14,7 @@ import { DynamoDbRateLimiter } from '../../shared/store/dynamodb-rate-limiter.js
  */
 export function createUpstream(
   env: FingerprintCallerEnv,
-  options: { dynamo: DynamoDBClient; historyDays: number; maxWaitMs: number },
+  options: { dynamo: DynamoDBClient; historyDays: number; maxWaitMs: number; reserveAheadMs?: number },
 ): FingerprintClient {
   return createFingerprintClient({
     apiVersion: env.FINGERPRINT_API_VERSION,
@@ -31,6 +31,7 @@ export function createUpstream(
       tableName: env.TABLE_NAME,
       maxRps: env.FINGERPRINT_MAX_RPS,
       maxWaitMs: options.maxWaitMs,
+      ...(options.reserveAheadMs !== undefined && { reserveAheadMs: options.reserveAheadMs }),
     }),
   });
 }

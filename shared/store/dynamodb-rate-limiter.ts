@@ -13,6 +13,10 @@
  * so the cost of the DynamoDB round trips stays off the seat's cycle: a seat is busy `1 s + margin + latency` per
  * call, which is what keeps the fleet close to the limit under saturation. Seats free now always go first.
  *
+ * How far ahead is the instance's `reserveAheadMs`: HTTP callers reserve as far ahead as their wait allows, queue
+ * consumers only a short horizon before `freeAt`, so a released seat is the interactive callers' for most of its
+ * second and the queue (which can wait, and redelivers) takes what they leave.
+ *
  * Which seats to try is chosen by `seat-choice.ts`; this module reads, reserves and releases them and serves the
  * waiters.
  */
@@ -69,6 +73,13 @@ export interface DynamoDbRateLimiterOptions {
    * caller, so that no function idles on a busy budget. @default Infinity (until the deadline)
    */
   maxWaitMs?: number;
+  /**
+   * How long before a released seat's `freeAt` this instance may reserve it. Short for queue consumers (enough to
+   * keep the read and the reservation off the seat's cycle), so that an HTTP caller waiting meanwhile sees the
+   * seat and takes it first; it changes who gets a seat, never how many arrivals a second holds.
+   * @default Infinity (as far ahead as the caller's wait allows)
+   */
+  reserveAheadMs?: number;
   /** @default {@link DEFAULT_LEASE_MS} */
   leaseMs?: number;
   /** @default {@link DEFAULT_MARGIN_MS} */
@@ -118,6 +129,7 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
   readonly #seats: number;
   readonly #budget: string;
   readonly #maxWaitMs: number;
+  readonly #reserveAheadMs: number;
   readonly #leaseMs: number;
   readonly #marginMs: number;
   readonly #pollMs: number;
@@ -145,6 +157,10 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
     this.#seats = maxRps;
     this.#budget = options.budget ?? 'fingerprint';
     this.#maxWaitMs = options.maxWaitMs ?? Number.POSITIVE_INFINITY;
+    this.#reserveAheadMs = options.reserveAheadMs ?? Number.POSITIVE_INFINITY;
+    if (!(this.#reserveAheadMs >= 0)) {
+      throw new RangeError(`reserveAheadMs must be 0 or more, got ${options.reserveAheadMs}`);
+    }
     this.#leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.#marginMs = options.marginMs ?? DEFAULT_MARGIN_MS;
     this.#pollMs = options.pollMs ?? DEFAULT_POLL_MS;
@@ -224,6 +240,11 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
       if ((candidates[0]?.at ?? Number.POSITIVE_INFINITY) <= current) {
         candidates = candidates.filter((candidate) => candidate.at <= current);
       }
+      // Seats that free beyond this instance's horizon are left to callers that may reserve further ahead (HTTP):
+      // this instance polls again, and takes such a seat once it is within the horizon, if it is still free.
+      const horizon = current + this.#reserveAheadMs;
+      const beyond = candidates.find((candidate) => candidate.at > horizon);
+      candidates = candidates.filter((candidate) => candidate.at <= horizon);
 
       const assigned = new Set<Waiter>();
       const attempts: Array<Promise<boolean>> = [];
@@ -248,7 +269,17 @@ export class DynamoDbRateLimiter implements UpstreamLimiter {
         this.#mustRead = true;
         const earliestGiveUp = Math.min(...this.#waiters.map((w) => w.giveUpAt));
         const pause = this.#pollMs * (0.5 + this.#random() / 2);
-        await this.#sleep(Math.max(1, Math.min(pause, earliestGiveUp - this.#now())));
+        // A seat beyond the horizon is read again when it comes within it: at a random point of the horizon's
+        // first half, so that instances waiting for the same seat do not all read and race for it at once, and
+        // the last of them still has half the horizon for its round trips. Not before, when this instance knows
+        // every seat: any seat released since frees later (half the reads under saturation, bench:budget).
+        // With more seats than it reads at once, a seat it has not seen may free sooner: it polls meanwhile.
+        const untilWithin =
+          beyond === undefined
+            ? pause
+            : beyond.at - this.#now() - this.#reserveAheadMs * (1 - this.#random() / 2);
+        const wait = this.#views.size >= this.#seats ? untilWithin : Math.min(pause, untilWithin);
+        await this.#sleep(Math.max(1, Math.min(wait, earliestGiveUp - this.#now())));
       }
     }
   }

@@ -13,7 +13,7 @@ import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite
 import { DEFAULT_POLL_MS, DynamoDbRateLimiter } from '../../shared/store/dynamodb-rate-limiter.js';
 import { chance } from '../support/chance.js';
 import { busiestWindow, recordFigures } from '../support/figures.js';
-import { startFleet } from '../support/fleet.js';
+import { startInstance } from '../support/fleet.js';
 
 const SEED = 8_008;
 const RUNS = 6;
@@ -45,16 +45,23 @@ describe('the fleet-wide upstream budget on one table', () => {
     callersPerInstance: number;
     calls: number;
     sampleSize?: number;
+    /** Every other instance is a queue consumer's, reserving released seats only this long before they free. */
+    queueHorizonMs?: number;
   }) {
-    const fleet = startFleet(run.instances, {
-      client: dynamo.client,
-      tableName,
-      baseUrl: recorder.baseUrl,
-      apiKey: API_KEY,
-      maxRps: run.maxRps,
-      budget: run.budget,
-      ...(run.sampleSize !== undefined && { limiter: { sampleSize: run.sampleSize } }),
-    });
+    const fleet = Array.from({ length: run.instances }, (_, index) =>
+      startInstance({
+        client: dynamo.client,
+        tableName,
+        baseUrl: recorder.baseUrl,
+        apiKey: API_KEY,
+        maxRps: run.maxRps,
+        budget: run.budget,
+        limiter: {
+          ...(run.sampleSize !== undefined && { sampleSize: run.sampleSize }),
+          ...(run.queueHorizonMs !== undefined && index % 2 === 1 && { reserveAheadMs: run.queueHorizonMs }),
+        },
+      }),
+    );
     const seeds = upstream.seedMany(run.calls, {});
     const before = (await recorder.arrivals()).length;
     const deadline = Date.now() + 120_000;
@@ -85,6 +92,8 @@ describe('the fleet-wide upstream budget on one table', () => {
       slowMs: fc.integer({ min: 0, max: 400 }),
       /** Seats read per poll: below the limit, instances know only some seats and try others unread. */
       sampleSize: fc.integer({ min: 2, max: 8 }),
+      /** Queue consumers beside HTTP callers: who gets a seat must not change how many arrive in a second. */
+      queueHorizonMs: fc.option(fc.integer({ min: 0, max: 400 }), { nil: undefined }),
     });
     await fc.assert(
       fc.asyncProperty(scenario, async (scene) => {

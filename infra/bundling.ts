@@ -85,6 +85,9 @@ export function esbuildOptionsFor(
     sourcemap: overrides.sourcemap ?? FUNCTION_BUNDLING.sourcemap,
     sourcesContent: FUNCTION_BUNDLING.sourcesContent,
     external: [...FUNCTION_BUNDLING.external],
+    // `@middy/core` imports `node:stream/web` at load for response streaming the functions never use: its one
+    // binding, `ReadableStream`, is looked up on first use instead (shared/runtime/stream-web.ts).
+    alias: { 'node:stream/web': path.join(REPOSITORY_ROOT, 'shared', 'runtime', 'stream-web.ts') },
   };
 }
 

@@ -118,6 +118,7 @@ export class DynamoDbEventStore implements EventStore {
 
   /** The parts beyond a single-item read, built on first use (and their module loaded then, if not given). */
   async #partsBuilt(): Promise<DynamoDbEventStoreParts> {
+    if (this.#parts !== undefined) return this.#parts;
     const module = this.#partsModule;
     const { buildStoreParts } = typeof module === 'function' ? await module() : module;
     this.#parts ??= buildStoreParts(this.#partsOptions);

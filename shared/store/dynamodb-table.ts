@@ -24,13 +24,18 @@ export function isThrottling(error: unknown): boolean {
 }
 
 /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
-export async function readThrottled<T>(call: () => Promise<T>): Promise<T> {
+export async function throttledAs<T>(what: 'reads' | 'writes', call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (error) {
     if (isThrottling(error)) {
-      throw new StoreThrottledError('DynamoDB is throttling reads. Retry later.', { cause: error });
+      throw new StoreThrottledError(`DynamoDB is throttling ${what}. Retry later.`, { cause: error });
     }
     throw error;
   }
+}
+
+/** {@link throttledAs} for a read. */
+export function readThrottled<T>(call: () => Promise<T>): Promise<T> {
+  return throttledAs('reads', call);
 }

@@ -11,11 +11,9 @@ import type { NormalizedEvent } from '../domain/event.js';
 import { buildErasureParts, type DynamoDbErasures } from './dynamodb-erasures.js';
 import { assertStorable, isErased, toItem } from './dynamodb-event-item.js';
 import { type DynamoDbStoreOptions, storeSettingsOf } from './dynamodb-store-options.js';
-import { isThrottling } from './dynamodb-table.js';
+import { INDEXES, TABLE_KEY, throttledAs } from './dynamodb-table.js';
 import type { PutIfAbsentOutcome, WebhookEventStore } from './event-store.js';
-import { EVENT_TABLE_SCHEMA, expiresAtFor } from './schema.js';
-
-const { partitionKey: TABLE_KEY, indexes: INDEXES } = EVENT_TABLE_SCHEMA;
+import { expiresAtFor } from './schema.js';
 
 // A conditional put that failed, then found no item (deleted in between), tries again this many times in all.
 const MAX_ATTEMPTS = 3;
@@ -68,7 +66,7 @@ export class DynamoDbWebhookEventStore implements WebhookEventStore {
     const item = marshall(toItem(event, expiresAt, this.#storeUpstream), { removeUndefinedValues: true });
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.#send('writes', () =>
+        await throttledAs('writes', () =>
           this.#client.send(
             new PutItemCommand({
               TableName: this.#tableName,
@@ -79,7 +77,7 @@ export class DynamoDbWebhookEventStore implements WebhookEventStore {
           ),
         );
         if (!(await this.#isErased(event))) return { outcome: 'stored' };
-        await this.#send('writes', () =>
+        await throttledAs('writes', () =>
           this.#client.send(
             new DeleteItemCommand({
               TableName: this.#tableName,
@@ -115,7 +113,7 @@ export class DynamoDbWebhookEventStore implements WebhookEventStore {
 
   /** The stored visitorId and timestamp of an event, read strongly consistently. */
   #identityOf(requestId: string): Promise<GetItemCommandOutput> {
-    return this.#send('reads', () =>
+    return throttledAs('reads', () =>
       this.#client.send(
         new GetItemCommand({
           TableName: this.#tableName,
@@ -129,17 +127,5 @@ export class DynamoDbWebhookEventStore implements WebhookEventStore {
         }),
       ),
     );
-  }
-
-  /** Turns throttling that outlasted the SDK's retries into the domain error callers know how to answer. */
-  async #send<T>(what: 'reads' | 'writes', call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      if (isThrottling(error)) {
-        throw new StoreThrottledError(`DynamoDB is throttling ${what}. Retry later.`, { cause: error });
-      }
-      throw error;
-    }
   }
 }

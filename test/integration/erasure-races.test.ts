@@ -74,6 +74,21 @@ describe('erasure racing writes of the same visitor', () => {
   /** The webhook's insert-only store of a webhook function instance, on the same table, with `hook`. */
   const webhookStoreWith = (hook: Hook) =>
     new DynamoDbWebhookEventStore({ client: clientWith(hook), tableName, ttlDays: 90 });
+  /**
+   * A hook that runs a whole erasure of `visitorId` (its record and both sweeps, by another instance's store)
+   * before the first `command` it sees reaches the table: the writer's check before it has passed by then.
+   */
+  const erasingBefore = (command: string, visitorId: string): Hook => {
+    const eraser = storeWith(async () => undefined);
+    let erasure: Promise<unknown> | undefined;
+    return async (sent) => {
+      if (sent === command && erasure === undefined) {
+        erasure = eraser.eraseVisitor(visitorId);
+        await erasure;
+      }
+      return undefined;
+    };
+  };
   const fingerprint = () =>
     createFingerprintClient({
       apiVersion: 'v4',
@@ -239,17 +254,9 @@ describe('erasure racing writes of the same visitor', () => {
   it(`undoes a write that an erasure recorded between its check and its write (${TRIALS} trials)`, async () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const visitorId = `Undo${String(trial).padStart(3, '0')}CUFmcnjLwIs4A9`;
-      const eraser = storeWith(async () => undefined);
-      let erasure: Promise<unknown> | undefined;
       // The writer's first check has passed; the whole erasure (record and both sweeps, which find nothing
       // yet) runs before its write reaches the table.
-      const writer = storeWith(async (command) => {
-        if (command === 'BatchWriteItemCommand' && erasure === undefined) {
-          erasure = eraser.eraseVisitor(visitorId);
-          await erasure;
-        }
-        return undefined;
-      });
+      const writer = storeWith(erasingBefore('BatchWriteItemCommand', visitorId));
       const events = [1, 2, 3].map((n) => buildEvent({ visitorId, timestamp: Date.now() - n * 1000 }));
 
       const outcome = await writer.storeEvents(events);
@@ -263,17 +270,9 @@ describe('erasure racing writes of the same visitor', () => {
   it(`undoes a webhook insert that an erasure recorded between its check and its put (${TRIALS} trials)`, async () => {
     for (let trial = 0; trial < TRIALS; trial++) {
       const visitorId = `Hook${String(trial).padStart(3, '0')}CUFmcnjLwIs4A9`;
-      const eraser = storeWith(async () => undefined);
-      let erasure: Promise<unknown> | undefined;
       // The webhook's store beside the event store on the one table: its first check has passed, and the whole
       // erasure runs before its conditional put reaches the table.
-      const webhookStore = webhookStoreWith(async (command) => {
-        if (command === 'PutItemCommand' && erasure === undefined) {
-          erasure = eraser.eraseVisitor(visitorId);
-          await erasure;
-        }
-        return undefined;
-      });
+      const webhookStore = webhookStoreWith(erasingBefore('PutItemCommand', visitorId));
       const event = buildEvent({ visitorId, timestamp: Date.now() - 1000 });
 
       await expect(webhookStore.putEventIfAbsent(event)).resolves.toEqual({ outcome: 'suppressed' });

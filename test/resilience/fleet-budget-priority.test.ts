@@ -7,6 +7,7 @@
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HTTP_BUDGET_WAIT_MS, QUEUE_RESERVE_AHEAD_MS } from '../../functions/enrich/deps.js';
 import { type DynaliteHandle, startDynalite } from '../../local/harness/dynalite.js';
 import type { RateSlot } from '../../shared/fingerprint/rate-limiter.js';
 import {
@@ -16,9 +17,6 @@ import {
   type DynamoDbRateLimiterOptions,
 } from '../../shared/store/dynamodb-rate-limiter.js';
 
-/** What functions/enrich/queue.ts gives a consumer (QUEUE_RESERVE_AHEAD_MS) and the HTTP function's wait. */
-const QUEUE_HORIZON_MS = 300;
-const HTTP_WAIT_MS = 1_000;
 /** A released seat frees this long after its release (the second plus the margin). */
 const SEAT_SECOND_MS = 1_000 + DEFAULT_MARGIN_MS;
 const LONG_TEST_MS = 60_000;
@@ -58,6 +56,16 @@ describe('priority for interactive callers in the fleet budget', () => {
     while (!predicate()) await delay(5);
   }
 
+  /** Takes the seat with `holder` and releases it at once: when it was released. */
+  async function releasedSeat(holder: DynamoDbRateLimiter, clock: { now: number }): Promise<number> {
+    const held = await holder.take(clock.now + LONG_TEST_MS);
+    expect(held).toBeDefined();
+    const releasedAt = clock.now;
+    held?.release();
+    await holder.settled();
+    return releasedAt;
+  }
+
   /** A take whose outcome the test can look at before it settles. */
   function pending(take: Promise<RateSlot | undefined>) {
     const state: { settled: boolean; slot: RateSlot | undefined } = { settled: false, slot: undefined };
@@ -76,9 +84,9 @@ describe('priority for interactive callers in the fleet budget', () => {
     'gives a released seat to an HTTP caller before a queue consumer that has waited longer',
     async () => {
       const { clock, limiter } = setUp();
-      const holder = limiter({ maxWaitMs: HTTP_WAIT_MS });
-      const consumer = limiter({ reserveAheadMs: QUEUE_HORIZON_MS });
-      const http = limiter({ maxWaitMs: HTTP_WAIT_MS });
+      const holder = limiter({ maxWaitMs: HTTP_BUDGET_WAIT_MS });
+      const consumer = limiter({ reserveAheadMs: QUEUE_RESERVE_AHEAD_MS });
+      const http = limiter({ maxWaitMs: HTTP_BUDGET_WAIT_MS });
 
       const held = await holder.take(clock.now + LONG_TEST_MS);
       expect(held).toBeDefined();
@@ -109,7 +117,7 @@ describe('priority for interactive callers in the fleet budget', () => {
       const httpReleasedAt = clock.now;
       slot?.release();
       await http.settled();
-      clock.now = httpReleasedAt + SEAT_SECOND_MS - QUEUE_HORIZON_MS;
+      clock.now = httpReleasedAt + SEAT_SECOND_MS - QUEUE_RESERVE_AHEAD_MS;
       const consumed = await queued.done;
       expect(consumed).toBeDefined();
       expect(startOf(consumed as RateSlot)).toBe(httpReleasedAt + SEAT_SECOND_MS);
@@ -123,16 +131,12 @@ describe('priority for interactive callers in the fleet budget', () => {
     async () => {
       const { clock, limiter } = setUp();
       const holder = limiter();
-      const consumer = limiter({ reserveAheadMs: QUEUE_HORIZON_MS });
+      const consumer = limiter({ reserveAheadMs: QUEUE_RESERVE_AHEAD_MS });
 
-      const held = await holder.take(clock.now + LONG_TEST_MS);
-      const releasedAt = clock.now;
-      held?.release();
-      await holder.settled();
-      const freeAt = releasedAt + SEAT_SECOND_MS;
+      const freeAt = (await releasedSeat(holder, clock)) + SEAT_SECOND_MS;
 
       // A millisecond beyond the horizon: the consumer reads the seat again and again, and leaves it.
-      clock.now = freeAt - QUEUE_HORIZON_MS - 1;
+      clock.now = freeAt - QUEUE_RESERVE_AHEAD_MS - 1;
       const queued = pending(consumer.take(clock.now + LONG_TEST_MS));
       await until(() => queued.state.settled || consumer.usage.reads >= 4);
       expect(consumer.usage.reservations).toBe(0);
@@ -140,7 +144,7 @@ describe('priority for interactive callers in the fleet budget', () => {
       expect(queued.state.settled).toBe(false);
 
       // Within the horizon: it takes the seat, for when the seat frees, not before.
-      clock.now = freeAt - QUEUE_HORIZON_MS;
+      clock.now = freeAt - QUEUE_RESERVE_AHEAD_MS;
       const slot = await queued.done;
       expect(slot).toBeDefined();
       expect(startOf(slot as RateSlot)).toBe(freeAt);
@@ -154,12 +158,9 @@ describe('priority for interactive callers in the fleet budget', () => {
     async () => {
       const { clock, limiter } = setUp();
       const holder = limiter();
-      const http = limiter({ maxWaitMs: HTTP_WAIT_MS });
+      const http = limiter({ maxWaitMs: HTTP_BUDGET_WAIT_MS });
 
-      const held = await holder.take(clock.now + LONG_TEST_MS);
-      const releasedAt = clock.now;
-      held?.release();
-      await holder.settled();
+      const releasedAt = await releasedSeat(holder, clock);
 
       // 20 ms after the release, the seat frees 990 ms later: within the HTTP caller's second of waiting.
       clock.now = releasedAt + 20;

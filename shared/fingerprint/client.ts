@@ -4,6 +4,7 @@ import { requireId } from '../domain/ids.js';
 import type { Dialect, SearchFilter, SearchPage, SearchWindow } from './dialect.js';
 import { DEFAULT_RETRY_POLICY, HttpCore } from './http.js';
 import { SpacingRateLimiter, type UpstreamLimiter } from './rate-limiter.js';
+import { createUpstreamTransport, type UpstreamFetch } from './transport.js';
 import {
   API_VERSIONS,
   type ApiKeyProvider,
@@ -72,8 +73,11 @@ export interface FingerprintClientOptions {
   backoffBaseMs?: number;
   /** Largest backoff between two attempts. @default 4000 */
   backoffCapMs?: number;
-  /** @default globalThis.fetch */
-  fetch?: typeof fetch;
+  /**
+   * The HTTP call, shaped like the part of `fetch` the client uses (`globalThis.fetch` fits). @default the AWS
+   * SDK's `node:http` handler ({@link createUpstreamTransport}), which the functions have loaded already
+   */
+  fetch?: UpstreamFetch;
   /** @default a setTimeout-based sleep */
   sleep?: (ms: number) => Promise<void>;
   /** Uniform in [0, 1), for jitter. @default Math.random */
@@ -108,7 +112,7 @@ export function createFingerprintClient(options: FingerprintClientOptions): Fing
     policy,
     limiter:
       options.limiter ?? new SpacingRateLimiter({ maxRps: options.maxRps ?? DEFAULT_MAX_RPS, now, sleep }),
-    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
+    fetch: options.fetch ?? createUpstreamTransport(),
     sleep,
     random: options.random ?? Math.random,
     now,

@@ -14,6 +14,7 @@ import {
 } from '../domain/errors.js';
 import { EmbeddedUpstreamError, UPSTREAM_METHODS, type UpstreamRequest } from './dialect.js';
 import type { UpstreamLimiter } from './rate-limiter.js';
+import type { UpstreamAnswer, UpstreamFetch } from './transport.js';
 import type { ApiKeyProvider, CallOptions } from './types.js';
 import { AUTH_SETTINGS, authErrorFor, describeAnswer, parseErrorBody, redact } from './upstream-errors.js';
 
@@ -46,7 +47,7 @@ export interface HttpCoreOptions {
   authHeaders: (key: string) => Record<string, string>;
   policy: RetryPolicy;
   limiter: UpstreamLimiter;
-  fetch: typeof fetch;
+  fetch: UpstreamFetch;
   sleep: (ms: number) => Promise<void>;
   random: () => number;
   now: () => number;
@@ -230,7 +231,7 @@ export class HttpCore {
     }
   }
 
-  #classify<T>(request: UpstreamRequest<T>, response: Response, text: string, key: string): Outcome<T> {
+  #classify<T>(request: UpstreamRequest<T>, response: UpstreamAnswer, text: string, key: string): Outcome<T> {
     const { status } = response;
     if (status >= 200 && status < 300) {
       return request.discardBody === true

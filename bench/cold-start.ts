@@ -10,7 +10,14 @@ export interface ColdStartSubject {
   /** The `node` binary to start it with (Node.js 24, as Lambda runs it, or the machine's own). */
   execPath: string;
   env: Record<string, string>;
-  event: unknown;
+  /**
+   * The first call's event, handed to the process as JSON: either the event itself, the same for every start,
+   * or a function called once for each process that makes that process's own, for a first call that must not
+   * repeat. A webhook delivery is one: the function stores the first process's copy, and every later process
+   * given the same delivery would time the replay's path (the conditional write fails, a read of what is
+   * stored follows) instead of a delivery's. Events are JSON, so a function is never an event itself.
+   */
+  event: unknown | (() => unknown);
   /** Whether the first call answered as it should; a broken call would time something else. */
   check(result: unknown): boolean;
 }
@@ -65,13 +72,18 @@ interface Sample {
   result: unknown;
 }
 
+/** The event of one start's first call: the subject's own, or a new one when it makes one per start. */
+export function eventOfStart(subject: Pick<ColdStartSubject, 'event'>): unknown {
+  return typeof subject.event === 'function' ? subject.event() : subject.event;
+}
+
 function startOnce(subject: ColdStartSubject): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const child = spawn(subject.execPath, ['--input-type=module', '--eval', CHILD_SCRIPT], {
       env: {
         ...subject.env,
         BENCH_BUNDLE_URL: pathToFileURL(subject.file).href,
-        BENCH_EVENT: JSON.stringify(subject.event),
+        BENCH_EVENT: JSON.stringify(eventOfStart(subject)),
       },
       // Handler logs go to stdout too; the result line is found by its prefix.
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -2,10 +2,11 @@
  * The cold-start phase's subjects: each function's first call, and the same calls made by its floor (only the
  * AWS SDK clients that call needs), so that the two start apart and can be compared.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import type { FunctionKey } from '../../infra/bundling.js';
 import { buildApiEvent } from '../../local/harness/lambda-events.js';
 import { buildSqsEvent } from '../../local/harness/sqs-events.js';
+import type { WebhookReceipt } from '../../shared/manifest/api-types.js';
 import type { Bundles } from '../bundles.js';
 import { type ColdStartResult, type ColdStartSubject, measureColdStarts } from '../cold-start.js';
 import { bundleFile, FUNCTIONS, fixture, log, type runtimes, WEBHOOK_SIGNING_SECRET } from '../settings.js';
@@ -52,7 +53,6 @@ export function coldStartSubjects(
   };
   const has = (key: string) => (result: unknown) =>
     typeof result === 'object' && result !== null && key in result;
-  const webhook = signedWebhook();
   const subjects: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
     // Each function's first call is the one it serves most: a history page, a cached read, a delivery.
     query: {
@@ -71,7 +71,12 @@ export function coldStartSubjects(
         Array.isArray((result as { batchItemFailures: unknown[] }).batchItemFailures) &&
         (result as { batchItemFailures: unknown[] }).batchItemFailures.length === 0,
     },
-    webhook: { event: webhook, check: (result) => answer(result).statusCode === 200 },
+    webhook: {
+      // A delivery of its own for every process: one given an event stored by an earlier process would time
+      // the replay's path, answered 200 all the same.
+      event: signedWebhook,
+      check: (result) => answer(result).statusCode === 200 && storedByThisDelivery(answer(result).body),
+    },
   };
   // Each function's floor makes that function's first calls, so functions sharing a floor bundle start it apart.
   const floors: Record<FunctionKey, Omit<ColdStartSubject, 'key' | 'file' | 'env' | 'execPath'>> = {
@@ -79,7 +84,9 @@ export function coldStartSubjects(
     enrichHttp: { event: { requestId, call: 'read' }, check: has('Item') },
     enrichQueue: { event: { requestId, call: 'read' }, check: has('Item') },
     webhook: {
-      // An item of its own, outside the histories the other calls read.
+      // An item of its own, outside the histories the other calls read. The same item in every process, unlike
+      // the function's deliveries: the floor's PutItem has no condition, so overwriting costs what a first
+      // write does, while the function's conditional write takes another path when the item exists.
       event: { requestId: '1700000000000.floor0', visitorId: 'BenchmarkFloorVisitor' },
       check: has('$metadata'),
     },
@@ -101,13 +108,32 @@ export function coldStartSubjects(
 }
 
 /**
- * Fingerprint's example v4 webhook, made current (an expired event would not be written), signed as Fingerprint
- * signs deliveries. Its visitor is the example's, apart from the histories the read routes serve.
+ * A new delivery of Fingerprint's example v4 webhook, signed as Fingerprint signs deliveries: its event_id is
+ * new (Fingerprint's shape, `<epoch ms>.<random>`: with 48 random bits, two starts of a run sharing one is
+ * out of reach, and one that did would fail its check) and its timestamp is now (an expired or stale event would not be written). Its visitor is the example's, apart from
+ * the histories the read routes serve.
  */
 function signedWebhook() {
   const payload = fixture('v4/webhook/webhook_event.json');
-  const body = JSON.stringify({ ...payload, event_id: `${Date.now()}.whbnch`, timestamp: Date.now() });
+  const now = Date.now();
+  const eventId = `${now}.${randomBytes(6).toString('base64url')}`;
+  const body = JSON.stringify({ ...payload, event_id: eventId, timestamp: now });
   const event = buildApiEvent({ method: 'POST', resource: '/webhooks/fingerprint', body });
   const signature = createHmac('sha256', WEBHOOK_SIGNING_SECRET).update(body).digest('hex');
   return { ...event, headers: { ...event.headers, 'FPJS-Event-Signature': `v1=${signature}` } };
+}
+
+/**
+ * Whether the webhook's answer says this delivery stored its event: `stored` without a `reason`. A replay is
+ * answered 200 and `stored: true` too, with `reason: "alreadyStored"`; that and every other reason took
+ * another path than a delivery's.
+ */
+function storedByThisDelivery(body: string): boolean {
+  let receipt: Partial<WebhookReceipt>;
+  try {
+    receipt = JSON.parse(body) as Partial<WebhookReceipt>;
+  } catch {
+    return false;
+  }
+  return receipt.stored === true && receipt.reason === undefined;
 }

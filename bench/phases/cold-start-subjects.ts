@@ -108,10 +108,10 @@ export function coldStartSubjects(
 }
 
 /**
- * A new delivery of Fingerprint's example v4 webhook, signed as Fingerprint signs deliveries: its event_id is
- * new (Fingerprint's shape, `<epoch ms>.<random>`: with 48 random bits, two starts of a run sharing one is
- * out of reach, and one that did would fail its check) and its timestamp is now (an expired or stale event would not be written). Its visitor is the example's, apart from
- * the histories the read routes serve.
+ * A new delivery of Fingerprint's example v4 webhook, signed as Fingerprint signs deliveries. Its event_id is new,
+ * in Fingerprint's shape `<epoch ms>.<random>` (48 random bits: two starts of a run will not share one, and a
+ * start that did would fail its check). Its timestamp is now, since an expired or stale event would not be
+ * written. Its visitor is the example's, apart from the histories the read routes serve.
  */
 function signedWebhook() {
   const payload = fixture('v4/webhook/webhook_event.json');

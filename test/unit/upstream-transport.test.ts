@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { Agent, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
@@ -189,6 +191,55 @@ describe('the upstream transport (the AWS SDK node:http handler)', () => {
 
     expect(failure).toMatchObject({ code: 'ECONNREFUSED' });
     expect(JSON.stringify(failure, Object.getOwnPropertyNames(failure))).not.toContain('test-key');
+  });
+});
+
+describe('the upstream transport on https: URLs, as it reaches the Server API', () => {
+  // A self-signed certificate for localhost and 127.0.0.1 (test/fixtures/tls/README.md).
+  const tls = {
+    key: readFileSync(new URL('../fixtures/tls/localhost.key.pem', import.meta.url)),
+    cert: readFileSync(new URL('../fixtures/tls/localhost.cert.pem', import.meta.url)),
+  };
+  let secure: ReturnType<typeof createHttpsServer>;
+  let secureUrl: string;
+  const arrived: string[] = [];
+
+  beforeAll(async () => {
+    secure = createHttpsServer(tls, (request, response) => {
+      arrived.push(request.url ?? '');
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ path: request.url, authorization: request.headers.authorization }));
+    });
+    await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+    secureUrl = `https://localhost:${(secure.address() as AddressInfo).port}`;
+  });
+
+  afterAll(async () => {
+    secure.closeAllConnections();
+    await new Promise((resolve) => secure.close(resolve));
+  });
+
+  it('calls over TLS, verifying the server against the trusted certificates', async () => {
+    const trusting = createUpstreamTransport(
+      new NodeHttpHandler({ httpsAgent: new HttpsAgent({ keepAlive: true, ca: tls.cert }) }),
+    );
+
+    const response = await trusting(`${secureUrl}/v4/events/1708102555327.NLOjmg?ruleset_id=r`, init());
+
+    expect(response.status).toBe(200);
+    expect(JSON.parse(await response.text())).toEqual({
+      path: '/v4/events/1708102555327.NLOjmg?ruleset_id=r',
+      authorization: 'Bearer test-key',
+    });
+  });
+
+  it('refuses a server whose certificate it does not trust, before sending the key', async () => {
+    arrived.length = 0;
+
+    const failure = await transport(`${secureUrl}/v4/events/x`, init()).catch((error: unknown) => error);
+
+    expect(failure).toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' });
+    expect(arrived).toEqual([]);
   });
 });
 

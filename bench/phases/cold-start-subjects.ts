@@ -26,7 +26,7 @@ export function measureColdStartPhase(
     `cold starts: ${runs} fresh processes per bundle and runtime (${nodes.runtimes.map((node) => node.version).join(', ')}), interleaved`,
   );
   const subjects = nodes.runtimes.flatMap((node) =>
-    coldStartSubjects(setup.bundles, setup.env, setup.data).map((subject) => ({
+    coldStartSubjects(setup.bundles, setup.tlsEnv, setup.data).map((subject) => ({
       ...subject,
       key: `${node.label}:${subject.key}`,
       execPath: node.execPath,

@@ -7,6 +7,7 @@
 import path from 'node:path';
 import type { FunctionKey } from '../../infra/bundling.js';
 import { startDynalite } from '../../local/harness/dynalite.js';
+import { startTlsProxy, TLS_CERT_FILE } from '../../local/harness/tls-proxy.js';
 import { type Bundles, buildAll } from '../bundles.js';
 import { bundleFile, log, RESULTS_DIR, WEBHOOK_SIGNING_SECRET } from '../settings.js';
 import {
@@ -31,6 +32,12 @@ export interface BenchSetup {
   data: ReturnType<typeof seedReadData>;
   /** A function's variables as the stack sets them, its resources replaced by their local stand-ins. */
   env(key: FunctionKey, overrides?: Record<string, string>): Record<string, string>;
+  /**
+   * The same, with every endpoint reached over TLS (`local/harness/tls-proxy.ts`) and its certificate trusted,
+   * as a deployed function reaches AWS and Fingerprint: the cold starts run with it, since an `http:` endpoint
+   * costs the first call work (undici, on Node 24) that an `https:` one does not.
+   */
+  tlsEnv(key: FunctionKey): Record<string, string>;
   /** A function's `index.mjs`. */
   fileOf(key: FunctionKey): string;
   close(): Promise<void>;
@@ -56,6 +63,14 @@ export async function startBench(): Promise<BenchSetup> {
     fingerprint: upstream.emulator.baseUrl,
     tableName,
   };
+  const proxies = await Promise.all([local.dynamodb, local.aws, local.fingerprint].map(startTlsProxy));
+  const [dynamodbTls, awsTls, fingerprintTls] = proxies.map((proxy) => proxy.url) as [string, string, string];
+  const tlsLocal: LocalResources = {
+    ...local,
+    dynamodb: dynamodbTls,
+    aws: awsTls,
+    fingerprint: fingerprintTls,
+  };
   return {
     deployed,
     bundles,
@@ -65,8 +80,13 @@ export async function startBench(): Promise<BenchSetup> {
     aws,
     data: seedReadData(upstream.emulator),
     env: (key, overrides) => functionEnvironment(deployed.functions[key], local, overrides),
+    tlsEnv: (key) => ({
+      ...functionEnvironment(deployed.functions[key], tlsLocal),
+      NODE_EXTRA_CA_CERTS: TLS_CERT_FILE,
+    }),
     fileOf: (key) => bundleFile(bundles.functions[key]),
     close: async () => {
+      await Promise.all(proxies.map((proxy) => proxy.close()));
       await aws.close();
       await upstream.emulator.close();
       await dynamo.close();

@@ -33,8 +33,8 @@ const ACCEPT_ENCODING = 'gzip, br';
 /**
  * The client's HTTP transport: the AWS SDK's own `NodeHttpHandler` on `node:http`/`node:https`, with its
  * keep-alive agents. A Lambda instance has loaded and run it for its DynamoDB calls by the time it first
- * calls Fingerprint, where Node's `fetch` loaded and compiled undici then: 15 to 17 ms of CPU on Node 24 and 65
- * ms on Node 20 in an instance's first cache miss (docs/performance.md, "What changed", 22).
+ * calls Fingerprint, where Node's `fetch` loaded and compiled undici then: an instance's first cache miss took
+ * 28 to 36 ms longer on Node 24 and 43 to 45 ms on Node 20, over TLS (docs/performance.md, "What changed", 22).
  *
  * Like `fetch` with `redirect: 'manual'`, a 3xx is answered as it is. Unlike `fetch`, nothing but the
  * `signal` ends a call: the client's per-attempt timeout is that signal.

@@ -195,10 +195,10 @@ describe('the upstream transport (the AWS SDK node:http handler)', () => {
 });
 
 describe('the upstream transport on https: URLs, as it reaches the Server API', () => {
-  // A self-signed certificate for localhost and 127.0.0.1 (test/fixtures/tls/README.md).
+  // A self-signed certificate for localhost and 127.0.0.1 (local/harness/tls/README.md).
   const tls = {
-    key: readFileSync(new URL('../fixtures/tls/localhost.key.pem', import.meta.url)),
-    cert: readFileSync(new URL('../fixtures/tls/localhost.cert.pem', import.meta.url)),
+    key: readFileSync(new URL('../../local/harness/tls/localhost.key.pem', import.meta.url)),
+    cert: readFileSync(new URL('../../local/harness/tls/localhost.cert.pem', import.meta.url)),
   };
   let secure: ReturnType<typeof createHttpsServer>;
   let secureUrl: string;

@@ -23,7 +23,7 @@ export function measureColdStartPhase(
   runs: number,
 ): Promise<Record<string, ColdStartResult>> {
   log(
-    `cold starts: ${runs} fresh processes per bundle and runtime (${nodes.runtimes.map((node) => node.version).join(', ')}), interleaved`,
+    `cold starts: ${runs} fresh processes per bundle and runtime (${nodes.runtimes.map((node) => node.version).join(', ')}), interleaved, every endpoint over TLS`,
   );
   const subjects = nodes.runtimes.flatMap((node) =>
     coldStartSubjects(setup.bundles, setup.tlsEnv, setup.data).map((subject) => ({

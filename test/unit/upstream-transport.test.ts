@@ -121,10 +121,12 @@ describe('the upstream transport (the AWS SDK node:http handler)', () => {
   });
 
   it('keeps the connection alive across calls', async () => {
+    // A transport of its own, whose pool holds no connection of an earlier test.
+    const fresh = createUpstreamTransport(new NodeHttpHandler());
     answer = (_request, response) => response.end('{}');
 
     for (let call = 0; call < 3; call += 1) {
-      await (await transport(`${baseUrl}/v4/events/x`, init())).text();
+      await (await fresh(`${baseUrl}/v4/events/x`, init())).text();
     }
 
     expect(seen).toHaveLength(3);

@@ -84,11 +84,14 @@ export function coldStartSubjects(
     enrichHttp: { event: { requestId, call: 'read' }, check: has('Item') },
     enrichQueue: { event: { requestId, call: 'read' }, check: has('Item') },
     webhook: {
-      // An item of its own, outside the histories the other calls read. The same item in every process, unlike
-      // the function's deliveries: the floor's PutItem has no condition, so overwriting costs what a first
-      // write does, while the function's conditional write takes another path when the item exists.
-      event: { requestId: '1700000000000.floor0', visitorId: 'BenchmarkFloorVisitor' },
-      check: has('$metadata'),
+      // The same calls as the function's delivery (ADR 7's erasure reads around a conditional write), and like
+      // its deliveries a new item in every process, outside the histories the other calls read: a conditional
+      // write of an item that exists takes another path.
+      event: () => ({
+        requestId: `${Date.now()}.floor${randomBytes(6).toString('base64url')}`,
+        visitorId: 'BenchmarkFloorVisitor',
+      }),
+      check: has('Responses'),
     },
   };
   return [

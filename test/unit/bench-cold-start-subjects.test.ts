@@ -117,9 +117,25 @@ describe('the cold-start phase’s first calls', () => {
     expect(webhook.check({ statusCode: 401, body: '{"requestId":"1.a","stored":true}' })).toBe(false);
   });
 
-  it('keeps the other subjects’ first calls, and every floor’s, the same for every start', () => {
-    const subjects = subjectsOfOneRuntime().filter((candidate) => candidate.key !== 'webhook');
-    expect(subjects.map((candidate) => candidate.key)).toContain('floor:webhook');
+  it('gives every start of the webhook’s floor a new item, as the function’s deliveries are', () => {
+    const events = [subjectsOfOneRuntime(), subjectsOfOneRuntime()].flatMap((subjects) =>
+      Array.from(
+        { length: STARTS },
+        () => eventOfStart(subject(subjects, 'floor:webhook')) as { requestId: string; visitorId: string },
+      ),
+    );
+    expect(new Set(events.map((event) => event.requestId)).size).toBe(events.length);
+    for (const event of events) {
+      expect(isId(event.requestId)).toBe(true);
+      expect(event.visitorId).toBe('BenchmarkFloorVisitor');
+    }
+  });
+
+  it('keeps the other subjects’ first calls, and the other floors’, the same for every start', () => {
+    const subjects = subjectsOfOneRuntime().filter(
+      (candidate) => candidate.key !== 'webhook' && candidate.key !== 'floor:webhook',
+    );
+    expect(subjects.map((candidate) => candidate.key)).toContain('floor:enrichHttp');
     for (const fixed of subjects) {
       expect(typeof fixed.event, fixed.key).not.toBe('function');
       expect(eventOfStart(fixed), fixed.key).toBe(eventOfStart(fixed));

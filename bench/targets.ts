@@ -71,9 +71,11 @@ export const BUNDLE_BUDGETS: Record<FunctionKey, { initRatio: number; allChunksR
   // 1.375, ceilings 1.43 and 1.38. With the first-use chunks importing the init chunk directly (item 20), 1.415
   // and 1.365 (the floors, built the same way, lost their stubs too): ceilings 1.42 and 1.37. The client's
   // transport on the SDK's node:http handler (item 22, 1.2 KB of its own in the upstream chunk, 9 to 22 ms off an
-  // instance's first cache miss on Node 24): 1.421 and 1.370, ceilings 1.425 and 1.375.
+  // instance's first cache miss on Node 24): 1.421 and 1.370, ceilings 1.425 and 1.375. The webhook's floor,
+  // which is also the enrich HTTP function's every-client floor, makes a delivery's calls (item 24, 951 bytes
+  // more): 1.417 and 1.371, ceilings 1.42 and 1.375.
   query: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
-  enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.425 },
+  enrichHttp: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.42 },
   enrichQueue: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: 1.375 },
   webhook: { initRatio: BUNDLE_TARGETS.initRatio, allChunksRatio: BUNDLE_TARGETS.allChunksRatio },
 };

@@ -97,6 +97,12 @@ export const TIMING_TARGETS = {
    * trip of at most about 50 ms; each sustained run is also reported against that ceiling.
    */
   sustainedRateShare: 0.95,
+  /**
+   * Where that share is above the hard bound's ceiling (a round trip over about 50 ms; in practice over about
+   * 40, since a seat's turn also holds a margin and timers), the fleet sustains at least this share of the
+   * ceiling instead: the bound is kept, as decided for issue 16 (docs/performance.md, "Targets missed").
+   */
+  sustainedCeilingShare: 0.98,
 } as const;
 
 /** Stored items under 1 KB cost one write unit each (per table or index write). */

@@ -2,7 +2,8 @@
  * The cold-start phase's subjects: each function's first call, and the same calls made by its floor (only the
  * AWS SDK clients that call needs), so that the two start apart and can be compared.
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { SIGNATURE_HEADER, signatureHeaderFor } from '../../functions/webhook/signature.js';
 import type { FunctionKey } from '../../infra/bundling.js';
 import { buildApiEvent } from '../../local/harness/lambda-events.js';
 import { buildSqsEvent } from '../../local/harness/sqs-events.js';
@@ -122,8 +123,8 @@ function signedWebhook() {
   const eventId = `${now}.${randomBytes(6).toString('base64url')}`;
   const body = JSON.stringify({ ...payload, event_id: eventId, timestamp: now });
   const event = buildApiEvent({ method: 'POST', resource: '/webhooks/fingerprint', body });
-  const signature = createHmac('sha256', WEBHOOK_SIGNING_SECRET).update(body).digest('hex');
-  return { ...event, headers: { ...event.headers, 'FPJS-Event-Signature': `v1=${signature}` } };
+  const signature = signatureHeaderFor(Buffer.from(body, 'utf8'), [WEBHOOK_SIGNING_SECRET]);
+  return { ...event, headers: { ...event.headers, [SIGNATURE_HEADER]: signature } };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { isValidWebhookSignature } from '@fingerprint/node-sdk';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
 import type { Bundle, Bundles } from '../../bench/bundles.js';
@@ -74,6 +75,10 @@ describe('the cold-start phase’s first calls', () => {
         expect(verifySignature(body, header.digests, [WEBHOOK_SIGNING_SECRET])).toBe(true);
         expect(verifySignature(body, header.digests, ['another secret'])).toBe(false);
       }
+      // As Fingerprint's official v4 SDK verifies a delivery.
+      const official = { header: event.headers[SIGNATURE_HEADER] ?? '', data: body };
+      expect(isValidWebhookSignature({ ...official, secret: WEBHOOK_SIGNING_SECRET })).toBe(true);
+      expect(isValidWebhookSignature({ ...official, secret: 'another secret' })).toBe(false);
       return JSON.parse(body.toString('utf8')) as { event_id: unknown; timestamp: number };
     });
     const ids = bodies.map((body) => body.event_id);

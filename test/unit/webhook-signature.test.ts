@@ -1,4 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isValidWebhookSignature as isValidV4 } from '@fingerprint/node-sdk';
+import { isValidWebhookSignature as isValidV3 } from '@fingerprintjs/fingerprintjs-pro-server-api';
 import { describe, expect, it } from 'vitest';
 import {
   MAX_SIGNATURE_ENTRIES,
@@ -98,5 +101,29 @@ describe('signature verification', () => {
   it('keys the HMAC with the UTF-8 bytes of a non-ASCII secret', () => {
     const secret = 'clé-secrète-✓';
     expect(verifies(BODY, `v1=${hmacHex(BODY, secret)}`, [secret])).toBe(true);
+  });
+});
+
+describe('FPJS-Event-Signature against Fingerprint’s official SDKs', () => {
+  const officialChecks = { 'v4 SDK': isValidV4, 'v3 SDK': isValidV3 };
+  const example = readFileSync(
+    new URL('../fixtures/fingerprint/v4/webhook/webhook_event.json', import.meta.url),
+  );
+
+  it('signs as the SDKs verify, and refuses what they refuse', () => {
+    for (const [name, isValid] of Object.entries(officialChecks)) {
+      for (const body of [BODY, example]) {
+        for (const signers of [[SECRET], [OTHER, SECRET], [SECRET, PREVIOUS]]) {
+          const header = signatureHeaderFor(body, signers);
+          for (const secret of [SECRET, PREVIOUS, OTHER]) {
+            const official = isValid({ header, data: body, secret });
+            expect(official, `${name}, signed by ${signers.join('+')}, checked with ${secret}`).toBe(
+              signers.includes(secret),
+            );
+            expect(verifies(body, header, [secret]), `ours, as the ${name}`).toBe(official);
+          }
+        }
+      }
+    }
   });
 });
